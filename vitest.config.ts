@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["packages/*/test/**/*.test.ts"],
+    // Property tests run thousands of seeds; give them room on a 2-core CI machine.
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+  },
+});
