@@ -1,0 +1,216 @@
+// The synchronous face of the core (etcd-io/raft's RawNode): feed it ticks, messages and
+// proposals; take a Ready; persist its entries and hard state, send its messages, apply its
+// committed entries; then call advance(). It never blocks and never does IO.
+
+import { RaftError } from "./errors.js";
+import { type Config, Raft } from "./raft.js";
+import {
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  hardStateEqual,
+  isLocalMessage,
+  isResponseMessage,
+  type Message,
+  message,
+  NONE,
+  type NodeId,
+  type ProgressStatus,
+  type Ready,
+  type SoftState,
+  type Status,
+  type HardState,
+} from "./types.js";
+import { encodeConfChange } from "./wire-codec.js";
+
+export type SnapshotStatus = "finish" | "failure";
+
+export class RawNode {
+  private readonly raft: Raft;
+  private prevSoftState: SoftState;
+  private prevHardState: HardState;
+
+  constructor(config: Config) {
+    this.raft = new Raft(config);
+    this.prevSoftState = this.raft.softState();
+    this.prevHardState = this.raft.hardState();
+  }
+
+  get id(): NodeId {
+    return this.raft.id;
+  }
+
+  /** Advances logical time by one tick. The driver calls it every heartbeat interval / heartbeatTick. */
+  tick(): void {
+    this.raft.tick();
+  }
+
+  /** Starts an election now (with a pre-vote first if enabled), as if the election timer fired. */
+  campaign(): void {
+    this.raft.step(message({ type: "MsgHup", from: this.raft.id }));
+  }
+
+  /**
+   * Proposes data to be appended to the log. Throws RaftError("proposal-dropped") when no
+   * leader is known or leadership is moving: the caller should retry (elsewhere or later).
+   * Acceptance is not commitment: wait for the entry in Ready.committedEntries.
+   */
+  propose(data: Uint8Array): void {
+    this.raft.step(
+      message({
+        type: "MsgProp",
+        from: this.raft.id,
+        entries: [{ term: 0, index: 0, type: "EntryNormal", data }],
+      }),
+    );
+  }
+
+  /** Proposes a membership change. Only one may be pending at a time (thesis §4.1). */
+  proposeConfChange(cc: ConfChange): void {
+    this.raft.step(
+      message({
+        type: "MsgProp",
+        from: this.raft.id,
+        entries: [{ term: 0, index: 0, type: "EntryConfChange", data: encodeConfChange(cc) }],
+      }),
+    );
+  }
+
+  /**
+   * Applies a committed conf change entry's change to the core; call it when the entry comes
+   * out of Ready.committedEntries. Returns the configuration now in force.
+   */
+  applyConfChange(cc: ConfChange): ConfState {
+    return this.raft.applyConfChange(cc);
+  }
+
+  /** Hands a message received from a peer to the core. */
+  step(m: Message): void {
+    if (isLocalMessage(m.type)) {
+      throw new RaftError("step-local-message", `${m.type} is local to a node and cannot come from the network`);
+    }
+    if (isResponseMessage(m.type) && !this.raft.trk.progress.has(m.from)) {
+      throw new RaftError(
+        "step-peer-not-found",
+        `${m.type} from ${m.from.toString(16)}, which is not a member of this group`,
+      );
+    }
+    this.raft.step(m);
+  }
+
+  /**
+   * Asks for a linearizable read (thesis §6.4). When confirmed, a ReadState carrying `ctx`
+   * and the read index appears in a Ready; serve the read once applied >= that index.
+   * `ctx` must be unique among reads in flight.
+   */
+  readIndex(ctx: Uint8Array): void {
+    this.raft.step(message({ type: "MsgReadIndex", entries: [], context: ctx }));
+  }
+
+  /** Asks the leader to hand leadership to `transferee` (thesis §3.10). */
+  transferLeader(transferee: NodeId): void {
+    this.raft.step(message({ type: "MsgTransferLeader", from: transferee }));
+  }
+
+  /**
+   * Forgets the current leader (a follower whose connection to the leader broke): pre-votes
+   * from other members are then granted without waiting out the leader's lease.
+   */
+  forgetLeader(): void {
+    this.raft.step(message({ type: "MsgForgetLeader" }));
+  }
+
+  /** The transport could not deliver to `id`: the leader stops streaming to it and probes. */
+  reportUnreachable(id: NodeId): void {
+    this.raft.step(message({ type: "MsgUnreachable", from: id }));
+  }
+
+  /** The transport finished (or failed) sending a snapshot to `id`. */
+  reportSnapshot(id: NodeId, status: SnapshotStatus): void {
+    this.raft.step(message({ type: "MsgSnapStatus", from: id, reject: status === "failure" }));
+  }
+
+  hasReady(): boolean {
+    const r = this.raft;
+    const ss = r.softState();
+    if (ss.lead !== this.prevSoftState.lead || ss.role !== this.prevSoftState.role) return true;
+    const hs = r.hardState();
+    if (!hardStateEqual(hs, this.prevHardState)) return true;
+    if (r.raftLog.hasPendingSnapshot()) return true;
+    if (r.msgs.length > 0 || r.raftLog.unstableEntries().length > 0) return true;
+    if (r.raftLog.hasNextCommittedEntries()) return true;
+    return r.readStates.length > 0 || r.events.length > 0;
+  }
+
+  /**
+   * What to do next. The caller must, in order: persist `snapshot`, `entries` and `hardState`
+   * (fsync if `mustSync`); send `messages`; apply `committedEntries`; then call advance(rd).
+   * The returned arrays belong to the caller.
+   */
+  ready(): Ready {
+    const r = this.raft;
+    const ss = r.softState();
+    const hs = r.hardState();
+    const entries = [...r.raftLog.unstableEntries()];
+    const softChanged = ss.lead !== this.prevSoftState.lead || ss.role !== this.prevSoftState.role;
+    const hardChanged = !hardStateEqual(hs, this.prevHardState);
+    const rd: Ready = {
+      ...(softChanged ? { softState: ss } : {}),
+      ...(hardChanged ? { hardState: hs } : {}),
+      readStates: r.readStates,
+      entries,
+      ...(r.raftLog.unstable.snapshot !== undefined ? { snapshot: r.raftLog.unstable.snapshot } : {}),
+      committedEntries: [...r.raftLog.nextCommittedEntries()],
+      messages: r.msgs,
+      // Term and vote must be durable before we answer (Raft §5.1 Figure 2), and so must new
+      // entries; a commit index change alone can be recovered and need not be synced.
+      mustSync:
+        entries.length > 0 || hs.term !== this.prevHardState.term || hs.vote !== this.prevHardState.vote,
+      events: r.events,
+    };
+    if (softChanged) this.prevSoftState = ss;
+    r.readStates = [];
+    r.msgs = [];
+    r.events = [];
+    return rd;
+  }
+
+  /** Tells the core that `rd` was persisted, sent and applied. */
+  advance(rd: Ready): void {
+    const r = this.raft;
+    if (rd.hardState !== undefined) this.prevHardState = rd.hardState;
+    r.reduceUncommittedSize(rd.committedEntries);
+    const lastCommitted = rd.committedEntries[rd.committedEntries.length - 1];
+    if (lastCommitted !== undefined) r.raftLog.appliedTo(lastCommitted.index);
+    else if (rd.snapshot !== undefined) r.raftLog.appliedTo(rd.snapshot.metadata.index);
+    const lastEntry: Entry | undefined = rd.entries[rd.entries.length - 1];
+    if (lastEntry !== undefined) r.raftLog.stableTo(lastEntry.index, lastEntry.term);
+    if (rd.snapshot !== undefined) r.raftLog.stableSnapTo(rd.snapshot.metadata.index);
+    // Reads that waited for the leader's first commit of its term may go now.
+    r.releasePendingReadIndexMessages();
+  }
+
+  status(): Status {
+    const r = this.raft;
+    const progress = new Map<NodeId, ProgressStatus>();
+    if (r.role === "leader") r.trk.visit((id, pr) => progress.set(id, pr.status()));
+    return {
+      id: r.id,
+      term: r.term,
+      vote: r.vote,
+      commit: r.raftLog.committed,
+      applied: r.raftLog.applied,
+      role: r.role,
+      lead: r.lead,
+      leadTransferee: r.leadTransferee,
+      lastIndex: r.raftLog.lastIndex(),
+      config: r.confState(),
+      progress,
+    };
+  }
+
+  /** The leader known to this node, or NONE. */
+  get lead(): NodeId {
+    return this.raft.lead;
+  }
+}
