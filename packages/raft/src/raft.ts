@@ -332,7 +332,7 @@ export class Raft {
       this.term = term;
       this.vote = NONE;
     }
-    this.setLead(NONE);
+    // The lead is set by each become* function, so that a change is reported once.
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.resetRandomizedElectionTimeout();
@@ -365,6 +365,7 @@ export class Raft {
     this.stepFn = stepCandidate;
     this.reset(this.term + 1);
     this.tickFn = () => this.tickElection();
+    this.setLead(NONE);
     this.vote = this.id;
     this.role = "candidate";
     this.events.push({ type: "became-candidate", term: this.term });
