@@ -7,3 +7,18 @@ export { MemoryStorage, type Storage, type InitialState } from "./storage.js";
 export { RaftError, isRaftError, type RaftErrorCode, type RaftErrorReason } from "./errors.js";
 export type { ReadOnlyOption } from "./read-only.js";
 export * from "./types.js";
+export {
+  decodeConfChange,
+  decodeConfState,
+  decodeEntry,
+  decodeHardState,
+  decodeMessage,
+  decodeSnapshot,
+  encodeConfChange,
+  encodeConfState,
+  encodeEntry,
+  encodeHardState,
+  encodeMessage,
+  encodeSnapshot,
+  WireCodecError,
+} from "./wire-codec.js";
