@@ -156,7 +156,13 @@ export class MemoryStorage implements Storage {
       throw new RaftError("unavailable", `cannot snapshot at ${i}: the last index is ${this.lastIndex()}`);
     }
     const offset = this.dummy().index;
-    const term = this.ents[i - offset]?.term ?? 0;
+    const held = this.ents[i - offset];
+    if (held === undefined) {
+      // Compacted past i: its term is gone, and a snapshot with a made-up term would corrupt
+      // every follower that installs it.
+      throw new RaftError("compacted", `cannot snapshot at ${i}: the log was compacted up to ${offset}`);
+    }
+    const term = held.term;
     this.snap = {
       data,
       metadata: { index: i, term, confState: confState ?? this.snap.metadata.confState },
