@@ -160,11 +160,20 @@ export function acceptAppends(p: Peer, msgs: readonly Message[], from?: readonly
   return p.drain();
 }
 
-/** Elects `p` and has every follower accept its appends until all are acknowledged. */
+/**
+ * Elects `p` and has every follower accept its appends until all are acknowledged. Returns
+ * everything the leader handed out on the way (its no-op is among the committed entries).
+ */
 export function electAndCommit(p: Peer): Output {
+  const all: Output = { messages: [], entries: [], committed: [], readStates: [] };
   let out = elect(p);
-  for (let i = 0; i < 10 && ofType(out.messages, "MsgApp").length > 0; i++) {
+  for (let i = 0; ; i++) {
+    all.messages.push(...out.messages);
+    all.entries.push(...out.entries);
+    all.committed.push(...out.committed);
+    all.readStates.push(...out.readStates);
+    if (ofType(out.messages, "MsgApp").length === 0) return all;
+    if (i === 10) throw new Error(`node ${p.id} kept sending appends`);
     out = acceptAppends(p, out.messages);
   }
-  return out;
 }
