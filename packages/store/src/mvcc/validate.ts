@@ -1,0 +1,114 @@
+// Checks of a request's shape that need no state, as etcd's v3rpc does before proposing
+// (server/etcdserver/api/v3rpc/key.go). The gRPC layer calls them to refuse bad requests
+// without a Raft round; the keyspace calls them again on apply (except the too-many-ops limit,
+// which is a server setting) so that it never applies half a bad request.
+
+import { StoreError } from "../errors.js";
+import { inBounds, type KeyBounds, keyBounds, keyString } from "./key-bytes.js";
+import type {
+  DeleteRangeRequest,
+  PutRequest,
+  RangeRequest,
+  RequestOp,
+  TxnRequest,
+} from "./types.js";
+
+/** etcd's default --max-txn-ops. */
+export const DEFAULT_MAX_TXN_OPS = 128;
+
+export function checkRangeRequest(r: RangeRequest): void {
+  if (r.key.length === 0) throw StoreError.etcd("emptyKey");
+}
+
+export function checkPutRequest(r: PutRequest): void {
+  if (r.key.length === 0) throw StoreError.etcd("emptyKey");
+  if (r.ignoreValue && r.value !== undefined && r.value.length !== 0) {
+    throw StoreError.etcd("valueProvided");
+  }
+  if (r.ignoreLease && r.lease !== undefined && r.lease !== 0) {
+    throw StoreError.etcd("leaseProvided");
+  }
+}
+
+export function checkDeleteRangeRequest(r: DeleteRangeRequest): void {
+  if (r.key.length === 0) throw StoreError.etcd("emptyKey");
+}
+
+/**
+ * Checks every op of the txn, in both branches and nested txns, and that no key is written
+ * twice: no two puts of one key, no put of a key some delete in the txn covers (etcd's
+ * checkIntervals; the `then` and `else` of one nested txn may put the same key, since only one
+ * runs). `maxTxnOps`, when given, bounds compares and ops per branch (tooManyOps).
+ */
+export function checkTxnRequest(r: TxnRequest, maxTxnOps?: number): void {
+  checkTxnOps(r, maxTxnOps);
+  checkIntervals(r.success ?? []);
+  checkIntervals(r.failure ?? []);
+}
+
+function checkTxnOps(r: TxnRequest, maxTxnOps: number | undefined): void {
+  const compare = r.compare ?? [];
+  const success = r.success ?? [];
+  const failure = r.failure ?? [];
+  const opc = Math.max(compare.length, success.length, failure.length);
+  if (maxTxnOps !== undefined && opc > maxTxnOps) throw StoreError.etcd("tooManyOps");
+  for (const c of compare) {
+    if (c.key.length === 0) throw StoreError.etcd("emptyKey");
+  }
+  // etcd passes nested txns the budget left after this level (maxTxnOps - opc).
+  const nested = maxTxnOps === undefined ? undefined : maxTxnOps - opc;
+  for (const op of success) checkRequestOp(op, nested);
+  for (const op of failure) checkRequestOp(op, nested);
+}
+
+function checkRequestOp(op: RequestOp, maxTxnOps: number | undefined): void {
+  if ("requestRange" in op) checkRangeRequest(op.requestRange);
+  else if ("requestPut" in op) checkPutRequest(op.requestPut);
+  else if ("requestDeleteRange" in op) checkDeleteRangeRequest(op.requestDeleteRange);
+  else checkTxnOps(op.requestTxn, maxTxnOps);
+}
+
+interface Writes {
+  puts: Set<string>;
+  dels: KeyBounds[];
+}
+
+function covered(dels: readonly KeyBounds[], k: string): boolean {
+  for (const d of dels) if (inBounds(k, d)) return true;
+  return false;
+}
+
+/** etcd's checkIntervals, over one branch of ops: the puts and deletes it may make. */
+function checkIntervals(ops: readonly RequestOp[]): Writes {
+  const dels: KeyBounds[] = [];
+  for (const op of ops) {
+    if ("requestDeleteRange" in op) {
+      dels.push(keyBounds(op.requestDeleteRange.key, op.requestDeleteRange.rangeEnd));
+    }
+  }
+  const puts = new Set<string>();
+  for (const op of ops) {
+    if (!("requestTxn" in op)) continue;
+    const then = checkIntervals(op.requestTxn.success ?? []);
+    const otherwise = checkIntervals(op.requestTxn.failure ?? []);
+    for (const k of then.puts) {
+      if (puts.has(k) || covered(dels, k)) throw StoreError.etcd("duplicateKey");
+      puts.add(k);
+    }
+    for (const k of otherwise.puts) {
+      if ((puts.has(k) && !then.puts.has(k)) || covered(dels, k)) {
+        throw StoreError.etcd("duplicateKey");
+      }
+      puts.add(k);
+    }
+    for (const d of then.dels) dels.push(d);
+    for (const d of otherwise.dels) dels.push(d);
+  }
+  for (const op of ops) {
+    if (!("requestPut" in op)) continue;
+    const k = keyString(op.requestPut.key);
+    if (puts.has(k) || covered(dels, k)) throw StoreError.etcd("duplicateKey");
+    puts.add(k);
+  }
+  return { puts, dels };
+}
