@@ -336,7 +336,9 @@ export class Raft {
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.resetRandomizedElectionTimeout();
-    this.abortLeaderTransfer("role changed");
+    // A transfer ends with any role change: it succeeded (the transferee's higher term
+    // deposed us) or lost its point. The explicit aborts above report themselves.
+    this.leadTransferee = NONE;
     this.trk.resetVotes();
     const lastIndex = this.raftLog.lastIndex();
     this.trk.visit((id, pr) => {
@@ -751,8 +753,17 @@ function validateConfig(c: Config): void {
   if (!Number.isInteger(c.electionTick) || c.electionTick <= c.heartbeatTick) {
     bad(`electionTick ${c.electionTick} must be larger than heartbeatTick ${c.heartbeatTick} (etcd uses 10x)`);
   }
-  if (c.maxInflightMsgs !== undefined && c.maxInflightMsgs <= 0) {
-    bad(`maxInflightMsgs ${c.maxInflightMsgs} is invalid: use a positive number (default 256)`);
+  if (c.maxInflightMsgs !== undefined && !(Number.isInteger(c.maxInflightMsgs) && c.maxInflightMsgs > 0)) {
+    bad(`maxInflightMsgs ${c.maxInflightMsgs} is invalid: use a positive integer (default 256)`);
+  }
+  // Byte limits: NaN or a negative value would otherwise read as "no limit" without a word.
+  for (const field of ["maxSizePerMsg", "maxCommittedSizePerReady", "maxUncommittedEntriesSize", "maxInflightBytes"] as const) {
+    const v = c[field];
+    if (v !== undefined && !(v >= 0)) bad(`${field} ${v} is invalid: use a byte count >= 0`);
+  }
+  // As etcd-io/raft: a window smaller than one message would hold at most one append.
+  if (c.maxInflightBytes !== undefined && c.maxInflightBytes > 0 && c.maxInflightBytes < (c.maxSizePerMsg ?? 1024 * 1024)) {
+    bad(`maxInflightBytes ${c.maxInflightBytes} must be at least maxSizePerMsg ${c.maxSizePerMsg ?? 1024 * 1024}: raise it, or lower maxSizePerMsg`);
   }
   if (c.readOnlyOption === "lease-based" && c.checkQuorum === false) {
     bad("readOnlyOption lease-based requires checkQuorum: a leader lease is only sound when the leader steps down without a quorum");

@@ -164,8 +164,13 @@ export class RawNode {
       messages: r.msgs,
       // Term and vote must be durable before we answer (Raft §5.1 Figure 2), and so must new
       // entries; a commit index change alone can be recovered and need not be synced.
+      // An installed snapshot is acknowledged to the leader by this Ready's messages, so it
+      // must be durable too.
       mustSync:
-        entries.length > 0 || hs.term !== this.prevHardState.term || hs.vote !== this.prevHardState.vote,
+        entries.length > 0 ||
+        r.raftLog.unstable.snapshot !== undefined ||
+        hs.term !== this.prevHardState.term ||
+        hs.vote !== this.prevHardState.vote,
       events: r.events,
     };
     if (softChanged) this.prevSoftState = ss;
