@@ -136,6 +136,16 @@ describe("Raft thesis §6.2: leaders step down without a quorum (check-quorum)",
       expect.objectContaining({ type: "check-quorum-failed" }),
     );
   });
+
+  it("only voting members count toward the majority a leader must hear from; non-voting members do not (§6.2, §4.2.1)", () => {
+    const net = Network.of([1, 2, 3], { checkQuorum: true }, [4, 5]);
+    net.campaign(1);
+    net.isolate(2);
+    net.isolate(3);
+    net.tickAll(2 * ELECTION_TICK);
+    expect(net.raw(1).status().role).toBe("follower");
+    expect(net.node(1).events).toContainEqual({ type: "check-quorum-failed", term: 1 });
+  });
 });
 
 describe("Raft thesis §4.2.3: disruptive servers", () => {

@@ -199,6 +199,57 @@ describe("Raft §5.2: leader election", () => {
     },
   );
 
+  it("when votes are split so that no candidate obtains a majority, each candidate times out and starts a new election, and randomized election timeouts soon resolve it (§5.2)", () => {
+    const net = Network.of([1, 2, 3, 4]);
+    net.hold(true);
+    net.campaign(1);
+    net.campaign(2);
+    // Server 3 hears from candidate 1 first, server 4 from candidate 2.
+    net.release((m) => (m.from === 1 && m.to === 3) || (m.from === 2 && m.to === 4));
+    net.release();
+    net.hold(false);
+    for (const id of [1, 2]) expect(net.raw(id).status().role).not.toBe("leader");
+    expect(net.leader()).toBeUndefined();
+
+    net.tickAll(4 * ELECTION_TICK);
+    const leader = net.leader();
+    expect(leader).toBeDefined();
+    expect(net.raw(leader ?? 0).status().term).toBeGreaterThan(1);
+    for (const id of net.ids()) expect(net.raw(id).status().lead).toBe(leader);
+  });
+
+  it("currentTerm and votedFor are persistent state, updated on stable storage before responding to RPCs, so a server that restarts does not vote twice in a term (§5.2, Figure 2)", () => {
+    const p = new Peer(1, { voters: [1, 2, 3], log: logOfTerms(1), hardState: { term: 1 } });
+    p.step({ type: "MsgVote", from: 2, term: 2, index: 1, logTerm: 1 });
+    const rd = p.node.ready();
+    // The vote is handed out for persisting, with a sync, in the Ready that carries the answer.
+    expect(rd.hardState).toMatchObject({ term: 2, vote: 2 });
+    expect(rd.mustSync).toBe(true);
+    expect(rd.messages).toEqual([
+      expect.objectContaining({ type: "MsgVoteResp", to: 2, reject: false }),
+    ]);
+    if (rd.hardState !== undefined) p.storage.setHardState(rd.hardState);
+
+    // The server crashes right after answering, and restarts from what it persisted.
+    const restarted = new Peer(1, { voters: [1, 2, 3], storage: p.storage });
+    expect(restarted.status()).toMatchObject({ term: 2, vote: 2 });
+    restarted.step({ type: "MsgVote", from: 3, term: 2, index: 1, logTerm: 1 });
+    expect(restarted.drain().messages).toEqual([
+      expect.objectContaining({ type: "MsgVoteResp", to: 3, term: 2, reject: true }),
+    ]);
+  });
+
+  it("if the term in the RPC is smaller than the candidate's current term, then the candidate rejects the RPC and continues in candidate state (§5.2)", () => {
+    const p = new Peer(1, { voters: [1, 2, 3], hardState: { term: 1 } });
+    p.node.campaign();
+    p.drain();
+    p.step({ type: "MsgApp", from: 2, term: 1, index: 0, logTerm: 0, entries: logOfTerms(1) });
+    const out = p.drain();
+    expect(out.entries).toEqual([]);
+    expect(ofType(out.messages, "MsgAppResp").filter((m) => !m.reject)).toEqual([]);
+    expect(p.status()).toMatchObject({ role: "candidate", term: 2, lead: NONE });
+  });
+
   /** The ticks a node waits before campaigning, for `rounds` fresh starts from one seed. */
   function observedTimeouts(rounds: number, fromCandidate: boolean): Set<number> {
     const rng = new Rng(7);

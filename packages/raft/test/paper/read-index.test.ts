@@ -62,6 +62,34 @@ describe("Raft thesis §6.4: processing read-only queries more efficiently", () 
     expect(p.drain().readStates).toEqual([{ index: 3, requestCtx: bytes("early") }]);
   });
 
+  it("a read forwarded by a follower also waits until the new leader has committed an entry from its current term (§6.4)", () => {
+    const p = new Peer(1, { voters: [1, 2, 3] });
+    const won = elect(p);
+    p.step({ type: "MsgReadIndex", from: 2, context: bytes("forwarded") });
+    expect(p.drain().messages).toEqual([]);
+    const out = acceptAppends(p, won.messages, [3]);
+    expect(ofType(out.messages, "MsgHeartbeat").map((m) => text(m.context))).toEqual([
+      "forwarded",
+      "forwarded",
+    ]);
+    p.step({ type: "MsgHeartbeatResp", from: 3, term: 1, context: bytes("forwarded") });
+    expect(ofType(p.drain().messages, "MsgReadIndexResp")).toEqual([
+      expect.objectContaining({ to: 2, index: 1, context: bytes("forwarded") }),
+    ]);
+  });
+
+  it("heartbeat acknowledgements from non-voting members do not confirm the leader's authority for a read (§6.4, §4.2.1)", () => {
+    const p = new Peer(1, { voters: [1, 2, 3], learners: [4, 5] });
+    electAndCommit(p);
+    p.node.readIndex(bytes("r"));
+    expect(ofType(p.drain().messages, "MsgHeartbeat").map((m) => m.to)).toEqual([2, 3, 4, 5]);
+    for (const from of [4, 5])
+      p.step({ type: "MsgHeartbeatResp", from, term: 1, context: bytes("r") });
+    expect(p.drain().readStates).toEqual([]);
+    p.step({ type: "MsgHeartbeatResp", from: 2, term: 1, context: bytes("r") });
+    expect(p.drain().readStates).toEqual([{ index: 1, requestCtx: bytes("r") }]);
+  });
+
   it("a leader that has been superseded by a newer leader never serves the read, since a majority will not acknowledge its heartbeats (§6.4)", () => {
     const net = Network.of([1, 2, 3]);
     net.campaign(1);

@@ -17,6 +17,7 @@ import {
 } from "./support.js";
 
 const DATA = bytes("some data");
+const ELECTION_TICK = 10;
 
 describe("Raft §5.3: log replication", () => {
   it("the leader appends the command to its log as a new entry, then issues AppendEntries RPCs in parallel to each of the other servers to replicate the entry (§5.3)", () => {
@@ -206,6 +207,19 @@ describe("Raft §5.3: log replication", () => {
     ]);
   });
 
+  it("if followers crash or run slowly, or if network packets are lost, the leader retries AppendEntries RPCs indefinitely until all followers eventually store all log entries (§5.3)", () => {
+    const net = Network.of([1, 2, 3]);
+    net.campaign(1);
+    net.filter = (m) => !(m.type === "MsgApp" && m.to === 3);
+    for (const data of ["a", "b", "c"]) net.propose(1, data);
+    net.tickAll(3 * ELECTION_TICK);
+    expect(net.node(3).applied).toEqual([]);
+    net.filter = undefined;
+    net.tickAll(1);
+    expect(shape(storedLog(net.node(3).storage))).toEqual(shape(storedLog(net.node(1).storage)));
+    expect(net.node(3).applied).toEqual(["a", "b", "c"]);
+  });
+
   // Figure 7: the leader's log, and the logs (a)–(f) a follower might hold when it comes to power.
   const leaderLog = [1, 1, 1, 4, 4, 5, 5, 6, 6, 6];
   const figure7 = [
@@ -270,6 +284,18 @@ describe("Raft §5.5: follower and candidate crashes", () => {
 });
 
 describe("Raft §8: client interaction", () => {
+  it("if the client's first choice is not the leader, that server supplies information about the most recent leader it has heard from (§8)", () => {
+    const net = Network.of([1, 2, 3], { disableProposalForwarding: true });
+    net.campaign(1);
+    expect(net.raw(2).status().lead).toBe(1);
+    expect(() => net.raw(2).propose(bytes("to a follower"))).toThrow(
+      expect.objectContaining({
+        reason: "proposal-dropped",
+        message: expect.stringContaining("leader 1"),
+      }),
+    );
+  });
+
   it("each leader commits a blank no-op entry into the log at the start of its term (§8)", () => {
     const net = Network.of([1, 2, 3]);
     net.campaign(1);

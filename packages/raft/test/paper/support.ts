@@ -34,6 +34,8 @@ export interface PeerSpec extends NodeOptions {
   readonly seed?: number;
   /** Replaces the seeded randomness, to pin the randomized election timeout. */
   readonly random?: RandomSource;
+  /** Restart over this storage (what a crashed node had persisted) instead of a new one. */
+  readonly storage?: MemoryStorage;
 }
 
 /** What a node handed out while draining its Readys. */
@@ -57,8 +59,8 @@ export class Peer {
     readonly id: NodeId,
     spec: PeerSpec,
   ) {
-    const { voters, learners, log, hardState, seed, random, ...opts } = spec;
-    this.storage = MemoryStorage.withPeers(voters, learners ?? []);
+    const { voters, learners, log, hardState, seed, random, storage, ...opts } = spec;
+    this.storage = storage ?? MemoryStorage.withPeers(voters, learners ?? []);
     this.storage.append(log ?? []);
     if (hardState !== undefined) {
       this.storage.setHardState({ term: 0, vote: 0, commit: 0, ...hardState });
