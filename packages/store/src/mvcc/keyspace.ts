@@ -68,7 +68,10 @@ const SNAPSHOT_VERSION = 1;
 class KeyHistory {
   /** Marks the keys one compaction has visited. */
   mark = 0;
-  /** Ascending by modRevision, one kv per revision; the last is the key's current state. */
+  /**
+   * In commit order, so ascending by modRevision; the last is the key's current state. One kv
+   * per revision, except that a txn may put a key and then delete it (two kvs, one revision).
+   */
   readonly revs: KeyValue[] = [];
 
   constructor(
@@ -140,8 +143,8 @@ export class Keyspace {
   /**
    * The events of every change to the keys named by key/rangeEnd (as in RangeRequest) at
    * revisions >= startRev, in commit order, for a watch that starts in the past. Throws
-   * CompactedError when startRev is below the compact revision. With `limit`, stops at the end
-   * of the first revision that reaches `limit` events; `revision` tells where it stopped.
+   * CompactedError when startRev is below the compact revision. With `limit` (> 0), stops at
+   * the end of the first revision that reaches `limit` events; `revision` tells where it stopped.
    */
   eventsSince(
     startRev: number,
@@ -154,11 +157,12 @@ export class Keyspace {
     const kvs = this.logKvs;
     const keys = this.logKeys;
     const events: KvEvent[] = [];
+    const max = limit !== undefined && limit > 0 ? limit : Number.POSITIVE_INFINITY;
     for (let i = firstAtOrAfter(kvs, startRev); i < kvs.length; i++) {
       const kv = kvs[i] as KeyValue;
-      if (limit !== undefined && events.length >= limit) {
-        const last = (events[events.length - 1] as KvEvent).kv.modRevision;
-        if (kv.modRevision > last) return { events, revision: kv.modRevision - 1 };
+      const last = events[events.length - 1];
+      if (last !== undefined && events.length >= max && kv.modRevision > last.kv.modRevision) {
+        return { events, revision: kv.modRevision - 1 };
       }
       const h = keys[i] as KeyHistory;
       if (inBounds(h.key, bounds)) events.push(eventOf(h, kv));
@@ -244,9 +248,9 @@ export class Keyspace {
   }
 
   /**
-   * Drops history before `rev`, keeping for each key its state at `rev` (the latest kv at or
-   * before it, unless that is a deletion before `rev`), so that reads at `rev` and watches
-   * from `rev` still work. Throws CompactedError if `rev` is not above the compact revision,
+   * Drops history before `rev`, keeping for each key its changes at `rev` and later, or else
+   * its state at `rev` (the latest kv before it, unless that is a deletion), so that reads at
+   * `rev` and watches from `rev` still work. Throws CompactedError if `rev` is not above the compact revision,
    * futureRevision past the current one. Costs O(changes since the last compaction).
    */
   compact(rev: number): CompactionResponse {
@@ -694,11 +698,15 @@ export class Keyspace {
 
   private compactKey(h: KeyHistory, rev: number): void {
     const revs = h.revs;
-    const at = firstAtOrAfter(revs, rev + 1) - 1; // the latest kv at or before rev
-    if (at < 0) return;
-    const kv = revs[at] as KeyValue;
-    // A deletion at exactly rev stays, so that a watch from rev still sees it.
-    const drop = kv.version === 0 && kv.modRevision < rev ? at + 1 : at;
+    const f = firstAtOrAfter(revs, rev);
+    let drop: number;
+    if (f < revs.length && (revs[f] as KeyValue).modRevision === rev) {
+      // Changes at exactly rev stay (a deletion too), so that a watch from rev sees them.
+      drop = f;
+    } else {
+      // The latest kv before rev is the state at rev: kept, unless it is a deletion.
+      drop = f === 0 ? 0 : (revs[f - 1] as KeyValue).version === 0 ? f : f - 1;
+    }
     if (drop === 0) return;
     for (let i = 0; i < drop; i++) this.bytes -= kvBytes(revs[i] as KeyValue);
     revs.splice(0, drop);
@@ -728,7 +736,10 @@ function stateAt(h: KeyHistory, rev: number): KeyValue | undefined {
 /** The event for kv, a change to key h, with the kv it replaced when that is still held. */
 function eventOf(h: KeyHistory, kv: KeyValue): KvEvent {
   const type = kv.version === 0 ? "DELETE" : "PUT";
-  const prev = h.revs[firstAtOrAfter(h.revs, kv.modRevision) - 1];
+  // A key can change twice in one revision (a put, then a deletion by a later nested txn).
+  let i = firstAtOrAfter(h.revs, kv.modRevision);
+  while (h.revs[i] !== kv) i++;
+  const prev = h.revs[i - 1];
   return prev === undefined || prev.version === 0 ? { type, kv } : { type, kv, prevKv: prev };
 }
 
@@ -810,7 +821,10 @@ function checkSuccessor(
 ): string | undefined {
   if (kv.modRevision < 1 || kv.modRevision > rev) return `outside [1, ${rev}]`;
   if (prev !== undefined) {
-    if (kv.modRevision <= prev.modRevision) return "revisions not ascending";
+    // Within one revision a key can only be put and then deleted (etcd's checkIntervals lets a
+    // nested txn delete what an earlier nested txn put).
+    const sameRev = kv.modRevision === prev.modRevision && prev.version !== 0 && kv.version === 0;
+    if (kv.modRevision <= prev.modRevision && !sameRev) return "revisions not ascending";
     if (kv.modRevision < compactRev) return "more than one kv before the compact revision";
   }
   if (kv.version === 0) {

@@ -491,6 +491,33 @@ describe("txn", () => {
     expect(keys(ks, "\0", "\0")).toEqual(["x"]);
   });
 
+  it("lets a later nested txn delete what an earlier one put: two changes, one revision", () => {
+    // etcd's checkIntervals only looks back at deletes already seen, so this passes its check
+    // and etcd records both (sub-revisions 0 and 1).
+    const ks = base();
+    const seen: string[] = [];
+    ks.subscribe((events) => {
+      for (const e of events) seen.push(showEvent(e));
+    });
+    const r = ks.txn({
+      success: [
+        { requestTxn: { success: [putOp("k", "1")] } },
+        { requestTxn: { success: [delOp("k")] } },
+      ],
+    });
+    expect(r.revision).toBe(5);
+    expect(seen).toEqual(["PUT k=1@5/5/1", "DELETE k=@0/5/0 prev k=1@5/5/1"]);
+    expect(get(ks, "k")).toBeUndefined();
+    expect(ks.eventsSince(5, b("k")).events.map(showEvent)).toEqual(seen);
+    ks.compact(5);
+    expect(ks.eventsSince(5, b("k")).events.map(showEvent)).toEqual(seen);
+    const restored = Keyspace.restore(ks.serialize());
+    expect(restored.eventsSince(5, b("k")).events.map(showEvent)).toEqual(seen);
+    put(ks, "z", "1");
+    ks.compact(6);
+    expect(ks.range({ key: b("k"), rangeEnd: b("l") }).count).toBe(0);
+  });
+
   it("applies whole or not at all", () => {
     const ks = base();
     const events: unknown[] = [];
