@@ -398,9 +398,9 @@ export class Raft {
       self.becomeReplicate();
       self.recentActive = true;
     }
-    // Conservatively treat the whole log as possibly holding an unapplied conf change, so no
-    // new change is accepted until the leader has applied its own term's first entry. This
-    // closes the single-server change bug of a leader change mid-change (Ongaro, raft-dev 2015).
+    // Conservatively treat the whole log inherited from earlier terms as possibly holding an
+    // unapplied conf change: no new change is accepted until all of it is applied. Changes
+    // take effect when applied, so two changes never overlap (thesis §4.1's one-at-a-time rule).
     this.pendingConfIndex = this.raftLog.lastIndex();
     // Raft §8: a new leader commits a no-op entry of its term to learn what is committed.
     const empty: Entry = { term: 0, index: 0, type: "EntryNormal", data: new Uint8Array(0) };
