@@ -37,10 +37,13 @@ export interface TrialResult {
   readonly electedMs: number;
   /** From the kill to that leader committing the first entry of its term. */
   readonly committedMs: number;
-  /** Elections (MsgVote rounds) started after the kill; more than one means a split or lost vote. */
-  readonly elections: number;
-  /** Pre-vote rounds started after the kill (0 with pre-vote off). */
-  readonly preVotes: number;
+  /**
+   * Times any member became candidate after the kill. More than one means an election did not
+   * settle it at once: two members stood at the same time (a split vote), or a vote was lost.
+   */
+  readonly candidacies: number;
+  /** Times any member became pre-candidate after the kill (0 with pre-vote off). */
+  readonly preCandidacies: number;
 }
 
 /** Give up on a trial after this much simulated time without a committing leader. */
@@ -84,8 +87,8 @@ export function runFailoverTrial(o: FailoverOptions, seed: number): TrialResult 
   let killScheduled = false;
   let electedAt = Number.NaN;
   let committedAt = Number.NaN;
-  let elections = 0;
-  let preVotes = 0;
+  let candidacies = 0;
+  let preCandidacies = 0;
 
   const afterInput = (node: BenchNode, now: number) => {
     const out = node.handleReady();
@@ -100,8 +103,8 @@ export function runFailoverTrial(o: FailoverOptions, seed: number): TrialResult 
     }
     if (dead !== undefined) {
       for (const ev of out.events) {
-        if (ev.type === "became-candidate") elections++;
-        else if (ev.type === "became-pre-candidate") preVotes++;
+        if (ev.type === "became-candidate") candidacies++;
+        else if (ev.type === "became-pre-candidate") preCandidacies++;
         else if (ev.type === "became-leader" && Number.isNaN(electedAt)) electedAt = now;
       }
     }
@@ -153,8 +156,8 @@ export function runFailoverTrial(o: FailoverOptions, seed: number): TrialResult 
     seed,
     electedMs: electedAt - killedAt,
     committedMs: committedAt - killedAt,
-    elections,
-    preVotes,
+    candidacies,
+    preCandidacies,
   };
 }
 

@@ -117,10 +117,10 @@ interface FailoverCell {
   readonly members: number;
   readonly elected: Summary;
   readonly committed: Summary;
-  readonly meanElections: number;
-  readonly multiElectionTrials: number;
-  readonly meanPreVotes: number;
-  readonly multiPreVoteTrials: number;
+  readonly meanCandidacies: number;
+  readonly multiCandidacyTrials: number;
+  readonly meanPreCandidacies: number;
+  readonly multiPreCandidacyTrials: number;
 }
 
 function benchFailover(): FailoverCell[] {
@@ -153,10 +153,10 @@ function benchFailover(): FailoverCell[] {
           members,
           elected: summarize(trials.map((t) => t.electedMs)),
           committed: summarize(trials.map((t) => t.committedMs)),
-          meanElections: trials.reduce((a, t) => a + t.elections, 0) / trials.length,
-          multiElectionTrials: trials.filter((t) => t.elections > 1).length,
-          meanPreVotes: trials.reduce((a, t) => a + t.preVotes, 0) / trials.length,
-          multiPreVoteTrials: trials.filter((t) => t.preVotes > 1).length,
+          meanCandidacies: trials.reduce((a, t) => a + t.candidacies, 0) / trials.length,
+          multiCandidacyTrials: trials.filter((t) => t.candidacies > 1).length,
+          meanPreCandidacies: trials.reduce((a, t) => a + t.preCandidacies, 0) / trials.length,
+          multiPreCandidacyTrials: trials.filter((t) => t.preCandidacies > 1).length,
         });
       }
     }
@@ -203,7 +203,9 @@ function printThroughput(cells: readonly ThroughputCell[]): void {
 function printFailover(cells: readonly FailoverCell[]): void {
   console.log(
     `\nFailover: leader killed at a random moment; time until a new leader is elected, and until it commits an entry of its term. ` +
-      `${SEEDS} seeds per row; one-way latency uniform ${LATENCY_MIN_MS}–${LATENCY_MAX_MS} ms, FIFO links; random tick phase per member; no IO.`,
+      `${SEEDS} seeds per row; one-way latency uniform ${LATENCY_MIN_MS}–${LATENCY_MAX_MS} ms, FIFO links; random tick phase per member; no IO. ` +
+      `"trials >1 candidacy": members became candidate more than once in all (a split or lost vote); ` +
+      `"trials >1 pre-candidacy": likewise pre-candidate (a pre-vote ignored or lost, or two at once).`,
   );
   for (const timing of TIMINGS) {
     const lo = timing.electionTick * timing.tickMs;
@@ -224,8 +226,8 @@ function printFailover(cells: readonly FailoverCell[]): void {
         ms(c.committed.p99),
         ms(c.committed.max),
         `${(c.committed.median / timing.tickMs).toFixed(2)}/${(c.committed.p99 / timing.tickMs).toFixed(2)}/${(c.committed.max / timing.tickMs).toFixed(2)}`,
-        c.multiElectionTrials,
-        c.multiPreVoteTrials,
+        c.multiCandidacyTrials,
+        c.multiPreCandidacyTrials,
       ]);
     console.log(
       table(
@@ -240,8 +242,8 @@ function printFailover(cells: readonly FailoverCell[]): void {
           "commit p99",
           "commit max",
           "commit in ticks p50/p99/max",
-          "trials >1 election",
-          "trials >1 pre-vote",
+          "trials >1 candidacy",
+          "trials >1 pre-candidacy",
         ],
         rows,
       ),
@@ -281,10 +283,10 @@ function failoverJson(c: FailoverCell) {
     checkQuorum: c.flags.checkQuorum,
     elected: s(c.elected),
     committed: s(c.committed),
-    meanElections: round(c.meanElections, 3),
-    trialsWithMoreThanOneElection: c.multiElectionTrials,
-    meanPreVoteRounds: round(c.meanPreVotes, 3),
-    trialsWithMoreThanOnePreVote: c.multiPreVoteTrials,
+    meanCandidacies: round(c.meanCandidacies, 3),
+    trialsWithMoreThanOneCandidacy: c.multiCandidacyTrials,
+    meanPreCandidacies: round(c.meanPreCandidacies, 3),
+    trialsWithMoreThanOnePreCandidacy: c.multiPreCandidacyTrials,
   };
 }
 
