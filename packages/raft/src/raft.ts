@@ -819,8 +819,9 @@ function stepLeader(r: Raft, m: Message): void {
       return;
     }
     case "MsgReadIndex":
-      if (r.trk.isSingleton()) {
-        // Alone, we are leader for sure: the commit index is the read index.
+      if (r.trk.voters.size === 1 && r.trk.voters.has(r.id)) {
+        // The only voter is a majority by itself, learners or not (etcd's IsSingleton): we are
+        // leader for sure, and the commit index is the read index.
         r.responseToReadIndexReq(m, r.raftLog.committed);
         return;
       }
