@@ -90,6 +90,15 @@ describe("Raft thesis §6.4: processing read-only queries more efficiently", () 
     expect(p.drain().readStates).toEqual([{ index: 1, requestCtx: bytes("r") }]);
   });
 
+  it("a leader that is the only voting member is a majority by itself: it serves reads without waiting for non-voting members (§6.4, §4.2.1)", () => {
+    const p = new Peer(1, { voters: [1], learners: [2] });
+    elect(p);
+    p.drain();
+    p.node.readIndex(bytes("alone"));
+    // The learner never answers (it may be down); the read must not wait for it.
+    expect(p.drain().readStates).toEqual([{ index: 1, requestCtx: bytes("alone") }]);
+  });
+
   it("a leader that has been superseded by a newer leader never serves the read, since a majority will not acknowledge its heartbeats (§6.4)", () => {
     const net = Network.of([1, 2, 3]);
     net.campaign(1);
