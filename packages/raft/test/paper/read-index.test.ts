@@ -149,4 +149,13 @@ describe("Raft thesis §6.4.1: using clocks to reduce messaging for read-only qu
     expect(out.messages).toEqual([]);
     expect(out.readStates).toEqual([{ index: 1, requestCtx: bytes("leased") }]);
   });
+
+  it("a leader relying on its lease still waits until it has committed an entry from its current term, since until then it may not know the latest commit index (§6.4.1, §6.4)", () => {
+    const p = new Peer(1, { voters: [1, 2, 3], checkQuorum: true, readOnlyOption: "lease-based" });
+    const won = elect(p);
+    p.node.readIndex(bytes("early"));
+    expect(p.drain().readStates).toEqual([]);
+    const out = acceptAppends(p, won.messages, [2]);
+    expect(out.readStates).toEqual([{ index: 1, requestCtx: bytes("early") }]);
+  });
 });
