@@ -4,13 +4,8 @@
 /** The key bytes as a string of char codes 0..255. */
 export function keyString(bytes: Uint8Array): string {
   const n = bytes.length;
-  if (n <= 16) {
-    let s = "";
-    for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[i] as number);
-    return s;
-  }
-  // fromCharCode over a typed array makes a flat string in one step; chunks keep the argument
-  // count well under engines' limits.
+  // fromCharCode over a typed array makes a flat string in one step (a loop of += makes a rope
+  // that Map lookups must flatten); chunks keep the argument count under engines' limits.
   const CHUNK = 8192;
   if (n <= CHUNK) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   let s = "";

@@ -285,11 +285,11 @@ export class Keyspace {
     const view = new DataView(scratch.buffer);
     view.setFloat64(0, this.rev, true);
     view.setFloat64(8, this.compactRev, true);
-    let crc = crc32c(scratch.subarray(0, 16));
+    let crc = crc32c(scratch, 0, 16);
     for (const h of this.ordered) {
       view.setUint32(0, h.keyBytes.length, true);
       view.setUint32(4, h.revs.length, true);
-      crc = crc32c(scratch.subarray(0, 8), crc);
+      crc = crc32c(scratch, crc, 8);
       crc = crc32c(h.keyBytes, crc);
       for (const kv of h.revs) {
         view.setFloat64(0, kv.modRevision, true);
@@ -297,7 +297,7 @@ export class Keyspace {
         view.setFloat64(16, kv.version, true);
         view.setFloat64(24, kv.lease, true);
         view.setUint32(32, kv.value.length, true);
-        crc = crc32c(scratch.subarray(0, 36), crc);
+        crc = crc32c(scratch, crc, 36);
         crc = crc32c(kv.value, crc);
       }
     }
@@ -478,20 +478,23 @@ export class Keyspace {
 
     let kvs: KeyValue[] = [];
     let count = 0;
-    const visit = (h: KeyHistory): boolean => {
-      const kv = stateAt(h, rev);
-      if (kv !== undefined) {
-        count++;
-        if (kvs.length < cap) kvs.push(kv);
-      }
-      return true;
-    };
     const bounds = keyBounds(r.key, r.rangeEnd);
     if (bounds.end === undefined) {
       const h = this.byKey.get(bounds.start);
-      if (h !== undefined) visit(h);
+      const kv = h === undefined ? undefined : stateAt(h, rev);
+      if (kv !== undefined) {
+        count = 1;
+        if (cap > 0) kvs.push(kv);
+      }
     } else {
-      this.ordered.scan(bounds.start, bounds.end, visit);
+      this.ordered.scan(bounds.start, bounds.end, (h) => {
+        const kv = stateAt(h, rev);
+        if (kv !== undefined) {
+          count++;
+          if (kvs.length < cap) kvs.push(kv);
+        }
+        return true;
+      });
     }
 
     if (filtered) {
