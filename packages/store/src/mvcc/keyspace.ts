@@ -250,8 +250,10 @@ export class Keyspace {
   /**
    * Drops history before `rev`, keeping for each key its changes at `rev` and later, or else
    * its state at `rev` (the latest kv before it, unless that is a deletion), so that reads at
-   * `rev` and watches from `rev` still work. Throws CompactedError if `rev` is not above the compact revision,
-   * futureRevision past the current one. Costs O(changes since the last compaction).
+   * `rev` and watches from `rev` still work. Throws CompactedError if `rev` is not above the
+   * compact revision, futureRevision past the current one. Costs O(changes since the last
+   * compaction). etcd drops a deletion at exactly `rev` too; keeping it until the next
+   * compaction lets a watch from `rev` see it.
    */
   compact(rev: number): CompactionResponse {
     if (rev <= this.compactRev) throw new CompactedError(this.compactRev);
@@ -277,21 +279,29 @@ export class Keyspace {
   // ---------------------------------------------------------------- hash and snapshot
 
   /**
-   * CRC-32C over the revisions and every key's history since the compact revision. Members
-   * that applied the same log agree on it; a mismatch means one of them diverged.
+   * CRC-32C over the compact revision, `revision` (default: the current one), and every key's
+   * history from the compact revision up to `revision`: etcd's HashKV. Members that applied
+   * the same log and compacted at the same revision agree on it at any revision both hold; a
+   * mismatch means one of them diverged. Throws futureRevision / CompactedError as range does.
    */
-  hash(): number {
+  hash(revision?: number): number {
+    const rev = revision === undefined || revision <= 0 ? this.rev : revision;
+    if (rev > this.rev) throw StoreError.etcd("futureRevision");
+    if (rev < this.compactRev) throw new CompactedError(this.compactRev);
     const scratch = new Uint8Array(48);
     const view = new DataView(scratch.buffer);
-    view.setFloat64(0, this.rev, true);
+    view.setFloat64(0, rev, true);
     view.setFloat64(8, this.compactRev, true);
     let crc = crc32c(scratch, 0, 16);
     for (const h of this.ordered) {
+      const n = rev === this.rev ? h.revs.length : firstAtOrAfter(h.revs, rev + 1);
+      if (n === 0) continue;
       view.setUint32(0, h.keyBytes.length, true);
-      view.setUint32(4, h.revs.length, true);
+      view.setUint32(4, n, true);
       crc = crc32c(scratch, crc, 8);
       crc = crc32c(h.keyBytes, crc);
-      for (const kv of h.revs) {
+      for (let i = 0; i < n; i++) {
+        const kv = h.revs[i] as KeyValue;
         view.setFloat64(0, kv.modRevision, true);
         view.setFloat64(8, kv.createRevision, true);
         view.setFloat64(16, kv.version, true);

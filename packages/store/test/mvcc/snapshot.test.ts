@@ -79,6 +79,28 @@ describe("snapshot", () => {
     expect(d.hash()).not.toBe(a.hash());
   });
 
+  it("hashes a past revision as a member that stopped there would", () => {
+    const ahead = sample();
+    const behind = sample();
+    const at = ahead.revision;
+    ahead.put({ key: b("more"), value: b("1") });
+    ahead.deleteRange({ key: b("k3") });
+    expect(ahead.hash(at)).toBe(behind.hash());
+    expect(ahead.hash()).not.toBe(behind.hash());
+    expect(() => behind.hash(at + 1)).toThrow("future revision");
+    expect(() => behind.hash(29)).toThrow("compacted");
+  });
+
+  it("uses CRC-32C (Castagnoli)", async () => {
+    const { crc32c } = await import("../../src/mvcc/crc32c.js");
+    const check = b("123456789");
+    expect(crc32c(check)).toBe(0xe3069283); // the standard check value
+    expect(crc32c(b("56789"), crc32c(b("1234")))).toBe(0xe3069283);
+    const long = new Uint8Array(1000).map((_, i) => (i * 31) & 0xff);
+    expect(crc32c(long.subarray(500), crc32c(long, 0, 500))).toBe(crc32c(long));
+    expect(crc32c(new Uint8Array(0))).toBe(0);
+  });
+
   it.each([
     ["empty input", new Uint8Array(0), /only 0 bytes/],
     ["random bytes", new Uint8Array(64).map((_, i) => (i * 37 + 11) & 0xff), /bad magic/],
