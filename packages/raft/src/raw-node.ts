@@ -36,6 +36,39 @@ export class RawNode {
     this.prevHardState = this.raft.hardState();
   }
 
+  /**
+   * Starts a brand-new group member with an empty Storage: writes the initial membership as
+   * conf change entries 1..n of term 1, committed, and applies them to the core at once (as
+   * etcd's Bootstrap does). Keeping the initial members in the log, rather than only in a
+   * snapshot, lets a member that joins later learn them by replaying the log. The first Ready
+   * carries these entries to persist and apply; applying them again is a no-op.
+   */
+  bootstrap(peers: readonly { readonly id: NodeId; readonly context?: Uint8Array }[]): void {
+    const r = this.raft;
+    if (peers.length === 0) {
+      throw new RaftError("invalid-config", "bootstrap needs at least one peer: list the initial members");
+    }
+    if (r.raftLog.storage.lastIndex() !== 0 || r.raftLog.lastIndex() !== 0) {
+      throw new RaftError(
+        "invalid-config",
+        "cannot bootstrap a member whose storage already holds a log: restart it from its storage instead",
+      );
+    }
+    // Nothing is persisted yet: make the first Ready carry the hard state.
+    this.prevHardState = { term: 0, vote: NONE, commit: 0 };
+    r.becomeFollower(1, NONE);
+    const changes: ConfChange[] = peers.map((p) => ({
+      type: "AddNode",
+      nodeId: p.id,
+      context: p.context ?? new Uint8Array(0),
+    }));
+    r.raftLog.append(
+      changes.map((cc, i) => ({ term: 1, index: i + 1, type: "EntryConfChange" as const, data: encodeConfChange(cc) })),
+    );
+    r.raftLog.committed = changes.length;
+    for (const cc of changes) r.applyConfChange(cc);
+  }
+
   get id(): NodeId {
     return this.raft.id;
   }

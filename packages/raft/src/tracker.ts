@@ -27,10 +27,6 @@ export class ProgressTracker {
     return { voters: sortedIds(this.voters), learners: sortedIds(this.learners) };
   }
 
-  isSingleton(): boolean {
-    return this.voters.size === 1 && this.learners.size === 0;
-  }
-
   /** The largest index acknowledged by a majority of voters (Raft §5.3, §5.4.2). */
   committed(): number {
     return majorityCommittedIndex(this.voters, (id) => this.progress.get(id)?.match);

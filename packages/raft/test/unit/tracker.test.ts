@@ -23,13 +23,6 @@ describe("ProgressTracker", () => {
     expect(trk.confState()).toEqual({ voters: [1, 2, 3], learners: [5, 9] });
   });
 
-  it("isSingleton only for one voter and no learners", () => {
-    expect(tracker([1]).isSingleton()).toBe(true);
-    expect(tracker([1], [2]).isSingleton()).toBe(false);
-    expect(tracker([1, 2]).isSingleton()).toBe(false);
-    expect(tracker([]).isSingleton()).toBe(false);
-  });
-
   it("committed is the index a majority of voters matched (Raft §5.3)", () => {
     const trk = tracker([1, 2, 3]);
     match(trk, { 1: 7, 2: 5, 3: 2 });
