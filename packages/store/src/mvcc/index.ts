@@ -10,4 +10,6 @@ export {
   checkRangeRequest,
   checkTxnRequest,
   DEFAULT_MAX_TXN_OPS,
+  isReadOnlyTxn,
+  isSerializableTxn,
 } from "./validate.js";

@@ -112,3 +112,28 @@ function checkIntervals(ops: readonly RequestOp[]): Writes {
   }
   return { puts, dels };
 }
+
+/** Whether the txn cannot write, in either branch at any depth (etcd's isTxnReadonly). */
+export function isReadOnlyTxn(r: TxnRequest): boolean {
+  const readOnly = (ops: readonly RequestOp[] | undefined): boolean =>
+    (ops ?? []).every(
+      (op) => "requestRange" in op || ("requestTxn" in op && isReadOnlyTxn(op.requestTxn)),
+    );
+  return readOnly(r.success) && readOnly(r.failure);
+}
+
+/**
+ * Whether every range of the txn, in either branch at any depth, is serializable (etcd's
+ * isTxnSerializable): a read-only such txn may be served from local state without Raft.
+ */
+export function isSerializableTxn(r: TxnRequest): boolean {
+  const serializable = (ops: readonly RequestOp[] | undefined): boolean =>
+    (ops ?? []).every((op) =>
+      "requestRange" in op
+        ? op.requestRange.serializable === true
+        : "requestTxn" in op
+          ? isSerializableTxn(op.requestTxn)
+          : true,
+    );
+  return serializable(r.success) && serializable(r.failure);
+}

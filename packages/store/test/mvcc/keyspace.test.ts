@@ -6,6 +6,9 @@ import { StoreError } from "../../src/errors.js";
 import {
   CompactedError,
   type Compare,
+  checkTxnRequest,
+  isReadOnlyTxn,
+  isSerializableTxn,
   Keyspace,
   type KeyValue,
   type KvEvent,
@@ -720,5 +723,35 @@ describe("events", () => {
       "PUT a=3@2/5/4 prev a=2@2/4/3",
       "PUT a=4@2/6/5 prev a=3@2/5/4",
     ]);
+  });
+});
+
+describe("request checks for the gRPC layer", () => {
+  const nested = (op: RequestOp): RequestOp => ({ requestTxn: { failure: [op] } });
+
+  it("tells read-only txns", () => {
+    expect(isReadOnlyTxn({})).toBe(true);
+    expect(isReadOnlyTxn({ success: [getOp("a"), nested(getOp("b"))] })).toBe(true);
+    expect(isReadOnlyTxn({ failure: [nested(putOp("a", "1"))] })).toBe(false);
+    expect(isReadOnlyTxn({ success: [delOp("a")] })).toBe(false);
+  });
+
+  it("tells serializable txns", () => {
+    const serial: RequestOp = { requestRange: { key: b("a"), serializable: true } };
+    expect(isSerializableTxn({ success: [serial, nested(serial)] })).toBe(true);
+    expect(isSerializableTxn({ success: [serial, nested(getOp("a"))] })).toBe(false);
+  });
+
+  it("bounds the ops per txn level when given a limit", () => {
+    const ops = Array.from({ length: 129 }, (_, i) => getOp(`k${i}`));
+    expectEtcdError(() => checkTxnRequest({ success: ops }, 128), "tooManyOps");
+    expect(() => checkTxnRequest({ success: ops.slice(1) }, 128)).not.toThrow();
+    // Nested txns get what the outer level left: 100 outer + 29 nested > 128.
+    const inner = { requestTxn: { success: ops.slice(0, 29) } };
+    expectEtcdError(
+      () => checkTxnRequest({ success: [...ops.slice(0, 99), inner] }, 128),
+      "tooManyOps",
+    );
+    expect(() => checkTxnRequest({ success: ops }, undefined)).not.toThrow();
   });
 });
