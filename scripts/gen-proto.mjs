@@ -44,6 +44,12 @@ const TARGETS = [
     root: "tug_raftpb",
     pkg: "packages/raft",
   },
+  {
+    protos: ["proto/tug/peer.proto"],
+    out: "packages/store/src/gen/peerpb",
+    root: "tug_peerpb",
+    pkg: "packages/store",
+  },
 ];
 
 const require = createRequire(import.meta.url);
