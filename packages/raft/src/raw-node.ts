@@ -128,7 +128,21 @@ export class RawNode {
         `${m.type} from ${m.from.toString(16)}, which is not a member of this group`,
       );
     }
-    this.raft.step(m);
+    try {
+      this.raft.step(m);
+    } catch (e) {
+      // A proposal or read forwarded by a follower that this node cannot take is dropped,
+      // as etcd does: the follower's client times out and retries. Only local calls
+      // (propose, readIndex, ...) report the drop to their caller.
+      if (
+        (m.type === "MsgProp" || m.type === "MsgReadIndex" || m.type === "MsgTransferLeader") &&
+        e instanceof RaftError &&
+        (e.reason === "proposal-dropped" || e.reason === "conf-change-pending")
+      ) {
+        return;
+      }
+      throw e;
+    }
   }
 
   /**

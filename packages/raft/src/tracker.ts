@@ -34,10 +34,22 @@ export class ProgressTracker {
 
   /** Visits every member, voters and learners, in increasing id order. */
   visit(fn: (id: NodeId, pr: Progress) => void): void {
-    for (const id of sortedIds(this.progress.keys())) {
+    for (const id of this.memberIds()) {
       const pr = this.progress.get(id);
       if (pr !== undefined) fn(id, pr);
     }
+  }
+
+  // visit() runs on every proposal; re-sorting the ids each time showed in profiles.
+  private sortedMembers: NodeId[] = [];
+
+  /** Member ids in increasing order. The array is shared: callers must not mutate it. */
+  memberIds(): readonly NodeId[] {
+    const cached = this.sortedMembers;
+    let valid = cached.length === this.progress.size;
+    for (let i = 0; valid && i < cached.length; i++) valid = this.progress.has(cached[i] ?? 0);
+    if (!valid) this.sortedMembers = sortedIds(this.progress.keys());
+    return this.sortedMembers;
   }
 
   /** Whether a majority of voters was heard from recently (check-quorum, thesis §6.2). */
