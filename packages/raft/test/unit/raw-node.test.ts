@@ -748,6 +748,28 @@ describe("proposal forwarding", () => {
   });
 });
 
+describe("forwarded requests a node cannot take", () => {
+  it("step() drops them silently; only the proposer's own call reports the drop", () => {
+    const net = Network.of([1, 2, 3]);
+    net.campaign(1);
+    net.propose(1, "a");
+    // Leader 1 is transferring leadership, so it refuses proposals.
+    net.hold(true);
+    net.raw(1).transferLeader(3);
+    const forwarded = message({
+      type: "MsgProp",
+      from: 2,
+      to: 1,
+      entries: [{ term: 0, index: 0, type: "EntryNormal", data: bytes("x") }],
+    });
+    const lastBefore = net.raw(1).status().lastIndex;
+    expect(() => net.raw(1).step(forwarded)).not.toThrow();
+    expect(net.raw(1).status().lastIndex).toBe(lastBefore);
+    // A local proposal on the same node is refused with an error its caller can act on.
+    expect(errorOf(() => net.raw(1).propose(bytes("y"))).reason).toBe("proposal-dropped");
+  });
+});
+
 describe("maxUncommittedEntriesSize", () => {
   function cutOffLeader(limit: number): Network {
     const net = Network.of([1, 2, 3], { maxUncommittedEntriesSize: limit });
