@@ -429,8 +429,9 @@ export class Lessor {
     const now = this.now(nowMs);
     const l = this.leasesById.get(id);
     if (l === undefined || now >= l.expiry) throw StoreError.etcd("leaseNotFound");
-    // etcd 3.4 refreshes by RemainingTTL() here, so a renewed lease kept a stale checkpointed
-    // remainder until the clear applied; later etcd versions refresh by the full TTL, as here.
+    // etcd 3.4 refreshes by RemainingTTL() here while the clear is still in flight, so a
+    // renewal right after a checkpoint grants only the checkpointed remainder; later versions
+    // wait for the clear to apply first, which amounts to the full TTL, as here.
     l.expiry = now + l.ttl * 1000;
     this.track(l);
     if (this.checkpointIntervalMs !== undefined && l.remainingTtl > 0) this.clears.add(l);
