@@ -32,6 +32,7 @@ if ! command -v pnpm >/dev/null 2>&1; then
   run "install pnpm" npm install -g "pnpm@$PNPM_VERSION"
 fi
 
+run "install system programs (etcd, etcdctl)" bash scripts/setup-system.sh
 run "install dependencies" pnpm install --frozen-lockfile
 run "generated code up to date" node scripts/gen-proto.mjs --check
 run "type-check" pnpm exec tsc -b
