@@ -70,6 +70,11 @@ export class Checker {
   private readonly byIndexTerm = new Map<string, number>();
   /** committed[i]: the prefix id of the committed log up to i; its length-1 is the highest known commit. */
   private readonly committed: number[] = [0];
+  /**
+   * term → the highest index a node at that term reported committed. A node learns of a commit
+   * at a term no lower than the one it was committed in, so leaders of later terms must hold it.
+   */
+  private readonly committedByTerm = new Map<number, number>();
   private readonly logs = new Map<NodeId, LogIds>();
   private readonly leaderOf = new Map<number, NodeId>();
   /** The state machine every node converges to: applied payloads, and how many precede each index. */
@@ -174,7 +179,8 @@ export class Checker {
   }
 
   /** Node `id` says entries up to `commit` are committed: they must agree with what others committed. */
-  commit(id: NodeId, commit: number): void {
+  commit(id: NodeId, commit: number, term: number): void {
+    this.committedByTerm.set(term, Math.max(commit, this.committedByTerm.get(term) ?? 0));
     const have = this.commitIndex();
     const mine = this.prefixAt(id, Math.min(commit, have));
     if (mine === undefined || mine !== this.committed[Math.min(commit, have)]) {
@@ -191,18 +197,23 @@ export class Checker {
     }
   }
 
-  /** Election Safety (§5.2) and Leader Completeness (§5.4): one leader per term, holding all commits. */
+  /**
+   * Election Safety (§5.2): at most one leader per term. Leader Completeness (§5.4): a leader
+   * holds every entry committed in an earlier term. (A leader of an old term may turn up late,
+   * after later terms committed more: a candidate that won, then froze before counting votes.)
+   */
   becameLeader(id: NodeId, term: number): void {
     const other = this.leaderOf.get(term);
     if (other !== undefined && other !== id) {
       violation("election-safety", `nodes ${other} and ${id} were both leader in term ${term}`);
     }
     this.leaderOf.set(term, id);
-    const c = this.commitIndex();
+    let c = 0;
+    for (const [t, index] of this.committedByTerm) if (t < term && index > c) c = index;
     if (this.prefixAt(id, c) !== this.committed[c]) {
       violation(
         "leader-completeness",
-        `node ${id} became leader of term ${term} without every committed entry (committed ${c}, its last index ${this.lastIndex(id)})`,
+        `node ${id} became leader of term ${term} without every entry committed before it (committed ${c}, its last index ${this.lastIndex(id)})`,
       );
     }
   }

@@ -1,31 +1,29 @@
-// The simulator's wire: messages in flight, ordered by delivery time (a binary min-heap).
-// Random delivery times are what reorder messages; the sequence number breaks ties so that the
-// order is a function of the seed alone.
+// The simulator's agenda: messages in flight and other timed events, ordered by time (a binary
+// min-heap). Random delivery times are what reorder messages; the sequence number breaks ties
+// so that the order is a function of the seed alone.
 
-import type { Message } from "../../src/index.js";
-
-export interface InFlight {
-  /** Simulated time of delivery, in ticks (fractional: several deliveries fit in one tick). */
+export interface Scheduled<T> {
+  /** Simulated time, in ticks (fractional: several events fit in one tick). */
   readonly at: number;
   readonly seq: number;
-  readonly m: Message;
+  readonly item: T;
 }
 
-function before(a: InFlight, b: InFlight): boolean {
+function before<T>(a: Scheduled<T>, b: Scheduled<T>): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
-export class MessageQueue {
-  private readonly heap: InFlight[] = [];
+export class EventQueue<T> {
+  private readonly heap: Scheduled<T>[] = [];
   private seq = 0;
 
   get size(): number {
     return this.heap.length;
   }
 
-  push(at: number, m: Message): void {
+  push(at: number, item: T): void {
     const h = this.heap;
-    h.push({ at, seq: this.seq++, m });
+    h.push({ at, seq: this.seq++, item });
     let i = h.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
@@ -38,8 +36,8 @@ export class MessageQueue {
     }
   }
 
-  /** Removes and returns the earliest message due strictly before `until`, if any. */
-  popBefore(until: number): InFlight | undefined {
+  /** Removes and returns the earliest event due strictly before `until`, if any. */
+  popBefore(until: number): Scheduled<T> | undefined {
     const h = this.heap;
     const top = h[0];
     if (top === undefined || top.at >= until) return undefined;
