@@ -218,6 +218,7 @@ export class Wal {
     options: WalOpenOptions = {},
   ): Promise<{ wal: Wal; contents: WalContents }> {
     const opts = withDefaults(options);
+    if (!(await Wal.exists(dir))) throw noWal(dir);
     const lock = await DirLock.acquire(dir, "WAL directory");
     try {
       await removeTempFiles(dir);

@@ -127,6 +127,7 @@ describe("Wal: create, save, open", () => {
   });
 
   it("refuses to open a directory with no WAL, saying to create one", async () => {
+    await expectStoreError(openAll(), "NOT_FOUND", /holds no WAL segments.*create a WAL first/);
     await mkdir(dir);
     await expectStoreError(openAll(), "NOT_FOUND", /holds no WAL segments.*create a WAL first/);
   });
