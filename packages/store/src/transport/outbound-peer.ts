@@ -11,6 +11,7 @@ import { encodeMessage, type Message, type NodeId } from "@tug/raft";
 import type { StoreError } from "../errors.js";
 import type { FaultInjector } from "./fault-injector.js";
 import {
+  asStoreError,
   type ClusterId,
   decodeSnapshotAck,
   decodeStreamResponse,
@@ -47,8 +48,15 @@ export const BATCH_TARGET_BYTES = 1 << 20;
  */
 export const MAX_MESSAGE_BYTES = 64 << 20;
 
-/** What a receiver accepts in one Stream request: one batch plus one oversized message. */
-export const MAX_STREAM_REQUEST_BYTES = BATCH_TARGET_BYTES + MAX_MESSAGE_BYTES + 64 * 1024;
+/** Protobuf framing of one message in a batch, at most: a tag byte and a 5-byte length. */
+const FIELD_OVERHEAD_BYTES = 6;
+
+/**
+ * What a receiver accepts in one Stream request: a batch closes once it reaches
+ * BATCH_TARGET_BYTES (framing counted), so it holds at most that plus one message.
+ */
+export const MAX_STREAM_REQUEST_BYTES =
+  BATCH_TARGET_BYTES + MAX_MESSAGE_BYTES + FIELD_OVERHEAD_BYTES + 64 * 1024;
 
 /**
  * First wait before reconnecting a broken stream. A restarted member listens again within
@@ -128,6 +136,7 @@ export interface OutboundStats {
   readonly roundTrips: number;
   readonly sentMessages: number;
   readonly sentBatches: number;
+  /** Bytes of encoded Raft messages written (protobuf framing not counted). */
   readonly sentBytes: number;
   /** Dropped by the transport: queue full, stream down or message too large. */
   readonly droppedMessages: number;
@@ -337,21 +346,31 @@ export class OutboundPeer {
     if (this.state !== "connected" || this.waitingDrain || !call) return;
     while (this.head < this.queue.length) {
       const messages: Uint8Array[] = [];
-      let bytes = 0;
+      let bytes = 0; // framing included, to bound the request
+      let payload = 0;
       while (this.head < this.queue.length && bytes < BATCH_TARGET_BYTES) {
         const msg = this.queue[this.head++] as Message;
-        const encoded = encodeMessage(msg);
+        let encoded: Uint8Array;
+        try {
+          encoded = encodeMessage(msg);
+        } catch (e) {
+          // Only a bug upstream gets here (e.g. a term above 2^53); say so, do not crash.
+          this.ctx.reportError(this.id, asStoreError(e));
+          this.drop(1);
+          continue;
+        }
         if (encoded.length > MAX_MESSAGE_BYTES) {
           this.drop(1);
           continue;
         }
         messages.push(encoded);
-        bytes += encoded.length;
+        bytes += encoded.length + FIELD_OVERHEAD_BYTES;
+        payload += encoded.length;
       }
       if (messages.length === 0) break;
       this.counters.sentMessages += messages.length;
       this.counters.sentBatches++;
-      this.counters.sentBytes += bytes;
+      this.counters.sentBytes += payload;
       const more = call.write({ messages, ping: 0 });
       if (!more) {
         this.waitingDrain = true;
