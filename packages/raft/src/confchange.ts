@@ -76,7 +76,12 @@ export function restoreConfState(trk: ProgressTracker, cs: ConfState, lastIndex:
   }
 }
 
-function addProgress(trk: ProgressTracker, id: NodeId, lastIndex: number, isLearner: boolean): void {
+function addProgress(
+  trk: ProgressTracker,
+  id: NodeId,
+  lastIndex: number,
+  isLearner: boolean,
+): void {
   const pr = new Progress(Math.max(lastIndex, 1), trk.maxInflight, trk.maxInflightBytes, isLearner);
   // A member just added counts as recently active, or check-quorum could depose the leader
   // before the new member had a chance to answer.

@@ -43,7 +43,8 @@ export class RaftLog {
   /** The term of entry i. Throws RaftError "compacted" or "unavailable" when i is not held. */
   term(i: number): number {
     const dummy = this.firstIndex() - 1;
-    if (i < dummy) throw new RaftError("compacted", `entry ${i} is compacted (first index ${dummy + 1})`);
+    if (i < dummy)
+      throw new RaftError("compacted", `entry ${i} is compacted (first index ${dummy + 1})`);
     if (i > this.lastIndex()) {
       throw new RaftError("unavailable", `entry ${i} is past the last index ${this.lastIndex()}`);
     }
@@ -92,7 +93,12 @@ export class RaftLog {
    * `logTerm`, append `ents` after it (cutting any conflicting suffix), advance commit to
    * min(committed, last new index), and return the last new index; otherwise undefined.
    */
-  maybeAppend(index: number, logTerm: number, committed: number, ents: readonly Entry[]): number | undefined {
+  maybeAppend(
+    index: number,
+    logTerm: number,
+    committed: number,
+    ents: readonly Entry[],
+  ): number | undefined {
     if (!this.matchTerm(index, logTerm)) return undefined;
     const lastNew = index + ents.length;
     const ci = this.findConflict(ents);
@@ -144,7 +150,8 @@ export class RaftLog {
       try {
         t = this.term(i);
       } catch (e) {
-        if (isRaftError(e, "compacted") || isRaftError(e, "unavailable")) return { index: i, term: 0 };
+        if (isRaftError(e, "compacted") || isRaftError(e, "unavailable"))
+          return { index: i, term: 0 };
         throw e;
       }
       if (t <= term) return { index: i, term: t };
@@ -252,7 +259,10 @@ export class RaftLog {
     if (lo < fi) throw new RaftError("compacted", `entry ${lo} is compacted (first index ${fi})`);
     const length = this.lastIndex() + 1 - fi;
     if (hi > fi + length) {
-      throw new RaftError("unavailable", `slice [${lo}, ${hi}) is out of bound [${fi}, ${this.lastIndex()}]`);
+      throw new RaftError(
+        "unavailable",
+        `slice [${lo}, ${hi}) is out of bound [${fi}, ${this.lastIndex()}]`,
+      );
     }
   }
 }

@@ -17,9 +17,9 @@ import {
   type HardState,
   isEmptyHardState,
   type Message,
-  message,
   type MessageInit,
   type MessageType,
+  message,
   NONE,
   type NodeId,
   type RaftEvent,
@@ -288,7 +288,12 @@ export class Raft {
   private increaseUncommittedSize(es: readonly Entry[]): boolean {
     const s = payloadSize(es);
     // The first proposal is always let in, however large, so that a single big entry can't wedge the log.
-    if (this.uncommittedSize > 0 && s > 0 && this.maxUncommittedSize > 0 && this.uncommittedSize + s > this.maxUncommittedSize) {
+    if (
+      this.uncommittedSize > 0 &&
+      s > 0 &&
+      this.maxUncommittedSize > 0 &&
+      this.uncommittedSize + s > this.maxUncommittedSize
+    ) {
       return false;
     }
     this.uncommittedSize += s;
@@ -322,7 +327,8 @@ export class Raft {
     if (lead === this.lead) return;
     const previous = this.lead;
     this.lead = lead;
-    if (lead === NONE) this.events.push({ type: "leader-lost", term: this.term, previousLeader: previous });
+    if (lead === NONE)
+      this.events.push({ type: "leader-lost", term: this.term, previousLeader: previous });
     else this.events.push({ type: "leader-changed", term: this.term, lead });
   }
 
@@ -363,7 +369,8 @@ export class Raft {
   }
 
   becomeCandidate(): void {
-    if (this.role === "leader") throw new RaftError("invariant-violated", "leader cannot become candidate");
+    if (this.role === "leader")
+      throw new RaftError("invariant-violated", "leader cannot become candidate");
     this.stepFn = stepCandidate;
     this.reset(this.term + 1);
     this.tickFn = () => this.tickElection();
@@ -375,7 +382,8 @@ export class Raft {
 
   /** Thesis §9.6: a pre-candidate asks whether it could win at term+1 before raising its term. */
   becomePreCandidate(): void {
-    if (this.role === "leader") throw new RaftError("invariant-violated", "leader cannot become pre-candidate");
+    if (this.role === "leader")
+      throw new RaftError("invariant-violated", "leader cannot become pre-candidate");
     // Term and vote stay as they are: a failed pre-vote must not disturb the group.
     this.stepFn = stepCandidate;
     this.trk.resetVotes();
@@ -386,7 +394,11 @@ export class Raft {
   }
 
   becomeLeader(): void {
-    if (this.role === "follower") throw new RaftError("invariant-violated", "follower cannot become leader without an election");
+    if (this.role === "follower")
+      throw new RaftError(
+        "invariant-violated",
+        "follower cannot become leader without an election",
+      );
     this.stepFn = stepLeader;
     this.reset(this.term);
     this.tickFn = () => this.tickHeartbeat();
@@ -459,9 +471,14 @@ export class Raft {
     if (this.role === "leader") return;
     if (!this.promotable()) return;
     // A conf change committed but not applied might remove or demote us: apply first.
-    const unapplied = this.raftLog.committed > this.raftLog.applied
-      ? this.raftLog.slice(this.raftLog.applied + 1, this.raftLog.committed + 1, Number.MAX_SAFE_INTEGER)
-      : [];
+    const unapplied =
+      this.raftLog.committed > this.raftLog.applied
+        ? this.raftLog.slice(
+            this.raftLog.applied + 1,
+            this.raftLog.committed + 1,
+            Number.MAX_SAFE_INTEGER,
+          )
+        : [];
     if (unapplied.some((e) => e.type === "EntryConfChange")) return;
     this.campaign(t);
   }
@@ -517,7 +534,8 @@ export class Raft {
         const force = bytesEqual(m.context, CAMPAIGN_TRANSFER);
         // Thesis §4.2.3: a member that heard from a leader within the minimum election
         // timeout ignores vote requests, so a removed or partitioned member cannot disrupt.
-        const inLease = this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout;
+        const inLease =
+          this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout;
         if (!force && inLease) return;
       }
       if (m.type === "MsgPreVote") {
@@ -531,7 +549,10 @@ export class Raft {
         this.becomeFollower(m.term, NONE);
       }
     } else if (m.term < this.term) {
-      if ((this.checkQuorum || this.preVote) && (m.type === "MsgHeartbeat" || m.type === "MsgApp")) {
+      if (
+        (this.checkQuorum || this.preVote) &&
+        (m.type === "MsgHeartbeat" || m.type === "MsgApp")
+      ) {
         // A stale leader's messages: tell it our term so it steps down. Without this, a
         // partitioned node that raised its term (check-quorum keeps it from disrupting us)
         // could never rejoin.
@@ -609,7 +630,11 @@ export class Raft {
     const snap = m.snapshot;
     if (snap === undefined) return;
     if (this.restore(snap)) {
-      this.events.push({ type: "snapshot-restored", index: snap.metadata.index, term: snap.metadata.term });
+      this.events.push({
+        type: "snapshot-restored",
+        index: snap.metadata.index,
+        term: snap.metadata.term,
+      });
       this.send({ type: "MsgAppResp", to: m.from, index: this.raftLog.lastIndex() });
     } else {
       this.send({ type: "MsgAppResp", to: m.from, index: this.raftLog.committed });
@@ -746,27 +771,46 @@ function validateConfig(c: Config): void {
   const bad = (msg: string): never => {
     throw new RaftError("invalid-config", msg);
   };
-  if (!Number.isSafeInteger(c.id) || c.id <= 0) bad(`id ${c.id} is invalid: use a positive integer below 2^53`);
+  if (!Number.isSafeInteger(c.id) || c.id <= 0)
+    bad(`id ${c.id} is invalid: use a positive integer below 2^53`);
   if (!Number.isInteger(c.heartbeatTick) || c.heartbeatTick <= 0) {
     bad(`heartbeatTick ${c.heartbeatTick} is invalid: use a positive integer (e.g. 1)`);
   }
   if (!Number.isInteger(c.electionTick) || c.electionTick <= c.heartbeatTick) {
-    bad(`electionTick ${c.electionTick} must be larger than heartbeatTick ${c.heartbeatTick} (etcd uses 10x)`);
+    bad(
+      `electionTick ${c.electionTick} must be larger than heartbeatTick ${c.heartbeatTick} (etcd uses 10x)`,
+    );
   }
-  if (c.maxInflightMsgs !== undefined && !(Number.isInteger(c.maxInflightMsgs) && c.maxInflightMsgs > 0)) {
+  if (
+    c.maxInflightMsgs !== undefined &&
+    !(Number.isInteger(c.maxInflightMsgs) && c.maxInflightMsgs > 0)
+  ) {
     bad(`maxInflightMsgs ${c.maxInflightMsgs} is invalid: use a positive integer (default 256)`);
   }
   // Byte limits: NaN or a negative value would otherwise read as "no limit" without a word.
-  for (const field of ["maxSizePerMsg", "maxCommittedSizePerReady", "maxUncommittedEntriesSize", "maxInflightBytes"] as const) {
+  for (const field of [
+    "maxSizePerMsg",
+    "maxCommittedSizePerReady",
+    "maxUncommittedEntriesSize",
+    "maxInflightBytes",
+  ] as const) {
     const v = c[field];
     if (v !== undefined && !(v >= 0)) bad(`${field} ${v} is invalid: use a byte count >= 0`);
   }
   // As etcd-io/raft: a window smaller than one message would hold at most one append.
-  if (c.maxInflightBytes !== undefined && c.maxInflightBytes > 0 && c.maxInflightBytes < (c.maxSizePerMsg ?? 1024 * 1024)) {
-    bad(`maxInflightBytes ${c.maxInflightBytes} must be at least maxSizePerMsg ${c.maxSizePerMsg ?? 1024 * 1024}: raise it, or lower maxSizePerMsg`);
+  if (
+    c.maxInflightBytes !== undefined &&
+    c.maxInflightBytes > 0 &&
+    c.maxInflightBytes < (c.maxSizePerMsg ?? 1024 * 1024)
+  ) {
+    bad(
+      `maxInflightBytes ${c.maxInflightBytes} must be at least maxSizePerMsg ${c.maxSizePerMsg ?? 1024 * 1024}: raise it, or lower maxSizePerMsg`,
+    );
   }
   if (c.readOnlyOption === "lease-based" && c.checkQuorum === false) {
-    bad("readOnlyOption lease-based requires checkQuorum: a leader lease is only sound when the leader steps down without a quorum");
+    bad(
+      "readOnlyOption lease-based requires checkQuorum: a leader lease is only sound when the leader steps down without a quorum",
+    );
   }
 }
 
@@ -793,10 +837,13 @@ function stepLeader(r: Raft, m: Message): void {
       });
       return;
     case "MsgProp": {
-      if (m.entries.length === 0) throw new RaftError("invalid-config", "a proposal must carry at least one entry");
+      if (m.entries.length === 0)
+        throw new RaftError("invalid-config", "a proposal must carry at least one entry");
       if (!r.trk.progress.has(r.id)) throw dropped("this node was removed from the group");
       if (r.leadTransferee !== NONE) {
-        throw dropped(`leadership is being transferred to ${r.leadTransferee.toString(16)}; retry in a moment`);
+        throw dropped(
+          `leadership is being transferred to ${r.leadTransferee.toString(16)}; retry in a moment`,
+        );
       }
       const local = m.from === NONE || m.from === r.id;
       const entries = m.entries.map((e, i) => {
@@ -814,7 +861,8 @@ function stepLeader(r: Raft, m: Message): void {
         r.pendingConfIndex = r.raftLog.lastIndex() + i + 1;
         return e;
       });
-      if (!r.appendEntry(entries)) throw dropped("too many uncommitted entries; retry after some commit");
+      if (!r.appendEntry(entries))
+        throw dropped("too many uncommitted entries; retry after some commit");
       r.bcastAppend();
       return;
     }
@@ -932,7 +980,9 @@ function stepCandidate(r: Raft, m: Message): void {
     case "MsgProp":
       throw dropped("no leader: an election is in course; retry after a leader is elected");
     case "MsgReadIndex":
-      throw dropped("no leader: an election is in course; retry the read after a leader is elected");
+      throw dropped(
+        "no leader: an election is in course; retry the read after a leader is elected",
+      );
     case "MsgApp":
       // Raft §5.2: a candidate that hears from a leader of its term steps down.
       r.becomeFollower(m.term, m.from);
@@ -971,7 +1021,9 @@ function stepFollower(r: Raft, m: Message): void {
     case "MsgProp":
       if (r.lead === NONE) throw dropped("no leader is known; retry after a leader is elected");
       if (r.disableProposalForwarding) {
-        throw dropped(`this node does not forward proposals; send it to the leader ${r.lead.toString(16)}`);
+        throw dropped(
+          `this node does not forward proposals; send it to the leader ${r.lead.toString(16)}`,
+        );
       }
       r.send({ ...m, to: r.lead });
       return;
@@ -991,7 +1043,8 @@ function stepFollower(r: Raft, m: Message): void {
       r.handleSnapshot(m);
       return;
     case "MsgTransferLeader":
-      if (r.lead === NONE) throw dropped("no leader to transfer leadership from; retry after a leader is elected");
+      if (r.lead === NONE)
+        throw dropped("no leader to transfer leadership from; retry after a leader is elected");
       r.send({ ...m, to: r.lead });
       return;
     case "MsgForgetLeader":
@@ -1005,7 +1058,8 @@ function stepFollower(r: Raft, m: Message): void {
       r.hup("transfer");
       return;
     case "MsgReadIndex":
-      if (r.lead === NONE) throw dropped("no leader is known; retry the read after a leader is elected");
+      if (r.lead === NONE)
+        throw dropped("no leader is known; retry the read after a leader is elected");
       r.send({ ...m, to: r.lead });
       return;
     case "MsgReadIndexResp":

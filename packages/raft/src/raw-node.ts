@@ -8,6 +8,7 @@ import {
   type ConfChange,
   type ConfState,
   type Entry,
+  type HardState,
   hardStateEqual,
   isLocalMessage,
   isResponseMessage,
@@ -19,7 +20,6 @@ import {
   type Ready,
   type SoftState,
   type Status,
-  type HardState,
 } from "./types.js";
 import { encodeConfChange } from "./wire-codec.js";
 
@@ -46,7 +46,10 @@ export class RawNode {
   bootstrap(peers: readonly { readonly id: NodeId; readonly context?: Uint8Array }[]): void {
     const r = this.raft;
     if (peers.length === 0) {
-      throw new RaftError("invalid-config", "bootstrap needs at least one peer: list the initial members");
+      throw new RaftError(
+        "invalid-config",
+        "bootstrap needs at least one peer: list the initial members",
+      );
     }
     if (r.raftLog.storage.lastIndex() !== 0 || r.raftLog.lastIndex() !== 0) {
       throw new RaftError(
@@ -63,7 +66,12 @@ export class RawNode {
       context: p.context ?? new Uint8Array(0),
     }));
     r.raftLog.append(
-      changes.map((cc, i) => ({ term: 1, index: i + 1, type: "EntryConfChange" as const, data: encodeConfChange(cc) })),
+      changes.map((cc, i) => ({
+        term: 1,
+        index: i + 1,
+        type: "EntryConfChange" as const,
+        data: encodeConfChange(cc),
+      })),
     );
     r.raftLog.committed = changes.length;
     for (const cc of changes) r.applyConfChange(cc);
@@ -120,7 +128,10 @@ export class RawNode {
   /** Hands a message received from a peer to the core. */
   step(m: Message): void {
     if (isLocalMessage(m.type)) {
-      throw new RaftError("step-local-message", `${m.type} is local to a node and cannot come from the network`);
+      throw new RaftError(
+        "step-local-message",
+        `${m.type} is local to a node and cannot come from the network`,
+      );
     }
     if (isResponseMessage(m.type) && !this.raft.trk.progress.has(m.from)) {
       throw new RaftError(
@@ -206,7 +217,9 @@ export class RawNode {
       ...(hardChanged ? { hardState: hs } : {}),
       readStates: r.readStates,
       entries,
-      ...(r.raftLog.unstable.snapshot !== undefined ? { snapshot: r.raftLog.unstable.snapshot } : {}),
+      ...(r.raftLog.unstable.snapshot !== undefined
+        ? { snapshot: r.raftLog.unstable.snapshot }
+        : {}),
       committedEntries: [...r.raftLog.nextCommittedEntries()],
       messages: r.msgs,
       // Term and vote must be durable before we answer (Raft §5.1 Figure 2), and so must new

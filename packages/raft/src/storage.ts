@@ -110,7 +110,10 @@ export class MemoryStorage implements Storage {
     }
     const e = this.ents[i - offset];
     if (e === undefined) {
-      throw new RaftError("unavailable", `term of entry ${i} asked, but the last index is ${this.lastIndex()}`);
+      throw new RaftError(
+        "unavailable",
+        `term of entry ${i} asked, but the last index is ${this.lastIndex()}`,
+      );
     }
     return e.term;
   }
@@ -137,7 +140,12 @@ export class MemoryStorage implements Storage {
     }
     this.snap = snap;
     this.ents = [
-      { term: snap.metadata.term, index: snap.metadata.index, type: "EntryNormal", data: new Uint8Array(0) },
+      {
+        term: snap.metadata.term,
+        index: snap.metadata.index,
+        type: "EntryNormal",
+        data: new Uint8Array(0),
+      },
     ];
   }
 
@@ -153,14 +161,20 @@ export class MemoryStorage implements Storage {
       );
     }
     if (i > this.lastIndex()) {
-      throw new RaftError("unavailable", `cannot snapshot at ${i}: the last index is ${this.lastIndex()}`);
+      throw new RaftError(
+        "unavailable",
+        `cannot snapshot at ${i}: the last index is ${this.lastIndex()}`,
+      );
     }
     const offset = this.dummy().index;
     const held = this.ents[i - offset];
     if (held === undefined) {
       // Compacted past i: its term is gone, and a snapshot with a made-up term would corrupt
       // every follower that installs it.
-      throw new RaftError("compacted", `cannot snapshot at ${i}: the log was compacted up to ${offset}`);
+      throw new RaftError(
+        "compacted",
+        `cannot snapshot at ${i}: the log was compacted up to ${offset}`,
+      );
     }
     const term = held.term;
     this.snap = {
@@ -177,12 +191,18 @@ export class MemoryStorage implements Storage {
       throw new RaftError("compacted", `already compacted past ${compactIndex} (at ${offset})`);
     }
     if (compactIndex > this.lastIndex()) {
-      throw new RaftError("unavailable", `cannot compact to ${compactIndex}: the last index is ${this.lastIndex()}`);
+      throw new RaftError(
+        "unavailable",
+        `cannot compact to ${compactIndex}: the last index is ${this.lastIndex()}`,
+      );
     }
     const i = compactIndex - offset;
     const head = this.ents[i];
     if (head === undefined) return;
-    this.ents = [{ term: head.term, index: head.index, type: "EntryNormal", data: new Uint8Array(0) }, ...this.ents.slice(i + 1)];
+    this.ents = [
+      { term: head.term, index: head.index, type: "EntryNormal", data: new Uint8Array(0) },
+      ...this.ents.slice(i + 1),
+    ];
   }
 
   /**

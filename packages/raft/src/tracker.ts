@@ -2,7 +2,7 @@
 // Progress, and the votes of the election in course. Iteration is always in id order so that
 // the messages the core emits are deterministic.
 
-import { Progress } from "./progress.js";
+import type { Progress } from "./progress.js";
 import { majorityCommittedIndex, majorityVoteResult, type VoteResult } from "./quorum.js";
 import type { ConfState, NodeId } from "./types.js";
 

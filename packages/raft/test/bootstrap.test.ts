@@ -1,11 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { MemoryStorage, RaftError, RawNode, decodeConfChange } from "../src/index.js";
+import { decodeConfChange, MemoryStorage, RaftError, RawNode } from "../src/index.js";
 import { Network } from "./support/network.js";
 import { Rng } from "./support/rng.js";
 
 function fresh(id: number, storage = new MemoryStorage()) {
   const rng = new Rng(id);
-  return new RawNode({ id, electionTick: 10, heartbeatTick: 1, storage, random: (n) => rng.intn(n) });
+  return new RawNode({
+    id,
+    electionTick: 10,
+    heartbeatTick: 1,
+    storage,
+    random: (n) => rng.intn(n),
+  });
 }
 
 describe("bootstrap", () => {
@@ -33,7 +39,8 @@ describe("bootstrap", () => {
 
   it("lets a member added later learn every member by replaying the log (thesis §4.1)", () => {
     const net = new Network(7);
-    for (const id of [1, 2, 3]) net.add(id, new MemoryStorage()).rawNode.bootstrap([{ id: 1 }, { id: 2 }, { id: 3 }]);
+    for (const id of [1, 2, 3])
+      net.add(id, new MemoryStorage()).rawNode.bootstrap([{ id: 1 }, { id: 2 }, { id: 3 }]);
     net.flush();
     net.campaign(1);
     expect(net.leader()).toBe(1);

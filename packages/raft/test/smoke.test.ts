@@ -9,7 +9,13 @@ function cluster(n: number, seed = 1) {
   const nodes = new Map(
     ids.map((id) => [
       id,
-      new RawNode({ id, electionTick: 10, heartbeatTick: 1, storage: storages.get(id)!, random: (k) => rng.intn(k) }),
+      new RawNode({
+        id,
+        electionTick: 10,
+        heartbeatTick: 1,
+        storage: storages.get(id)!,
+        random: (k) => rng.intn(k),
+      }),
     ]),
   );
   const applied = new Map<number, string[]>(ids.map((id) => [id, []]));
@@ -28,7 +34,8 @@ function cluster(n: number, seed = 1) {
           if (rd.hardState) st.setHardState(rd.hardState);
           inbox.push(...rd.messages);
           for (const e of rd.committedEntries) {
-            if (e.type === "EntryNormal" && e.data.length > 0) applied.get(id)!.push(new TextDecoder().decode(e.data));
+            if (e.type === "EntryNormal" && e.data.length > 0)
+              applied.get(id)!.push(new TextDecoder().decode(e.data));
           }
           node.advance(rd);
         }
@@ -57,7 +64,8 @@ describe("smoke", () => {
     const leader = c.nodes.get(leaders[0]!)!;
     for (let i = 0; i < 10; i++) leader.propose(new TextEncoder().encode(`v${i}`));
     c.drain();
-    for (const id of c.ids) expect(c.applied.get(id)).toEqual(Array.from({ length: 10 }, (_, i) => `v${i}`));
+    for (const id of c.ids)
+      expect(c.applied.get(id)).toEqual(Array.from({ length: 10 }, (_, i) => `v${i}`));
     // forwarded from a follower
     const follower = c.nodes.get(c.ids.find((id) => id !== leaders[0])!)!;
     follower.propose(new TextEncoder().encode("f"));

@@ -5,18 +5,18 @@
 
 import {
   type ConfChange,
-  type ConfState,
   type Config,
+  type ConfState,
   type Entry,
   type HardState,
   MemoryStorage,
   type Message,
   type MessageType,
   type NodeId,
-  RawNode,
-  type Ready,
-  type ReadState,
   type RaftEvent,
+  RawNode,
+  type ReadState,
+  type Ready,
 } from "../../src/index.js";
 import { decodeConfChange } from "../../src/wire-codec.js";
 import { Rng } from "./rng.js";
@@ -49,7 +49,12 @@ export function text(b: Uint8Array): string {
 }
 
 /** Builds a node config with etcd's test defaults (election 10, heartbeat 1, pre-vote and check-quorum off). */
-export function testConfig(id: NodeId, storage: MemoryStorage, rng: Rng, opts: NodeOptions = {}): Config {
+export function testConfig(
+  id: NodeId,
+  storage: MemoryStorage,
+  rng: Rng,
+  opts: NodeOptions = {},
+): Config {
   return {
     id,
     electionTick: 10,
@@ -83,7 +88,12 @@ export class Network {
   }
 
   /** A group of `voters` (plus `learners`) started fresh with the same options. */
-  static of(voters: readonly NodeId[], opts: NodeOptions = {}, learners: readonly NodeId[] = [], seed = 1): Network {
+  static of(
+    voters: readonly NodeId[],
+    opts: NodeOptions = {},
+    learners: readonly NodeId[] = [],
+    seed = 1,
+  ): Network {
     const net = new Network(seed);
     for (const id of [...voters, ...learners]) {
       net.add(id, MemoryStorage.withPeers(voters, learners), opts);
@@ -205,7 +215,8 @@ export class Network {
   send(msgs: readonly Message[]): void {
     const queue = [...msgs];
     for (let steps = 0; queue.length > 0; steps++) {
-      if (steps > 1_000_000) throw new Error("the network did not go quiet after a million messages");
+      if (steps > 1_000_000)
+        throw new Error("the network did not go quiet after a million messages");
       const m = queue.shift();
       if (m === undefined) break;
       this.sent.push(m);
