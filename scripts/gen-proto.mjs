@@ -52,6 +52,12 @@ const TARGETS = [
     root: "tug_peerpb",
     pkg: "packages/store",
   },
+  {
+    protos: ["proto/tug/store.proto"],
+    out: "packages/store/src/gen/storepb",
+    root: "tug_storepb",
+    pkg: "packages/store",
+  },
 ];
 
 /**
