@@ -12,7 +12,7 @@ import {
 function usage(problem: string): never {
   console.error(`raft-replay: ${problem}`);
   console.error(
-    "usage: pnpm raft:replay --seed <n> [--nodes 3|5] [--driver <flaw>] [--params '<json>'] [--quiet]",
+    "usage: pnpm raft:replay --seed <n> [--nodes 3|5] [--driver <flaw>] [--params '<json>'] [--no-durability-check] [--quiet]",
   );
   process.exit(2);
 }
@@ -22,6 +22,7 @@ let seed: number | undefined;
 let nodes: 3 | 5 = 3;
 let driver: DriverFlaw = "none";
 let quiet = false;
+let durabilityCheck = true;
 let params: Partial<SimParams> | undefined;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -46,6 +47,8 @@ for (let i = 0; i < args.length; i++) {
       usage(`--params ${v}: not JSON; copy it from the failing test's replay line`);
     }
     i++;
+  } else if (a === "--no-durability-check") {
+    durabilityCheck = false;
   } else if (a === "--quiet") {
     quiet = true;
   } else if (a !== "--") {
@@ -59,6 +62,7 @@ const result = simulate({
   nodes,
   driver,
   params,
+  durabilityCheck,
   trace: quiet ? undefined : (line) => console.log(line),
 });
 const s = result.stats;

@@ -10,8 +10,8 @@
 
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  type DriverFlaw,
   LIVENESS_BOUND_TICKS,
+  type SimOptions,
   type SimParams,
   type SimResult,
   simulate,
@@ -106,30 +106,51 @@ for (const nodes of [3, 5] as const) {
   });
 }
 
-/** The first seed, from BASE_SEED on, on which the checker reports a safety violation. */
+/** The first seed, from BASE_SEED on, on which the checker reports one of `kinds`. */
 function firstCaught(
-  nodes: 3 | 5,
-  driver: DriverFlaw,
+  opts: Omit<SimOptions, "seed">,
+  kinds: readonly ViolationKind[],
   maxSeeds: number,
-  params?: Partial<SimParams>,
 ): SimResult | undefined {
   for (let seed = BASE_SEED; seed < BASE_SEED + maxSeeds; seed++) {
-    const r = simulate({ seed, nodes, driver, params });
-    if (r.violation !== undefined && SAFETY.includes(r.violation.kind)) return r;
+    const r = simulate({ ...opts, seed });
+    if (r.violation !== undefined && kinds.includes(r.violation.kind)) return r;
   }
   return undefined;
 }
 
 describe("the checker catches broken drivers", () => {
-  it("reports a violation when the driver never fsyncs, so entries are acknowledged before they are durable", () => {
-    const caught = firstCaught(3, "no-fsync", 100);
-    expect(caught?.violation?.message).toMatch(
-      /replay: pnpm exec tsx scripts\/raft-replay\.ts --seed \d+ --nodes 3 --driver no-fsync/,
+  it("reports a driver that fsyncs only new entries (a wrong mustSync) at the first vote it sends before its term and vote are durable", () => {
+    const r = simulate({ seed: BASE_SEED, nodes: 3, driver: "sync-entries-only" });
+    expect(r.violation?.kind).toBe("durability");
+    expect(r.violation?.message).toMatch(/sent MsgVote.* on disk/);
+    expect(r.violation?.message).toContain(
+      `replay: pnpm exec tsx scripts/raft-replay.ts --seed ${BASE_SEED} --nodes 3 --driver sync-entries-only`,
     );
+  });
+
+  it("reports a driver that never fsyncs, so it acknowledges entries before they are durable", () => {
+    const caught = firstCaught(
+      { nodes: 3, driver: "no-fsync", params: { preVote: false } },
+      ["durability"],
+      20,
+    );
+    expect(caught?.violation?.message).toMatch(
+      /durability: node \d+ (acknowledged entry|sent Msg)/,
+    );
+  });
+
+  it("without the durability check, still catches a driver that never fsyncs: a crash loses acknowledged entries", () => {
+    const caught = firstCaught(
+      { nodes: 3, driver: "no-fsync", durabilityCheck: false },
+      SAFETY,
+      100,
+    );
+    expect(caught?.violation?.message).toContain("--driver no-fsync --no-durability-check");
     console.log(`no-fsync driver caught: ${caught?.violation?.message.split("\n")[0]}`);
   });
 
-  it("reports a violation when the driver fsyncs only new entries, so a crash forgets term and vote (a wrong mustSync)", () => {
+  it("without the durability check, still catches a driver that fsyncs only new entries: a crash forgets a vote and a term gets two leaders", () => {
     // Votes are lost only by a crash between voting and the next fsync; crash often, campaign
     // often, and turn pre-vote off so that lost votes can elect a second leader in a term.
     const crashy: Partial<SimParams> = {
@@ -143,10 +164,16 @@ describe("the checker catches broken drivers", () => {
       maxDelay: 2,
       writeRate: 0.1,
     };
-    const caught = firstCaught(3, "sync-entries-only", 300, crashy);
-    expect(caught?.violation?.message).toMatch(/--driver sync-entries-only --params/);
+    const opts = {
+      nodes: 3,
+      driver: "sync-entries-only",
+      params: crashy,
+      durabilityCheck: false,
+    } as const;
+    const caught = firstCaught(opts, SAFETY, 300);
+    expect(caught?.violation?.message).toContain("--driver sync-entries-only --params");
     console.log(`sync-entries-only driver caught: ${caught?.violation?.message.split("\n")[0]}`);
-    // The same runs with the honest driver hold every invariant.
+    // The same run with the honest driver holds every invariant.
     if (caught !== undefined) {
       const honest = simulate({ seed: caught.seed, nodes: 3, params: crashy });
       expect(honest.violation?.message).toBeUndefined();

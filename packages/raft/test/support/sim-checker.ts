@@ -6,7 +6,13 @@
 // up to index i exactly when their prefix ids at i are equal, so Log Matching, Leader
 // Completeness and State Machine Safety become integer comparisons, with no hashing collisions.
 
-import type { Entry, NodeId, Storage } from "../../src/index.js";
+import {
+  type Entry,
+  isRaftError,
+  type Message,
+  type NodeId,
+  type Storage,
+} from "../../src/index.js";
 
 export type ViolationKind =
   | "election-safety"
@@ -15,6 +21,7 @@ export type ViolationKind =
   | "state-machine-safety"
   | "lost-ack"
   | "read-linearizability"
+  | "durability"
   | "liveness"
   | "core-error";
 
@@ -289,6 +296,52 @@ export class Checker {
         "state-machine-safety",
         `node ${id}'s snapshot at ${index} holds a state machine that differs from the applied one`,
       );
+    }
+  }
+
+  /**
+   * Raft Figure 2: persistent state is "updated on stable storage before responding to RPCs".
+   * When node `id` sends `m`, its disk (`durable`) must hold a term at least the message's; and
+   * if that is the message's term, the vote it grants or asks for, and every entry it
+   * acknowledges with the term its live log (`live`) has there. A message of an older term
+   * (queued before the node moved on, as RawNode queues messages between Readies) is like one
+   * the network delayed: the node will never act at that term again, so it promises nothing.
+   */
+  sent(id: NodeId, m: Message, durable: Storage, live: Storage): void {
+    // Pre-votes carry a future term; forwarded proposals and reads carry none.
+    if (m.term === 0 || m.type === "MsgPreVote" || m.type === "MsgPreVoteResp") return;
+    const hs = durable.initialState().hardState;
+    if (hs.term < m.term) {
+      violation(
+        "durability",
+        `node ${id} sent ${m.type} at term ${m.term} with term ${hs.term} on disk`,
+      );
+    }
+    if (hs.term > m.term) return;
+    const votedFor =
+      m.type === "MsgVote" ? id : m.type === "MsgVoteResp" && !m.reject ? m.to : undefined;
+    if (votedFor !== undefined && hs.vote !== votedFor) {
+      violation(
+        "durability",
+        `node ${id} sent ${m.type} for node ${votedFor} at term ${m.term} with vote ${hs.vote} on disk`,
+      );
+    }
+    if (m.type === "MsgAppResp" && !m.reject && m.index > 0) {
+      let onDisk: number | "compacted" | "missing";
+      try {
+        onDisk = durable.term(m.index);
+      } catch (e) {
+        if (isRaftError(e, "compacted")) onDisk = "compacted";
+        else if (isRaftError(e, "unavailable")) onDisk = "missing";
+        else throw e;
+      }
+      // Compacted: folded into a snapshot on disk, so durable.
+      if (onDisk !== "compacted" && onDisk !== live.term(m.index)) {
+        violation(
+          "durability",
+          `node ${id} acknowledged entry ${m.index} that is not on its disk (${onDisk})`,
+        );
+      }
     }
   }
 
