@@ -24,10 +24,12 @@ import {
   type Message,
   NONE,
   type NodeId,
+  RaftError,
   RawNode,
   type Ready,
   type Role,
   type Snapshot,
+  type Storage,
 } from "../../src/index.js";
 import { Rng } from "./rng.js";
 import { Checker, Violation, type ViolationKind } from "./sim-checker.js";
@@ -210,6 +212,10 @@ export interface SimParams {
   asyncReadyRate: number;
   stepDownOnRemoval: boolean;
   maxInflightBytes: number;
+  /** Chance that the storage cannot hand out its snapshot right now (the leader retries). */
+  snapshotUnavailableRate: number;
+  /** Chance that a new member joins as a voter at once rather than as a learner first. */
+  addVoterRate: number;
 }
 
 function drawParams(rng: Rng, nodes: number): SimParams {
@@ -250,9 +256,13 @@ function drawParams(rng: Rng, nodes: number): SimParams {
     asyncReadyRate: rng.pick([0, 0, 0.1, 0.5]),
     stepDownOnRemoval: rng.chance(0.5),
     maxInflightBytes: 0,
+    snapshotUnavailableRate: 0,
+    addVoterRate: 0,
   };
   // The byte window must hold at least one full message.
   p.maxInflightBytes = rng.pick([0, 0, 1, 4]) * p.maxSizePerMsg;
+  p.snapshotUnavailableRate = rng.pick([0, 0, 0.3]);
+  p.addVoterRate = rng.pick([0, 0, 0.5]);
   return p;
 }
 
@@ -910,7 +920,7 @@ class Simulation {
       id: n.id,
       electionTick: ELECTION_TICK,
       heartbeatTick: this.p.heartbeatTick,
-      storage: n.live,
+      storage: this.storageFor(n),
       random: (k) => n.rng.intn(k),
       applied: snap.metadata.index,
       preVote: this.p.preVote,
@@ -925,6 +935,26 @@ class Simulation {
     });
     if (bootstrap !== undefined) n.raw.bootstrap(bootstrap.map((id) => ({ id })));
     this.processReady(n);
+  }
+
+  /** The node's storage as the core sees it: sometimes the snapshot is not ready yet. */
+  private storageFor(n: SimNode): Storage {
+    const live = n.live;
+    const rate = this.p.snapshotUnavailableRate;
+    if (rate === 0) return live;
+    return {
+      initialState: () => live.initialState(),
+      entries: (lo, hi, maxSize) => live.entries(lo, hi, maxSize),
+      term: (i) => live.term(i),
+      lastIndex: () => live.lastIndex(),
+      firstIndex: () => live.firstIndex(),
+      snapshot: () => {
+        if (n.rng.chance(rate)) {
+          throw new RaftError("snapshot-temporarily-unavailable", "the snapshot is being written");
+        }
+        return live.snapshot();
+      },
+    };
   }
 
   // ---- faults ------------------------------------------------------------------------------
@@ -1088,7 +1118,12 @@ class Simulation {
     const choices: ConfChange[] = [];
     const ctx = new Uint8Array(0);
     if (this.nextSpare <= this.nodeCount + SPARE_NODES) {
-      choices.push({ type: "AddLearnerNode", nodeId: this.nextSpare, context: ctx });
+      const asVoter = this.p.addVoterRate > 0 && rng.chance(this.p.addVoterRate);
+      choices.push({
+        type: asVoter ? "AddNode" : "AddLearnerNode",
+        nodeId: this.nextSpare,
+        context: ctx,
+      });
     }
     for (const id of learners) {
       if (voters.length < 5) choices.push({ type: "AddNode", nodeId: id, context: ctx });
@@ -1107,7 +1142,7 @@ class Simulation {
     const ok = this.act(n, (r) => r.proposeConfChange(cc));
     this.log(`propose ${cc.type} n${cc.nodeId} at n${n.id}${ok ? "" : " refused"}`);
     if (!ok) return;
-    if (cc.type === "AddLearnerNode" && cc.nodeId === this.nextSpare) this.nextSpare++;
+    if (cc.type !== "RemoveNode" && cc.nodeId === this.nextSpare) this.nextSpare++;
     // The change may be lost with its leader; after a while, assume it was.
     this.confPendingUntil = this.now + 5 * ELECTION_TICK;
   }
