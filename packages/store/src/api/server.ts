@@ -1,0 +1,100 @@
+// The etcd v3 gRPC server: KV, Watch, Lease, Cluster and Maintenance over one backend, with
+// etcd's limits. The Auth service is not served (etcdctl and the etcd3 client call it only
+// when given credentials); its methods answer UNIMPLEMENTED.
+
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { DEFAULT_MAX_TXN_OPS } from "../mvcc/index.js";
+import type { EtcdBackend } from "./backend.js";
+import { clusterHandlers } from "./cluster-service.js";
+import { etcdServices } from "./etcd-proto.js";
+import { kvHandlers } from "./kv-service.js";
+import { LeaseService } from "./lease-service.js";
+import { maintenanceHandlers } from "./maintenance-service.js";
+import { recordRequestSizes } from "./request-size.js";
+import { WatchHub } from "./watch-hub.js";
+import { DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS, WatchService } from "./watch-service.js";
+
+/** etcd's default --max-request-bytes: 1.5 MiB. */
+export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+
+/** etcd lets gRPC messages exceed --max-request-bytes by this much (grpcOverheadBytes). */
+const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+/** How long close() lets calls finish before cutting them. */
+const SHUTDOWN_GRACE_MS = 1000;
+
+export interface EtcdGrpcServerOptions {
+  backend: EtcdBackend;
+  /** host:port; port 0 picks a free one. */
+  listen: string;
+  maxRequestBytes?: number;
+  maxTxnOps?: number;
+  /** How often watchers with progress_notify hear the revision when quiet (etcd: 10 min). */
+  progressNotifyIntervalMs?: number;
+}
+
+export interface EtcdGrpcServer {
+  /** The port listened on (the one chosen, for port 0). */
+  readonly port: number;
+  /** Ends every stream and stops the server. */
+  close(): Promise<void>;
+}
+
+export async function startEtcdGrpcServer(options: EtcdGrpcServerOptions): Promise<EtcdGrpcServer> {
+  const { backend } = options;
+  const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const server = new Server({
+    "grpc.max_receive_message_length": maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    "grpc.max_send_message_length": -1,
+    // etcdctl pings every 2 s (--keepalive-time) even when idle, and grpc-go clients treat a
+    // GOAWAY for pinging too often as fatal; etcd permits it.
+    "grpc.http2.min_ping_interval_without_data_ms": 1000,
+    "grpc.keepalive_permit_without_calls": 1,
+  });
+  const hub = new WatchHub(backend.watchSource);
+  const watch = new WatchService(backend, hub, {
+    progressNotifyIntervalMs:
+      options.progressNotifyIntervalMs ?? DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS,
+    maxResponseBytes: maxRequestBytes,
+  });
+  const lease = new LeaseService(backend);
+
+  server.addService(
+    recordRequestSizes(etcdServices.KV.service, ["Put", "DeleteRange", "Txn"]),
+    kvHandlers(backend, { maxTxnOps: options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS, maxRequestBytes }),
+  );
+  server.addService(etcdServices.Watch.service, watch.handlers());
+  server.addService(etcdServices.Lease.service, lease.handlers());
+  server.addService(etcdServices.Cluster.service, clusterHandlers(backend));
+  server.addService(etcdServices.Maintenance.service, maintenanceHandlers(backend));
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(options.listen, ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    );
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    close: () => {
+      closing ??= (async () => {
+        watch.close();
+        lease.close();
+        hub.close();
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            server.forceShutdown();
+            resolve();
+          }, SHUTDOWN_GRACE_MS);
+          timer.unref();
+          server.tryShutdown(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      })();
+      return closing;
+    },
+  };
+}
