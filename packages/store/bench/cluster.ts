@@ -79,10 +79,16 @@ export function memberCommand(kind: MemberKind, flags: readonly string[]): [stri
   return [process.execPath, ["--conditions=source", "--import", "tsx", TUG_STORE_BIN, ...flags]];
 }
 
+/** How a member process ended. */
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
 interface Running {
   readonly child: ChildProcess;
   readonly log: WriteStream;
-  readonly exited: Promise<void>;
+  readonly exited: Promise<Exit>;
 }
 
 const liveClusters = new Set<LocalCluster>();
@@ -106,6 +112,7 @@ function installExitHook(): void {
 export class LocalCluster {
   readonly members: readonly MemberSpec[];
   private readonly running = new Map<string, Running>();
+  private readonly lastExit = new Map<string, Exit>();
   private stopped = false;
 
   private constructor(
@@ -214,10 +221,11 @@ export class LocalCluster {
     });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
-    const exited = new Promise<void>((resolve) => {
-      child.once("exit", () => {
+    const exited = new Promise<Exit>((resolve) => {
+      child.once("exit", (code, signal) => {
         this.running.delete(m.name);
-        resolve();
+        this.lastExit.set(m.name, { code, signal });
+        resolve({ code, signal });
       });
     });
     this.running.set(m.name, { child, log, exited });
@@ -288,12 +296,17 @@ export class LocalCluster {
     }
   }
 
-  /** Sends `signal` to a member and waits for it to exit. */
-  async kill(name: string, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+  /** Sends `signal` to a member and waits for it to exit; how it exited. */
+  async kill(name: string, signal: NodeJS.Signals = "SIGKILL"): Promise<Exit | undefined> {
     const r = this.running.get(name);
-    if (r === undefined) return;
+    if (r === undefined) return this.lastExit.get(name);
     r.child.kill(signal);
-    await r.exited;
+    return await r.exited;
+  }
+
+  /** How a member that is not running ended, if it ran. */
+  exitOf(name: string): Exit | undefined {
+    return this.running.has(name) ? undefined : this.lastExit.get(name);
   }
 
   /** Kills every member still running (SIGTERM, then SIGKILL) and removes the temp dir. */
