@@ -12,8 +12,8 @@
 
 import type { Message, NodeId } from "../src/index.js";
 import { Rng } from "../test/support/rng.js";
+import { EventQueue } from "../test/support/sim-queue.js";
 import { BenchNode } from "./bench-node.js";
-import { EventQueue } from "./event-queue.js";
 
 export interface Timing {
   readonly name: string;
@@ -122,9 +122,9 @@ export function runFailoverTrial(o: FailoverOptions, seed: number): TrialResult 
   };
 
   for (;;) {
-    const ev = q.pop();
+    const ev = q.popBefore(Number.POSITIVE_INFINITY);
     if (ev === undefined) throw new Error(`seed ${seed}: the simulation ran out of events`);
-    const now = ev.time;
+    const now = ev.at;
     if (dead !== undefined && now - killedAt > TRIAL_LIMIT_MS) {
       throw new Error(`seed ${seed}: no leader committed within ${TRIAL_LIMIT_MS} ms of the kill`);
     }
