@@ -35,28 +35,29 @@ function checkPeerUrls(urls: readonly string[]): void {
   }
 }
 
+/** Cluster replies carry no revision, as etcd's do (their header is 0 there). */
 export function clusterHandlers(backend: EtcdBackend): ClusterHandlers {
   return {
     MemberList: unary(async () => {
       const members = await backend.memberList();
-      return { header: header(backend.header()), members: members.map(member) };
+      return { header: header(backend.header(), 0), members: members.map(member) };
     }),
     MemberAdd: unary(async (m) => {
       checkPeerUrls(m.peerURLs);
       const r = await backend.memberAdd(m.peerURLs, m.isLearner);
       return {
-        header: header(backend.header()),
+        header: header(backend.header(), 0),
         member: member(r.member),
         members: r.members.map(member),
       };
     }),
     MemberRemove: unary(async (m) => {
       const members = await backend.memberRemove(int64(m.ID));
-      return { header: header(backend.header()), members: members.map(member) };
+      return { header: header(backend.header(), 0), members: members.map(member) };
     }),
     MemberPromote: unary(async (m) => {
       const members = await backend.memberPromote(int64(m.ID));
-      return { header: header(backend.header()), members: members.map(member) };
+      return { header: header(backend.header(), 0), members: members.map(member) };
     }),
     MemberUpdate: unary(async () => {
       throw new StoreError("UNIMPLEMENTED", "tug-store: MemberUpdate is not supported");
