@@ -115,6 +115,11 @@ export function validateSettings(
   // --- URLs -----------------------------------------------------------------------------
   const listenClientUrls = listenUrls("listen-client-urls", 2379);
   const listenPeerUrls = listenUrls("listen-peer-urls", 2380);
+  if (listenPeerUrls.length > 1) {
+    problems.push(
+      `${who("listen-peer-urls")} lists ${listenPeerUrls.length} URLs; tug-store listens for peers on one (use http://0.0.0.0:<port> for every interface)`,
+    );
+  }
   const listenMetricsUrls = listenUrls("listen-metrics-urls", 2381);
   const advertiseClientUrls = advertiseUrls("advertise-client-urls", 2379);
   const initialAdvertisePeerUrls = advertiseUrls("initial-advertise-peer-urls", 2380);
@@ -143,6 +148,12 @@ export function validateSettings(
       problems.push(
         `${who("election-timeout")} ${election} must be at least ${MIN_ELECTION_HEARTBEATS}x ${who("heartbeat-interval")} ${heartbeat}: ` +
           `raise --election-timeout to ${MIN_ELECTION_HEARTBEATS * heartbeat} or more, or lower --heartbeat-interval`,
+      );
+    } else if (election % heartbeat !== 0) {
+      const lower = election - (election % heartbeat);
+      problems.push(
+        `${who("election-timeout")} ${election} is not a multiple of ${who("heartbeat-interval")} ${heartbeat} ` +
+          `(Raft counts the election timeout in heartbeats): use ${lower} or ${lower + heartbeat}`,
       );
     } else if (election > MAX_ELECTION_TIMEOUT_MS) {
       problems.push(

@@ -50,7 +50,7 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: "listen-peer-urls",
     arg: "<urls>",
-    description: "URL to serve Raft peer traffic on",
+    description: "the URL to serve Raft peer traffic on (one)",
     default: "http://127.0.0.1:2380",
   },
   {
@@ -76,7 +76,7 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "initial-cluster-token",
     arg: "<token>",
     description: "distinguishes clusters bootstrapped from the same --initial-cluster",
-    default: "tug-store-cluster",
+    default: "etcd-cluster",
   },
   {
     name: "heartbeat-interval",
@@ -87,7 +87,8 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: "election-timeout",
     arg: "<ms>",
-    description: "how long a follower waits for its leader before it campaigns",
+    description:
+      "how long a follower waits for its leader before it campaigns; a multiple of --heartbeat-interval",
     default: "1000",
   },
   {

@@ -73,7 +73,7 @@ describe("defaults", () => {
       {
         name: "default",
         peerUrls: ["http://127.0.0.1:2380"],
-        id: computeMemberId(["http://127.0.0.1:2380"], "tug-store-cluster"),
+        id: computeMemberId(["http://127.0.0.1:2380"], "etcd-cluster"),
       },
     ]);
     expect(c.initialClusterState).toBe("new");
@@ -222,9 +222,12 @@ describe("errors before anything starts", () => {
     );
   });
 
-  it("--election-timeout below 5 heartbeats, or above etcd's maximum", () => {
+  it("--election-timeout below 5 heartbeats, not a multiple of them, or above etcd's maximum", () => {
     expect(oneProblem({ argv: ["--election-timeout=50", "--heartbeat-interval=100"] })).toBe(
       "--election-timeout 50 must be at least 5x --heartbeat-interval 100: raise --election-timeout to 500 or more, or lower --heartbeat-interval",
+    );
+    expect(oneProblem({ argv: ["--election-timeout=1050"] })).toBe(
+      "--election-timeout 1050 is not a multiple of --heartbeat-interval 100 (Raft counts the election timeout in heartbeats): use 1000 or 1100",
     );
     expect(oneProblem({ argv: ["--election-timeout=60000"] })).toBe(
       "--election-timeout 60000 is above the maximum 50000 ms; lower it",
@@ -279,6 +282,14 @@ describe("errors before anything starts", () => {
     );
   });
 
+  it("one peer listener", () => {
+    expect(
+      oneProblem({ argv: ["--listen-peer-urls=http://127.0.0.1:2380,http://127.0.0.2:2380"] }),
+    ).toBe(
+      "--listen-peer-urls lists 2 URLs; tug-store listens for peers on one (use http://0.0.0.0:<port> for every interface)",
+    );
+  });
+
   it("listen URLs need an IP to bind; advertised URLs must be reachable", () => {
     expect(oneProblem({ argv: ["--listen-client-urls=http://node1:2379"] })).toBe(
       "--listen-client-urls http://node1:2379: a listen URL needs an IP address (or localhost) to bind to, not a host name; use http://0.0.0.0:2379 to listen on every interface",
@@ -323,7 +334,7 @@ describe("errors before anything starts", () => {
     });
     expect(clash).toEqual([
       "--initial-cluster gives default and b the same peer URL http://127.0.0.1:2380; each member needs its own",
-      `--initial-cluster: members default and b get the same member id ${computeMemberId(["http://127.0.0.1:2380"], "tug-store-cluster").toString(16)}; give them different peer URLs`,
+      `--initial-cluster: members default and b get the same member id ${computeMemberId(["http://127.0.0.1:2380"], "etcd-cluster").toString(16)}; give them different peer URLs`,
     ]);
   });
 
