@@ -169,6 +169,36 @@ export class Histogram implements Metric {
   }
 }
 
+/** A histogram kept elsewhere, read at scrape time. */
+export interface HistogramState {
+  /** Upper bounds, ascending (+Inf is `count`). */
+  readonly bounds: readonly number[];
+  /** Observations <= each bound. */
+  readonly cumulativeCounts: readonly number[];
+  readonly count: number;
+  readonly sumSeconds: number;
+}
+
+class HistogramFunc implements Metric {
+  readonly type = "histogram";
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly collect: () => HistogramState,
+  ) {}
+
+  render(out: string[]): void {
+    const h = this.collect();
+    h.bounds.forEach((le, i) => {
+      out.push(`${this.name}_bucket{le="${formatValue(le)}"} ${h.cumulativeCounts[i] ?? 0}`);
+    });
+    out.push(`${this.name}_bucket{le="+Inf"} ${h.count}`);
+    out.push(sample(`${this.name}_sum`, "", h.sumSeconds));
+    out.push(sample(`${this.name}_count`, "", h.count));
+  }
+}
+
 /** `count` buckets: start, start·factor, start·factor², … (Prometheus' ExponentialBuckets). */
 export function exponentialBuckets(start: number, factor: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => start * factor ** i);
@@ -200,6 +230,11 @@ export class MetricsRegistry {
 
   histogram(name: string, help: string, buckets: readonly number[]): Histogram {
     return this.add(new Histogram(name, help, buckets));
+  }
+
+  /** A histogram whose state is read at scrape time. */
+  histogramFunc(name: string, help: string, collect: () => HistogramState): void {
+    this.add(new HistogramFunc(name, help, collect));
   }
 
   /** The text exposition format, metrics in name order. */
