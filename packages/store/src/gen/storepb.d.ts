@@ -1155,9 +1155,6 @@ export namespace tug {
 
         /** Properties of a LearnerReadyReply. */
         interface ILearnerReadyReply {
-
-            /** LearnerReadyReply refused */
-            refused?: (string|null);
         }
 
         /** Represents a LearnerReadyReply. */
@@ -1168,9 +1165,6 @@ export namespace tug {
              * @param [properties] Properties to set
              */
             constructor(properties?: tug.store.ILearnerReadyReply);
-
-            /** LearnerReadyReply refused. */
-            public refused: string;
 
             /**
              * Creates a new LearnerReadyReply instance using the specified properties.

@@ -3498,7 +3498,6 @@ export const tug = $root.tug = (() => {
              * Properties of a LearnerReadyReply.
              * @memberof tug.store
              * @interface ILearnerReadyReply
-             * @property {string|null} [refused] LearnerReadyReply refused
              */
 
             /**
@@ -3515,14 +3514,6 @@ export const tug = $root.tug = (() => {
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
                             this[keys[i]] = properties[keys[i]];
             }
-
-            /**
-             * LearnerReadyReply refused.
-             * @member {string} refused
-             * @memberof tug.store.LearnerReadyReply
-             * @instance
-             */
-            LearnerReadyReply.prototype.refused = "";
 
             /**
              * Creates a new LearnerReadyReply instance using the specified properties.
@@ -3552,8 +3543,6 @@ export const tug = $root.tug = (() => {
                     q = 0;
                 if (q > $util.recursionLimit)
                     throw Error("max depth exceeded");
-                if (message.refused != null && Object.hasOwnProperty.call(message, "refused"))
-                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.refused);
                 return writer;
             };
 
@@ -3604,10 +3593,6 @@ export const tug = $root.tug = (() => {
                     if (tag === error)
                         break;
                     switch (tag >>> 3) {
-                    case 1: {
-                            message.refused = reader.string();
-                            break;
-                        }
                     default:
                         reader.skipType(tag & 7, long);
                         break;
@@ -3652,9 +3637,6 @@ export const tug = $root.tug = (() => {
                     long = 0;
                 if (long > $util.recursionLimit)
                     return "maximum nesting depth exceeded";
-                if (message.refused != null && Object.hasOwnProperty.call(message, "refused"))
-                    if (!$util.isString(message.refused))
-                        return "refused: string expected";
                 return null;
             };
 
@@ -3669,16 +3651,7 @@ export const tug = $root.tug = (() => {
             LearnerReadyReply.fromObject = function fromObject(object, long) {
                 if (object instanceof $root.tug.store.LearnerReadyReply)
                     return object;
-                if (!$util.isObject(object))
-                    throw TypeError(".tug.store.LearnerReadyReply: object expected");
-                if (long === undefined)
-                    long = 0;
-                if (long > $util.recursionLimit)
-                    throw Error("maximum nesting depth exceeded");
-                let message = new $root.tug.store.LearnerReadyReply();
-                if (object.refused != null)
-                    message.refused = String(object.refused);
-                return message;
+                return new $root.tug.store.LearnerReadyReply();
             };
 
             /**
@@ -3690,19 +3663,8 @@ export const tug = $root.tug = (() => {
              * @param {$protobuf.IConversionOptions} [options] Conversion options
              * @returns {Object.<string,*>} Plain object
              */
-            LearnerReadyReply.toObject = function toObject(message, options, q) {
-                if (!options)
-                    options = {};
-                if (q === undefined)
-                    q = 0;
-                if (q > $util.recursionLimit)
-                    throw Error("max depth exceeded");
-                let object = {};
-                if (options.defaults)
-                    object.refused = "";
-                if (message.refused != null && Object.hasOwnProperty.call(message, "refused"))
-                    object.refused = message.refused;
-                return object;
+            LearnerReadyReply.toObject = function toObject() {
+                return {};
             };
 
             /**

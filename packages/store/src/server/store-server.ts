@@ -1,0 +1,1461 @@
+// One member of a tug-store cluster: the Raft-backed EtcdBackend behind the etcd v3 gRPC
+// services. It drives a RawNode (@tug/raft) with a WAL on disk (DiskStorage), a peer
+// transport (Transport) and the replicated state machine (StateMachine: MVCC keyspace, lessor,
+// member list), in the shape of etcd's EtcdServer + raftNode.
+//
+// The Ready loop, one Ready at a time, strictly in order (docs/raft.md):
+//   1. persist the snapshot, entries and hard state (DiskStorage.persist resolves after the
+//      fsync when the Ready says mustSync);
+//   2. send the messages — except that a leader whose term and vote are already durable sends
+//      first and persists in parallel (Raft thesis §10.2.1, as etcd does): its appends only
+//      ever carry a commit index it has made durable, because the acknowledgements of this
+//      Ready's entries come back into the core while it waits, and what they commit leaves in
+//      a later Ready, after this one's fsync; and nothing is applied before it is durable here;
+//   3. apply the committed entries, resolving the waiting requests with their results;
+//   4. advance.
+// While step 1 waits for the disk, the event loop keeps taking requests: they are proposed to
+// the core and all go to disk together in the next Ready (group commit: the batch grows with
+// the load, which is where throughput comes from).
+//
+// Requests and results: a write is proposed as a log entry tagged (proposer, request id) and
+// resolves when this member applies that entry, so only after it is durable on a quorum.
+// Followers forward proposals to the leader inside Raft (MsgProp). A request fails at once with
+// "no leader" when no leader is known, with "leader changed" as soon as this member learns of a
+// leader other than the one it proposed under (the entry may be lost; the client retries
+// elsewhere at once instead of waiting out a timeout), and with "request timed out" after
+// requestTimeoutMs.
+//
+// Reads: serializable reads are served from the local keyspace. Linearizable ones wait for a
+// read index (Raft thesis §6.4): reads that arrive while one ReadIndex is in flight share the
+// next one (etcd's linearizable read loop), and each batch is served once this member has
+// applied up to its index.
+//
+// Leases: every member applies grants, revokes and checkpoints from the log; only the leader
+// keeps expiry clocks (Lessor.promote on becoming leader, demote on losing it), proposes a
+// revoke for each lease it finds expired, and answers keep-alives and time-to-live. A follower
+// forwards those two to the leader over the Members service on the leader's peer URL (etcd
+// forwards them over its peer HTTP endpoints).
+//
+// Fast failover: when the stream from the leader breaks (its process died: the connection was
+// reset, not closed), this follower forgets the leader at once, so that it grants other
+// members' pre-votes without waiting out its election timeout, and pre-votes itself after a
+// random wait in [0, 2 × heartbeat) so that the followers that all saw the same break do not
+// split the vote. This is safe only with pre-vote and check-quorum, which @tug/raft always has
+// on here: if the leader is in fact alive (only this one stream broke), the other followers
+// still hear from it, reject the pre-vote, and no term is raised; the leader is never deposed
+// by a member that merely lost its connection to it.
+
+import { EventEmitter } from "node:events";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import {
+  type ConfChange,
+  type ConfChangeType,
+  decodeConfChange,
+  type Entry,
+  isEmptyHardState,
+  isEmptySnapshot,
+  NONE,
+  type NodeId,
+  RaftError,
+  type RaftEvent,
+  RawNode,
+  type ReadState,
+  type Ready,
+  type Role,
+  type Snapshot,
+  type SoftState,
+  type Status,
+} from "@tug/raft";
+import type {
+  EtcdBackend,
+  HashKvResult,
+  LeaseGrantResult,
+  LeaseTimeToLiveResult,
+  Member,
+  MemberAddResult,
+  ResponseHeaderInfo,
+  SnapshotImage,
+  StatusResult,
+  WatchEventSource,
+} from "../api/backend.js";
+import { ETCD_API_VERSION } from "../api/local-backend.js";
+import { StoreError } from "../errors.js";
+import {
+  EXPIRY_CHECK_INTERVAL_MS,
+  LEASE_REVOKE_RATE,
+  MAX_CHECKPOINT_BATCH,
+  MAX_LEASE_TTL,
+  minLeaseTtl,
+} from "../lease/index.js";
+import {
+  type CompactionResponse,
+  type DeleteRangeRequest,
+  type DeleteRangeResponse,
+  isReadOnlyTxn,
+  isSerializableTxn,
+  type PutRequest,
+  type PutResponse,
+  type RangeRequest,
+  type RangeResponse,
+  type TxnRequest,
+  type TxnResponse,
+} from "../mvcc/index.js";
+import { Transport } from "../transport/index.js";
+import { DiskStorage, type SyncFile, Wal } from "../wal/index.js";
+import {
+  type InitialMember,
+  type ResolvedConfig,
+  resolveConfig,
+  type StoreLogger,
+  type StoreServerConfig,
+} from "./config.js";
+import { computeClusterId, computeMemberId, RequestIds } from "./ids.js";
+import { addMembersService, MembersClient, type MembersServiceBackend } from "./members-service.js";
+import { decodeConfChangeContext, encodeConfChangeContext } from "./membership.js";
+import { Histogram, type PeerMetrics, type StoreServerMetrics } from "./metrics.js";
+import type { PeerListener } from "./peer-listener.js";
+import { decodeRequest, encodeRequest, type StoreOp, type StoreRequest } from "./request-codec.js";
+import { type OpResult, type OpResults, StateMachine } from "./state-machine.js";
+
+/** etcd's readIndexRetryTime: a ReadIndex unanswered this long is asked again. */
+const READ_INDEX_RETRY_MS = 500;
+
+/** etcd's maxUncommittedEntries bound (raft MaxUncommittedEntriesSize): 1 GiB. */
+const MAX_UNCOMMITTED_BYTES = 1 << 30;
+
+/** Between attempts to publish this member's name and client URLs (etcd retries its publish). */
+const PUBLISH_RETRY_MS = 500;
+
+/** How long a new member tries each listed peer for the member list (etcd's GetCluster). */
+const JOIN_LIST_TIMEOUT_MS = 2000;
+
+/** etcd's readyPercent: a learner is promotable once its log holds 90% of the leader's. */
+const LEARNER_READY_PERCENT = 0.9;
+
+/** The Maintenance snapshot image: magic, big-endian uint64 length, a StateSnapshot, padding. */
+const IMAGE_MAGIC = Buffer.from("TUGSTOR1", "latin1");
+const IMAGE_ALIGN = 512;
+
+const SILENT: StoreLogger = { log: () => {} };
+
+export interface StoreServerEvents {
+  /** Every event of the Raft core (role changes, elections, snapshots, conf changes). */
+  raft: [event: RaftEvent];
+  /** This member now follows (or is) `lead`; 0: it knows of no leader. */
+  "leader-changed": [lead: NodeId, term: number];
+  "role-changed": [role: Role, term: number];
+  /** This member was removed from the cluster; it stops shortly after. */
+  removed: [];
+  /** The member stopped because of an error it cannot go on from (a failed fsync, a bug). */
+  fatal: [error: Error];
+}
+
+export interface RaftStatus extends Status {
+  readonly memberId: NodeId;
+  readonly clusterId: number;
+  readonly name: string;
+}
+
+interface Waiter {
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (err: Error) => void;
+  readonly deadline: number;
+  /** The leader this member knew when it proposed. */
+  readonly lead: NodeId;
+}
+
+interface ReadWaiter {
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+interface ReadBatch {
+  readonly ctx: Uint8Array;
+  readonly seq: number;
+  readonly waiters: ReadWaiter[];
+  readonly lead: NodeId;
+  readonly deadline: number;
+  lastSentAt: number;
+}
+
+interface IndexedReads {
+  readonly index: number;
+  readonly waiters: ReadWaiter[];
+  readonly deadline: number;
+}
+
+interface Condition {
+  readonly check: () => boolean;
+  readonly resolve: (met: boolean) => void;
+}
+
+interface StartPlan {
+  readonly memberId: number;
+  readonly clusterId: number;
+  /** A new cluster's members, to bootstrap Raft with (when the storage is empty). */
+  readonly bootstrap?: readonly Member[];
+  /** Peers to reach before the log tells who they are: a joining member's fetched list. */
+  readonly knownMembers: readonly Member[];
+}
+
+function readCtx(seq: number): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setFloat64(0, seq);
+  return b;
+}
+
+function readSeq(ctx: Uint8Array): number {
+  if (ctx.length !== 8) return -1;
+  return new DataView(ctx.buffer, ctx.byteOffset, 8).getFloat64(0);
+}
+
+function sameUrls(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((u, i) => u === b[i]);
+}
+
+export class StoreServer implements EtcdBackend, MembersServiceBackend {
+  readonly memberId: number;
+  readonly clusterId: number;
+  readonly name: string;
+  readonly watchSource: WatchEventSource;
+  readonly events = new EventEmitter<StoreServerEvents>();
+
+  private readonly c: ResolvedConfig;
+  private readonly logger: StoreLogger;
+  private readonly sm: StateMachine;
+  private readonly rawNode: RawNode;
+  private readonly transport: Transport;
+  private readonly ids: RequestIds;
+  private clientUrls: readonly string[];
+
+  // The Raft view as of the last Ready.
+  private role: Role = "follower";
+  private lead: NodeId = NONE;
+  /** The last leader known (never reset to NONE): a change of it fails stale requests. */
+  private lastLead: NodeId = NONE;
+  private term: number;
+  private commitIndex: number;
+  private appliedIndex: number;
+  private snapshotIndex: number;
+  private persistedTerm: number;
+  private persistedVote: NodeId;
+
+  // Requests.
+  private readonly waiters = new Map<number, Waiter>();
+  private readQueue: ReadWaiter[] = [];
+  private readInFlight: ReadBatch | undefined;
+  private readsAwaitingApply: IndexedReads[] = [];
+  private readIssueScheduled = false;
+  private readSeq = 0;
+  private appliedWaiters: { index: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private readonly conditions = new Set<Condition>();
+
+  // The loop.
+  private loopRunning = false;
+  private loopScheduled = false;
+  private loopPromise: Promise<void> = Promise.resolve();
+  private tickTimer: NodeJS.Timeout | undefined;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+  private closing: Promise<void> | undefined;
+  private snapshotting = false;
+  private publishing = false;
+  private nextPublishAt = 0;
+  private readonly leaderClients = new Map<string, MembersClient>();
+  private readonly peer: PeerListener;
+
+  // Counters.
+  private leaderChanges = 0;
+  private proposalsFailed = 0;
+  private readonly fsyncHistogram: Histogram;
+  private readonly snapshotHistogram = Histogram.diskLatency();
+
+  /** Opens (or creates) the member's data directory and starts it. See StoreServerConfig. */
+  static async start(config: StoreServerConfig): Promise<StoreServer> {
+    const c = resolveConfig(config);
+    const logger = config.logger ?? SILENT;
+    const plan = await planStart(c);
+    const fsyncHistogram = Histogram.diskLatency();
+    const sync: SyncFile = config.syncFile ?? ((fh) => fh.datasync());
+    const timedSync: SyncFile = async (fh) => {
+      const t0 = performance.now();
+      await sync(fh);
+      fsyncHistogram.observe((performance.now() - t0) / 1000);
+    };
+    const storage = await DiskStorage.open(c.dataDir, {
+      metadata: { clusterId: plan.clusterId, memberId: plan.memberId },
+      ...(c.snapshotCatchUpEntries !== undefined
+        ? { catchUpEntries: c.snapshotCatchUpEntries }
+        : {}),
+      wal: { syncFile: timedSync, logger: { warn: (m) => logger.log("warn", m) } },
+    });
+    let server: StoreServer | undefined;
+    try {
+      server = new StoreServer(c, config, plan, storage, fsyncHistogram, logger);
+      await server.init(plan);
+      return server;
+    } catch (e) {
+      if (server !== undefined) await server.close({ transferLeadership: false });
+      else await storage.close();
+      throw e;
+    }
+  }
+
+  private constructor(
+    c: ResolvedConfig,
+    config: StoreServerConfig,
+    plan: StartPlan,
+    private readonly storage: DiskStorage,
+    fsyncHistogram: Histogram,
+    logger: StoreLogger,
+  ) {
+    this.c = c;
+    this.logger = logger;
+    this.memberId = plan.memberId;
+    this.clusterId = plan.clusterId;
+    this.name = c.name;
+    this.clientUrls = c.clientUrls;
+    this.fsyncHistogram = fsyncHistogram;
+    this.ids = new RequestIds(c.wallClock());
+    this.sm = new StateMachine({
+      lessor: {
+        minTtl: minLeaseTtl(c.electionTicks, c.heartbeatMs),
+        random: c.random,
+        ...(c.leaseCheckpointIntervalMs !== undefined
+          ? { checkpointIntervalMs: c.leaseCheckpointIntervalMs }
+          : {}),
+      },
+      maxLearners: c.maxLearners,
+    });
+    this.watchSource = this.sm.events;
+
+    const snap = storage.snapshot();
+    if (snap.metadata.index > 0) this.sm.restore(snap.data);
+    this.appliedIndex = snap.metadata.index;
+    this.snapshotIndex = snap.metadata.index;
+    const hs = storage.initialState().hardState;
+    this.term = hs.term;
+    this.commitIndex = Math.max(hs.commit, snap.metadata.index);
+    this.persistedTerm = hs.term;
+    this.persistedVote = hs.vote;
+
+    this.rawNode = new RawNode({
+      id: this.memberId,
+      electionTick: c.electionTicks,
+      heartbeatTick: 1,
+      storage,
+      random: (n) => Math.min(n - 1, Math.floor(c.random() * n)),
+      applied: snap.metadata.index,
+      maxUncommittedEntriesSize: MAX_UNCOMMITTED_BYTES,
+    });
+
+    this.transport = new Transport({
+      id: this.memberId,
+      clusterId: this.clusterId,
+      ...(config.faults !== undefined ? { faults: config.faults } : {}),
+      onMessage: (m) => {
+        if (this.stopped) return;
+        try {
+          this.rawNode.step(m);
+        } catch (e) {
+          // A late reply from a removed member, or garbage: drop it, as etcd does.
+          if (!(e instanceof RaftError) || e.reason === "invariant-violated") throw e;
+          this.logger.log("debug", "dropped a peer message", {
+            type: m.type,
+            from: m.from,
+            error: e.message,
+          });
+          return;
+        }
+        this.kick();
+      },
+      // The snapshot reaches the disk in the Ready that installs it (DiskStorage.persist), and
+      // this member acknowledges it to the leader only in that Ready's messages.
+      onSnapshot: async () => {},
+      onUnreachable: (id) => {
+        if (this.stopped) return;
+        this.rawNode.reportUnreachable(id);
+        this.kick();
+      },
+      onSnapshotStatus: (id, status) => {
+        if (this.stopped) return;
+        this.rawNode.reportSnapshot(id, status);
+        this.kick();
+      },
+      onPeerStreamBroken: (id, reason) => this.onPeerStreamBroken(id, reason),
+      onPeerError: (id, error) =>
+        this.logger.log("warn", "peer error", { peer: id?.toString(16), error: error.message }),
+    });
+    this.transport.attach(config.peer.server);
+    addMembersService(config.peer.server, this);
+    this.peer = config.peer;
+  }
+
+  /** Bootstraps a new cluster, replays the log, and starts the timers. */
+  private async init(plan: StartPlan): Promise<void> {
+    const hs = this.storage.initialState().hardState;
+    if (plan.bootstrap !== undefined && this.storage.lastIndex() === 0 && isEmptyHardState(hs)) {
+      this.rawNode.bootstrap(
+        plan.bootstrap.map((m) => ({
+          id: m.id,
+          context: encodeConfChangeContext({ member: m, proposer: 0, id: 0 }),
+        })),
+      );
+      this.logger.log("info", "bootstrapping a new cluster", {
+        cluster: this.clusterId.toString(16),
+        members: plan.bootstrap.map((m) => `${m.name}=${m.id.toString(16)}`).join(","),
+      });
+    }
+    for (const m of [
+      ...this.sm.membership.list(),
+      ...(plan.bootstrap ?? []),
+      ...plan.knownMembers,
+    ]) {
+      this.addPeer(m);
+    }
+    // Replay what the WAL holds beyond the snapshot before serving anything.
+    await this.runReadyLoop();
+    if (this.sm.membership.isRemoved(this.memberId)) {
+      throw new StoreError(
+        "FAILED_PRECONDITION",
+        `member ${this.memberId.toString(16)} was removed from the cluster: it cannot start again on this data directory; add it anew (etcdctl member add) with an empty --data-dir`,
+      );
+    }
+    this.tickTimer = setInterval(() => this.onTick(), this.c.heartbeatMs);
+    this.leaseTimer = setInterval(() => this.onLeaseTimer(), EXPIRY_CHECK_INTERVAL_MS);
+    this.logger.log("info", "member started", {
+      name: this.name,
+      member: this.memberId.toString(16),
+      cluster: this.clusterId.toString(16),
+      applied: this.appliedIndex,
+      commit: this.commitIndex,
+    });
+    this.kick();
+  }
+
+  // ================================================================ public surface
+
+  /** The client URLs published in the member list (etcd's --advertise-client-urls). */
+  setClientUrls(urls: readonly string[]): void {
+    this.clientUrls = [...urls];
+    this.nextPublishAt = 0;
+  }
+
+  /** Stops the member. A leader first hands leadership to its most caught-up voter (etcd does). */
+  close(options: { transferLeadership?: boolean } = {}): Promise<void> {
+    this.closing ??= this.shutdown(options.transferLeadership ?? true);
+    return this.closing;
+  }
+
+  /** The Raft core's status, with who this member is. */
+  raftStatus(): RaftStatus {
+    return {
+      ...this.rawNode.status(),
+      memberId: this.memberId,
+      clusterId: this.clusterId,
+      name: this.name,
+    };
+  }
+
+  get isLeader(): boolean {
+    return this.role === "leader";
+  }
+
+  /** The leader this member knows of; 0 for none. */
+  get leader(): NodeId {
+    return this.lead;
+  }
+
+  get appliedIndexNow(): number {
+    return this.appliedIndex;
+  }
+
+  metrics(): StoreServerMetrics {
+    const peers: PeerMetrics[] = [];
+    for (const id of this.transport.peerIds()) {
+      const s = this.transport.peerStats(id);
+      if (s === undefined) continue;
+      peers.push({
+        id,
+        url: s.url,
+        connected: s.connected,
+        roundTripMs: s.roundTripMs,
+        sentMessages: s.sentMessages,
+        droppedMessages: s.droppedMessages,
+        receivedMessages: s.receivedMessages,
+      });
+    }
+    const ks = this.sm.keyspace;
+    return {
+      hasLeader: this.lead !== NONE,
+      isLeader: this.role === "leader",
+      role: this.role,
+      term: this.term,
+      leaderChanges: this.leaderChanges,
+      proposalsCommitted: this.commitIndex,
+      proposalsApplied: this.appliedIndex,
+      proposalsPending: this.waiters.size,
+      proposalsFailed: this.proposalsFailed,
+      readsPending:
+        this.readQueue.length +
+        (this.readInFlight?.waiters.length ?? 0) +
+        this.readsAwaitingApply.reduce((n, r) => n + r.waiters.length, 0),
+      walFsync: this.fsyncHistogram.snapshot(),
+      snapshotSave: this.snapshotHistogram.snapshot(),
+      dbSizeBytes: ks.sizeBytes(),
+      revision: ks.revision,
+      compactRevision: ks.compactRevision,
+      leases: this.sm.lessor.size,
+      snapshotIndex: this.snapshotIndex,
+      peers,
+    };
+  }
+
+  /**
+   * Resolves with true once `check()` holds after some Ready, false after `timeoutMs`. For the
+   * process (readiness) and tests; `check` should be cheap.
+   */
+  waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (check()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const cond: Condition = {
+        check,
+        resolve: (met) => {
+          clearTimeout(timer);
+          this.timers.delete(timer);
+          this.conditions.delete(cond);
+          resolve(met);
+        },
+      };
+      const timer = setTimeout(() => cond.resolve(false), timeoutMs);
+      this.timers.add(timer);
+      this.conditions.add(cond);
+    });
+  }
+
+  // ================================================================ EtcdBackend
+
+  header(): ResponseHeaderInfo {
+    return {
+      clusterId: this.clusterId,
+      memberId: this.memberId,
+      revision: this.sm.keyspace.revision,
+      raftTerm: this.term,
+    };
+  }
+
+  async range(r: RangeRequest): Promise<RangeResponse> {
+    if (!r.serializable) await this.linearizableBarrier();
+    return this.sm.keyspace.range(r);
+  }
+
+  put(r: PutRequest): Promise<PutResponse> {
+    return this.propose({ type: "put", put: r });
+  }
+
+  deleteRange(r: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+    return this.propose({ type: "deleteRange", deleteRange: r });
+  }
+
+  async txn(r: TxnRequest): Promise<TxnResponse> {
+    if (!isReadOnlyTxn(r)) return this.propose({ type: "txn", txn: r });
+    if (!isSerializableTxn(r)) await this.linearizableBarrier();
+    return this.sm.keyspace.txn(r);
+  }
+
+  compact(revision: number, physical: boolean): Promise<CompactionResponse> {
+    return this.propose({ type: "compaction", revision, physical });
+  }
+
+  leaseGrant(ttl: number, id: number): Promise<LeaseGrantResult> {
+    if (ttl > MAX_LEASE_TTL) return Promise.reject(StoreError.etcd("leaseTtlTooLarge"));
+    // The proposer picks the id, so that every member applies the same grant.
+    const leaseId = id === 0 ? this.sm.lessor.chooseId() : id;
+    return this.propose({ type: "leaseGrant", id: leaseId, ttl });
+  }
+
+  async leaseRevoke(id: number): Promise<void> {
+    await this.propose({ type: "leaseRevoke", id });
+  }
+
+  async leaseKeepAlive(id: number): Promise<number> {
+    if (this.role === "leader") return this.leaderKeepAlive(id);
+    return this.forwardToLeader((c) =>
+      c.leaseKeepAlive(this.clusterId, id, this.c.requestTimeoutMs),
+    );
+  }
+
+  async leaseTimeToLive(id: number, withKeys: boolean): Promise<LeaseTimeToLiveResult> {
+    if (this.role === "leader") return this.leaderTimeToLive(id, withKeys);
+    return this.forwardToLeader((c) =>
+      c.leaseTimeToLive(this.clusterId, id, withKeys, this.c.requestTimeoutMs),
+    );
+  }
+
+  async leaseLeases(): Promise<readonly number[]> {
+    return this.sm.lessor.leases();
+  }
+
+  async memberList(): Promise<readonly Member[]> {
+    return this.sm.membership.list();
+  }
+
+  async memberAdd(peerUrls: readonly string[], isLearner: boolean): Promise<MemberAddResult> {
+    const ms = this.sm.membership;
+    if (ms.peerUrlOwner(peerUrls) !== undefined) throw StoreError.etcd("peerUrlExists");
+    if (isLearner && ms.learnerCount() >= this.c.maxLearners) {
+      throw StoreError.etcd("tooManyLearners");
+    }
+    let id = computeMemberId(peerUrls, this.c.clusterToken, Math.floor(this.c.wallClock() / 1000));
+    while (ms.get(id) !== undefined || ms.isRemoved(id)) id = (id % Number.MAX_SAFE_INTEGER) + 1;
+    const member: Member = { id, name: "", peerUrls: [...peerUrls], clientUrls: [], isLearner };
+    const members = await this.proposeConfChange(isLearner ? "AddLearnerNode" : "AddNode", member);
+    return { member, members };
+  }
+
+  async memberRemove(id: number): Promise<readonly Member[]> {
+    const m = this.sm.membership.get(id);
+    if (m === undefined) throw StoreError.etcd("memberNotFound");
+    return this.proposeConfChange("RemoveNode", m);
+  }
+
+  async memberPromote(id: number): Promise<readonly Member[]> {
+    const m = this.sm.membership.get(id);
+    if (m === undefined) throw StoreError.etcd("memberNotFound");
+    if (!m.isLearner) throw StoreError.etcd("memberNotLearner");
+    if (this.role === "leader") await this.leaderLearnerReady(id);
+    else {
+      await this.forwardToLeader((c) =>
+        c.learnerReady(this.clusterId, id, this.c.requestTimeoutMs),
+      );
+    }
+    return this.proposeConfChange("AddNode", { ...m, isLearner: false });
+  }
+
+  async status(): Promise<StatusResult> {
+    const size = this.sm.keyspace.sizeBytes();
+    return {
+      version: ETCD_API_VERSION,
+      dbSize: size,
+      dbSizeInUse: size,
+      leader: this.lead,
+      raftIndex: this.commitIndex,
+      raftTerm: this.term,
+      raftAppliedIndex: this.appliedIndex,
+      errors: [],
+      isLearner: this.sm.membership.get(this.memberId)?.isLearner ?? false,
+    };
+  }
+
+  async hashKv(revision: number): Promise<HashKvResult> {
+    const ks = this.sm.keyspace;
+    const rev = revision > 0 ? revision : ks.revision;
+    return { hash: ks.hash(rev), compactRevision: ks.compactRevision, revision: rev };
+  }
+
+  /**
+   * This member's applied state as one image (etcd streams its bbolt file): "TUGSTOR1", the
+   * StateSnapshot's length as a big-endian uint64, the StateSnapshot (the same bytes a Raft
+   * snapshot carries), zero padding to a multiple of 512 bytes (see SnapshotImage).
+   */
+  async snapshot(): Promise<SnapshotImage> {
+    const state = this.sm.serialize(this.appliedIndex);
+    const body = IMAGE_MAGIC.length + 8 + state.length;
+    const image = Buffer.alloc(Math.ceil(body / IMAGE_ALIGN) * IMAGE_ALIGN);
+    IMAGE_MAGIC.copy(image, 0);
+    image.writeBigUInt64BE(BigInt(state.length), IMAGE_MAGIC.length);
+    image.set(state, IMAGE_MAGIC.length + 8);
+    return {
+      revision: this.sm.keyspace.revision,
+      size: image.length,
+      chunks: (async function* () {
+        yield image;
+      })(),
+    };
+  }
+
+  async moveLeader(targetId: number): Promise<void> {
+    if (this.role !== "leader") throw StoreError.etcd("notLeader");
+    if (targetId === this.memberId) return;
+    const m = this.sm.membership.get(targetId);
+    if (m === undefined || m.isLearner) {
+      throw new StoreError("FAILED_PRECONDITION", "etcdserver: bad leader transferee");
+    }
+    this.rawNode.transferLeader(targetId);
+    this.kick();
+    const moved = await this.waitFor(() => this.lead === targetId, 2 * this.c.electionMs);
+    if (!moved) {
+      throw new StoreError(
+        "UNAVAILABLE",
+        "etcdserver: request timed out, leader transfer took too long",
+      );
+    }
+  }
+
+  // ================================================================ Members service (leader side)
+
+  currentMembers(): readonly Member[] {
+    return this.sm.membership.list();
+  }
+
+  async leaderKeepAlive(leaseId: number): Promise<number> {
+    if (this.role !== "leader") throw StoreError.etcd("notLeader");
+    // A lease granted in an entry this new leader has committed but not applied must be found.
+    await this.waitApplied(this.commitIndex);
+    return this.sm.lessor.renew(leaseId, this.c.now());
+  }
+
+  async leaderTimeToLive(leaseId: number, keys: boolean): Promise<LeaseTimeToLiveResult> {
+    if (this.role !== "leader") throw StoreError.etcd("notLeader");
+    await this.waitApplied(this.commitIndex);
+    const r = this.sm.lessor.timeToLive(leaseId, this.c.now(), keys);
+    if (r.grantedTtl === 0) throw StoreError.etcd("leaseNotFound");
+    return { id: leaseId, ttl: r.ttl, grantedTtl: r.grantedTtl, keys: r.keys };
+  }
+
+  async leaderLearnerReady(memberId: number): Promise<void> {
+    if (this.role !== "leader") throw StoreError.etcd("notLeader");
+    const st = this.rawNode.status();
+    const learner = st.progress.get(memberId);
+    if (learner === undefined) throw StoreError.etcd("memberNotFound");
+    if (!learner.isLearner) throw StoreError.etcd("memberNotLearner");
+    const leaderMatch = st.progress.get(this.memberId)?.match ?? st.commit;
+    if (learner.match < leaderMatch * LEARNER_READY_PERCENT) {
+      throw StoreError.etcd("learnerNotReady");
+    }
+  }
+
+  // ================================================================ proposals
+
+  private propose<K extends StoreOp["type"]>(
+    op: Extract<StoreOp, { type: K }>,
+  ): Promise<OpResults[K]> {
+    return this.submit((id) => {
+      const req: StoreRequest = { proposer: this.memberId, id, op };
+      this.rawNode.propose(encodeRequest(req));
+    }) as Promise<OpResults[K]>;
+  }
+
+  private proposeConfChange(type: ConfChangeType, member: Member): Promise<readonly Member[]> {
+    return this.submit((id) => {
+      const cc: ConfChange = {
+        type,
+        nodeId: member.id,
+        context: encodeConfChangeContext({ member, proposer: this.memberId, id }),
+      };
+      this.rawNode.proposeConfChange(cc);
+    }) as Promise<readonly Member[]>;
+  }
+
+  /** Hands a request to Raft under a fresh id; resolves when this member applies its entry. */
+  private submit(toRaft: (id: number) => void): Promise<unknown> {
+    if (this.stopped) return Promise.reject(StoreError.etcd("stopped"));
+    const lead = this.rawNode.lead;
+    if (lead === NONE) {
+      this.proposalsFailed++;
+      return Promise.reject(StoreError.etcd("noLeader"));
+    }
+    const id = this.ids.take();
+    try {
+      toRaft(id);
+    } catch (e) {
+      this.proposalsFailed++;
+      return Promise.reject(this.proposeError(e));
+    }
+    this.kick();
+    return new Promise((resolve, reject) => {
+      this.waiters.set(id, {
+        resolve,
+        reject,
+        deadline: this.c.now() + this.c.requestTimeoutMs,
+        lead,
+      });
+    });
+  }
+
+  private proposeError(e: unknown): Error {
+    if (!(e instanceof RaftError)) return e instanceof Error ? e : new Error(String(e));
+    if (e.reason === "conf-change-pending") {
+      return new StoreError(
+        "FAILED_PRECONDITION",
+        "etcdserver: another membership change is in progress; retry once it is applied",
+        { cause: e },
+      );
+    }
+    if (e.reason === "proposal-dropped") {
+      if (this.rawNode.lead === NONE) return StoreError.etcd("noLeader", { cause: e });
+      if (this.rawNode.status().leadTransferee !== NONE) {
+        return StoreError.etcd("leaderChanged", { cause: e });
+      }
+      return StoreError.etcd("tooManyRequests", { cause: e });
+    }
+    return new StoreError("INTERNAL", e.message, { cause: e });
+  }
+
+  private takeWaiter(id: number): Waiter | undefined {
+    const w = this.waiters.get(id);
+    if (w !== undefined) this.waiters.delete(id);
+    return w;
+  }
+
+  // ================================================================ reads
+
+  /** Resolves once this member has applied everything committed when it was called (§6.4). */
+  private linearizableBarrier(): Promise<void> {
+    if (this.stopped) return Promise.reject(StoreError.etcd("stopped"));
+    if (this.rawNode.lead === NONE) return Promise.reject(StoreError.etcd("noLeader"));
+    return new Promise((resolve, reject) => {
+      this.readQueue.push({ resolve, reject });
+      this.scheduleReadIssue();
+    });
+  }
+
+  /** Sends the queued reads' ReadIndex soon, so that the reads of one turn share it. */
+  private scheduleReadIssue(): void {
+    if (this.readInFlight !== undefined || this.readIssueScheduled || this.stopped) return;
+    this.readIssueScheduled = true;
+    setImmediate(() => {
+      this.readIssueScheduled = false;
+      this.issueReadIndex();
+    });
+  }
+
+  private issueReadIndex(): void {
+    if (this.readInFlight !== undefined || this.readQueue.length === 0 || this.stopped) return;
+    const waiters = this.readQueue;
+    this.readQueue = [];
+    const seq = ++this.readSeq;
+    const ctx = readCtx(seq);
+    const lead = this.rawNode.lead;
+    try {
+      this.rawNode.readIndex(ctx);
+    } catch (e) {
+      const err = this.proposeError(e);
+      for (const w of waiters) w.reject(err);
+      return;
+    }
+    const now = this.c.now();
+    this.readInFlight = {
+      ctx,
+      seq,
+      waiters,
+      lead,
+      deadline: now + this.c.requestTimeoutMs,
+      lastSentAt: now,
+    };
+    this.kick();
+  }
+
+  private onReadState(rs: ReadState): void {
+    const batch = this.readInFlight;
+    if (batch === undefined || readSeq(rs.requestCtx) !== batch.seq) return; // a stale answer
+    this.readInFlight = undefined;
+    if (rs.index <= this.appliedIndex) {
+      for (const w of batch.waiters) w.resolve();
+    } else {
+      this.readsAwaitingApply.push({
+        index: rs.index,
+        waiters: batch.waiters,
+        deadline: batch.deadline,
+      });
+    }
+    if (this.readQueue.length > 0) this.scheduleReadIssue();
+  }
+
+  private serveReads(): void {
+    if (this.readsAwaitingApply.length === 0) return;
+    const still: IndexedReads[] = [];
+    for (const r of this.readsAwaitingApply) {
+      if (r.index <= this.appliedIndex) for (const w of r.waiters) w.resolve();
+      else still.push(r);
+    }
+    this.readsAwaitingApply = still;
+  }
+
+  /** Resolves once the applied index reaches `index`. */
+  private waitApplied(index: number): Promise<void> {
+    if (index <= this.appliedIndex) return Promise.resolve();
+    if (this.stopped) return Promise.reject(StoreError.etcd("stopped"));
+    return new Promise((resolve, reject) => this.appliedWaiters.push({ index, resolve, reject }));
+  }
+
+  // ================================================================ leases and peers
+
+  private async forwardToLeader<T>(call: (client: MembersClient) => Promise<T>): Promise<T> {
+    const lead = this.rawNode.lead;
+    if (lead === NONE) throw StoreError.etcd("noLeader");
+    const url = this.sm.membership.get(lead)?.peerUrls[0];
+    if (url === undefined) throw StoreError.etcd("noLeader");
+    let client = this.leaderClients.get(url);
+    if (client === undefined) {
+      client = new MembersClient(url);
+      this.leaderClients.set(url, client);
+    }
+    try {
+      return await call(client);
+    } catch (e) {
+      const err = e instanceof StoreError ? e : StoreError.etcd("noLeader", { cause: e });
+      // The leader could not be reached (it died or moved): say so the way etcd does.
+      if (!err.message.startsWith("etcdserver:") && err.code === "UNAVAILABLE") {
+        throw StoreError.etcd("noLeader", { cause: err });
+      }
+      if (err.code === "DEADLINE_EXCEEDED") throw StoreError.etcd("timeout", { cause: err });
+      throw err;
+    }
+  }
+
+  private onLeaseTimer(): void {
+    if (this.stopped || this.role !== "leader") return;
+    const now = this.c.now();
+    const lessor = this.sm.lessor;
+    const limit = (LEASE_REVOKE_RATE * EXPIRY_CHECK_INTERVAL_MS) / 1000;
+    for (const id of lessor.expired(now, limit)) {
+      this.propose({ type: "leaseRevoke", id }).catch((e: unknown) => {
+        this.logger.log("debug", "revoking an expired lease failed", {
+          lease: id.toString(16),
+          error: String(e),
+        });
+      });
+    }
+    const checkpoints = lessor.dueCheckpoints(now, MAX_CHECKPOINT_BATCH);
+    if (checkpoints.length > 0) {
+      this.propose({ type: "leaseCheckpoint", checkpoints }).catch(() => {
+        // The next round proposes the due ones again.
+      });
+    }
+  }
+
+  private addPeer(m: Member): void {
+    const url = m.peerUrls[0];
+    if (m.id === this.memberId || url === undefined || this.transport.hasPeer(m.id)) return;
+    try {
+      this.transport.addPeer(m.id, url);
+    } catch (e) {
+      this.logger.log("error", "cannot reach a member", {
+        member: m.id.toString(16),
+        url,
+        error: String(e),
+      });
+    }
+  }
+
+  private onPeerStreamBroken(id: NodeId, reason: string): void {
+    if (this.stopped || !this.c.fastFailover) return;
+    if (id !== this.rawNode.lead || this.role === "leader") return;
+    this.logger.log("info", "the stream from the leader broke; pre-voting now", {
+      leader: id.toString(16),
+      reason,
+    });
+    this.rawNode.forgetLeader();
+    this.kick();
+    const jitter = Math.floor(this.c.random() * 2 * this.c.heartbeatMs);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.stopped || this.rawNode.lead !== NONE) return;
+      this.rawNode.campaign();
+      this.kick();
+    }, jitter);
+    this.timers.add(timer);
+  }
+
+  private maybePublish(): void {
+    if (this.publishing || this.stopped || this.rawNode.lead === NONE) return;
+    if (this.c.now() < this.nextPublishAt) return;
+    const self = this.sm.membership.get(this.memberId);
+    if (self === undefined) return; // not yet caught up with its own addition
+    if (self.name === this.name && sameUrls(self.clientUrls, this.clientUrls)) return;
+    this.publishing = true;
+    this.propose({
+      type: "memberAttributes",
+      memberId: this.memberId,
+      name: this.name,
+      clientUrls: this.clientUrls,
+    }).then(
+      () => {
+        this.publishing = false;
+        this.logger.log("info", "published member attributes", {
+          name: this.name,
+          clientUrls: this.clientUrls.join(","),
+        });
+      },
+      () => {
+        this.publishing = false;
+        this.nextPublishAt = this.c.now() + PUBLISH_RETRY_MS;
+      },
+    );
+  }
+
+  // ================================================================ the loop
+
+  private onTick(): void {
+    if (this.stopped) return;
+    this.rawNode.tick();
+    this.expireRequests();
+    this.retryReadIndex();
+    this.maybePublish();
+    this.kick();
+  }
+
+  /** Runs the Ready loop soon, unless it is running (it picks the new work up itself). */
+  private kick(): void {
+    if (this.loopRunning || this.loopScheduled || this.stopped) return;
+    this.loopScheduled = true;
+    setImmediate(() => {
+      this.loopScheduled = false;
+      if (this.loopRunning || this.stopped) return;
+      this.loopPromise = this.runReadyLoop();
+    });
+  }
+
+  private async runReadyLoop(): Promise<void> {
+    if (this.loopRunning) return;
+    this.loopRunning = true;
+    try {
+      while (!this.stopped && this.rawNode.hasReady()) {
+        await this.handleReady(this.rawNode.ready());
+      }
+    } catch (e) {
+      this.fatal(e);
+    } finally {
+      this.loopRunning = false;
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState !== undefined) this.onSoftState(rd.softState);
+    for (const ev of rd.events) this.onRaftEvent(ev);
+    const hs = rd.hardState;
+    if (hs !== undefined) {
+      this.term = hs.term;
+      if (hs.commit > this.commitIndex) this.commitIndex = hs.commit;
+    }
+    const snapshot =
+      rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot) ? rd.snapshot : undefined;
+    // See the top of this file for why a leader may send before its own fsync.
+    const sendFirst =
+      this.role === "leader" &&
+      (hs === undefined || (hs.term === this.persistedTerm && hs.vote === this.persistedVote));
+    if (sendFirst && rd.messages.length > 0) this.transport.send(rd.messages);
+    if (rd.entries.length > 0 || hs !== undefined || snapshot !== undefined) {
+      await this.storage.persist({
+        hardState: hs,
+        entries: rd.entries,
+        snapshot,
+        mustSync: rd.mustSync,
+      });
+      if (hs !== undefined) {
+        this.persistedTerm = hs.term;
+        this.persistedVote = hs.vote;
+      }
+    }
+    if (snapshot !== undefined) this.installSnapshot(snapshot);
+    if (!sendFirst && rd.messages.length > 0) this.transport.send(rd.messages);
+    this.applyEntries(rd.committedEntries);
+    this.rawNode.advance(rd);
+    for (const rs of rd.readStates) this.onReadState(rs);
+    this.afterApply();
+  }
+
+  private applyEntries(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      if (e.index <= this.appliedIndex) continue; // already in the snapshot restored
+      if (e.type === "EntryConfChange") this.applyConfChangeEntry(e);
+      else if (e.data.length > 0) this.applyRequestEntry(e);
+      this.appliedIndex = e.index;
+      if (e.index > this.commitIndex) this.commitIndex = e.index;
+    }
+  }
+
+  private applyRequestEntry(e: Entry): void {
+    let req: StoreRequest;
+    try {
+      req = decodeRequest(e.data);
+    } catch (err) {
+      // Every member skips it alike.
+      this.logger.log("error", "skipping a log entry that is not a request", {
+        index: e.index,
+        error: String(err),
+      });
+      return;
+    }
+    const w = req.proposer === this.memberId ? this.takeWaiter(req.id) : undefined;
+    let result: OpResult;
+    try {
+      result = this.sm.apply(req.op);
+    } catch (err) {
+      // A refused request changed nothing, here as on every member. Anything else is a bug:
+      // stop rather than diverge from the others.
+      if (!(err instanceof StoreError)) throw err;
+      if (w !== undefined) {
+        this.proposalsFailed++;
+        w.reject(err);
+      }
+      return;
+    }
+    w?.resolve(result);
+  }
+
+  private applyConfChangeEntry(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    let ctx: ReturnType<typeof decodeConfChangeContext>;
+    try {
+      ctx = decodeConfChangeContext(cc.context);
+    } catch (err) {
+      this.logger.log("error", "skipping a conf change without a member", {
+        index: e.index,
+        error: String(err),
+      });
+      return;
+    }
+    const w = ctx.proposer === this.memberId ? this.takeWaiter(ctx.id) : undefined;
+    let members: readonly Member[];
+    try {
+      members = this.sm.applyConfChange(cc, ctx);
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      // Refused alike everywhere; Raft's configuration stays as it is too.
+      if (w !== undefined) {
+        this.proposalsFailed++;
+        w.reject(err);
+      }
+      return;
+    }
+    const confState = this.rawNode.applyConfChange(cc);
+    this.logger.log("info", "membership changed", {
+      change: cc.type,
+      member: cc.nodeId.toString(16),
+      voters: confState.voters.map((v) => v.toString(16)).join(","),
+      learners: confState.learners.map((v) => v.toString(16)).join(","),
+    });
+    if (cc.type === "RemoveNode") {
+      if (cc.nodeId === this.memberId) this.onRemovedSelf();
+      else this.transport.removePeer(cc.nodeId);
+    } else {
+      this.addPeer(ctx.member);
+    }
+    w?.resolve(members);
+  }
+
+  private installSnapshot(snap: Snapshot): void {
+    this.sm.restore(snap.data);
+    const index = snap.metadata.index;
+    this.appliedIndex = index;
+    if (index > this.snapshotIndex) this.snapshotIndex = index;
+    if (index > this.commitIndex) this.commitIndex = index;
+    for (const m of this.sm.membership.list()) this.addPeer(m);
+    for (const id of this.transport.peerIds()) {
+      if (this.sm.membership.isRemoved(id)) this.transport.removePeer(id);
+    }
+    // Their entries may be inside the snapshot, applied without this member seeing them.
+    this.failWaiters(() => true, StoreError.etcd("timeout"));
+    this.logger.log("info", "installed a snapshot from the leader", {
+      index,
+      term: snap.metadata.term,
+      revision: this.sm.keyspace.revision,
+    });
+  }
+
+  private afterApply(): void {
+    this.serveReads();
+    if (this.appliedWaiters.length > 0) {
+      const still = [];
+      for (const w of this.appliedWaiters) {
+        if (w.index <= this.appliedIndex) w.resolve();
+        else still.push(w);
+      }
+      this.appliedWaiters = still;
+    }
+    if (this.role === "leader") this.sm.lessor.anchor(this.c.now());
+    this.maybeSnapshot();
+    for (const cond of this.conditions) if (cond.check()) cond.resolve(true);
+  }
+
+  private maybeSnapshot(): void {
+    if (this.snapshotting || this.appliedIndex - this.snapshotIndex < this.c.snapshotCount) return;
+    const index = this.appliedIndex;
+    const t0 = performance.now();
+    const data = this.sm.serialize(index);
+    const confState = this.rawNode.status().config;
+    this.snapshotting = true;
+    this.storage.createSnapshot(index, confState, data).then(
+      () => {
+        this.snapshotting = false;
+        if (index > this.snapshotIndex) this.snapshotIndex = index;
+        this.snapshotHistogram.observe((performance.now() - t0) / 1000);
+        this.logger.log("info", "saved a snapshot", { index, bytes: data.length });
+      },
+      (e: unknown) => {
+        this.snapshotting = false;
+        // A snapshot from the leader may have overtaken it; the next one will do.
+        this.logger.log("warn", "saving a snapshot failed", { index, error: String(e) });
+      },
+    );
+  }
+
+  private onSoftState(ss: SoftState): void {
+    const prevRole = this.role;
+    const prevLead = this.lead;
+    this.role = ss.role;
+    this.lead = ss.lead;
+    if (ss.lead !== NONE && ss.lead !== this.lastLead) {
+      this.leaderChanges++;
+      this.lastLead = ss.lead;
+      // Requests proposed under another leader may be lost: let their clients retry now.
+      this.failWaiters((w) => w.lead !== ss.lead, StoreError.etcd("leaderChanged"));
+      const batch = this.readInFlight;
+      if (batch !== undefined && batch.lead !== ss.lead) {
+        this.readInFlight = undefined;
+        for (const w of batch.waiters) w.reject(StoreError.etcd("leaderChanged"));
+        if (this.readQueue.length > 0) this.scheduleReadIssue();
+      }
+    }
+    if (prevRole === "leader" && ss.role !== "leader") {
+      this.sm.lessor.demote();
+      this.failWaiters((w) => w.lead === this.memberId, StoreError.etcd("leaderChanged"));
+    } else if (ss.role === "leader" && prevRole !== "leader") {
+      // etcd's rule: every lease gets an election timeout more, for the keep-alives that
+      // could not reach anyone while there was no leader.
+      this.sm.lessor.promote(this.c.now(), this.c.electionMs);
+    }
+    if (ss.lead !== prevLead) {
+      this.logger.log(
+        ss.lead === NONE ? "warn" : "info",
+        ss.lead === NONE ? "no leader" : "leader elected",
+        {
+          lead: ss.lead.toString(16),
+          term: this.rawNode.status().term,
+        },
+      );
+      this.events.emit("leader-changed", ss.lead, this.rawNode.status().term);
+    }
+    if (ss.role !== prevRole) {
+      this.logger.log("info", `became ${ss.role}`, { term: this.rawNode.status().term });
+      this.events.emit("role-changed", ss.role, this.rawNode.status().term);
+    }
+  }
+
+  private onRaftEvent(ev: RaftEvent): void {
+    this.events.emit("raft", ev);
+    this.logger.log("debug", `raft: ${ev.type}`, { ...ev } as Record<string, unknown>);
+  }
+
+  private failWaiters(which: (w: Waiter) => boolean, err: StoreError): void {
+    for (const [id, w] of this.waiters) {
+      if (!which(w)) continue;
+      this.waiters.delete(id);
+      this.proposalsFailed++;
+      w.reject(err);
+    }
+  }
+
+  private expireRequests(): void {
+    const now = this.c.now();
+    for (const [id, w] of this.waiters) {
+      // Deadlines grow with insertion order (one timeout for all), so stop at the first alive.
+      if (w.deadline > now) break;
+      this.waiters.delete(id);
+      this.proposalsFailed++;
+      w.reject(StoreError.etcd("timeout"));
+    }
+    const batch = this.readInFlight;
+    if (batch !== undefined && batch.deadline <= now) {
+      this.readInFlight = undefined;
+      for (const w of batch.waiters) w.reject(StoreError.etcd("timeout"));
+      if (this.readQueue.length > 0) this.scheduleReadIssue();
+    }
+    if (this.readsAwaitingApply.some((r) => r.deadline <= now)) {
+      const still: IndexedReads[] = [];
+      for (const r of this.readsAwaitingApply) {
+        if (r.deadline > now) still.push(r);
+        else for (const w of r.waiters) w.reject(StoreError.etcd("timeout"));
+      }
+      this.readsAwaitingApply = still;
+    }
+  }
+
+  private retryReadIndex(): void {
+    const batch = this.readInFlight;
+    if (batch === undefined || this.rawNode.lead === NONE) return;
+    const now = this.c.now();
+    if (now - batch.lastSentAt < READ_INDEX_RETRY_MS) return;
+    batch.lastSentAt = now;
+    try {
+      this.rawNode.readIndex(batch.ctx);
+    } catch {
+      // No leader right now: the leader change or the timeout settles the batch.
+    }
+  }
+
+  private onRemovedSelf(): void {
+    this.logger.log("warn", "this member was removed from the cluster; stopping", {
+      member: this.memberId.toString(16),
+    });
+    this.events.emit("removed");
+    // Give this Ready's messages (the leader's commit of its own removal) a moment to leave.
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.close({ transferLeadership: false });
+    }, 2 * this.c.heartbeatMs);
+    this.timers.add(timer);
+  }
+
+  private fatal(e: unknown): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    this.logger.log("error", "stopping the member after a fatal error", { error: err.message });
+    if (this.events.listenerCount("fatal") > 0) this.events.emit("fatal", err);
+    void this.close({ transferLeadership: false });
+  }
+
+  private async transferLeadershipBeforeStop(): Promise<void> {
+    if (this.role !== "leader") return;
+    const st = this.rawNode.status();
+    let best: NodeId = NONE;
+    let bestMatch = -1;
+    for (const [id, pr] of st.progress) {
+      if (id === this.memberId || pr.isLearner || !pr.recentActive) continue;
+      if (pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    if (best === NONE) return;
+    this.logger.log("info", "handing leadership over before stopping", { to: best.toString(16) });
+    this.rawNode.transferLeader(best);
+    this.kick();
+    await this.waitFor(() => this.role !== "leader", this.c.electionMs);
+  }
+
+  private async shutdown(transferLeadership: boolean): Promise<void> {
+    if (transferLeadership && !this.stopped) {
+      try {
+        await this.transferLeadershipBeforeStop();
+      } catch {
+        // Stop anyway.
+      }
+    }
+    this.stopped = true;
+    clearInterval(this.tickTimer);
+    clearInterval(this.leaseTimer);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const cond of [...this.conditions]) cond.resolve(false);
+    const stopped = StoreError.etcd("stopped");
+    this.failWaiters(() => true, stopped);
+    const reads = [
+      ...this.readQueue,
+      ...(this.readInFlight?.waiters ?? []),
+      ...this.readsAwaitingApply.flatMap((r) => r.waiters),
+    ];
+    this.readQueue = [];
+    this.readInFlight = undefined;
+    this.readsAwaitingApply = [];
+    for (const w of reads) w.reject(stopped);
+    for (const w of this.appliedWaiters) w.reject(stopped);
+    this.appliedWaiters = [];
+    await this.transport.close();
+    await this.loopPromise;
+    await this.storage.close();
+    for (const client of this.leaderClients.values()) client.close();
+    this.leaderClients.clear();
+    this.peer.close();
+    this.logger.log("info", "member stopped", { member: this.memberId.toString(16) });
+  }
+}
+
+// ================================================================ start-up plan
+
+/** Who this member is, and what it starts from: its WAL, a new cluster, or a joined one. */
+async function planStart(c: ResolvedConfig): Promise<StartPlan> {
+  const walDir = join(c.dataDir, "wal");
+  const fresh = c.initialClusterState === "new" ? newClusterPlan(c) : undefined;
+  if (await Wal.exists(walDir)) {
+    const { metadata } = await Wal.snapshotMarkers(walDir);
+    if (
+      fresh !== undefined &&
+      (fresh.memberId !== metadata.memberId || fresh.clusterId !== metadata.clusterId)
+    ) {
+      throw new StoreError(
+        "FAILED_PRECONDITION",
+        `--data-dir ${c.dataDir} holds member ${metadata.memberId.toString(16)} of cluster ${metadata.clusterId.toString(16)}, ` +
+          `but --name, --initial-cluster and --initial-cluster-token make this member ${fresh.memberId.toString(16)} of cluster ${fresh.clusterId.toString(16)}: ` +
+          "start it with the flags its data directory was created with, or with an empty --data-dir",
+      );
+    }
+    // A restart: the WAL says who this is; a new cluster whose first Ready never reached the
+    // disk bootstraps again (init checks that the log is empty).
+    return {
+      memberId: metadata.memberId,
+      clusterId: metadata.clusterId,
+      ...(fresh?.bootstrap !== undefined ? { bootstrap: fresh.bootstrap } : {}),
+      knownMembers: [],
+    };
+  }
+  if (fresh !== undefined) return fresh;
+  return joinPlan(c);
+}
+
+function newClusterPlan(c: ResolvedConfig): StartPlan & { bootstrap: readonly Member[] } {
+  const members: Member[] = c.initialCluster.map((m: InitialMember) => ({
+    id: computeMemberId(m.peerUrls, c.clusterToken),
+    name: m.name,
+    peerUrls: [...m.peerUrls],
+    clientUrls: [],
+    isLearner: false,
+  }));
+  const ids = new Set(members.map((m) => m.id));
+  if (ids.size !== members.length) {
+    throw new StoreError(
+      "INVALID_ARGUMENT",
+      "--initial-cluster: two members have the same peer URLs (member ids derive from them)",
+    );
+  }
+  const self = members.find((m) => m.name === c.name) as Member;
+  return {
+    memberId: self.id,
+    clusterId: computeClusterId(members.map((m) => m.id)),
+    bootstrap: members,
+    knownMembers: [],
+  };
+}
+
+/**
+ * A member joining a running cluster (etcd's GetClusterFromRemotePeers): asks the other
+ * members listed in --initial-cluster for the member list, and finds itself there by its peer
+ * URLs, put there by `etcdctl member add`.
+ */
+async function joinPlan(c: ResolvedConfig): Promise<StartPlan> {
+  const own = new Set(c.advertisePeerUrls);
+  const urls = c.initialCluster.flatMap((m) => m.peerUrls).filter((u) => !own.has(u));
+  if (urls.length === 0) {
+    throw new StoreError(
+      "INVALID_ARGUMENT",
+      "--initial-cluster: a member joining an existing cluster needs the peer URL of at least one running member",
+    );
+  }
+  const errors: string[] = [];
+  for (const url of urls) {
+    const client = new MembersClient(url);
+    try {
+      const { clusterId, members } = await client.list(JOIN_LIST_TIMEOUT_MS);
+      const self = members.find((m) => m.peerUrls.some((u) => own.has(u)));
+      if (self === undefined) {
+        throw new StoreError(
+          "FAILED_PRECONDITION",
+          `the cluster at ${url} has no member with peer URL ${c.advertisePeerUrls.join(",")}: add it first (etcdctl member add ${c.name} --peer-urls=${c.advertisePeerUrls.join(",")})`,
+        );
+      }
+      return { memberId: self.id, clusterId, knownMembers: members };
+    } catch (e) {
+      if (e instanceof StoreError && e.code === "FAILED_PRECONDITION") throw e;
+      errors.push(`${url}: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      client.close();
+    }
+  }
+  throw new StoreError(
+    "UNAVAILABLE",
+    `cannot get the member list from any member of --initial-cluster (${errors.join("; ")}): start the running members first, or check the URLs`,
+  );
+}
