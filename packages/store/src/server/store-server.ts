@@ -199,15 +199,24 @@ interface StartPlan {
   readonly knownMembers: readonly Member[];
 }
 
-function readCtx(seq: number): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setFloat64(0, seq);
+/**
+ * A ReadIndex context: the leader answers each context once and drops a request whose context
+ * is already pending, so it must be unique across the cluster: this member's id and a request
+ * id of its own.
+ */
+function readCtx(memberId: number, seq: number): Uint8Array {
+  const b = new Uint8Array(16);
+  const v = new DataView(b.buffer);
+  v.setFloat64(0, memberId);
+  v.setFloat64(8, seq);
   return b;
 }
 
-function readSeq(ctx: Uint8Array): number {
-  if (ctx.length !== 8) return -1;
-  return new DataView(ctx.buffer, ctx.byteOffset, 8).getFloat64(0);
+/** The request id in a context of this member's, or -1. */
+function readSeq(memberId: number, ctx: Uint8Array): number {
+  if (ctx.length !== 16) return -1;
+  const v = new DataView(ctx.buffer, ctx.byteOffset, 16);
+  return v.getFloat64(0) === memberId ? v.getFloat64(8) : -1;
 }
 
 function sameUrls(a: readonly string[], b: readonly string[]): boolean {
@@ -247,7 +256,6 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
   private readInFlight: ReadBatch | undefined;
   private readsAwaitingApply: IndexedReads[] = [];
   private readIssueScheduled = false;
-  private readSeq = 0;
   private appliedWaiters: { index: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private readonly conditions = new Set<Condition>();
 
@@ -826,8 +834,8 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     if (this.readInFlight !== undefined || this.readQueue.length === 0 || this.stopped) return;
     const waiters = this.readQueue;
     this.readQueue = [];
-    const seq = ++this.readSeq;
-    const ctx = readCtx(seq);
+    const seq = this.ids.take();
+    const ctx = readCtx(this.memberId, seq);
     const lead = this.rawNode.lead;
     try {
       this.rawNode.readIndex(ctx);
@@ -850,7 +858,7 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
 
   private onReadState(rs: ReadState): void {
     const batch = this.readInFlight;
-    if (batch === undefined || readSeq(rs.requestCtx) !== batch.seq) return; // a stale answer
+    if (batch === undefined || readSeq(this.memberId, rs.requestCtx) !== batch.seq) return; // a stale answer
     this.readInFlight = undefined;
     if (rs.index <= this.appliedIndex) {
       for (const w of batch.waiters) w.resolve();
@@ -1202,18 +1210,13 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     if (ss.lead !== NONE && ss.lead !== this.lastLead) {
       this.leaderChanges++;
       this.lastLead = ss.lead;
-      // Requests proposed under another leader may be lost: let their clients retry now.
-      this.failWaiters((w) => w.lead !== ss.lead, StoreError.etcd("leaderChanged"));
-      const batch = this.readInFlight;
-      if (batch !== undefined && batch.lead !== ss.lead) {
-        this.readInFlight = undefined;
-        for (const w of batch.waiters) w.reject(StoreError.etcd("leaderChanged"));
-        if (this.readQueue.length > 0) this.scheduleReadIssue();
-      }
+      // Requests made under another leader may be lost: let their clients retry now.
+      this.failStale((lead) => lead !== ss.lead);
     }
     if (prevRole === "leader" && ss.role !== "leader") {
       this.sm.lessor.demote();
-      this.failWaiters((w) => w.lead === this.memberId, StoreError.etcd("leaderChanged"));
+      // Whatever this member took as leader may never commit now.
+      this.failStale((lead) => lead === this.memberId);
     } else if (ss.role === "leader" && prevRole !== "leader") {
       // etcd's rule: every lease gets an election timeout more, for the keep-alives that
       // could not reach anyone while there was no leader.
@@ -1239,6 +1242,18 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
   private onRaftEvent(ev: RaftEvent): void {
     this.events.emit("raft", ev);
     this.logger.log("debug", `raft: ${ev.type}`, { ...ev } as Record<string, unknown>);
+  }
+
+  /** Fails the proposals and the ReadIndex in flight made under a leader `stale` picks. */
+  private failStale(stale: (lead: NodeId) => boolean): void {
+    const err = StoreError.etcd("leaderChanged");
+    this.failWaiters((w) => stale(w.lead), err);
+    const batch = this.readInFlight;
+    if (batch !== undefined && stale(batch.lead)) {
+      this.readInFlight = undefined;
+      for (const w of batch.waiters) w.reject(err);
+      if (this.readQueue.length > 0) this.scheduleReadIssue();
+    }
   }
 
   private failWaiters(which: (w: Waiter) => boolean, err: StoreError): void {
