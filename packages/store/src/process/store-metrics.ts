@@ -100,11 +100,7 @@ export function registerStoreMetrics(reg: MetricsRegistry, o: StoreMetricsOption
     "The revision of the last compaction in store.",
     () => m().compactRevision,
   );
-  reg.gauge(
-    "etcd_debugging_lease_granted",
-    "The number of leases live on this member (tug: gauge).",
-    () => m().leases,
-  );
+  reg.gauge("tug_leases", "Live leases on this member.", () => m().leases);
 
   const peerRoundTrip = reg.histogram(
     "etcd_network_peer_round_trip_time_seconds",
