@@ -55,6 +55,7 @@ import {
   type Entry,
   isEmptyHardState,
   isEmptySnapshot,
+  type Message,
   NONE,
   type NodeId,
   RaftError,
@@ -1045,7 +1046,8 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     const sendFirst =
       this.role === "leader" &&
       (hs === undefined || (hs.term === this.persistedTerm && hs.vote === this.persistedVote));
-    if (sendFirst && rd.messages.length > 0) this.transport.send(rd.messages);
+    const messages = this.withCurrentSnapshots(rd.messages);
+    if (sendFirst && messages.length > 0) this.transport.send(messages);
     if (rd.entries.length > 0 || hs !== undefined || snapshot !== undefined) {
       await this.storage.persist({
         hardState: hs,
@@ -1059,11 +1061,33 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
       }
     }
     if (snapshot !== undefined) this.installSnapshot(snapshot);
-    if (!sendFirst && rd.messages.length > 0) this.transport.send(rd.messages);
+    if (!sendFirst && messages.length > 0) this.transport.send(messages);
     this.applyEntries(rd.committedEntries);
     this.rawNode.advance(rd);
     for (const rs of rd.readStates) this.onReadState(rs);
     this.afterApply();
+  }
+
+  /**
+   * Sends a lagging member the state as applied now rather than the last snapshot saved
+   * (etcd's createMergedSnapshotMessage): that one may predate the member's own addition, and
+   * a member drops a snapshot whose configuration leaves it out. Called before this Ready's
+   * entries are applied, so the state, its index and the configuration agree.
+   */
+  private withCurrentSnapshots(messages: readonly Message[]): readonly Message[] {
+    if (!messages.some((m) => m.type === "MsgSnap")) return messages;
+    const index = this.appliedIndex;
+    const snapshot: Snapshot = {
+      data: this.sm.serialize(index),
+      metadata: {
+        index,
+        term: this.storage.term(index),
+        confState: this.rawNode.status().config,
+      },
+    };
+    return messages.map((m) =>
+      m.type === "MsgSnap" && (m.snapshot?.metadata.index ?? 0) <= index ? { ...m, snapshot } : m,
+    );
   }
 
   private applyEntries(entries: readonly Entry[]): void {
