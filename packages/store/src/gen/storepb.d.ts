@@ -702,6 +702,20 @@ export namespace tug {
              * @returns Promise
              */
             public list(request: tug.store.IListRequest): Promise<tug.store.ListReply>;
+
+            /**
+             * Calls Removed.
+             * @param request RemovedNotice message or plain object
+             * @param callback Node-style callback called with the error, if any, and RemovedReply
+             */
+            public removed(request: tug.store.IRemovedNotice, callback: tug.store.Members.RemovedCallback): void;
+
+            /**
+             * Calls Removed.
+             * @param request RemovedNotice message or plain object
+             * @returns Promise
+             */
+            public removed(request: tug.store.IRemovedNotice): Promise<tug.store.RemovedReply>;
         }
 
         namespace Members {
@@ -733,6 +747,13 @@ export namespace tug {
              * @param [response] ListReply
              */
             type ListCallback = (error: (Error|null), response?: tug.store.ListReply) => void;
+
+            /**
+             * Callback as used by {@link tug.store.Members#removed}.
+             * @param error Error, if any
+             * @param [response] RemovedReply
+             */
+            type RemovedCallback = (error: (Error|null), response?: tug.store.RemovedReply) => void;
         }
 
         /** Properties of a LeaseCall. */
@@ -1432,6 +1453,200 @@ export namespace tug {
 
             /**
              * Gets the default type url for ListReply
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a RemovedNotice. */
+        interface IRemovedNotice {
+
+            /** RemovedNotice clusterId */
+            clusterId?: (number|Long|null);
+
+            /** RemovedNotice memberId */
+            memberId?: (number|Long|null);
+        }
+
+        /** Represents a RemovedNotice. */
+        class RemovedNotice implements IRemovedNotice {
+
+            /**
+             * Constructs a new RemovedNotice.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: tug.store.IRemovedNotice);
+
+            /** RemovedNotice clusterId. */
+            public clusterId: (number|Long);
+
+            /** RemovedNotice memberId. */
+            public memberId: (number|Long);
+
+            /**
+             * Creates a new RemovedNotice instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns RemovedNotice instance
+             */
+            public static create(properties?: tug.store.IRemovedNotice): tug.store.RemovedNotice;
+
+            /**
+             * Encodes the specified RemovedNotice message. Does not implicitly {@link tug.store.RemovedNotice.verify|verify} messages.
+             * @param message RemovedNotice message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: tug.store.IRemovedNotice, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Encodes the specified RemovedNotice message, length delimited. Does not implicitly {@link tug.store.RemovedNotice.verify|verify} messages.
+             * @param message RemovedNotice message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encodeDelimited(message: tug.store.IRemovedNotice, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a RemovedNotice message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns RemovedNotice
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tug.store.RemovedNotice;
+
+            /**
+             * Decodes a RemovedNotice message from the specified reader or buffer, length delimited.
+             * @param reader Reader or buffer to decode from
+             * @returns RemovedNotice
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): tug.store.RemovedNotice;
+
+            /**
+             * Verifies a RemovedNotice message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a RemovedNotice message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns RemovedNotice
+             */
+            public static fromObject(object: { [k: string]: any }): tug.store.RemovedNotice;
+
+            /**
+             * Creates a plain object from a RemovedNotice message. Also converts values to other types if specified.
+             * @param message RemovedNotice
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: tug.store.RemovedNotice, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this RemovedNotice to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for RemovedNotice
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a RemovedReply. */
+        interface IRemovedReply {
+        }
+
+        /** Represents a RemovedReply. */
+        class RemovedReply implements IRemovedReply {
+
+            /**
+             * Constructs a new RemovedReply.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: tug.store.IRemovedReply);
+
+            /**
+             * Creates a new RemovedReply instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns RemovedReply instance
+             */
+            public static create(properties?: tug.store.IRemovedReply): tug.store.RemovedReply;
+
+            /**
+             * Encodes the specified RemovedReply message. Does not implicitly {@link tug.store.RemovedReply.verify|verify} messages.
+             * @param message RemovedReply message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: tug.store.IRemovedReply, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Encodes the specified RemovedReply message, length delimited. Does not implicitly {@link tug.store.RemovedReply.verify|verify} messages.
+             * @param message RemovedReply message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encodeDelimited(message: tug.store.IRemovedReply, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a RemovedReply message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns RemovedReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tug.store.RemovedReply;
+
+            /**
+             * Decodes a RemovedReply message from the specified reader or buffer, length delimited.
+             * @param reader Reader or buffer to decode from
+             * @returns RemovedReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): tug.store.RemovedReply;
+
+            /**
+             * Verifies a RemovedReply message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a RemovedReply message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns RemovedReply
+             */
+            public static fromObject(object: { [k: string]: any }): tug.store.RemovedReply;
+
+            /**
+             * Creates a plain object from a RemovedReply message. Also converts values to other types if specified.
+             * @param message RemovedReply
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: tug.store.RemovedReply, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this RemovedReply to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for RemovedReply
              * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
              * @returns The default type url
              */

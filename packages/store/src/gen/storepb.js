@@ -2271,6 +2271,39 @@ export const tug = $root.tug = (() => {
              * @variation 2
              */
 
+            /**
+             * Callback as used by {@link tug.store.Members#removed}.
+             * @memberof tug.store.Members
+             * @typedef RemovedCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {tug.store.RemovedReply} [response] RemovedReply
+             */
+
+            /**
+             * Calls Removed.
+             * @function removed
+             * @memberof tug.store.Members
+             * @instance
+             * @param {tug.store.IRemovedNotice} request RemovedNotice message or plain object
+             * @param {tug.store.Members.RemovedCallback} callback Node-style callback called with the error, if any, and RemovedReply
+             * @returns {undefined}
+             * @variation 1
+             */
+            Object.defineProperty(Members.prototype.removed = function removed(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, removed, $root.tug.store.RemovedNotice, $root.tug.store.RemovedReply, request, callback);
+            }, "name", { value: "Removed" });
+
+            /**
+             * Calls Removed.
+             * @function removed
+             * @memberof tug.store.Members
+             * @instance
+             * @param {tug.store.IRemovedNotice} request RemovedNotice message or plain object
+             * @returns {Promise<tug.store.RemovedReply>} Promise
+             * @variation 2
+             */
+
             return Members;
         })();
 
@@ -4201,6 +4234,508 @@ export const tug = $root.tug = (() => {
             };
 
             return ListReply;
+        })();
+
+        store.RemovedNotice = (function() {
+
+            /**
+             * Properties of a RemovedNotice.
+             * @memberof tug.store
+             * @interface IRemovedNotice
+             * @property {number|Long|null} [clusterId] RemovedNotice clusterId
+             * @property {number|Long|null} [memberId] RemovedNotice memberId
+             */
+
+            /**
+             * Constructs a new RemovedNotice.
+             * @memberof tug.store
+             * @classdesc Represents a RemovedNotice.
+             * @implements IRemovedNotice
+             * @constructor
+             * @param {tug.store.IRemovedNotice=} [properties] Properties to set
+             */
+            function RemovedNotice(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * RemovedNotice clusterId.
+             * @member {number|Long} clusterId
+             * @memberof tug.store.RemovedNotice
+             * @instance
+             */
+            RemovedNotice.prototype.clusterId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * RemovedNotice memberId.
+             * @member {number|Long} memberId
+             * @memberof tug.store.RemovedNotice
+             * @instance
+             */
+            RemovedNotice.prototype.memberId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Creates a new RemovedNotice instance using the specified properties.
+             * @function create
+             * @memberof tug.store.RemovedNotice
+             * @static
+             * @param {tug.store.IRemovedNotice=} [properties] Properties to set
+             * @returns {tug.store.RemovedNotice} RemovedNotice instance
+             */
+            RemovedNotice.create = function create(properties) {
+                return new RemovedNotice(properties);
+            };
+
+            /**
+             * Encodes the specified RemovedNotice message. Does not implicitly {@link tug.store.RemovedNotice.verify|verify} messages.
+             * @function encode
+             * @memberof tug.store.RemovedNotice
+             * @static
+             * @param {tug.store.IRemovedNotice} message RemovedNotice message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RemovedNotice.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.clusterId != null && Object.hasOwnProperty.call(message, "clusterId"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.clusterId);
+                if (message.memberId != null && Object.hasOwnProperty.call(message, "memberId"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.memberId);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified RemovedNotice message, length delimited. Does not implicitly {@link tug.store.RemovedNotice.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof tug.store.RemovedNotice
+             * @static
+             * @param {tug.store.IRemovedNotice} message RemovedNotice message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RemovedNotice.encodeDelimited = function encodeDelimited(message, writer) {
+                return this.encode(message, writer && writer.len ? writer.fork() : writer).ldelim();
+            };
+
+            /**
+             * Decodes a RemovedNotice message from the specified reader or buffer.
+             * @function decode
+             * @memberof tug.store.RemovedNotice
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tug.store.RemovedNotice} RemovedNotice
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RemovedNotice.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.tug.store.RemovedNotice();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.clusterId = reader.uint64();
+                            break;
+                        }
+                    case 2: {
+                            message.memberId = reader.uint64();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Decodes a RemovedNotice message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof tug.store.RemovedNotice
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {tug.store.RemovedNotice} RemovedNotice
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RemovedNotice.decodeDelimited = function decodeDelimited(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.uint32());
+            };
+
+            /**
+             * Verifies a RemovedNotice message.
+             * @function verify
+             * @memberof tug.store.RemovedNotice
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            RemovedNotice.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                if (message.clusterId != null && Object.hasOwnProperty.call(message, "clusterId"))
+                    if (!$util.isInteger(message.clusterId) && !(message.clusterId && $util.isInteger(message.clusterId.low) && $util.isInteger(message.clusterId.high)))
+                        return "clusterId: integer|Long expected";
+                if (message.memberId != null && Object.hasOwnProperty.call(message, "memberId"))
+                    if (!$util.isInteger(message.memberId) && !(message.memberId && $util.isInteger(message.memberId.low) && $util.isInteger(message.memberId.high)))
+                        return "memberId: integer|Long expected";
+                return null;
+            };
+
+            /**
+             * Creates a RemovedNotice message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof tug.store.RemovedNotice
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {tug.store.RemovedNotice} RemovedNotice
+             */
+            RemovedNotice.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.tug.store.RemovedNotice)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".tug.store.RemovedNotice: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.tug.store.RemovedNotice();
+                if (object.clusterId != null)
+                    if ($util.Long)
+                        message.clusterId = $util.Long.fromValue(object.clusterId, true);
+                    else if (typeof object.clusterId === "string")
+                        message.clusterId = parseInt(object.clusterId, 10);
+                    else if (typeof object.clusterId === "number")
+                        message.clusterId = object.clusterId;
+                    else if (typeof object.clusterId === "object")
+                        message.clusterId = new $util.LongBits(object.clusterId.low >>> 0, object.clusterId.high >>> 0).toNumber(true);
+                if (object.memberId != null)
+                    if ($util.Long)
+                        message.memberId = $util.Long.fromValue(object.memberId, true);
+                    else if (typeof object.memberId === "string")
+                        message.memberId = parseInt(object.memberId, 10);
+                    else if (typeof object.memberId === "number")
+                        message.memberId = object.memberId;
+                    else if (typeof object.memberId === "object")
+                        message.memberId = new $util.LongBits(object.memberId.low >>> 0, object.memberId.high >>> 0).toNumber(true);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a RemovedNotice message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof tug.store.RemovedNotice
+             * @static
+             * @param {tug.store.RemovedNotice} message RemovedNotice
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            RemovedNotice.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.clusterId = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                    } else
+                        object.clusterId = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.memberId = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                    } else
+                        object.memberId = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                }
+                if (message.clusterId != null && Object.hasOwnProperty.call(message, "clusterId"))
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.clusterId = typeof message.clusterId === "number" ? BigInt(message.clusterId) : $util.Long.fromBits(message.clusterId.low >>> 0, message.clusterId.high >>> 0, true).toBigInt();
+                    else if (typeof message.clusterId === "number")
+                        object.clusterId = options.longs === String ? String(message.clusterId) : message.clusterId;
+                    else
+                        object.clusterId = options.longs === String ? $util.Long.prototype.toString.call(message.clusterId) : options.longs === Number ? new $util.LongBits(message.clusterId.low >>> 0, message.clusterId.high >>> 0).toNumber(true) : message.clusterId;
+                if (message.memberId != null && Object.hasOwnProperty.call(message, "memberId"))
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.memberId = typeof message.memberId === "number" ? BigInt(message.memberId) : $util.Long.fromBits(message.memberId.low >>> 0, message.memberId.high >>> 0, true).toBigInt();
+                    else if (typeof message.memberId === "number")
+                        object.memberId = options.longs === String ? String(message.memberId) : message.memberId;
+                    else
+                        object.memberId = options.longs === String ? $util.Long.prototype.toString.call(message.memberId) : options.longs === Number ? new $util.LongBits(message.memberId.low >>> 0, message.memberId.high >>> 0).toNumber(true) : message.memberId;
+                return object;
+            };
+
+            /**
+             * Converts this RemovedNotice to JSON.
+             * @function toJSON
+             * @memberof tug.store.RemovedNotice
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            RemovedNotice.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for RemovedNotice
+             * @function getTypeUrl
+             * @memberof tug.store.RemovedNotice
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            RemovedNotice.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/tug.store.RemovedNotice";
+            };
+
+            return RemovedNotice;
+        })();
+
+        store.RemovedReply = (function() {
+
+            /**
+             * Properties of a RemovedReply.
+             * @memberof tug.store
+             * @interface IRemovedReply
+             */
+
+            /**
+             * Constructs a new RemovedReply.
+             * @memberof tug.store
+             * @classdesc Represents a RemovedReply.
+             * @implements IRemovedReply
+             * @constructor
+             * @param {tug.store.IRemovedReply=} [properties] Properties to set
+             */
+            function RemovedReply(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * Creates a new RemovedReply instance using the specified properties.
+             * @function create
+             * @memberof tug.store.RemovedReply
+             * @static
+             * @param {tug.store.IRemovedReply=} [properties] Properties to set
+             * @returns {tug.store.RemovedReply} RemovedReply instance
+             */
+            RemovedReply.create = function create(properties) {
+                return new RemovedReply(properties);
+            };
+
+            /**
+             * Encodes the specified RemovedReply message. Does not implicitly {@link tug.store.RemovedReply.verify|verify} messages.
+             * @function encode
+             * @memberof tug.store.RemovedReply
+             * @static
+             * @param {tug.store.IRemovedReply} message RemovedReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RemovedReply.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                return writer;
+            };
+
+            /**
+             * Encodes the specified RemovedReply message, length delimited. Does not implicitly {@link tug.store.RemovedReply.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof tug.store.RemovedReply
+             * @static
+             * @param {tug.store.IRemovedReply} message RemovedReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RemovedReply.encodeDelimited = function encodeDelimited(message, writer) {
+                return this.encode(message, writer && writer.len ? writer.fork() : writer).ldelim();
+            };
+
+            /**
+             * Decodes a RemovedReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof tug.store.RemovedReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tug.store.RemovedReply} RemovedReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RemovedReply.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.tug.store.RemovedReply();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Decodes a RemovedReply message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof tug.store.RemovedReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {tug.store.RemovedReply} RemovedReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RemovedReply.decodeDelimited = function decodeDelimited(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.uint32());
+            };
+
+            /**
+             * Verifies a RemovedReply message.
+             * @function verify
+             * @memberof tug.store.RemovedReply
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            RemovedReply.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                return null;
+            };
+
+            /**
+             * Creates a RemovedReply message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof tug.store.RemovedReply
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {tug.store.RemovedReply} RemovedReply
+             */
+            RemovedReply.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.tug.store.RemovedReply)
+                    return object;
+                return new $root.tug.store.RemovedReply();
+            };
+
+            /**
+             * Creates a plain object from a RemovedReply message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof tug.store.RemovedReply
+             * @static
+             * @param {tug.store.RemovedReply} message RemovedReply
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            RemovedReply.toObject = function toObject() {
+                return {};
+            };
+
+            /**
+             * Converts this RemovedReply to JSON.
+             * @function toJSON
+             * @memberof tug.store.RemovedReply
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            RemovedReply.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for RemovedReply
+             * @function getTypeUrl
+             * @memberof tug.store.RemovedReply
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            RemovedReply.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/tug.store.RemovedReply";
+            };
+
+            return RemovedReply;
         })();
 
         return store;

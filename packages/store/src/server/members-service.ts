@@ -27,6 +27,8 @@ export interface MembersServiceBackend {
   /** Leader only: resolves if the learner may be promoted, else throws why not. */
   leaderLearnerReady(memberId: number): Promise<void>;
   currentMembers(): readonly Member[];
+  /** Another member says this one was removed from the cluster. */
+  removedNotice(memberId: number): void;
 }
 
 function serializer<T>(type: { encode(m: T): { finish(): Uint8Array } }) {
@@ -69,12 +71,14 @@ const LEASE_KEEP_ALIVE = method("LeaseKeepAlive", pb.LeaseCall, pb.LeaseKeepAliv
 const LEASE_TIME_TO_LIVE = method("LeaseTimeToLive", pb.LeaseCall, pb.LeaseTimeToLiveReply);
 const LEARNER_READY = method("LearnerReady", pb.LearnerReadyRequest, pb.LearnerReadyReply);
 const LIST = method("List", pb.ListRequest, pb.ListReply);
+const REMOVED = method("Removed", pb.RemovedNotice, pb.RemovedReply);
 
 type Handlers = {
   LeaseKeepAlive: grpc.handleUnaryCall<tug.store.LeaseCall, tug.store.ILeaseKeepAliveReply>;
   LeaseTimeToLive: grpc.handleUnaryCall<tug.store.LeaseCall, tug.store.ILeaseTimeToLiveReply>;
   LearnerReady: grpc.handleUnaryCall<tug.store.LearnerReadyRequest, tug.store.ILearnerReadyReply>;
   List: grpc.handleUnaryCall<tug.store.ListRequest, tug.store.IListReply>;
+  Removed: grpc.handleUnaryCall<tug.store.RemovedNotice, tug.store.IRemovedReply>;
 };
 
 export const MEMBERS_SERVICE: grpc.ServiceDefinition<Handlers> = {
@@ -82,6 +86,7 @@ export const MEMBERS_SERVICE: grpc.ServiceDefinition<Handlers> = {
   LeaseTimeToLive: LEASE_TIME_TO_LIVE,
   LearnerReady: LEARNER_READY,
   List: LIST,
+  Removed: REMOVED,
 } as grpc.ServiceDefinition<Handlers>;
 
 function sameCluster(backend: MembersServiceBackend, clusterId: number): void {
@@ -117,6 +122,11 @@ export function addMembersService(server: grpc.Server, backend: MembersServiceBa
     LearnerReady: unary(async (req) => {
       sameCluster(backend, longToNumber(req.clusterId));
       await backend.leaderLearnerReady(longToNumber(req.memberId));
+      return {};
+    }),
+    Removed: unary(async (req) => {
+      sameCluster(backend, longToNumber(req.clusterId));
+      backend.removedNotice(longToNumber(req.memberId));
       return {};
     }),
     List: unary(async () => ({
@@ -194,6 +204,10 @@ export class MembersClient {
       pb.LearnerReadyRequest.create({ clusterId, memberId }),
       timeoutMs,
     );
+  }
+
+  async removed(clusterId: number, memberId: number, timeoutMs: number): Promise<void> {
+    await this.call(REMOVED, pb.RemovedNotice.create({ clusterId, memberId }), timeoutMs);
   }
 
   async list(timeoutMs: number): Promise<{ clusterId: number; members: Member[] }> {

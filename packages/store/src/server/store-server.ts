@@ -274,6 +274,10 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
   private nextPublishAt = 0;
   private readonly leaderClients = new Map<string, MembersClient>();
   private readonly peer: PeerListener;
+  private removedSelf = false;
+  /** Where removed members were, to tell them if they keep sending (not replicated). */
+  private readonly removedPeerUrls = new Map<NodeId, string>();
+  private readonly toldRemovedAt = new Map<NodeId, number>();
 
   // Counters.
   private leaderChanges = 0;
@@ -366,6 +370,10 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
       ...(config.faults !== undefined ? { faults: config.faults } : {}),
       onMessage: (m) => {
         if (this.stopped) return;
+        if (this.sm.membership.isRemoved(m.from)) {
+          this.tellRemoved(m.from);
+          return;
+        }
         try {
           this.rawNode.step(m);
         } catch (e) {
@@ -707,6 +715,14 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
 
   currentMembers(): readonly Member[] {
     return this.sm.membership.list();
+  }
+
+  removedNotice(memberId: number): void {
+    if (memberId !== this.memberId || this.removedSelf || this.stopped) return;
+    this.logger.log("warn", "another member says this one was removed from the cluster", {
+      member: this.memberId.toString(16),
+    });
+    this.onRemovedSelf();
   }
 
   async leaderKeepAlive(leaseId: number): Promise<number> {
@@ -1163,7 +1179,11 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     });
     if (cc.type === "RemoveNode") {
       if (cc.nodeId === this.memberId) this.onRemovedSelf();
-      else this.transport.removePeer(cc.nodeId);
+      else {
+        this.transport.removePeer(cc.nodeId);
+        const url = ctx.member.peerUrls[0];
+        if (url !== undefined) this.removedPeerUrls.set(cc.nodeId, url);
+      }
     } else {
       this.addPeer(ctx.member);
     }
@@ -1327,7 +1347,29 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     }
   }
 
+  /**
+   * A removed member still sends to us: it missed the commit of its own removal (the leader
+   * stopped replicating to it at once). Tell it, at most once per election timeout.
+   */
+  private tellRemoved(id: NodeId): void {
+    const url = this.removedPeerUrls.get(id);
+    const now = this.c.now();
+    if (url === undefined || (this.toldRemovedAt.get(id) ?? -Infinity) > now - this.c.electionMs) {
+      return;
+    }
+    this.toldRemovedAt.set(id, now);
+    const client = new MembersClient(url);
+    client
+      .removed(this.clusterId, id, this.c.requestTimeoutMs)
+      .catch(() => {
+        // It will send again, and be told again.
+      })
+      .finally(() => client.close());
+  }
+
   private onRemovedSelf(): void {
+    if (this.removedSelf) return;
+    this.removedSelf = true;
     this.logger.log("warn", "this member was removed from the cluster; stopping", {
       member: this.memberId.toString(16),
     });

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { InitialMember } from "../../src/server/index.js";
 import { listenPeer } from "../../src/server/index.js";
+import { FaultInjector } from "../../src/transport/index.js";
 import {
   etcdctl,
   startCluster,
@@ -159,6 +160,22 @@ describe("membership", () => {
       victim.server.memberId.toString(16),
     ]);
     expect(again.stderr).toContain("member not found");
+  });
+
+  it("a removed member that missed the commit of its removal is told by the others", async () => {
+    const faults = new FaultInjector({ seed: 5 });
+    const cluster = await startCluster(3, { faults });
+    const leader = await waitLeader(cluster.members);
+    const victim = cluster.members.find((m) => m !== leader)!;
+    let removed = false;
+    victim.server.events.on("removed", () => {
+      removed = true;
+    });
+    // Nothing from the leader reaches it any more: not the removal, not its commit.
+    faults.setLink(leader.server.memberId, victim.server.memberId, { partitioned: true });
+    await leader.server.memberRemove(victim.server.memberId);
+    await until(() => removed);
+    expect(victim.server.raftStatus().config.voters).toContain(victim.server.memberId);
   });
 
   it("a peer URL already in use is refused", async () => {
