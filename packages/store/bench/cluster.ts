@@ -110,7 +110,7 @@ function installExitHook(): void {
 }
 
 export class LocalCluster {
-  readonly members: readonly MemberSpec[];
+  private readonly memberList: MemberSpec[];
   private readonly running = new Map<string, Running>();
   private readonly lastExit = new Map<string, Exit>();
   private stopped = false;
@@ -120,7 +120,38 @@ export class LocalCluster {
     readonly baseDir: string,
     members: MemberSpec[],
   ) {
-    this.members = members;
+    this.memberList = members;
+  }
+
+  /** Every member laid out, added ones included. */
+  get members(): readonly MemberSpec[] {
+    return this.memberList;
+  }
+
+  /**
+   * Lays out one more member (ports, dir) for `etcdctl member add`; start it with
+   * startMember(name, "existing") once the cluster knows it. Starts nothing.
+   */
+  async addMemberSpec(): Promise<MemberSpec> {
+    const [client, peer, metrics] = await freePorts(3);
+    const name = `${this.options.kind}${this.memberList.length + 1}`;
+    const m: MemberSpec = {
+      name,
+      clientUrl: `http://127.0.0.1:${client}`,
+      peerUrl: `http://127.0.0.1:${peer}`,
+      metricsUrl: `http://127.0.0.1:${metrics}`,
+      dataDir: join(this.baseDir, name),
+      logFile: join(this.baseDir, `${name}.log`),
+    };
+    this.memberList.push(m);
+    return m;
+  }
+
+  /** Forgets a member that is not running (after etcdctl member remove). */
+  dropMemberSpec(name: string): void {
+    if (this.running.has(name)) throw new Error(`${name} is still running`);
+    const i = this.memberList.findIndex((m) => m.name === name);
+    if (i >= 0) this.memberList.splice(i, 1);
   }
 
   /** Lays out the members (ports, dirs); starts nothing. */
@@ -195,10 +226,13 @@ export class LocalCluster {
     await Promise.all(this.members.map((m) => this.waitReady(m)));
   }
 
-  /** Starts (or restarts, on its data dir) one member and waits until it sees a leader. */
-  async startMember(name: string): Promise<void> {
+  /**
+   * Starts (or restarts, on its data dir) one member and waits until it sees a leader.
+   * "existing": it joins the running cluster (after etcdctl member add).
+   */
+  async startMember(name: string, state: "new" | "existing" = "new"): Promise<void> {
     const m = this.member(name);
-    if (!this.running.has(name)) this.spawn(m);
+    if (!this.running.has(name)) this.spawn(m, state);
     await this.waitReady(m);
   }
 
@@ -210,9 +244,9 @@ export class LocalCluster {
     return this.running.get(name)?.child.pid;
   }
 
-  private spawn(m: MemberSpec): void {
+  private spawn(m: MemberSpec, state: "new" | "existing" = "new"): void {
     if (this.stopped) throw new Error("cluster stopped");
-    const [cmd, args] = memberCommand(this.options.kind, this.flags(m));
+    const [cmd, args] = memberCommand(this.options.kind, this.flags(m, state));
     const log = createWriteStream(m.logFile, { flags: "a" });
     const child = spawn(cmd, args, {
       cwd: REPO_ROOT,

@@ -269,4 +269,70 @@ describe(`a 3-member ${KIND} cluster as real processes`, () => {
     expect(new Set(hashes.map((h) => h.HashKV.header.revision)).size).toBe(1);
     expect(new Set(hashes.map((h) => h.HashKV.hash)).size).toBe(1);
   }, 120_000);
+
+  it("etcdctl member add, a 4th process joins with --initial-cluster-state=existing; member remove stops it", async () => {
+    const added = await cluster.addMemberSpec();
+    // etcd refuses a member add until every member has been connected for a while ("unhealthy
+    // cluster"), as after the restart above: retry until it is taken.
+    let addOut = "";
+    const addDeadline = Date.now() + CONVERGE_TIMEOUT_MS;
+    for (;;) {
+      try {
+        addOut = await etcdctl(cluster.endpoints.slice(0, 3), [
+          "member",
+          "add",
+          added.name,
+          `--peer-urls=${added.peerUrl}`,
+        ]);
+        break;
+      } catch (e) {
+        if (!String(e).includes("unhealthy cluster") || Date.now() > addDeadline) throw e;
+        await sleep(500);
+      }
+    }
+    expect(addOut).toContain(`Member `);
+    expect(addOut).toContain(`ETCD_INITIAL_CLUSTER_STATE="existing"`);
+    await cluster.startMember(added.name, "existing");
+
+    // It learns the data from the others and serves it.
+    const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
+    for (;;) {
+      const got = await etcdctlJson<GetJson>(
+        [added.clientUrl],
+        ["get", "process-test/", "--prefix", "--keys-only", "--limit=1", "--consistency=s"],
+      );
+      if ((got.count ?? 0) > 0) break;
+      if (Date.now() > deadline) throw new Error(`${added.name} never caught up`);
+      await sleep(200);
+    }
+    // A member publishes its name and client URLs through Raft once it runs: wait for them.
+    let list: MemberListJson;
+    for (;;) {
+      list = await etcdctlJson<MemberListJson>(cluster.endpoints, ["member", "list"]);
+      if (list.members.some((m) => m.name === added.name) || Date.now() > deadline) break;
+      await sleep(200);
+    }
+    const joined = list.members.find((m) => m.name === added.name);
+    expect(joined).toMatchObject({ peerURLs: [added.peerUrl], clientURLs: [added.clientUrl] });
+    expect(list.members).toHaveLength(4);
+
+    // Removed, the member stops by itself.
+    const others = cluster.members.filter((m) => m.name !== added.name).map((m) => m.clientUrl);
+    // The id from the table, in hex: JSON numbers lose etcd's 64-bit ids.
+    const row = (await etcdctl(others, ["member", "list"]))
+      .split("\n")
+      .find((l) => l.split(", ")[2] === added.name);
+    const hexId = row?.split(", ")[0] as string;
+    expect(Number.parseInt(hexId, 16)).toBeGreaterThan(0);
+    await etcdctl(others, ["member", "remove", hexId]);
+    const exitDeadline = Date.now() + CONVERGE_TIMEOUT_MS;
+    while (cluster.isRunning(added.name) && Date.now() < exitDeadline) await sleep(100);
+    expect(cluster.isRunning(added.name), `${added.name} still runs after its removal`).toBe(false);
+    if (KIND === "tug") expect(cluster.exitOf(added.name)).toEqual({ code: 0, signal: null });
+    cluster.dropMemberSpec(added.name);
+    const after = await etcdctlJson<MemberListJson>(cluster.endpoints, ["member", "list"]);
+    expect(after.members.map((m) => m.name).sort()).toEqual(
+      cluster.members.map((m) => m.name).sort(),
+    );
+  }, 120_000);
 });
