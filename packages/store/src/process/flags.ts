@@ -194,10 +194,16 @@ export interface ParseOptions {
 function buildCommand(version: string): Command {
   const cmd = new Command("tug-store")
     .description(
-      "One member of a tug-store cluster: a Raft-replicated key-value store that speaks the etcd v3 API.\n" +
-        `Every flag can also be set as ${ENV_PREFIX}<FLAG> in the environment (e.g. ${envName("election-timeout")})\n` +
-        "or as a key in the --config-file YAML (e.g. election-timeout: 1000). Flags win over the environment,\n" +
-        "the environment over the file.",
+      "One member of a tug-store cluster: a Raft-replicated key-value store that speaks the etcd v3 API.",
+    )
+    .addHelpText(
+      "after",
+      [
+        "",
+        `Every flag can also be set in the environment as ${ENV_PREFIX}<FLAG>, e.g. ${envName("election-timeout")}=1000,`,
+        "or as a key of the --config-file YAML, e.g. election-timeout: 1000. A flag wins over the",
+        "environment, the environment over the file. Docs: docs/store.md.",
+      ].join("\n"),
     )
     .version(version, "--version", "print the version and exit")
     .helpOption("-h, --help", "print this help and exit")
