@@ -55,7 +55,8 @@ export async function startEtcdGrpcServer(options: EtcdGrpcServerOptions): Promi
   const watch = new WatchService(backend, hub, {
     progressNotifyIntervalMs:
       options.progressNotifyIntervalMs ?? DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS,
-    maxResponseBytes: maxRequestBytes,
+    // etcd's watch server fragments at the gRPC message limit, not at --max-request-bytes.
+    maxResponseBytes: maxRequestBytes + GRPC_OVERHEAD_BYTES,
   });
   const lease = new LeaseService(backend);
 
