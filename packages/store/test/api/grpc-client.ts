@@ -3,16 +3,46 @@
 
 import { type ClientDuplexStream, credentials, type ServiceError } from "@grpc/grpc-js";
 import { etcdServices } from "../../src/api/etcd-proto.js";
+import type { CompactionRequest } from "../../src/gen/etcd/etcdserverpb/CompactionRequest.js";
+import type { CompactionResponse__Output } from "../../src/gen/etcd/etcdserverpb/CompactionResponse.js";
+import type { DeleteRangeRequest } from "../../src/gen/etcd/etcdserverpb/DeleteRangeRequest.js";
+import type { DeleteRangeResponse__Output } from "../../src/gen/etcd/etcdserverpb/DeleteRangeResponse.js";
 import type { KVClient } from "../../src/gen/etcd/etcdserverpb/KV.js";
 import type { LeaseClient } from "../../src/gen/etcd/etcdserverpb/Lease.js";
 import type { MaintenanceClient } from "../../src/gen/etcd/etcdserverpb/Maintenance.js";
+import type { PutRequest } from "../../src/gen/etcd/etcdserverpb/PutRequest.js";
+import type { PutResponse__Output } from "../../src/gen/etcd/etcdserverpb/PutResponse.js";
+import type { RangeRequest } from "../../src/gen/etcd/etcdserverpb/RangeRequest.js";
+import type { RangeResponse__Output } from "../../src/gen/etcd/etcdserverpb/RangeResponse.js";
+import type { TxnRequest } from "../../src/gen/etcd/etcdserverpb/TxnRequest.js";
+import type { TxnResponse__Output } from "../../src/gen/etcd/etcdserverpb/TxnResponse.js";
 import type { WatchRequest } from "../../src/gen/etcd/etcdserverpb/WatchRequest.js";
 import type { WatchResponse__Output } from "../../src/gen/etcd/etcdserverpb/WatchResponse.js";
 
 const OPTIONS = { "grpc.max_receive_message_length": -1 };
 
+/** The KV service's calls as promises. */
+export interface Kv {
+  range(r: RangeRequest): Promise<RangeResponse__Output>;
+  put(r: PutRequest): Promise<PutResponse__Output>;
+  deleteRange(r: DeleteRangeRequest): Promise<DeleteRangeResponse__Output>;
+  txn(r: TxnRequest): Promise<TxnResponse__Output>;
+  compact(r: CompactionRequest): Promise<CompactionResponse__Output>;
+}
+
+function kvCalls(kv: KVClient): Kv {
+  return {
+    range: (r) => call((cb) => kv.Range(r, cb)),
+    put: (r) => call((cb) => kv.Put(r, cb)),
+    deleteRange: (r) => call((cb) => kv.DeleteRange(r, cb)),
+    txn: (r) => call((cb) => kv.Txn(r, cb)),
+    compact: (r) => call((cb) => kv.Compact(r, cb)),
+  };
+}
+
 export interface Clients {
-  kv: KVClient;
+  kv: Kv;
+  kvClient: KVClient;
   lease: LeaseClient;
   maintenance: MaintenanceClient;
   close(): void;
@@ -24,7 +54,8 @@ export function clients(endpoint: string): Clients {
   const lease = new etcdServices.Lease(endpoint, c, OPTIONS);
   const maintenance = new etcdServices.Maintenance(endpoint, c, OPTIONS);
   return {
-    kv,
+    kv: kvCalls(kv),
+    kvClient: kv,
     lease,
     maintenance,
     close: () => {

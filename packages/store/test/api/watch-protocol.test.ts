@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WatchResponse__Output } from "../../src/gen/etcd/etcdserverpb/WatchResponse.js";
 import type { Event__Output } from "../../src/gen/etcd/mvccpb/Event.js";
-import { type Clients, call, clients, WatchStream } from "./grpc-client.js";
+import { type Clients, clients, WatchStream } from "./grpc-client.js";
 import { TARGETS, type Target } from "./targets.js";
 
 const enc = (s: string) => Buffer.from(s);
@@ -43,11 +43,8 @@ for (const [name, start, available] of TARGETS) {
       return s;
     };
     const put = async (key: string, value: string) =>
-      Number(
-        (await call((cb) => c.kv.Put({ key: enc(key), value: enc(value) }, cb))).header?.revision,
-      );
-    const revision = async () =>
-      Number((await call((cb) => c.kv.Range({ key: enc("none") }, cb))).header?.revision);
+      Number((await c.kv.put({ key: enc(key), value: enc(value) })).header?.revision);
+    const revision = async () => Number((await c.kv.range({ key: enc("none") })).header?.revision);
 
     it("numbers watchers from 0 on each stream, or as the client asks, refusing duplicates", async () => {
       const s = open();
@@ -84,17 +81,12 @@ for (const [name, start, available] of TARGETS) {
       const s = open();
       s.send({ createRequest: { key: enc("wp/rev/"), rangeEnd: enc("wp/rev0") } });
       await s.next();
-      const txn = await call((cb) =>
-        c.kv.Txn(
-          {
-            success: [
-              { requestPut: { key: enc("wp/rev/a"), value: enc("1") } },
-              { requestPut: { key: enc("wp/rev/b"), value: enc("2") } },
-            ],
-          },
-          cb,
-        ),
-      );
+      const txn = await c.kv.txn({
+        success: [
+          { requestPut: { key: enc("wp/rev/a"), value: enc("1") } },
+          { requestPut: { key: enc("wp/rev/b"), value: enc("2") } },
+        ],
+      });
       const r1 = Number(txn.header?.revision);
       const r2 = await put("wp/rev/a", "3");
       const first = await s.next();
@@ -114,7 +106,7 @@ for (const [name, start, available] of TARGETS) {
       await s.next();
       const r1 = await put("wp/f", "1");
       const r2 = await put("wp/f", "2");
-      const del = await call((cb) => c.kv.DeleteRange({ key: enc("wp/f") }, cb));
+      const del = await c.kv.deleteRange({ key: enc("wp/f") });
       const r3 = Number(del.header?.revision);
       const got: string[] = [];
       for (let i = 0; i < 3; i++) {
@@ -148,7 +140,7 @@ for (const [name, start, available] of TARGETS) {
     it("answers a watch from a compacted revision with the compact revision, canceled", async () => {
       const r1 = await put("wp/c/k", "1");
       const r2 = await put("wp/c/k", "2");
-      await call((cb) => c.kv.Compact({ revision: r2 }, cb));
+      await c.kv.compact({ revision: r2 });
       const s = open();
       s.send({ createRequest: { key: enc("wp/c/k"), startRevision: r1 } });
       expect(await s.next()).toMatchObject({ created: true, canceled: false, watchId: "0" });
@@ -204,9 +196,7 @@ for (const [name, start, available] of TARGETS) {
         },
       });
       await s.next();
-      const del = await call((cb) =>
-        c.kv.DeleteRange({ key: enc("wp/frag/"), rangeEnd: enc("wp/frag0") }, cb),
-      );
+      const del = await c.kv.deleteRange({ key: enc("wp/frag/"), rangeEnd: enc("wp/frag0") });
       expect(del.deleted).toBe("3");
       const parts: [number, boolean][] = [];
       for (;;) {
