@@ -88,7 +88,7 @@ export class LocalBackend implements EtcdBackend {
     this.lessor = options.lessor ?? new InMemoryLessor();
     this.keyspace = new Keyspace({ leaseExists: (id) => this.lessor.has(id) });
     this.watchSource = this.keyspace;
-    this.lessor.onExpired((id) => this.revoke(id));
+    this.lessor.onExpired((id) => this.write(() => this.revoke(id)));
   }
 
   /** Sets this member's client URLs (known once the gRPC server listens). */
