@@ -10,6 +10,7 @@
 // Environment:
 //   BENCH_SYSTEMS        "etcd,tug" (default), or one of them
 //   BENCH_SECONDS        seconds per throughput run (default 5)
+//   BENCH_ROUNDS         runs of each workload per system, alternating systems (default 2)
 //   BENCH_HEARTBEAT_MS   --heartbeat-interval for both (default 100, etcd's)
 //   BENCH_ELECTION_MS    --election-timeout for both (default 1000, etcd's)
 //   BENCH_REQUEST_TIMEOUT_MS  each put's deadline during the failover run (default 1000)
@@ -17,6 +18,7 @@
 import { cpus } from "node:os";
 import { LocalCluster, type MemberKind } from "./cluster.js";
 import {
+  combineRuns,
   type FailoverResult,
   measureFailover,
   type RunStats,
@@ -43,6 +45,7 @@ const seconds = envNumber("BENCH_SECONDS", 5);
 const heartbeatMs = envNumber("BENCH_HEARTBEAT_MS", 100);
 const electionMs = envNumber("BENCH_ELECTION_MS", 1000);
 const requestTimeoutMs = envNumber("BENCH_REQUEST_TIMEOUT_MS", 1000);
+const rounds = envNumber("BENCH_ROUNDS", 2);
 const systems = (process.env.BENCH_SYSTEMS ?? "etcd,tug")
   .split(",")
   .map((s) => s.trim())
@@ -69,7 +72,13 @@ function describe(s: RunStats): string {
   return `${s.perSec.toFixed(0)}/s, p50 ${s.p50Ms.toFixed(2)} ms, p99 ${s.p99Ms.toFixed(2)} ms${errs}`;
 }
 
-async function benchSystem(kind: MemberKind): Promise<SystemResult> {
+interface Phase {
+  readonly label: string;
+  readonly key: "put1" | "put64" | "getLinearizable" | "getSerializable";
+  readonly run: (endpoints: readonly string[]) => Promise<RunStats>;
+}
+
+async function startSystem(kind: MemberKind): Promise<LocalCluster> {
   log(`== ${kind}: starting 3 members (heartbeat ${heartbeatMs} ms, election ${electionMs} ms)`);
   const cluster = await LocalCluster.create({
     kind,
@@ -79,38 +88,66 @@ async function benchSystem(kind: MemberKind): Promise<SystemResult> {
   });
   try {
     await cluster.start();
-    const endpoints = cluster.endpoints;
-    log(`  up: ${endpoints.join(" ")}; leader ${await cluster.leader()}`);
-    const durationMs = seconds * 1000;
+    log(`  up: ${cluster.endpoints.join(" ")}; leader ${await cluster.leader()}`);
+    return cluster;
+  } catch (err) {
+    await dumpLogs(cluster);
+    await cluster.stop();
+    throw err;
+  }
+}
 
-    log("  puts, 1 client");
-    const put1 = await runPuts(endpoints, { clients: 1, conns: 1, durationMs });
-    log(`    ${describe(put1)}`);
-    log(`  puts, ${HIGH_CONCURRENCY} clients`);
-    const put64 = await runPuts(endpoints, {
-      clients: HIGH_CONCURRENCY,
-      conns: HIGH_CONCURRENCY_CONNS,
-      durationMs,
-    });
-    log(`    ${describe(put64)}`);
-    log(`  linearizable gets, ${HIGH_CONCURRENCY} clients`);
-    const getLinearizable = await runGets(endpoints, {
-      clients: HIGH_CONCURRENCY,
-      conns: HIGH_CONCURRENCY_CONNS,
-      durationMs,
-      serializable: false,
-    });
-    log(`    ${describe(getLinearizable)}`);
-    log(`  serializable gets, ${HIGH_CONCURRENCY} clients`);
-    const getSerializable = await runGets(endpoints, {
-      clients: HIGH_CONCURRENCY,
-      conns: HIGH_CONCURRENCY_CONNS,
-      durationMs,
-      serializable: true,
-    });
-    log(`    ${describe(getSerializable)}`);
+async function dumpLogs(cluster: LocalCluster): Promise<void> {
+  for (const m of cluster.members) {
+    log(`--- ${m.name} log tail ---\n${await cluster.logTail(m.name, 20)}`);
+  }
+}
 
-    log("  failover");
+/**
+ * Both clusters run side by side (an idle one costs only heartbeats); each phase alternates
+ * between them for `rounds` rounds, swapping who goes first, so that a change in the machine's
+ * background load falls on both alike. The failover runs come last, one system at a time.
+ */
+async function benchAll(
+  clusters: Map<MemberKind, LocalCluster>,
+): Promise<Map<MemberKind, SystemResult>> {
+  const durationMs = seconds * 1000;
+  const many = { clients: HIGH_CONCURRENCY, conns: HIGH_CONCURRENCY_CONNS, durationMs };
+  const phases: Phase[] = [
+    {
+      label: "puts, 1 client",
+      key: "put1",
+      run: (e) => runPuts(e, { clients: 1, conns: 1, durationMs }),
+    },
+    { label: `puts, ${HIGH_CONCURRENCY} clients`, key: "put64", run: (e) => runPuts(e, many) },
+    {
+      label: `linearizable gets, ${HIGH_CONCURRENCY} clients`,
+      key: "getLinearizable",
+      run: (e) => runGets(e, { ...many, serializable: false }),
+    },
+    {
+      label: `serializable gets, ${HIGH_CONCURRENCY} clients`,
+      key: "getSerializable",
+      run: (e) => runGets(e, { ...many, serializable: true }),
+    },
+  ];
+  const kinds = [...clusters.keys()];
+  const runs = new Map<string, RunStats[]>();
+  for (const phase of phases) {
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? kinds : [...kinds].reverse();
+      for (const kind of order) {
+        const stats = await phase.run((clusters.get(kind) as LocalCluster).endpoints);
+        log(`  ${kind}: ${phase.label} (round ${round + 1}/${rounds}): ${describe(stats)}`);
+        const k = `${kind}/${phase.key}`;
+        runs.set(k, [...(runs.get(k) ?? []), stats]);
+      }
+    }
+  }
+  const results = new Map<MemberKind, SystemResult>();
+  for (const kind of kinds) {
+    const cluster = clusters.get(kind) as LocalCluster;
+    log(`  ${kind}: failover`);
     const failover = await measureFailover(cluster, {
       writers: FAILOVER_WRITERS,
       warmupMs: 2000,
@@ -124,15 +161,17 @@ async function benchSystem(kind: MemberKind): Promise<SystemResult> {
         `${failover.firstWriteAfterKillMs.toFixed(0)} ms; new leader ${failover.newLeader}; ` +
         `${failover.acked} acked, ${failover.lost} lost`,
     );
-    return { kind, put1, put64, getLinearizable, getSerializable, failover };
-  } catch (err) {
-    for (const m of cluster.members) {
-      log(`--- ${m.name} log tail ---\n${await cluster.logTail(m.name, 20)}`);
-    }
-    throw err;
-  } finally {
-    await cluster.stop();
+    const get = (key: Phase["key"]): RunStats => combineRuns(runs.get(`${kind}/${key}`) ?? []);
+    results.set(kind, {
+      kind,
+      put1: get("put1"),
+      put64: get("put64"),
+      getLinearizable: get("getLinearizable"),
+      getSerializable: get("getSerializable"),
+      failover,
+    });
   }
+  return results;
 }
 
 function ratio(tug: number | undefined, etcd: number | undefined): number | null {
@@ -183,18 +222,31 @@ async function main(): Promise<number> {
   const cpu = cpus();
   log(
     `store bench: ${cpu.length} cores (${cpu[0]?.model ?? "unknown"}), node ${process.version}, ` +
-      `${seconds} s per run, systems ${systems.join(", ")}`,
+      `${rounds} rounds of ${seconds} s per workload, systems ${systems.join(", ")}`,
   );
-  const results = new Map<MemberKind, SystemResult>();
+  const clusters = new Map<MemberKind, LocalCluster>();
   const failures: string[] = [];
-  for (const kind of systems) {
+  let results = new Map<MemberKind, SystemResult>();
+  try {
+    for (const kind of systems) {
+      try {
+        clusters.set(kind, await startSystem(kind));
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        log(`!! ${kind} did not start: ${msg}`);
+        failures.push(`${kind}: ${msg.split("\n")[0]}`);
+      }
+    }
     try {
-      results.set(kind, await benchSystem(kind));
+      results = await benchAll(clusters);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      log(`!! ${kind} failed: ${msg}`);
-      failures.push(`${kind}: ${msg.split("\n")[0]}`);
+      log(`!! the run failed: ${msg}`);
+      failures.push(msg.split("\n")[0] ?? msg);
+      for (const c of clusters.values()) await dumpLogs(c);
     }
+  } finally {
+    await Promise.all([...clusters.values()].map((c) => c.stop()));
   }
   printTable(results);
   const tug = results.get("tug");
@@ -216,6 +268,8 @@ async function main(): Promise<number> {
     tugAckedWritesLost: tug?.failover.lost ?? null,
     etcdAckedWritesLost: etcd?.failover.lost ?? null,
     cores: cpu.length,
+    rounds,
+    secondsPerRun: seconds,
     ...(failures.length > 0 ? { failures } : {}),
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);

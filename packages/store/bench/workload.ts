@@ -24,6 +24,25 @@ export interface RunStats {
   readonly p99Ms: number;
   /** The first error seen, for the report. */
   readonly firstError?: string;
+  /** Every successful request's latency, ms, ascending (for merging runs). */
+  readonly latencies: readonly number[];
+}
+
+/** Runs of the same workload taken as one: throughput over their summed time, latencies merged. */
+export function combineRuns(runs: readonly RunStats[]): RunStats {
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const seconds = runs.reduce((n, r) => n + r.seconds, 0);
+  const firstError = runs.find((r) => r.firstError !== undefined)?.firstError;
+  return {
+    ops: latencies.length,
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    seconds,
+    perSec: latencies.length / seconds,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    ...(firstError !== undefined ? { firstError } : {}),
+    latencies,
+  };
 }
 
 export interface RunOptions {
@@ -90,6 +109,7 @@ async function drive(
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
     ...(firstError !== undefined ? { firstError } : {}),
+    latencies,
   };
 }
 
