@@ -36,14 +36,15 @@ export function maintenanceHandlers(backend: EtcdBackend): MaintenanceHandlers {
       // nothing until an alarm is raised by the server itself.
       return { header: header(backend.header()), alarms: [] };
     }),
+    // Hash headers carry the current revision, whatever revision was hashed (as etcd's do).
     Hash: unary(async () => {
       const r = await backend.hashKv(0);
-      return { header: header(backend.header(), r.revision), hash: r.hash };
+      return { header: header(backend.header()), hash: r.hash };
     }),
     HashKV: unary(async (m) => {
       const r = await backend.hashKv(int64(m.revision));
       return {
-        header: header(backend.header(), r.revision),
+        header: header(backend.header()),
         hash: r.hash,
         compactRevision: r.compactRevision,
       };

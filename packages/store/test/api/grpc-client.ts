@@ -3,17 +3,36 @@
 
 import { type ClientDuplexStream, credentials, type ServiceError } from "@grpc/grpc-js";
 import { etcdServices } from "../../src/api/etcd-proto.js";
+import type { AlarmRequest } from "../../src/gen/etcd/etcdserverpb/AlarmRequest.js";
+import type { AlarmResponse__Output } from "../../src/gen/etcd/etcdserverpb/AlarmResponse.js";
+import type { ClusterClient } from "../../src/gen/etcd/etcdserverpb/Cluster.js";
 import type { CompactionRequest } from "../../src/gen/etcd/etcdserverpb/CompactionRequest.js";
 import type { CompactionResponse__Output } from "../../src/gen/etcd/etcdserverpb/CompactionResponse.js";
+import type { DefragmentResponse__Output } from "../../src/gen/etcd/etcdserverpb/DefragmentResponse.js";
 import type { DeleteRangeRequest } from "../../src/gen/etcd/etcdserverpb/DeleteRangeRequest.js";
 import type { DeleteRangeResponse__Output } from "../../src/gen/etcd/etcdserverpb/DeleteRangeResponse.js";
+import type { HashKVRequest } from "../../src/gen/etcd/etcdserverpb/HashKVRequest.js";
+import type { HashKVResponse__Output } from "../../src/gen/etcd/etcdserverpb/HashKVResponse.js";
 import type { KVClient } from "../../src/gen/etcd/etcdserverpb/KV.js";
 import type { LeaseClient } from "../../src/gen/etcd/etcdserverpb/Lease.js";
+import type { LeaseGrantRequest } from "../../src/gen/etcd/etcdserverpb/LeaseGrantRequest.js";
+import type { LeaseGrantResponse__Output } from "../../src/gen/etcd/etcdserverpb/LeaseGrantResponse.js";
+import type { LeaseLeasesResponse__Output } from "../../src/gen/etcd/etcdserverpb/LeaseLeasesResponse.js";
+import type { LeaseRevokeRequest } from "../../src/gen/etcd/etcdserverpb/LeaseRevokeRequest.js";
+import type { LeaseRevokeResponse__Output } from "../../src/gen/etcd/etcdserverpb/LeaseRevokeResponse.js";
+import type { LeaseTimeToLiveRequest } from "../../src/gen/etcd/etcdserverpb/LeaseTimeToLiveRequest.js";
+import type { LeaseTimeToLiveResponse__Output } from "../../src/gen/etcd/etcdserverpb/LeaseTimeToLiveResponse.js";
 import type { MaintenanceClient } from "../../src/gen/etcd/etcdserverpb/Maintenance.js";
+import type { MemberAddRequest } from "../../src/gen/etcd/etcdserverpb/MemberAddRequest.js";
+import type { MemberAddResponse__Output } from "../../src/gen/etcd/etcdserverpb/MemberAddResponse.js";
+import type { MemberPromoteResponse__Output } from "../../src/gen/etcd/etcdserverpb/MemberPromoteResponse.js";
+import type { MemberRemoveResponse__Output } from "../../src/gen/etcd/etcdserverpb/MemberRemoveResponse.js";
+import type { MoveLeaderResponse__Output } from "../../src/gen/etcd/etcdserverpb/MoveLeaderResponse.js";
 import type { PutRequest } from "../../src/gen/etcd/etcdserverpb/PutRequest.js";
 import type { PutResponse__Output } from "../../src/gen/etcd/etcdserverpb/PutResponse.js";
 import type { RangeRequest } from "../../src/gen/etcd/etcdserverpb/RangeRequest.js";
 import type { RangeResponse__Output } from "../../src/gen/etcd/etcdserverpb/RangeResponse.js";
+import type { StatusResponse__Output } from "../../src/gen/etcd/etcdserverpb/StatusResponse.js";
 import type { TxnRequest } from "../../src/gen/etcd/etcdserverpb/TxnRequest.js";
 import type { TxnResponse__Output } from "../../src/gen/etcd/etcdserverpb/TxnResponse.js";
 import type { WatchRequest } from "../../src/gen/etcd/etcdserverpb/WatchRequest.js";
@@ -40,9 +59,27 @@ function kvCalls(kv: KVClient): Kv {
   };
 }
 
+/** The other unary calls the tests make, as promises. */
+export interface Calls {
+  leaseGrant(r: LeaseGrantRequest): Promise<LeaseGrantResponse__Output>;
+  leaseRevoke(r: LeaseRevokeRequest): Promise<LeaseRevokeResponse__Output>;
+  leaseTimeToLive(r: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse__Output>;
+  leaseLeases(): Promise<LeaseLeasesResponse__Output>;
+  memberAdd(r: MemberAddRequest): Promise<MemberAddResponse__Output>;
+  memberRemove(id: string): Promise<MemberRemoveResponse__Output>;
+  memberPromote(id: string): Promise<MemberPromoteResponse__Output>;
+  status(): Promise<StatusResponse__Output>;
+  alarm(r: AlarmRequest): Promise<AlarmResponse__Output>;
+  hashKv(r: HashKVRequest): Promise<HashKVResponse__Output>;
+  defragment(): Promise<DefragmentResponse__Output>;
+  moveLeader(targetId: string): Promise<MoveLeaderResponse__Output>;
+}
+
 export interface Clients {
+  calls: Calls;
   kv: Kv;
   kvClient: KVClient;
+  clusterClient: ClusterClient;
   lease: LeaseClient;
   maintenance: MaintenanceClient;
   close(): void;
@@ -53,7 +90,24 @@ export function clients(endpoint: string): Clients {
   const kv = new etcdServices.KV(endpoint, c, OPTIONS);
   const lease = new etcdServices.Lease(endpoint, c, OPTIONS);
   const maintenance = new etcdServices.Maintenance(endpoint, c, OPTIONS);
+  const cluster = new etcdServices.Cluster(endpoint, c, OPTIONS);
+  const calls: Calls = {
+    leaseGrant: (r) => call((cb) => lease.LeaseGrant(r, cb)),
+    leaseRevoke: (r) => call((cb) => lease.LeaseRevoke(r, cb)),
+    leaseTimeToLive: (r) => call((cb) => lease.LeaseTimeToLive(r, cb)),
+    leaseLeases: () => call((cb) => lease.LeaseLeases({}, cb)),
+    memberAdd: (r) => call((cb) => cluster.MemberAdd(r, cb)),
+    memberRemove: (id) => call((cb) => cluster.MemberRemove({ ID: id }, cb)),
+    memberPromote: (id) => call((cb) => cluster.MemberPromote({ ID: id }, cb)),
+    status: () => call((cb) => maintenance.Status({}, cb)),
+    alarm: (r) => call((cb) => maintenance.Alarm(r, cb)),
+    hashKv: (r) => call((cb) => maintenance.HashKV(r, cb)),
+    defragment: () => call((cb) => maintenance.Defragment({}, cb)),
+    moveLeader: (id) => call((cb) => maintenance.MoveLeader({ targetID: id }, cb)),
+  };
   return {
+    calls,
+    clusterClient: cluster,
     kv: kvCalls(kv),
     kvClient: kv,
     lease,
@@ -62,6 +116,7 @@ export function clients(endpoint: string): Clients {
       kv.close();
       lease.close();
       maintenance.close();
+      cluster.close();
     },
   };
 }
