@@ -46,10 +46,6 @@ export async function startEtcdGrpcServer(options: EtcdGrpcServerOptions): Promi
   const server = new Server({
     "grpc.max_receive_message_length": maxRequestBytes + GRPC_OVERHEAD_BYTES,
     "grpc.max_send_message_length": -1,
-    // etcdctl pings every 2 s (--keepalive-time) even when idle, and grpc-go clients treat a
-    // GOAWAY for pinging too often as fatal; etcd permits it.
-    "grpc.http2.min_ping_interval_without_data_ms": 1000,
-    "grpc.keepalive_permit_without_calls": 1,
   });
   const hub = new WatchHub(backend.watchSource);
   const watch = new WatchService(backend, hub, {

@@ -132,6 +132,23 @@ for (const [name, start, available] of TARGETS) {
       });
     });
 
+    it.skipIf(name !== "tug")(
+      "keeps lease ids exact: refuses to grant one beyond 2^53",
+      async () => {
+        const tooBig = "9007199254740993"; // 2^53 + 1: a JS number would round it
+        expect(await failure(c.calls.leaseGrant({ ID: tooBig, TTL: 30 }))).toEqual({
+          code: status.INVALID_ARGUMENT,
+          details:
+            "tug-store: lease ID 9007199254740993 is out of range; use 0 (the server chooses) or 1..9007199254740991",
+        });
+        const ttl = await c.calls.leaseTimeToLive({ ID: tooBig });
+        expect(ttl).toMatchObject({ ID: tooBig, TTL: "-1" });
+        const max = await c.calls.leaseGrant({ ID: "9007199254740991", TTL: 30 });
+        expect(max.ID).toBe("9007199254740991");
+        await c.calls.leaseRevoke({ ID: max.ID });
+      },
+    );
+
     it("answers keep-alives in order on one stream, with TTL 0 for an unknown lease", async () => {
       const g = await c.calls.leaseGrant({ TTL: 20 });
       const stream = c.lease.LeaseKeepAlive();
