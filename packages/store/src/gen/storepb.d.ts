@@ -7,6 +7,103 @@ export namespace tug {
     /** Namespace store. */
     namespace store {
 
+        /** Properties of a RequestBatch. */
+        interface IRequestBatch {
+
+            /** RequestBatch requests */
+            requests?: (tug.store.IRequest[]|null);
+        }
+
+        /** Represents a RequestBatch. */
+        class RequestBatch implements IRequestBatch {
+
+            /**
+             * Constructs a new RequestBatch.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: tug.store.IRequestBatch);
+
+            /** RequestBatch requests. */
+            public requests: tug.store.IRequest[];
+
+            /**
+             * Creates a new RequestBatch instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns RequestBatch instance
+             */
+            public static create(properties?: tug.store.IRequestBatch): tug.store.RequestBatch;
+
+            /**
+             * Encodes the specified RequestBatch message. Does not implicitly {@link tug.store.RequestBatch.verify|verify} messages.
+             * @param message RequestBatch message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: tug.store.IRequestBatch, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Encodes the specified RequestBatch message, length delimited. Does not implicitly {@link tug.store.RequestBatch.verify|verify} messages.
+             * @param message RequestBatch message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encodeDelimited(message: tug.store.IRequestBatch, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a RequestBatch message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns RequestBatch
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tug.store.RequestBatch;
+
+            /**
+             * Decodes a RequestBatch message from the specified reader or buffer, length delimited.
+             * @param reader Reader or buffer to decode from
+             * @returns RequestBatch
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): tug.store.RequestBatch;
+
+            /**
+             * Verifies a RequestBatch message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a RequestBatch message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns RequestBatch
+             */
+            public static fromObject(object: { [k: string]: any }): tug.store.RequestBatch;
+
+            /**
+             * Creates a plain object from a RequestBatch message. Also converts values to other types if specified.
+             * @param message RequestBatch
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: tug.store.RequestBatch, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this RequestBatch to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for RequestBatch
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
         /** Properties of a Request. */
         interface IRequest {
 

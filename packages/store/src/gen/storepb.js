@@ -26,6 +26,269 @@ export const tug = $root.tug = (() => {
          */
         const store = {};
 
+        store.RequestBatch = (function() {
+
+            /**
+             * Properties of a RequestBatch.
+             * @memberof tug.store
+             * @interface IRequestBatch
+             * @property {Array.<tug.store.IRequest>|null} [requests] RequestBatch requests
+             */
+
+            /**
+             * Constructs a new RequestBatch.
+             * @memberof tug.store
+             * @classdesc Represents a RequestBatch.
+             * @implements IRequestBatch
+             * @constructor
+             * @param {tug.store.IRequestBatch=} [properties] Properties to set
+             */
+            function RequestBatch(properties) {
+                this.requests = [];
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * RequestBatch requests.
+             * @member {Array.<tug.store.IRequest>} requests
+             * @memberof tug.store.RequestBatch
+             * @instance
+             */
+            RequestBatch.prototype.requests = $util.emptyArray;
+
+            /**
+             * Creates a new RequestBatch instance using the specified properties.
+             * @function create
+             * @memberof tug.store.RequestBatch
+             * @static
+             * @param {tug.store.IRequestBatch=} [properties] Properties to set
+             * @returns {tug.store.RequestBatch} RequestBatch instance
+             */
+            RequestBatch.create = function create(properties) {
+                return new RequestBatch(properties);
+            };
+
+            /**
+             * Encodes the specified RequestBatch message. Does not implicitly {@link tug.store.RequestBatch.verify|verify} messages.
+             * @function encode
+             * @memberof tug.store.RequestBatch
+             * @static
+             * @param {tug.store.IRequestBatch} message RequestBatch message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RequestBatch.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.requests != null && message.requests.length)
+                    for (let i = 0; i < message.requests.length; ++i)
+                        $root.tug.store.Request.encode(message.requests[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
+                return writer;
+            };
+
+            /**
+             * Encodes the specified RequestBatch message, length delimited. Does not implicitly {@link tug.store.RequestBatch.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof tug.store.RequestBatch
+             * @static
+             * @param {tug.store.IRequestBatch} message RequestBatch message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RequestBatch.encodeDelimited = function encodeDelimited(message, writer) {
+                return this.encode(message, writer && writer.len ? writer.fork() : writer).ldelim();
+            };
+
+            /**
+             * Decodes a RequestBatch message from the specified reader or buffer.
+             * @function decode
+             * @memberof tug.store.RequestBatch
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tug.store.RequestBatch} RequestBatch
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RequestBatch.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.tug.store.RequestBatch();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            if (!(message.requests && message.requests.length))
+                                message.requests = [];
+                            message.requests.push($root.tug.store.Request.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Decodes a RequestBatch message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof tug.store.RequestBatch
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {tug.store.RequestBatch} RequestBatch
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RequestBatch.decodeDelimited = function decodeDelimited(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.uint32());
+            };
+
+            /**
+             * Verifies a RequestBatch message.
+             * @function verify
+             * @memberof tug.store.RequestBatch
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            RequestBatch.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                if (message.requests != null && Object.hasOwnProperty.call(message, "requests")) {
+                    if (!Array.isArray(message.requests))
+                        return "requests: array expected";
+                    for (let i = 0; i < message.requests.length; ++i) {
+                        let error = $root.tug.store.Request.verify(message.requests[i], long + 1);
+                        if (error)
+                            return "requests." + error;
+                    }
+                }
+                return null;
+            };
+
+            /**
+             * Creates a RequestBatch message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof tug.store.RequestBatch
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {tug.store.RequestBatch} RequestBatch
+             */
+            RequestBatch.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.tug.store.RequestBatch)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".tug.store.RequestBatch: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.tug.store.RequestBatch();
+                if (object.requests) {
+                    if (!Array.isArray(object.requests))
+                        throw TypeError(".tug.store.RequestBatch.requests: array expected");
+                    message.requests = [];
+                    for (let i = 0; i < object.requests.length; ++i) {
+                        if (!$util.isObject(object.requests[i]))
+                            throw TypeError(".tug.store.RequestBatch.requests: object expected");
+                        message.requests[i] = $root.tug.store.Request.fromObject(object.requests[i], long + 1);
+                    }
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a RequestBatch message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof tug.store.RequestBatch
+             * @static
+             * @param {tug.store.RequestBatch} message RequestBatch
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            RequestBatch.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.requests = [];
+                if (message.requests && message.requests.length) {
+                    object.requests = [];
+                    for (let j = 0; j < message.requests.length; ++j)
+                        object.requests[j] = $root.tug.store.Request.toObject(message.requests[j], options, q + 1);
+                }
+                return object;
+            };
+
+            /**
+             * Converts this RequestBatch to JSON.
+             * @function toJSON
+             * @memberof tug.store.RequestBatch
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            RequestBatch.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for RequestBatch
+             * @function getTypeUrl
+             * @memberof tug.store.RequestBatch
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            RequestBatch.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/tug.store.RequestBatch";
+            };
+
+            return RequestBatch;
+        })();
+
         store.Request = (function() {
 
             /**

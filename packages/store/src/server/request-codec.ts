@@ -1,12 +1,12 @@
-// The replicated request format: what one EntryNormal of the Raft log carries
-// (tug.store.Request in proto/tug/store.proto), between the MVCC keyspace's request types and
-// protobuf. Every member decodes the same bytes into the same request and applies it the same
+// The replicated request format: what one EntryNormal of the Raft log carries (a
+// tug.store.RequestBatch of tug.store.Request in proto/tug/store.proto), between the MVCC
+// keyspace's request types and protobuf. Every member decodes the same bytes into the same request and applies it the same
 // way, so nothing here may depend on the member, the clock or chance.
 //
 // Encoding is on the write path of every proposal and decoding on the apply path of every
 // member: both map field by field, with no intermediate objects beyond protobufjs's own.
 
-import type { Long } from "protobufjs";
+import protobuf, { type Long } from "protobufjs/minimal.js";
 import { StoreError } from "../errors.js";
 import { type etcdserverpb, tug } from "../gen/storepb.js";
 import type {
@@ -185,6 +185,17 @@ export function encodeRequest(r: StoreRequest): Uint8Array {
   return pb.Request.encode(m).finish();
 }
 
+/**
+ * The data of one entry holding the requests, each already encoded by encodeRequest: a
+ * RequestBatch, written by hand since `repeated Request` is on the wire what `repeated bytes`
+ * of encoded Requests is, so that no request is encoded twice.
+ */
+export function encodeBatch(requests: readonly Uint8Array[]): Uint8Array {
+  const w = protobuf.Writer.create();
+  for (const r of requests) w.uint32(10).bytes(r); // field 1, length-delimited
+  return w.finish();
+}
+
 // ---------------------------------------------------------------- decode
 
 /** Absent or empty bytes decode as undefined, so that optional fields stay optional. */
@@ -281,7 +292,7 @@ function txnIn(t: etcdserverpb.ITxnRequest): TxnRequest {
   };
 }
 
-function opOf(m: tug.store.Request): StoreOp {
+function opOf(m: tug.store.IRequest): StoreOp {
   if (m.put) return { type: "put", put: putIn(m.put) };
   if (m.deleteRange) return { type: "deleteRange", deleteRange: deleteRangeIn(m.deleteRange) };
   if (m.txn) return { type: "txn", txn: txnIn(m.txn) };
@@ -320,18 +331,39 @@ function opOf(m: tug.store.Request): StoreOp {
   throw new StoreError("DATA_LOSS", "request entry: no operation (written by a newer version?)");
 }
 
-/**
- * Decodes an entry's data. Throws StoreError DATA_LOSS for bytes that are not a request: every
- * member fails the same way on the same entry, and the entry changes nothing.
- */
+function requestOf(m: tug.store.IRequest): StoreRequest {
+  return { proposer: longToNumber(m.proposer), id: longToNumber(m.id), op: opOf(m) };
+}
+
+/** Decodes one Request, as encodeRequest wrote it. */
 export function decodeRequest(data: Uint8Array): StoreRequest {
-  let m: tug.store.Request;
+  return requestOf(parse(() => pb.Request.decode(data)));
+}
+
+/**
+ * Decodes an entry's data into its requests, in order. Throws StoreError DATA_LOSS for bytes
+ * that are not a batch: every member fails the same way on the same entry, and the entry
+ * changes nothing. A request whose operation is unknown (a newer version wrote it) comes back
+ * as an Error in its place, so that the others still apply.
+ */
+export function decodeBatch(data: Uint8Array): (StoreRequest | StoreError)[] {
+  const batch = parse(() => pb.RequestBatch.decode(data));
+  return batch.requests.map((m) => {
+    try {
+      return requestOf(m);
+    } catch (e) {
+      if (e instanceof StoreError) return e;
+      throw e;
+    }
+  });
+}
+
+function parse<T>(decode: () => T): T {
   try {
-    m = pb.Request.decode(data);
+    return decode();
   } catch (e) {
     throw new StoreError("DATA_LOSS", `request entry: malformed protobuf: ${String(e)}`, {
       cause: e,
     });
   }
-  return { proposer: longToNumber(m.proposer), id: longToNumber(m.id), op: opOf(m) };
 }

@@ -116,7 +116,13 @@ import { addMembersService, MembersClient, type MembersServiceBackend } from "./
 import { decodeConfChangeContext, encodeConfChangeContext } from "./membership.js";
 import { Histogram, type PeerMetrics, type StoreServerMetrics } from "./metrics.js";
 import type { PeerListener } from "./peer-listener.js";
-import { decodeRequest, encodeRequest, type StoreOp, type StoreRequest } from "./request-codec.js";
+import {
+  decodeBatch,
+  encodeBatch,
+  encodeRequest,
+  type StoreOp,
+  type StoreRequest,
+} from "./request-codec.js";
 import { type OpResult, type OpResults, StateMachine } from "./state-machine.js";
 
 /** etcd's readIndexRetryTime: a ReadIndex unanswered this long is asked again. */
@@ -124,6 +130,13 @@ const READ_INDEX_RETRY_MS = 500;
 
 /** etcd's maxUncommittedEntries bound (raft MaxUncommittedEntriesSize): 1 GiB. */
 const MAX_UNCOMMITTED_BYTES = 1 << 30;
+
+/**
+ * Most bytes of requests in one batch entry. Raft sends at least one entry per append however
+ * large, so a batch stays under its default maxSizePerMsg (1 MiB); one larger request goes
+ * alone.
+ */
+const MAX_BATCH_BYTES = 1 << 20;
 
 /** Between attempts to publish this member's name and client URLs (etcd retries its publish). */
 const PUBLISH_RETRY_MS = 500;
@@ -253,6 +266,10 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
 
   // Requests.
   private readonly waiters = new Map<number, Waiter>();
+  /** Requests not yet proposed: they go to Raft as one entry before the next Ready. */
+  private batch: Uint8Array[] = [];
+  private batchIds: number[] = [];
+  private batchBytes = 0;
   private readQueue: ReadWaiter[] = [];
   private readInFlight: ReadBatch | undefined;
   private readsAwaitingApply: IndexedReads[] = [];
@@ -758,9 +775,41 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     op: Extract<StoreOp, { type: K }>,
   ): Promise<OpResults[K]> {
     return this.submit((id) => {
-      const req: StoreRequest = { proposer: this.memberId, id, op };
-      this.rawNode.propose(encodeRequest(req));
+      const bytes = encodeRequest({ proposer: this.memberId, id, op });
+      if (this.batchBytes > 0 && this.batchBytes + bytes.length > MAX_BATCH_BYTES) {
+        this.flushProposals();
+      }
+      this.batch.push(bytes);
+      this.batchIds.push(id);
+      this.batchBytes += bytes.length;
     }) as Promise<OpResults[K]>;
+  }
+
+  /** Proposes the batched requests as one entry; on a refusal they all fail with its reason. */
+  private flushProposals(): void {
+    if (this.batch.length === 0) return;
+    let requests = this.batch;
+    let ids = this.batchIds;
+    this.batch = [];
+    this.batchIds = [];
+    this.batchBytes = 0;
+    if (ids.some((id) => !this.waiters.has(id))) {
+      // Failed already (a leader change, a timeout): their clients were told, don't apply them.
+      requests = requests.filter((_, i) => this.waiters.has(ids[i] as number));
+      ids = ids.filter((id) => this.waiters.has(id));
+      if (ids.length === 0) return;
+    }
+    try {
+      this.rawNode.propose(encodeBatch(requests));
+    } catch (e) {
+      const err = this.proposeError(e);
+      for (const id of ids) {
+        const w = this.takeWaiter(id);
+        if (w === undefined) continue;
+        this.proposalsFailed++;
+        w.reject(err);
+      }
+    }
   }
 
   private proposeConfChange(type: ConfChangeType, member: Member): Promise<readonly Member[]> {
@@ -1038,7 +1087,9 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     if (this.loopRunning) return;
     this.loopRunning = true;
     try {
-      while (!this.stopped && this.rawNode.hasReady()) {
+      while (!this.stopped) {
+        this.flushProposals();
+        if (!this.rawNode.hasReady()) break;
         await this.handleReady(this.rawNode.ready());
       }
     } catch (e) {
@@ -1064,7 +1115,7 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
       (hs === undefined || (hs.term === this.persistedTerm && hs.vote === this.persistedVote));
     const messages = this.withCurrentSnapshots(rd.messages);
     if (sendFirst && messages.length > 0) this.transport.send(messages);
-    if (rd.entries.length > 0 || hs !== undefined || snapshot !== undefined) {
+    if (rd.entries.length > 0 || snapshot !== undefined || rd.mustSync) {
       await this.storage.persist({
         hardState: hs,
         entries: rd.entries,
@@ -1075,6 +1126,12 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
         this.persistedTerm = hs.term;
         this.persistedVote = hs.vote;
       }
+    } else if (hs !== undefined) {
+      // Only the commit index moved. It need not be durable (Raft recovers it), so nothing
+      // waits for this write: the WAL keeps it in order with the writes after it.
+      this.storage.persist({ hardState: hs, entries: [], mustSync: false }).catch((e: unknown) => {
+        this.fatal(e);
+      });
     }
     if (snapshot !== undefined) this.installSnapshot(snapshot);
     if (!sendFirst && messages.length > 0) this.transport.send(messages);
@@ -1117,17 +1174,30 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
   }
 
   private applyRequestEntry(e: Entry): void {
-    let req: StoreRequest;
+    let requests: (StoreRequest | StoreError)[];
     try {
-      req = decodeRequest(e.data);
+      requests = decodeBatch(e.data);
     } catch (err) {
       // Every member skips it alike.
-      this.logger.log("error", "skipping a log entry that is not a request", {
+      this.logger.log("error", "skipping a log entry that holds no requests", {
         index: e.index,
         error: String(err),
       });
       return;
     }
+    for (const req of requests) {
+      if (req instanceof StoreError) {
+        this.logger.log("error", "skipping a request this version cannot read", {
+          index: e.index,
+          error: req.message,
+        });
+        continue;
+      }
+      this.applyRequest(req);
+    }
+  }
+
+  private applyRequest(req: StoreRequest): void {
     const w = req.proposer === this.memberId ? this.takeWaiter(req.id) : undefined;
     let result: OpResult;
     try {
@@ -1424,6 +1494,9 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     for (const cond of [...this.conditions]) cond.resolve(false);
     const stopped = StoreError.etcd("stopped");
     this.failWaiters(() => true, stopped);
+    this.batch = [];
+    this.batchIds = [];
+    this.batchBytes = 0;
     const reads = [
       ...this.readQueue,
       ...(this.readInFlight?.waiters ?? []),
