@@ -235,7 +235,9 @@ function check() {
       console.error("gen-proto: committed generated code does not match the .proto files:");
       for (const p of problems) console.error(`  ${p}`);
       console.error("run pnpm gen:proto and commit");
-      process.exit(1);
+      // Not process.exit: that would skip the finally that removes the scratch dir.
+      process.exitCode = 1;
+      return;
     }
     console.log(`gen-proto: ${expected.length} generated files up to date`);
   } finally {
