@@ -152,7 +152,11 @@ export interface EtcdBackend {
    */
   compact(revision: number, physical: boolean): Promise<CompactionResponse>;
 
-  /** `id` 0: the backend chooses one. leaseExists if taken, leaseTtlTooLarge. */
+  /**
+   * `id` 0: the backend chooses one (below 2^53). leaseExists if taken. The service has
+   * checked that `ttl` is at most etcd's MaxLeaseTTL and `id` is in 0..2^53-1; a backend may
+   * raise a too small TTL to its minimum.
+   */
   leaseGrant(ttl: number, id: number): Promise<LeaseGrantResult>;
   /** Deletes the lease's keys in one revision. leaseNotFound. */
   leaseRevoke(id: number): Promise<void>;

@@ -88,7 +88,11 @@ for (const [name, start, available] of TARGETS) {
     });
 
     it("keeps a lease alive while another one expires and takes its key", async () => {
-      const kept = client.lease(2);
+      // Long enough that a loaded machine cannot starve its keep-alives into expiry.
+      const kept = client.lease(10);
+      const keptAlive = new Promise<string>((resolve) =>
+        kept.on("keepaliveSucceeded", (r) => resolve(String(r.TTL))),
+      );
       await kept.grant();
       await kept.put("e3/l/kept").value("k");
       const left = client.lease(2, { autoKeepAlive: false });
@@ -103,6 +107,7 @@ for (const [name, start, available] of TARGETS) {
         expect(await events.next(1)).toEqual([{ type: "delete", key: "e3/l/left", value: "" }]);
         expect(await client.get("e3/l/left").string()).toBeNull();
         expect(await client.get("e3/l/kept").string()).toBe("k");
+        expect(await keptAlive).toBe("10");
         const ttl = await client.leaseClient.leaseTimeToLive({ ID: leftId });
         expect(ttl.TTL).toBe("-1");
       } finally {

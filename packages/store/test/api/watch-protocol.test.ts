@@ -171,10 +171,10 @@ for (const [name, start, available] of TARGETS) {
     });
 
     it("notifies a quiet watcher of progress when it asked", async () => {
+      const rev = await put("wp/other", "x");
       const s = open();
       s.send({ createRequest: { key: enc("wp/p"), progressNotify: true } });
       await s.next();
-      const rev = await put("wp/other", "x");
       // Waits for the next notification, however long the server's interval is.
       const r = await s.next();
       expect(r).toMatchObject({ watchId: "0", created: false, canceled: false, events: [] });
