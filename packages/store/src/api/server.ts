@@ -31,6 +31,11 @@ export interface EtcdGrpcServerOptions {
   maxTxnOps?: number;
   /** How often watchers with progress_notify hear the revision when quiet (etcd: 10 min). */
   progressNotifyIntervalMs?: number;
+  /**
+   * Bytes a Watch stream may have queued for a slow client before its watchers stop getting
+   * live events and catch up from history once it drains (default 8 MiB).
+   */
+  watchMaxPendingBytes?: number;
 }
 
 export interface EtcdGrpcServer {
@@ -53,6 +58,7 @@ export async function startEtcdGrpcServer(options: EtcdGrpcServerOptions): Promi
       options.progressNotifyIntervalMs ?? DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS,
     // etcd's watch server fragments at the gRPC message limit, not at --max-request-bytes.
     maxResponseBytes: maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    maxPendingBytes: options.watchMaxPendingBytes,
   });
   const lease = new LeaseService(backend);
 

@@ -179,6 +179,15 @@ export class WatchStream {
     }
   }
 
+  /** Stops reading from the network: the server's writes back up. */
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.stream.resume();
+  }
+
   /** Replies already received and not yet read. */
   get buffered(): number {
     return this.replies.length;

@@ -35,6 +35,8 @@ export interface TargetOptions {
   /** Watch progress notifications for watchers that asked (etcd's default: 10 minutes). */
   progressNotifyIntervalMs?: number;
   backend?: LocalBackendOptions;
+  /** tug only: see EtcdGrpcServerOptions.watchMaxPendingBytes. */
+  watchMaxPendingBytes?: number;
 }
 
 export type StartTarget = (options?: TargetOptions) => Promise<Target>;
@@ -45,6 +47,7 @@ export async function startTug(options: TargetOptions = {}): Promise<Target> {
     backend,
     listen: "127.0.0.1:0",
     progressNotifyIntervalMs: options.progressNotifyIntervalMs,
+    watchMaxPendingBytes: options.watchMaxPendingBytes,
   });
   const endpoint = `127.0.0.1:${server.port}`;
   backend.setClientUrls([`http://${endpoint}`]);
