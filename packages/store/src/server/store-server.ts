@@ -493,6 +493,16 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     };
   }
 
+  /**
+   * Starts an election now (a pre-vote first), as if the election timeout had passed: for
+   * operators and failover experiments. It cannot depose a leader the others still hear from.
+   */
+  campaign(): void {
+    if (this.stopped) return;
+    this.rawNode.campaign();
+    this.kick();
+  }
+
   get isLeader(): boolean {
     return this.role === "leader";
   }
