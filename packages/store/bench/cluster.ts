@@ -73,9 +73,17 @@ export async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
-/** The command that runs one member of `kind` with `flags`. */
+/** tug-store as `pnpm build` leaves it; run when BENCH_TUG_STORE=dist. */
+export const TUG_STORE_DIST_BIN = join(REPO_ROOT, "packages/store/dist/bin/tug-store.js");
+
+/**
+ * The command that runs one member of `kind` with `flags`. tug-store runs from its sources
+ * through tsx (no build step needed), or from dist/ when BENCH_TUG_STORE=dist.
+ */
 export function memberCommand(kind: MemberKind, flags: readonly string[]): [string, string[]] {
   if (kind === "etcd") return [ETCD_BIN, [...flags]];
+  if (process.env.BENCH_TUG_STORE === "dist")
+    return [process.execPath, [TUG_STORE_DIST_BIN, ...flags]];
   return [process.execPath, ["--conditions=source", "--import", "tsx", TUG_STORE_BIN, ...flags]];
 }
 
