@@ -14,6 +14,7 @@
 //   BENCH_HEARTBEAT_MS   --heartbeat-interval for both (default 100, etcd's)
 //   BENCH_ELECTION_MS    --election-timeout for both (default 1000, etcd's)
 //   BENCH_REQUEST_TIMEOUT_MS  each put's deadline during the failover run (default 1000)
+//   BENCH_TUG_STORE      "dist": run tug-store as `pnpm build` left it, not through tsx
 
 import { cpus } from "node:os";
 import { LocalCluster, type MemberKind } from "./cluster.js";

@@ -161,8 +161,14 @@ describe(`a 3-member ${KIND} cluster as real processes`, () => {
         expect(metrics).toMatch(/^tug_raft_term [1-9]/m);
         expect(metrics).toMatch(/^tug_raft_commit_index [1-9]/m);
         expect(metrics).toMatch(/^tug_raft_applied_index [1-9]/m);
-        const ready = await fetch(`${m.metricsUrl}/readyz`);
-        expect(ready.status).toBe(200);
+        // Ready once it has applied what was committed when it first heard of a leader.
+        let ready = await fetch(`${m.metricsUrl}/readyz`);
+        const readyDeadline = Date.now() + CONVERGE_TIMEOUT_MS;
+        while (ready.status !== 200 && Date.now() < readyDeadline) {
+          await sleep(100);
+          ready = await fetch(`${m.metricsUrl}/readyz`);
+        }
+        expect(await ready.json()).toEqual({ ready: "true" });
         const raft = (await (await fetch(`${m.metricsUrl}/raft`)).json()) as {
           name: string;
           role: string;
