@@ -160,6 +160,45 @@ describe("three members", () => {
     expect(await members[0]!.server.leaseLeases()).toEqual([]);
   });
 
+  it("the etcd3 lock helper: a lock held through one member is refused to a client of another", async () => {
+    const { members } = await startCluster(3);
+    await waitLeader(members);
+    const [a, b] = members as [(typeof members)[0], (typeof members)[0]];
+    const held = await a.client.lock("mutex").ttl(5).acquire();
+    // etcd3's lock does not queue: a taken lock fails at once.
+    await expect(b.client.lock("mutex").ttl(5).acquire()).rejects.toThrow(
+      "Failed to acquire a lock",
+    );
+    await held.release();
+    const mine = await b.client.lock("mutex").ttl(5).acquire();
+    expect(await a.client.get("mutex").string()).not.toBeNull();
+    await mine.release();
+    expect(await a.client.get("mutex").string()).toBeNull();
+  });
+
+  it("compaction is replicated: a read below it fails on every member with etcd's text", async () => {
+    const { members } = await startCluster(3);
+    const leader = await waitLeader(members);
+    await leader.client.put("c").value("1");
+    const r2 = await leader.client.put("c").value("2").exec();
+    await leader.client.put("c").value("3");
+    const compactAt = r2.header.revision;
+    const c = await etcdctl(members[1]!.endpoint, ["compaction", compactAt]);
+    expect(c.stdout.trim()).toBe(`compacted revision ${compactAt}`);
+    for (const m of members) {
+      await until(() => m.server.watchSource.compactRevision === Number(compactAt));
+      const old = await etcdctl(m.endpoint, ["get", "c", `--rev=${Number(compactAt) - 1}`]);
+      expect(old.stderr).toContain("etcdserver: mvcc: required revision has been compacted");
+      const at = await etcdctl(m.endpoint, [
+        "get",
+        "c",
+        `--rev=${compactAt}`,
+        "--print-value-only",
+      ]);
+      expect(at.stdout.trim()).toBe("2");
+    }
+  });
+
   it("etcdctl against all three endpoints: put, get --consistency=s, member list, endpoint health", async () => {
     const { members } = await startCluster(3);
     await waitLeader(members);
