@@ -105,10 +105,17 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // Last resort when the caller never reaches stop(): a thrown error, or Ctrl-C.
+  // Last resort when the caller never reaches stop(): a thrown error, a crashed test worker.
   process.on("exit", () => {
     for (const c of liveClusters) c.killAllSync();
   });
+}
+
+/**
+ * For a program that owns its process (the bench, not a test worker): on SIGINT or SIGTERM,
+ * kill every member and remove the temp dirs, then exit 130.
+ */
+export function stopClustersOnSignals(): void {
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     process.once(sig, () => {
       for (const c of liveClusters) c.killAllSync();

@@ -17,7 +17,7 @@
 //   BENCH_TUG_STORE      "dist": run tug-store as `pnpm build` left it, not through tsx
 
 import { cpus } from "node:os";
-import { LocalCluster, type MemberKind } from "./cluster.js";
+import { LocalCluster, type MemberKind, stopClustersOnSignals } from "./cluster.js";
 import {
   combineRuns,
   type FailoverResult,
@@ -277,6 +277,7 @@ async function main(): Promise<number> {
   return failures.length > 0 ? 1 : 0;
 }
 
+stopClustersOnSignals();
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
