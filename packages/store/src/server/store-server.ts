@@ -1034,13 +1034,27 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     });
     this.rawNode.forgetLeader();
     this.kick();
-    const jitter = Math.floor(this.c.random() * 2 * this.c.heartbeatMs);
+    this.fastElection(0, this.c.now());
+  }
+
+  /**
+   * Campaigns after a random wait in [0, 2 × heartbeat), and again while no leader emerges:
+   * two followers that campaign within a round trip of each other both pass the pre-vote and
+   * split the vote, and without another try they would wait out the election timeout. Each try
+   * starts with a pre-vote, so a try while a leader exists is refused without effect. Stops
+   * after an election timeout, when the Raft core's own timer has taken over.
+   */
+  private fastElection(attempt: number, startedAt: number): void {
+    const hb = this.c.heartbeatMs;
+    const wait = (attempt === 0 ? 0 : 4 * hb) + Math.floor(this.c.random() * 2 * hb);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (this.stopped || this.rawNode.lead !== NONE) return;
+      if (this.c.now() - startedAt > this.c.electionMs) return;
       this.rawNode.campaign();
       this.kick();
-    }, jitter);
+      this.fastElection(attempt + 1, startedAt);
+    }, wait);
     this.timers.add(timer);
   }
 

@@ -2,7 +2,8 @@
 // SIGKILL it and its peers see its connections reset as when a real member dies.
 //   argv: <name> <data dir> <cluster token> <heartbeat ms> <election ms>
 // It binds its peer listener and prints "peer <url>", reads the initial cluster as one JSON
-// line on stdin, starts, and prints "ready <member id>". Then it runs until killed.
+// line on stdin, starts, and prints "ready <member id>". Then it runs until killed; a line
+// "campaign" on stdin makes it start an election.
 
 import { createInterface } from "node:readline";
 import { startEtcdGrpcServer } from "../../src/api/index.js";
@@ -30,3 +31,6 @@ const server = await StoreServer.start({
 const grpc = await startEtcdGrpcServer({ backend: server, listen: "127.0.0.1:0" });
 server.setClientUrls([`http://127.0.0.1:${grpc.port}`]);
 console.log(`ready ${server.memberId}`);
+lines.on("line", (line) => {
+  if (line === "campaign") server.campaign();
+});
