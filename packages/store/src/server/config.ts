@@ -35,7 +35,10 @@ export interface StoreServerConfig {
   readonly name: string;
   /** etcd's --data-dir: holds wal/ and snap/. */
   readonly dataDir: string;
-  /** The peer gRPC server, already listening (see listenPeer). The StoreServer owns it after start. */
+  /**
+   * The peer gRPC server, already listening (see listenPeer). A started StoreServer closes it
+   * on close(); when start() fails, the caller closes it (closing twice is harmless).
+   */
   readonly peer: PeerListener;
   /** etcd's --initial-advertise-peer-urls. Default: the peer listener's URL. */
   readonly advertisePeerUrls?: readonly string[];

@@ -1174,13 +1174,15 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
   private withCurrentSnapshots(messages: readonly Message[]): readonly Message[] {
     if (!messages.some((m) => m.type === "MsgSnap")) return messages;
     const index = this.appliedIndex;
+    let term: number;
+    try {
+      term = this.storage.term(index);
+    } catch {
+      return messages; // not in the log any more: the saved snapshot is at least as new
+    }
     const snapshot: Snapshot = {
       data: this.sm.serialize(index),
-      metadata: {
-        index,
-        term: this.storage.term(index),
-        confState: this.rawNode.status().config,
-      },
+      metadata: { index, term, confState: this.rawNode.status().config },
     };
     return messages.map((m) =>
       m.type === "MsgSnap" && (m.snapshot?.metadata.index ?? 0) <= index ? { ...m, snapshot } : m,

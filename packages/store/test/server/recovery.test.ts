@@ -3,7 +3,9 @@
 // member that was down catches up, by snapshot when the log it missed was compacted away.
 
 import { afterEach, describe, expect, it } from "vitest";
+import { listenPeer, StoreServer } from "../../src/server/index.js";
 import {
+  HEARTBEAT_MS,
   restartMember,
   startCluster,
   stopAll,
@@ -64,6 +66,37 @@ describe("restart", () => {
     // And it goes on from there.
     const r = await again.client.put("after").value("restart").exec();
     expect(Number(r.header.revision)).toBe(rev + 3);
+  });
+
+  it("a data dir of another cluster is refused, with what to do, and left as it was", async () => {
+    const cluster = await startCluster(1);
+    const m = cluster.members[0]!;
+    await waitLeader(cluster.members);
+    await m.client.put("k").value("v");
+    await stopMember(m);
+    const peer = await listenPeer(m.peerUrl);
+    try {
+      await expect(
+        StoreServer.start({
+          name: m.name,
+          dataDir: m.dataDir,
+          peer,
+          initialCluster: cluster.initialCluster,
+          initialClusterToken: "another-cluster",
+          heartbeatMs: HEARTBEAT_MS,
+          electionMs: 10 * HEARTBEAT_MS,
+        }),
+      ).rejects.toThrow(
+        /holds member [0-9a-f]+ of cluster [0-9a-f]+.*start it with the flags its data directory was created with/,
+      );
+    } finally {
+      peer.close();
+    }
+    const again = await restartMember(m, cluster.initialCluster, {
+      initialClusterToken: cluster.token,
+    });
+    await waitLeader([again]);
+    expect(await again.client.get("k").string()).toBe("v");
   });
 
   it("a whole cluster stopped and restarted agrees on every acknowledged write", async () => {
