@@ -26,9 +26,7 @@
 // requestTimeoutMs.
 //
 // Reads: serializable reads are served from the local keyspace. Linearizable ones wait for a
-// read index (Raft thesis §6.4): reads that arrive while one ReadIndex is in flight share the
-// next one (etcd's linearizable read loop), and each batch is served once this member has
-// applied up to its index.
+// read index (Raft thesis §6.4), batched (read-index-loop.ts).
 //
 // Leases: every member applies grants, revokes and checkpoints from the log; only the leader
 // keeps expiry clocks (Lessor.promote on becoming leader, demote on losing it), proposes a
@@ -46,7 +44,6 @@
 // by a member that merely lost its connection to it.
 
 import { EventEmitter } from "node:events";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import {
   type ConfChange,
@@ -61,7 +58,6 @@ import {
   RaftError,
   type RaftEvent,
   RawNode,
-  type ReadState,
   type Ready,
   type Role,
   type Snapshot,
@@ -103,19 +99,19 @@ import {
   type TxnResponse,
 } from "../mvcc/index.js";
 import { Transport } from "../transport/index.js";
-import { DiskStorage, type SyncFile, Wal } from "../wal/index.js";
+import { DiskStorage, type SyncFile } from "../wal/index.js";
 import {
-  type InitialMember,
   type ResolvedConfig,
   resolveConfig,
   type StoreLogger,
   type StoreServerConfig,
 } from "./config.js";
-import { computeClusterId, computeMemberId, RequestIds } from "./ids.js";
+import { computeMemberId, RequestIds } from "./ids.js";
 import { addMembersService, MembersClient, type MembersServiceBackend } from "./members-service.js";
 import { decodeConfChangeContext, encodeConfChangeContext } from "./membership.js";
 import { Histogram, type PeerMetrics, type StoreServerMetrics } from "./metrics.js";
 import type { PeerListener } from "./peer-listener.js";
+import { ReadIndexLoop } from "./read-index-loop.js";
 import {
   decodeBatch,
   encodeBatch,
@@ -123,10 +119,8 @@ import {
   type StoreOp,
   type StoreRequest,
 } from "./request-codec.js";
+import { planStart, type StartPlan } from "./start-plan.js";
 import { type OpResult, type OpResults, StateMachine } from "./state-machine.js";
-
-/** etcd's readIndexRetryTime: a ReadIndex unanswered this long is asked again. */
-const READ_INDEX_RETRY_MS = 500;
 
 /** etcd's maxUncommittedEntries bound (raft MaxUncommittedEntriesSize): 1 GiB. */
 const MAX_UNCOMMITTED_BYTES = 1 << 30;
@@ -140,9 +134,6 @@ const MAX_BATCH_BYTES = 1 << 20;
 
 /** Between attempts to publish this member's name and client URLs (etcd retries its publish). */
 const PUBLISH_RETRY_MS = 500;
-
-/** How long a new member tries each listed peer for the member list (etcd's GetCluster). */
-const JOIN_LIST_TIMEOUT_MS = 2000;
 
 /** etcd's readyPercent: a learner is promotable once its log holds 90% of the leader's. */
 const LEARNER_READY_PERCENT = 0.9;
@@ -179,58 +170,9 @@ interface Waiter {
   readonly lead: NodeId;
 }
 
-interface ReadWaiter {
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
-}
-
-interface ReadBatch {
-  readonly ctx: Uint8Array;
-  readonly seq: number;
-  readonly waiters: ReadWaiter[];
-  readonly lead: NodeId;
-  readonly deadline: number;
-  lastSentAt: number;
-}
-
-interface IndexedReads {
-  readonly index: number;
-  readonly waiters: ReadWaiter[];
-  readonly deadline: number;
-}
-
 interface Condition {
   readonly check: () => boolean;
   readonly resolve: (met: boolean) => void;
-}
-
-interface StartPlan {
-  readonly memberId: number;
-  readonly clusterId: number;
-  /** A new cluster's members, to bootstrap Raft with (when the storage is empty). */
-  readonly bootstrap?: readonly Member[];
-  /** Peers to reach before the log tells who they are: a joining member's fetched list. */
-  readonly knownMembers: readonly Member[];
-}
-
-/**
- * A ReadIndex context: the leader answers each context once and drops a request whose context
- * is already pending, so it must be unique across the cluster: this member's id and a request
- * id of its own.
- */
-function readCtx(memberId: number, seq: number): Uint8Array {
-  const b = new Uint8Array(16);
-  const v = new DataView(b.buffer);
-  v.setFloat64(0, memberId);
-  v.setFloat64(8, seq);
-  return b;
-}
-
-/** The request id in a context of this member's, or -1. */
-function readSeq(memberId: number, ctx: Uint8Array): number {
-  if (ctx.length !== 16) return -1;
-  const v = new DataView(ctx.buffer, ctx.byteOffset, 16);
-  return v.getFloat64(0) === memberId ? v.getFloat64(8) : -1;
 }
 
 function sameUrls(a: readonly string[], b: readonly string[]): boolean {
@@ -270,10 +212,7 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
   private batch: Uint8Array[] = [];
   private batchIds: number[] = [];
   private batchBytes = 0;
-  private readQueue: ReadWaiter[] = [];
-  private readInFlight: ReadBatch | undefined;
-  private readsAwaitingApply: IndexedReads[] = [];
-  private readIssueScheduled = false;
+  private readonly reads: ReadIndexLoop;
   private appliedWaiters: { index: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private readonly conditions = new Set<Condition>();
 
@@ -381,6 +320,17 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
       maxUncommittedEntriesSize: MAX_UNCOMMITTED_BYTES,
     });
 
+    this.reads = new ReadIndexLoop({
+      memberId: this.memberId,
+      lead: () => this.rawNode.lead,
+      readIndex: (ctx) => this.rawNode.readIndex(ctx),
+      nextId: () => this.ids.take(),
+      now: c.now,
+      timeoutMs: c.requestTimeoutMs,
+      applied: () => this.appliedIndex,
+      refused: (e) => this.proposeError(e),
+      kick: () => this.kick(),
+    });
     this.transport = new Transport({
       id: this.memberId,
       clusterId: this.clusterId,
@@ -542,10 +492,7 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
       proposalsApplied: this.appliedIndex,
       proposalsPending: this.waiters.size,
       proposalsFailed: this.proposalsFailed,
-      readsPending:
-        this.readQueue.length +
-        (this.readInFlight?.waiters.length ?? 0) +
-        this.readsAwaitingApply.reduce((n, r) => n + r.waiters.length, 0),
+      readsPending: this.reads.pending,
       walFsync: this.fsyncHistogram.snapshot(),
       snapshotSave: this.snapshotHistogram.snapshot(),
       dbSizeBytes: ks.sizeBytes(),
@@ -591,7 +538,7 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
   }
 
   async range(r: RangeRequest): Promise<RangeResponse> {
-    if (!r.serializable) await this.linearizableBarrier();
+    if (!r.serializable) await this.reads.barrier();
     return this.sm.keyspace.range(r);
   }
 
@@ -605,7 +552,7 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
 
   async txn(r: TxnRequest): Promise<TxnResponse> {
     if (!isReadOnlyTxn(r)) return this.propose({ type: "txn", txn: r });
-    if (!isSerializableTxn(r)) await this.linearizableBarrier();
+    if (!isSerializableTxn(r)) await this.reads.barrier();
     return this.sm.keyspace.txn(r);
   }
 
@@ -886,78 +833,6 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
 
   // ================================================================ reads
 
-  /** Resolves once this member has applied everything committed when it was called (§6.4). */
-  private linearizableBarrier(): Promise<void> {
-    if (this.stopped) return Promise.reject(StoreError.etcd("stopped"));
-    if (this.rawNode.lead === NONE) return Promise.reject(StoreError.etcd("noLeader"));
-    return new Promise((resolve, reject) => {
-      this.readQueue.push({ resolve, reject });
-      this.scheduleReadIssue();
-    });
-  }
-
-  /** Sends the queued reads' ReadIndex soon, so that the reads of one turn share it. */
-  private scheduleReadIssue(): void {
-    if (this.readInFlight !== undefined || this.readIssueScheduled || this.stopped) return;
-    this.readIssueScheduled = true;
-    setImmediate(() => {
-      this.readIssueScheduled = false;
-      this.issueReadIndex();
-    });
-  }
-
-  private issueReadIndex(): void {
-    if (this.readInFlight !== undefined || this.readQueue.length === 0 || this.stopped) return;
-    const waiters = this.readQueue;
-    this.readQueue = [];
-    const seq = this.ids.take();
-    const ctx = readCtx(this.memberId, seq);
-    const lead = this.rawNode.lead;
-    try {
-      this.rawNode.readIndex(ctx);
-    } catch (e) {
-      const err = this.proposeError(e);
-      for (const w of waiters) w.reject(err);
-      return;
-    }
-    const now = this.c.now();
-    this.readInFlight = {
-      ctx,
-      seq,
-      waiters,
-      lead,
-      deadline: now + this.c.requestTimeoutMs,
-      lastSentAt: now,
-    };
-    this.kick();
-  }
-
-  private onReadState(rs: ReadState): void {
-    const batch = this.readInFlight;
-    if (batch === undefined || readSeq(this.memberId, rs.requestCtx) !== batch.seq) return; // a stale answer
-    this.readInFlight = undefined;
-    if (rs.index <= this.appliedIndex) {
-      for (const w of batch.waiters) w.resolve();
-    } else {
-      this.readsAwaitingApply.push({
-        index: rs.index,
-        waiters: batch.waiters,
-        deadline: batch.deadline,
-      });
-    }
-    if (this.readQueue.length > 0) this.scheduleReadIssue();
-  }
-
-  private serveReads(): void {
-    if (this.readsAwaitingApply.length === 0) return;
-    const still: IndexedReads[] = [];
-    for (const r of this.readsAwaitingApply) {
-      if (r.index <= this.appliedIndex) for (const w of r.waiters) w.resolve();
-      else still.push(r);
-    }
-    this.readsAwaitingApply = still;
-  }
-
   /** Resolves once the applied index reaches `index`. */
   private waitApplied(index: number): Promise<void> {
     if (index <= this.appliedIndex) return Promise.resolve();
@@ -1091,7 +966,7 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     if (this.stopped) return;
     this.rawNode.tick();
     this.expireRequests();
-    this.retryReadIndex();
+    this.reads.onTick();
     this.maybePublish();
     this.kick();
   }
@@ -1161,7 +1036,7 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     if (!sendFirst && messages.length > 0) this.transport.send(messages);
     this.applyEntries(rd.committedEntries);
     this.rawNode.advance(rd);
-    for (const rs of rd.readStates) this.onReadState(rs);
+    for (const rs of rd.readStates) this.reads.onReadState(rs);
     this.afterApply();
   }
 
@@ -1306,7 +1181,7 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
   }
 
   private afterApply(): void {
-    this.serveReads();
+    this.reads.onApplied();
     if (this.appliedWaiters.length > 0) {
       const still = [];
       for (const w of this.appliedWaiters) {
@@ -1388,12 +1263,7 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
   private failStale(stale: (lead: NodeId) => boolean): void {
     const err = StoreError.etcd("leaderChanged");
     this.failWaiters((w) => stale(w.lead), err);
-    const batch = this.readInFlight;
-    if (batch !== undefined && stale(batch.lead)) {
-      this.readInFlight = undefined;
-      for (const w of batch.waiters) w.reject(err);
-      if (this.readQueue.length > 0) this.scheduleReadIssue();
-    }
+    this.reads.failStale(stale, err);
   }
 
   private failWaiters(which: (w: Waiter) => boolean, err: StoreError): void {
@@ -1413,33 +1283,6 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
       this.waiters.delete(id);
       this.proposalsFailed++;
       w.reject(StoreError.etcd("timeout"));
-    }
-    const batch = this.readInFlight;
-    if (batch !== undefined && batch.deadline <= now) {
-      this.readInFlight = undefined;
-      for (const w of batch.waiters) w.reject(StoreError.etcd("timeout"));
-      if (this.readQueue.length > 0) this.scheduleReadIssue();
-    }
-    if (this.readsAwaitingApply.some((r) => r.deadline <= now)) {
-      const still: IndexedReads[] = [];
-      for (const r of this.readsAwaitingApply) {
-        if (r.deadline > now) still.push(r);
-        else for (const w of r.waiters) w.reject(StoreError.etcd("timeout"));
-      }
-      this.readsAwaitingApply = still;
-    }
-  }
-
-  private retryReadIndex(): void {
-    const batch = this.readInFlight;
-    if (batch === undefined || this.rawNode.lead === NONE) return;
-    const now = this.c.now();
-    if (now - batch.lastSentAt < READ_INDEX_RETRY_MS) return;
-    batch.lastSentAt = now;
-    try {
-      this.rawNode.readIndex(batch.ctx);
-    } catch {
-      // No leader right now: the leader change or the timeout settles the batch.
     }
   }
 
@@ -1523,15 +1366,7 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     this.batch = [];
     this.batchIds = [];
     this.batchBytes = 0;
-    const reads = [
-      ...this.readQueue,
-      ...(this.readInFlight?.waiters ?? []),
-      ...this.readsAwaitingApply.flatMap((r) => r.waiters),
-    ];
-    this.readQueue = [];
-    this.readInFlight = undefined;
-    this.readsAwaitingApply = [];
-    for (const w of reads) w.reject(stopped);
+    this.reads.close(stopped);
     for (const w of this.appliedWaiters) w.reject(stopped);
     this.appliedWaiters = [];
     await this.transport.close();
@@ -1542,100 +1377,4 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     this.peer.close();
     this.logger.log("info", "member stopped", { member: this.memberId.toString(16) });
   }
-}
-
-// ================================================================ start-up plan
-
-/** Who this member is, and what it starts from: its WAL, a new cluster, or a joined one. */
-async function planStart(c: ResolvedConfig): Promise<StartPlan> {
-  const walDir = join(c.dataDir, "wal");
-  const fresh = c.initialClusterState === "new" ? newClusterPlan(c) : undefined;
-  if (await Wal.exists(walDir)) {
-    const { metadata } = await Wal.snapshotMarkers(walDir);
-    if (
-      fresh !== undefined &&
-      (fresh.memberId !== metadata.memberId || fresh.clusterId !== metadata.clusterId)
-    ) {
-      throw new StoreError(
-        "FAILED_PRECONDITION",
-        `--data-dir ${c.dataDir} holds member ${metadata.memberId.toString(16)} of cluster ${metadata.clusterId.toString(16)}, ` +
-          `but --name, --initial-cluster and --initial-cluster-token make this member ${fresh.memberId.toString(16)} of cluster ${fresh.clusterId.toString(16)}: ` +
-          "start it with the flags its data directory was created with, or with an empty --data-dir",
-      );
-    }
-    // A restart: the WAL says who this is; a new cluster whose first Ready never reached the
-    // disk bootstraps again (init checks that the log is empty).
-    return {
-      memberId: metadata.memberId,
-      clusterId: metadata.clusterId,
-      ...(fresh?.bootstrap !== undefined ? { bootstrap: fresh.bootstrap } : {}),
-      knownMembers: [],
-    };
-  }
-  if (fresh !== undefined) return fresh;
-  return joinPlan(c);
-}
-
-function newClusterPlan(c: ResolvedConfig): StartPlan & { bootstrap: readonly Member[] } {
-  const members: Member[] = c.initialCluster.map((m: InitialMember) => ({
-    id: computeMemberId(m.peerUrls, c.clusterToken),
-    name: m.name,
-    peerUrls: [...m.peerUrls],
-    clientUrls: [],
-    isLearner: false,
-  }));
-  const ids = new Set(members.map((m) => m.id));
-  if (ids.size !== members.length) {
-    throw new StoreError(
-      "INVALID_ARGUMENT",
-      "--initial-cluster: two members have the same peer URLs (member ids derive from them)",
-    );
-  }
-  const self = members.find((m) => m.name === c.name) as Member;
-  return {
-    memberId: self.id,
-    clusterId: computeClusterId(members.map((m) => m.id)),
-    bootstrap: members,
-    knownMembers: [],
-  };
-}
-
-/**
- * A member joining a running cluster (etcd's GetClusterFromRemotePeers): asks the other
- * members listed in --initial-cluster for the member list, and finds itself there by its peer
- * URLs, put there by `etcdctl member add`.
- */
-async function joinPlan(c: ResolvedConfig): Promise<StartPlan> {
-  const own = new Set(c.advertisePeerUrls);
-  const urls = c.initialCluster.flatMap((m) => m.peerUrls).filter((u) => !own.has(u));
-  if (urls.length === 0) {
-    throw new StoreError(
-      "INVALID_ARGUMENT",
-      "--initial-cluster: a member joining an existing cluster needs the peer URL of at least one running member",
-    );
-  }
-  const errors: string[] = [];
-  for (const url of urls) {
-    const client = new MembersClient(url);
-    try {
-      const { clusterId, members } = await client.list(JOIN_LIST_TIMEOUT_MS);
-      const self = members.find((m) => m.peerUrls.some((u) => own.has(u)));
-      if (self === undefined) {
-        throw new StoreError(
-          "FAILED_PRECONDITION",
-          `the cluster at ${url} has no member with peer URL ${c.advertisePeerUrls.join(",")}: add it first (etcdctl member add ${c.name} --peer-urls=${c.advertisePeerUrls.join(",")})`,
-        );
-      }
-      return { memberId: self.id, clusterId, knownMembers: members };
-    } catch (e) {
-      if (e instanceof StoreError && e.code === "FAILED_PRECONDITION") throw e;
-      errors.push(`${url}: ${e instanceof Error ? e.message : String(e)}`);
-    } finally {
-      client.close();
-    }
-  }
-  throw new StoreError(
-    "UNAVAILABLE",
-    `cannot get the member list from any member of --initial-cluster (${errors.join("; ")}): start the running members first, or check the URLs`,
-  );
 }
