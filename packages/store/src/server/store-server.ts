@@ -11,7 +11,10 @@
 //      ever carry a commit index it has made durable, because the acknowledgements of this
 //      Ready's entries come back into the core while it waits, and what they commit leaves in
 //      a later Ready, after this one's fsync; and nothing is applied before it is durable here;
-//   3. apply the committed entries, resolving the waiting requests with their results;
+//   3. apply the committed entries, resolving the waiting requests with their results — those
+//      already on this member's disk (written by earlier Readies) while step 1's write is in
+//      flight, as etcd applies in parallel with its WAL write; never an entry before it is
+//      durable here (a leader counts its own unwritten entries toward the commit quorum);
 //   4. advance.
 // While step 1 waits for the disk, the event loop keeps taking requests: they are proposed to
 // the core and all go to disk together in the next Ready (group commit: the batch grows with
@@ -1014,27 +1017,46 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
       (hs === undefined || (hs.term === this.persistedTerm && hs.vote === this.persistedVote));
     const messages = this.withCurrentSnapshots(rd.messages);
     if (sendFirst && messages.length > 0) this.transport.send(messages);
+    // Committed entries already on this member's disk (written by earlier Readies) are applied
+    // while this Ready's writes go to disk, as etcd applies in parallel with its WAL write: a
+    // write is acknowledged one fsync sooner. Entries of this very Ready (a lone member commits
+    // what it appends at once) wait for the disk.
+    const committed = rd.committedEntries;
+    const firstNew =
+      snapshot !== undefined ? 0 : (rd.entries[0]?.index ?? Number.POSITIVE_INFINITY);
+    let durable = 0;
+    while (durable < committed.length && (committed[durable] as Entry).index < firstNew) durable++;
     if (rd.entries.length > 0 || snapshot !== undefined || rd.mustSync) {
-      await this.storage.persist({
+      const written = this.storage.persist({
         hardState: hs,
         entries: rd.entries,
         snapshot,
         mustSync: rd.mustSync,
       });
+      if (durable > 0) {
+        this.applyEntries(committed, 0, durable);
+        this.afterApply();
+      }
+      await written;
       if (hs !== undefined) {
         this.persistedTerm = hs.term;
         this.persistedVote = hs.vote;
       }
-    } else if (hs !== undefined) {
-      // Only the commit index moved. It need not be durable (Raft recovers it), so nothing
-      // waits for this write: the WAL keeps it in order with the writes after it.
-      this.storage.persist({ hardState: hs, entries: [], mustSync: false }).catch((e: unknown) => {
-        this.fatal(e);
-      });
+    } else {
+      if (hs !== undefined) {
+        // Only the commit index moved. It need not be durable (Raft recovers it), so nothing
+        // waits for this write: the WAL keeps it in order with the writes after it.
+        this.storage
+          .persist({ hardState: hs, entries: [], mustSync: false })
+          .catch((e: unknown) => {
+            this.fatal(e);
+          });
+      }
+      this.applyEntries(committed, 0, durable);
     }
     if (snapshot !== undefined) this.installSnapshot(snapshot);
     if (!sendFirst && messages.length > 0) this.transport.send(messages);
-    this.applyEntries(rd.committedEntries);
+    this.applyEntries(committed, durable, committed.length);
     this.rawNode.advance(rd);
     for (const rs of rd.readStates) this.reads.onReadState(rs);
     this.afterApply();
@@ -1064,8 +1086,10 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     );
   }
 
-  private applyEntries(entries: readonly Entry[]): void {
-    for (const e of entries) {
+  /** Applies entries[from, to). */
+  private applyEntries(entries: readonly Entry[], from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      const e = entries[i] as Entry;
       if (e.index <= this.appliedIndex) continue; // already in the snapshot restored
       if (e.type === "EntryConfChange") this.applyConfChangeEntry(e);
       else if (e.data.length > 0) this.applyRequestEntry(e);
