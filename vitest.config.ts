@@ -6,6 +6,7 @@ export default defineConfig({
   resolve: { conditions: ["source"] },
   test: {
     include: ["packages/*/test/**/*.test.ts"],
+    setupFiles: ["scripts/vitest/yield-between-tests.ts"],
     // Property tests run thousands of seeds; give them room on a 2-core CI machine.
     testTimeout: 120_000,
     hookTimeout: 60_000,

@@ -22,8 +22,8 @@ async function failure(p: Promise<unknown>): Promise<{ code: number; details: st
   throw new Error("expected the call to fail");
 }
 
-for (const [name, start, available] of TARGETS) {
-  describe.skipIf(!available)(`KV, Lease, Cluster, Maintenance protocol against ${name}`, () => {
+for (const [name, start] of TARGETS) {
+  describe(`KV, Lease, Cluster, Maintenance protocol against ${name}`, () => {
     let t: Target;
     let c: Clients;
 
@@ -132,9 +132,9 @@ for (const [name, start, available] of TARGETS) {
       });
     });
 
-    it.skipIf(name !== "tug")(
-      "keeps lease ids exact: refuses to grant one beyond 2^53",
-      async () => {
+    // tug's own limit: etcd accepts any int64 lease id, tug ids must fit a JS number.
+    if (name === "tug")
+      it("keeps lease ids exact: refuses to grant one beyond 2^53", async () => {
         const tooBig = "9007199254740993"; // 2^53 + 1: a JS number would round it
         expect(await failure(c.calls.leaseGrant({ ID: tooBig, TTL: 30 }))).toEqual({
           code: status.INVALID_ARGUMENT,
@@ -146,8 +146,7 @@ for (const [name, start, available] of TARGETS) {
         const max = await c.calls.leaseGrant({ ID: "9007199254740991", TTL: 30 });
         expect(max.ID).toBe("9007199254740991");
         await c.calls.leaseRevoke({ ID: max.ID });
-      },
-    );
+      });
 
     it("answers keep-alives in order on one stream, with TTL 0 for an unknown lease", async () => {
       const g = await c.calls.leaseGrant({ TTL: 20 });
