@@ -92,7 +92,21 @@ async function waitServing(endpoint: string, proc: ChildProcess, log: () => stri
   }
 }
 
+/** Another test may take a probed port before etcd binds it; pick new ports this many times. */
+const ETCD_BIND_ATTEMPTS = 3;
+
 export async function startEtcd(options: TargetOptions = {}): Promise<Target> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEtcdOnce(options);
+    } catch (e) {
+      const raced = e instanceof Error && e.message.includes("address already in use");
+      if (!raced || attempt >= ETCD_BIND_ATTEMPTS) throw e;
+    }
+  }
+}
+
+async function startEtcdOnce(options: TargetOptions): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), "tug-etcd-"));
   const clientPort = await freePort();
   const peerPort = await freePort();
