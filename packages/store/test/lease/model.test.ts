@@ -12,27 +12,7 @@
 import { describe, expect, it } from "vitest";
 import { StoreError } from "../../src/errors.js";
 import { type LeaseCheckpoint, Lessor, MAX_LEASE_TTL } from "../../src/lease/index.js";
-
-/** mulberry32: a small seeded generator, so every run of a seed is the same. */
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
+import { Rng } from "../support/rng.js";
 
 const MIN_TTL = 2;
 const RETRY_MS = 3000;
