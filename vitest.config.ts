@@ -1,9 +1,18 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   // Workspace packages resolve to their TypeScript sources under test (the "source" export
   // condition), so tests never run against a stale dist/.
-  resolve: { conditions: ["source"] },
+  // Node-side (SSR) resolution of externalized packages ignores resolve.conditions, so the
+  // workspace packages are also aliased to their sources outright.
+  resolve: {
+    conditions: ["source"],
+    alias: {
+      "@tug/raft": fileURLToPath(new URL("./packages/raft/src/index.ts", import.meta.url)),
+      "@tug/store": fileURLToPath(new URL("./packages/store/src/index.ts", import.meta.url)),
+    },
+  },
   test: {
     include: ["packages/*/test/**/*.test.ts"],
     setupFiles: ["scripts/vitest/yield-between-tests.ts"],
