@@ -2,8 +2,10 @@
 // etcd's limits. The Auth service is not served (etcdctl and the etcd3 client call it only
 // when given credentials); its methods answer UNIMPLEMENTED.
 
+import { createServer, type Socket } from "node:net";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { DEFAULT_MAX_TXN_OPS } from "../mvcc/index.js";
+import { withAuthoritySchemesCut } from "./authority-scheme.js";
 import type { EtcdBackend } from "./backend.js";
 import { clusterHandlers } from "./cluster-service.js";
 import { etcdServices } from "./etcd-proto.js";
@@ -71,10 +73,23 @@ export async function startEtcdGrpcServer(options: EtcdGrpcServerOptions): Promi
   server.addService(etcdServices.Cluster.service, clusterHandlers(backend));
   server.addService(etcdServices.Maintenance.service, maintenanceHandlers(backend));
 
+  // Connections reach gRPC through withAuthoritySchemesCut: etcdctl's `http://host:port`
+  // :authority would otherwise be refused by Node's HTTP/2 server (see authority-scheme.ts).
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const sockets = new Set<Socket>();
+  const listener = createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    injector.injectConnection(withAuthoritySchemesCut(socket));
+  });
+  const { host, port: wantedPort } = parseListen(options.listen);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(options.listen, ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    );
+    listener.once("error", reject);
+    listener.listen(wantedPort, host, () => {
+      listener.off("error", reject);
+      const address = listener.address();
+      resolve(typeof address === "object" && address !== null ? address.port : wantedPort);
+    });
   });
 
   let closing: Promise<void> | undefined;
@@ -85,6 +100,7 @@ export async function startEtcdGrpcServer(options: EtcdGrpcServerOptions): Promi
         watch.close();
         lease.close();
         hub.close();
+        const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
             server.forceShutdown();
@@ -96,8 +112,22 @@ export async function startEtcdGrpcServer(options: EtcdGrpcServerOptions): Promi
             resolve();
           });
         });
+        injector.destroy();
+        for (const socket of sockets) socket.destroy();
+        await stopped;
       })();
       return closing;
     },
   };
+}
+
+/** "host:port", "[v6]:port" or ":port" (all interfaces). */
+function parseListen(listen: string): { host: string | undefined; port: number } {
+  const colon = listen.lastIndexOf(":");
+  const port = Number(listen.slice(colon + 1));
+  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`listen address must be host:port, got ${JSON.stringify(listen)}`);
+  }
+  const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
+  return { host: host === "" ? undefined : host, port };
 }
