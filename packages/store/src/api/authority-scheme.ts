@@ -183,11 +183,17 @@ class BlockReader {
   /** A string literal's octets, decoded. */
   string(): Buffer {
     const huffman = (this.byte() & 0x80) !== 0;
+    const raw = this.rawString();
+    return huffman ? huffmanDecode(raw) : raw;
+  }
+
+  /** A string literal's octets as sent (Huffman-coded or not). */
+  rawString(): Buffer {
     const length = this.integer(7);
     if (this.pos + length > this.block.length) throw new MalformedError("string ends early");
     const raw = this.block.subarray(this.pos, this.pos + length);
     this.pos += length;
-    return huffman ? huffmanDecode(raw) : raw;
+    return raw;
   }
 }
 
@@ -242,7 +248,8 @@ export class AuthorityRewriter {
       const isBlock =
         type === TYPE_HEADERS || (type === TYPE_CONTINUATION && this.blockFrames.length > 0);
       if (!isBlock || this.blockBytes + length > MAX_HEADER_BLOCK) {
-        if (this.blockFrames.length > 0) this.giveUp(out);
+        // A header block left unread would leave the dynamic table unknown: stop rewriting.
+        if (isBlock || this.blockFrames.length > 0) this.giveUp(out);
         out.push(data.subarray(0, FRAME_HEADER_LENGTH));
         this.passLeft = length;
         data = data.subarray(FRAME_HEADER_LENGTH);
@@ -392,9 +399,12 @@ export class AuthorityRewriter {
           ? reader.string().toString("latin1") === ":authority"
           : this.isAuthorityIndex(nameIndex);
       const valueStart = reader.pos;
-      const value = reader.string();
       if (indexing) this.addEntry(isAuthority);
-      if (!isAuthority) continue;
+      if (!isAuthority) {
+        reader.rawString();
+        continue;
+      }
+      const value = reader.string();
       const cut = authorityWithoutScheme(value.toString("latin1"));
       if (cut === undefined) continue;
       parts.push(block.subarray(copiedTo, valueStart), encodeString(Buffer.from(cut, "latin1")));

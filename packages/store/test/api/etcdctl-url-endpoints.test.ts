@@ -1,7 +1,8 @@
 // etcdctl 3.4 with endpoints written as URLs (`--endpoints=http://host:port`), as users write
 // them. The commands that dial each endpoint on their own (`endpoint status`, `endpoint
-// hashkv`) then send the whole URL as the HTTP/2 :authority, which etcd accepts and Node's
-// HTTP/2 server refuses unless tug cuts the scheme off first (src/api/authority-scheme.ts).
+// hashkv`, `defrag`, `move-leader`) then send the whole URL as the HTTP/2 :authority, which
+// etcd accepts and Node's HTTP/2 server refuses unless tug cuts the scheme off first
+// (src/api/authority-scheme.ts).
 
 import http2 from "node:http2";
 import { type AddressInfo, createServer, type Socket } from "node:net";
@@ -64,6 +65,10 @@ for (const [name, start] of TARGETS) {
       expect(viaUrl).toHaveLength(1);
       expect(viaUrl[0]?.Endpoint).toBe(url);
       expect(viaUrl[0]?.HashKV.hash).toBe(viaHostPort[0]?.HashKV.hash);
+    });
+
+    it("defrag", async () => {
+      expect(await ctl(url, "defrag")).toBe(`Finished defragmenting etcd member[${url}]\n`);
     });
 
     it("endpoint status and hashkv again and again (one connection each, fresh tables)", async () => {
