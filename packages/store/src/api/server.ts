@@ -2,7 +2,8 @@
 // etcd's limits. The Auth service is not served (etcdctl and the etcd3 client call it only
 // when given credentials); its methods answer UNIMPLEMENTED.
 
-import { createServer, type Socket } from "node:net";
+import { lookup } from "node:dns/promises";
+import { createServer, isIP, type Server as NetServer, type Socket } from "node:net";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { DEFAULT_MAX_TXN_OPS } from "../mvcc/index.js";
 import { withAuthoritySchemesCut } from "./authority-scheme.js";
@@ -77,20 +78,38 @@ export async function startEtcdGrpcServer(options: EtcdGrpcServerOptions): Promi
   // :authority would otherwise be refused by Node's HTTP/2 server (see authority-scheme.ts).
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
   const sockets = new Set<Socket>();
-  const listener = createServer({ noDelay: true }, (socket) => {
+  const onConnection = (socket: Socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     injector.injectConnection(withAuthoritySchemesCut(socket));
-  });
+  };
+  // Like grpc-js's bindAsync: a host name is listened on at each of its addresses, all on the
+  // port the first one got.
   const { host, port: wantedPort } = parseListen(options.listen);
-  const port = await new Promise<number>((resolve, reject) => {
-    listener.once("error", reject);
-    listener.listen(wantedPort, host, () => {
-      listener.off("error", reject);
-      const address = listener.address();
-      resolve(typeof address === "object" && address !== null ? address.port : wantedPort);
-    });
-  });
+  const addresses =
+    host === undefined || isIP(host) !== 0
+      ? [host]
+      : (await lookup(host, { all: true })).map((a) => a.address);
+  const listeners: NetServer[] = [];
+  let port = wantedPort;
+  try {
+    for (const address of addresses) {
+      const listener = createServer({ noDelay: true }, onConnection);
+      listeners.push(listener);
+      port = await new Promise<number>((resolve, reject) => {
+        listener.once("error", reject);
+        listener.listen(port, address, () => {
+          listener.off("error", reject);
+          const bound = listener.address();
+          resolve(typeof bound === "object" && bound !== null ? bound.port : port);
+        });
+      });
+    }
+  } catch (e) {
+    for (const listener of listeners) listener.close();
+    injector.destroy();
+    throw e;
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -100,7 +119,9 @@ export async function startEtcdGrpcServer(options: EtcdGrpcServerOptions): Promi
         watch.close();
         lease.close();
         hub.close();
-        const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
+        const stopped = Promise.all(
+          listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
+        );
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
             server.forceShutdown();
