@@ -40,6 +40,9 @@ export function etcdctl(
         stderr: Buffer.concat(err).toString(),
       }),
     );
+    // etcdctl may exit before reading its input (most commands never do): the write then
+    // fails with EPIPE, which says nothing about the command; its exit code does.
+    proc.stdin.on("error", () => {});
     proc.stdin.end(input ?? "");
   });
 }
