@@ -261,13 +261,7 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
       ...(c.snapshotCatchUpEntries !== undefined
         ? { catchUpEntries: c.snapshotCatchUpEntries }
         : {}),
-      wal: {
-        syncFile: timedSync,
-        logger: { warn: (m) => logger.log("warn", m) },
-        // One O_DSYNC write per batch instead of write + fdatasync, unless a test gates syncs.
-        dsyncWrites: config.syncFile === undefined,
-        onDsyncWrite: (seconds) => fsyncHistogram.observe(seconds),
-      },
+      wal: { syncFile: timedSync, logger: { warn: (m) => logger.log("warn", m) } },
     });
     let server: StoreServer | undefined;
     try {

@@ -16,20 +16,12 @@
 // fdatasync, and then resolves every save in it. Saves that arrive while a write+fdatasync is
 // under way go together into the next one.
 //
-// With `dsyncWrites`, a batch that must be durable is written through a second handle on the
-// segment opened with O_DSYNC: one write that returns once the data (and the file's new size)
-// is on disk, instead of a write and then an fdatasync — a round trip to the thread pool less.
-// O_DSYNC covers only the bytes of that write, so bytes written earlier without a sync (commit
-// index updates) are kept in memory and written again, unchanged, at the front of it; when
-// they are too many, the batch falls back to write + fdatasync.
-//
 // Torn tails: a crash can leave the last, unacknowledged write partly on disk. On open, a
 // record in the last segment that is short or fails its CRC, with no valid record anywhere
 // after it, is such a tail: the file is cut there, with a warning. Anything else — a damaged
 // record with valid records after it, or one in an older segment, or a damaged segment head —
 // is corruption, and open fails naming the file and offset; acknowledged data is never dropped.
 
-import { constants as fsConstants } from "node:fs";
 import { type FileHandle, mkdir, open, readdir, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -88,17 +80,7 @@ export interface WalOptions {
   readonly syncFile?: SyncFile;
   /** Where torn-tail repairs are reported. Default: stderr. */
   readonly logger?: WalLogger;
-  /**
-   * Make batches durable with O_DSYNC writes instead of write + syncFile (see the top of this
-   * file); syncFile still makes cuts durable. Default false.
-   */
-  readonly dsyncWrites?: boolean;
-  /** Told how long each O_DSYNC write took, in seconds (the fdatasync latency it replaces). */
-  readonly onDsyncWrite?: (seconds: number) => void;
 }
-
-/** Unsynced bytes kept to be written again by the next O_DSYNC write; beyond, an fdatasync. */
-const MAX_RESYNC_BYTES = 64 * 1024;
 
 export interface WalOpenOptions extends WalOptions {
   /** The cluster and member this process runs as; open fails if the WAL belongs to another. */
@@ -177,11 +159,6 @@ export class Wal {
   private failure: StoreError | undefined;
   private closed = false;
   private unsyncedBytes = 0;
-  /** The unsynced bytes at the end of the segment, while they are at most MAX_RESYNC_BYTES. */
-  private unsyncedTail: Buffer[] = [];
-  private unsyncedTailBytes = 0;
-  /** The current segment opened with O_DSYNC (dsyncWrites), opened on first use. */
-  private dsyncFile: FileHandle | undefined;
 
   private constructor(
     readonly dir: string,
@@ -374,8 +351,6 @@ export class Wal {
     if (this.closed) return;
     this.closed = true;
     if (this.writing) await this.idle;
-    await this.dsyncFile?.close();
-    this.dsyncFile = undefined;
     await this.file.close();
     await this.lock.release();
   }
@@ -439,78 +414,30 @@ export class Wal {
     if (this.size >= this.options.segmentSizeBytes) await this.cut();
     const data =
       batch.length === 1 ? (batch[0] as Pending).data : Buffer.concat(batch.map((p) => p.data));
-    const sync = batch.some((p) => p.sync);
-    if (
-      this.options.dsyncWrites &&
-      sync &&
-      data.length > 0 &&
-      this.unsyncedTailBytes === this.unsyncedBytes
-    ) {
-      await this.writeDsync(data);
-    } else {
-      await this.writeAndSync(data, sync);
+    if (data.length > 0) {
+      await writeFully(this.file, data, this.size);
+      this.size += data.length;
+      this.unsyncedBytes += data.length;
+      this.stats.bytesWritten += data.length;
     }
     for (const p of batch) {
       if (p.lastIndex !== undefined) this.writtenLastIndex = p.lastIndex;
       if (p.hardState !== undefined) this.writtenHardState = p.hardState;
     }
-    this.stats.batches++;
-  }
-
-  /** Writes `data` and the unsynced bytes before it in one O_DSYNC write. */
-  private async writeDsync(data: Buffer): Promise<void> {
-    if (this.dsyncFile === undefined) {
-      const path = join(this.dir, this.currentSegment().name);
-      this.dsyncFile = await open(path, fsConstants.O_WRONLY | fsConstants.O_DSYNC);
-    }
-    const start = this.size - this.unsyncedBytes;
-    const buf = this.unsyncedTailBytes === 0 ? data : Buffer.concat([...this.unsyncedTail, data]);
-    const t0 = performance.now();
-    await writeFully(this.dsyncFile, buf, start);
-    this.options.onDsyncWrite((performance.now() - t0) / 1000);
-    this.size += data.length;
-    this.stats.bytesWritten += data.length;
-    this.stats.fsyncs++;
-    this.clearUnsynced();
-  }
-
-  private async writeAndSync(data: Buffer, sync: boolean): Promise<void> {
-    if (data.length > 0) {
-      await writeFully(this.file, data, this.size);
-      this.size += data.length;
-      if (this.unsyncedTailBytes === this.unsyncedBytes) {
-        if (this.unsyncedBytes + data.length <= MAX_RESYNC_BYTES) {
-          this.unsyncedTail.push(data);
-          this.unsyncedTailBytes += data.length;
-        } else {
-          this.unsyncedTail = [];
-          this.unsyncedTailBytes = -1; // no longer all held: the next sync is an fdatasync
-        }
-      }
-      this.unsyncedBytes += data.length;
-      this.stats.bytesWritten += data.length;
-    }
-    if (this.unsyncedBytes > 0 && sync) {
+    if (this.unsyncedBytes > 0 && batch.some((p) => p.sync)) {
       await this.options.syncFile(this.file);
       this.stats.fsyncs++;
-      this.clearUnsynced();
+      this.unsyncedBytes = 0;
     }
-  }
-
-  private clearUnsynced(): void {
-    this.unsyncedBytes = 0;
-    this.unsyncedTail = [];
-    this.unsyncedTailBytes = 0;
+    this.stats.batches++;
   }
 
   /** Starts a new segment: written whole under a temporary name, synced, renamed, dir synced. */
   private async cut(): Promise<void> {
     if (this.unsyncedBytes > 0) {
       await this.options.syncFile(this.file);
-      this.clearUnsynced();
+      this.unsyncedBytes = 0;
     }
-    await this.dsyncFile?.close();
-    this.dsyncFile = undefined;
     const prev = this.currentSegment();
     const seg: SegmentFile = {
       seq: prev.seq + 1,
@@ -545,13 +472,7 @@ function withDefaults(o: WalOptions): Required<WalOptions> {
       `wal: segmentSizeBytes ${segmentSizeBytes} must be a positive integer`,
     );
   }
-  return {
-    segmentSizeBytes,
-    syncFile: o.syncFile ?? fdatasync,
-    logger: o.logger ?? stderrLogger,
-    dsyncWrites: o.dsyncWrites ?? false,
-    onDsyncWrite: o.onDsyncWrite ?? (() => {}),
-  };
+  return { segmentSizeBytes, syncFile: o.syncFile ?? fdatasync, logger: o.logger ?? stderrLogger };
 }
 
 function checkMetadata(m: WalMetadata): void {
