@@ -11,6 +11,9 @@ export default defineConfig({
     alias: {
       "@tug/raft": fileURLToPath(new URL("./packages/raft/src/index.ts", import.meta.url)),
       "@tug/store": fileURLToPath(new URL("./packages/store/src/index.ts", import.meta.url)),
+      "@tug/api": fileURLToPath(new URL("./packages/api/src/index.ts", import.meta.url)),
+      "@tug/client": fileURLToPath(new URL("./packages/client/src/index.ts", import.meta.url)),
+      "@tug/apiserver": fileURLToPath(new URL("./packages/apiserver/src/index.ts", import.meta.url)),
     },
   },
   test: {
