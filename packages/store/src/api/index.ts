@@ -25,3 +25,5 @@ export {
   type EtcdGrpcServerOptions,
   startEtcdGrpcServer,
 } from "./server.js";
+// The etcd v3 service definitions (grpc-js), for clients of the etcd API such as tug-apiserver.
+export { etcdServices } from "./etcd-proto.js";
