@@ -12,7 +12,8 @@
 //                                            (tsc does not emit .js files it did not compile;
 //                                            each package's build runs this after tsc)
 //
-// To add protos, append a target below.
+// To add protos, append a target below. API object protos (proto/tug/<group>/v1/*.proto) need
+// no target: every such folder is compiled by buf with protoc-gen-es (ES_TARGET).
 
 import { execFileSync } from "node:child_process";
 import {
@@ -79,6 +80,19 @@ const GRPC_TARGETS = [
     typeOptions: ["--longs=String", "--enums=String", "--defaults", "--oneofs"],
   },
 ];
+
+/**
+ * Kubernetes-shaped API objects and the API service, as protobuf-es v2 TypeScript: `buf
+ * generate` with the template `template` (plugin protoc-gen-es, options target=ts and
+ * import_extension=js) over every folder proto/tug/<group>/v1 that holds a .proto file. Output
+ * goes to `outDir` (replaced whole on each run); tsc compiles it as part of the package, so
+ * --copy-dist has nothing to copy for it. buf runs offline: the well-known types are built in,
+ * and the plugin is the local node_modules/.bin/protoc-gen-es.
+ */
+const ES_TARGET = {
+  template: "proto/buf.gen.yaml",
+  outDir: "packages/api/src/gen",
+};
 
 const require = createRequire(import.meta.url);
 const cliDir = dirname(require.resolve("protobufjs-cli/package.json"));
@@ -171,9 +185,53 @@ function generateGrpc(target, intoRoot) {
   return files;
 }
 
+/** The folders proto/tug/<group>/v1 that hold at least one .proto file, sorted. */
+function esProtoDirs() {
+  const dirs = [];
+  for (const group of readdirSync(join(repoRoot, "proto", "tug"), { withFileTypes: true })) {
+    if (!group.isDirectory()) continue;
+    const dir = join(repoRoot, "proto", "tug", group.name, "v1");
+    if (existsSync(dir) && readdirSync(dir).some((name) => name.endsWith(".proto"))) {
+      dirs.push(`proto/tug/${group.name}/v1`);
+    }
+  }
+  return dirs.sort();
+}
+
+/** Generates ES_TARGET under `intoRoot`; returns the files written. */
+function generateEs(intoRoot) {
+  const outDir = join(intoRoot, ES_TARGET.outDir);
+  rmSync(outDir, { recursive: true, force: true });
+  const dirs = esProtoDirs();
+  if (dirs.length === 0) return [];
+  const bin = join(repoRoot, "node_modules", ".bin");
+  execFileSync(
+    join(bin, "buf"),
+    [
+      "generate",
+      "proto",
+      "--template",
+      ES_TARGET.template,
+      ...dirs.flatMap((dir) => ["--path", dir]),
+      "-o",
+      intoRoot,
+    ],
+    {
+      cwd: repoRoot,
+      stdio: ["ignore", "inherit", "inherit"],
+      env: {
+        ...process.env,
+        PATH: `${bin}${process.platform === "win32" ? ";" : ":"}${process.env.PATH ?? ""}`,
+      },
+    },
+  );
+  return listFiles(outDir, intoRoot);
+}
+
 /** Generates every target under `intoRoot` (the repo root, or a temp dir mirroring it). */
 function generate(intoRoot) {
   const written = [];
+  written.push(...generateEs(intoRoot));
   for (const target of GRPC_TARGETS) written.push(...generateGrpc(target, intoRoot));
   for (const target of TARGETS) {
     const work = mkdtempSync(join(tmpdir(), "tug-gen-proto-"));
