@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import {
+  DeletedFinalStateUnknown,
+  deepFreeze,
+  metaNamespaceKeyFunc,
+  splitMetaNamespaceKey,
+} from "../../src/cache/index.js";
+import { pod } from "../informer/support/objects.js";
+
+describe("metaNamespaceKeyFunc", () => {
+  it("keys a tombstone by the key it carries", () => {
+    const tombstone = new DeletedFinalStateUnknown("ns/gone", pod("ns", "gone"));
+    expect(metaNamespaceKeyFunc(tombstone)).toBe("ns/gone");
+  });
+
+  it("round-trips through splitMetaNamespaceKey", () => {
+    expect(splitMetaNamespaceKey(metaNamespaceKeyFunc(pod("ns", "a")))).toEqual({
+      namespace: "ns",
+      name: "a",
+    });
+    expect(splitMetaNamespaceKey("node-1")).toEqual({ namespace: "", name: "node-1" });
+    expect(() => splitMetaNamespaceKey("a/b/c")).toThrow(/2 slashes/);
+  });
+});
+
+describe("deepFreeze", () => {
+  it("freezes nested objects and arrays but leaves byte arrays alone", () => {
+    const value = { a: { b: [1, { c: 2 }] }, bytes: new Uint8Array([1]) };
+    deepFreeze(value);
+    expect(Object.isFrozen(value.a.b)).toBe(true);
+    expect(Object.isFrozen(value.a.b[1])).toBe(true);
+    value.bytes[0] = 7;
+    expect(value.bytes[0]).toBe(7);
+  });
+});
