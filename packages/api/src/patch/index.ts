@@ -15,3 +15,4 @@ export {
   type PatchErrorLocation,
   type PatchErrorReason,
 } from "./patch-error.js";
+export { createThreeWayMergePatch } from "./three-way-merge-patch.js";
