@@ -101,3 +101,15 @@ describe("DelayingQueue", () => {
     expect(await q.get()).toEqual({ shutdown: true });
   });
 });
+
+describe("DelayingQueue on the real clock", () => {
+  it("adds a delayed key after the delay", async () => {
+    const q = new DelayingQueue();
+    const started = performance.now();
+    q.addAfter("a", 20);
+    const result = await q.get();
+    expect(result).toEqual({ shutdown: false, key: "a" });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(19);
+    q.shutDown();
+  });
+});
