@@ -71,11 +71,10 @@ function applyOperation(
     case "add":
       return add(root, path, cloneJson(operation.value), at);
     case "remove":
-      return remove(root, path, at).root;
-    case "replace": {
-      resolve(root, path, at, "path");
-      return add(remove(root, path, at).root, path, cloneJson(operation.value), at);
-    }
+      remove(root, path, at);
+      return root;
+    case "replace":
+      return replace(root, path, cloneJson(operation.value), at);
     case "move": {
       const from = parseJsonPointer(operation.from);
       if (from.length < path.length && from.every((token, i) => token === path[i])) {
@@ -89,8 +88,7 @@ function applyOperation(
         resolve(root, from, at, '"from"');
         return root;
       }
-      const removed = remove(root, from, at, '"from"');
-      return add(removed.root, path, removed.value, at);
+      return add(root, path, remove(root, from, at, '"from"'), at);
     }
     case "copy": {
       const value = resolve(root, parseJsonPointer(operation.from), at, '"from"');
@@ -180,16 +178,31 @@ function add(
   return root;
 }
 
+/** Replaces the value at `tokens` (RFC 6902 §4.3), which must exist, with `value`. */
+function replace(
+  root: JsonValue,
+  tokens: readonly string[],
+  value: JsonValue,
+  at: PatchErrorLocation,
+): JsonValue {
+  resolve(root, tokens, at, "path");
+  if (tokens.length === 0) return value;
+  const parent = resolve(root, tokens.slice(0, -1), at, "path");
+  const last = tokens[tokens.length - 1] as string;
+  if (Array.isArray(parent)) parent[arrayIndex(last, at) as number] = value;
+  else if (isJsonObject(parent)) setMember(parent, last, value);
+  return root;
+}
+
 /** Removes the value at `tokens` (RFC 6902 §4.2), which must exist, and returns it. */
 function remove(
   root: JsonValue,
   tokens: readonly string[],
   at: PatchErrorLocation,
   which = "path",
-): { root: JsonValue; value: JsonValue } {
+): JsonValue {
   const value = resolve(root, tokens, at, which);
   if (tokens.length === 0) {
-    if (at.op === "replace") return { root: null, value };
     throw new PatchError(
       "failed",
       `cannot remove the whole document; use "replace" with path ""`,
@@ -203,7 +216,7 @@ function remove(
   } else if (isJsonObject(parent)) {
     delete parent[last];
   }
-  return { root, value };
+  return value;
 }
 
 /** An array index token: "0" or digits without a leading zero (RFC 6901 §4), or "-". */
