@@ -1,5 +1,10 @@
 // Patch formats on plain JSON values: JSON Merge Patch (RFC 7386) and JSON Patch (RFC 6902).
-export { applyJsonPatch, type JsonPatchOperation, parseJsonPatch } from "./json-patch.js";
+export {
+  applyJsonPatch,
+  type JsonPatchOperation,
+  MAX_JSON_PATCH_OPERATIONS,
+  parseJsonPatch,
+} from "./json-patch.js";
 export { formatJsonPointer, parseJsonPointer } from "./json-pointer.js";
 export {
   cloneJson,

@@ -21,19 +21,32 @@ export type JsonPatchOperation =
   | { readonly op: "copy"; readonly from: string; readonly path: string }
   | { readonly op: "test"; readonly path: string; readonly value: JsonValue };
 
+/**
+ * The most operations one JSON patch may hold: kube-apiserver's maxJSONPatchOperations, which
+ * bounds the CPU a single request can spend (each operation walks the document).
+ */
+export const MAX_JSON_PATCH_OPERATIONS = 10_000;
+
 const OPS = ["add", "remove", "replace", "move", "copy", "test"] as const;
 
 /**
  * Checks that `patch` (parsed JSON, e.g. a request body) is a JSON Patch document: an array of
  * objects, each with a known "op", a string "path", a "value" for add/replace/test and a
  * string "from" for move/copy (RFC 6902 §4). Other members are ignored (§4). Pointer syntax is
- * checked too. Throws a malformed PatchError naming the operation and the member to fix.
+ * checked too. Throws a malformed PatchError naming the operation and the member to fix, or a
+ * too-large one past MAX_JSON_PATCH_OPERATIONS operations.
  */
 export function parseJsonPatch(patch: unknown): JsonPatchOperation[] {
   if (!Array.isArray(patch)) {
     throw new PatchError(
       "malformed",
       `a JSON patch must be an array of operations such as [{"op":"replace","path":"/spec/replicas","value":3}], got ${typeName(patch)}`,
+    );
+  }
+  if (patch.length > MAX_JSON_PATCH_OPERATIONS) {
+    throw new PatchError(
+      "too-large",
+      `The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${patch.length}`,
     );
   }
   return patch.map((operation: unknown, index) => parseOperation(operation, index));

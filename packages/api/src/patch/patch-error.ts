@@ -1,12 +1,14 @@
 // The one error type of the patch formats. Callers branch on `reason`:
 // - "malformed": the patch document itself is wrong (not an array, unknown op, bad pointer
 //   syntax). kube-apiserver answers these with 400 Bad Request; gRPC: invalid_argument.
+// - "too-large": a JSON patch with more operations than MAX_JSON_PATCH_OPERATIONS.
+//   kube-apiserver answers 413 Request Entity Too Large; gRPC: resource_exhausted.
 // - "failed": the patch is well-formed but does not apply to this document (path not found,
 //   a "test" that does not hold). kube-apiserver answers 422 Unprocessable Entity; gRPC:
 //   failed_precondition, since re-reading the object and patching again may succeed.
 
-export type PatchErrorReason = "malformed" | "failed";
-export type PatchErrorCode = "invalid_argument" | "failed_precondition";
+export type PatchErrorReason = "malformed" | "too-large" | "failed";
+export type PatchErrorCode = "invalid_argument" | "resource_exhausted" | "failed_precondition";
 
 /** Which operation of a JSON patch an error is about (index 0 is the first operation). */
 export interface PatchErrorLocation {
@@ -14,6 +16,12 @@ export interface PatchErrorLocation {
   readonly op?: string;
   readonly path?: string;
 }
+
+const CODE_OF: Record<PatchErrorReason, PatchErrorCode> = {
+  malformed: "invalid_argument",
+  "too-large": "resource_exhausted",
+  failed: "failed_precondition",
+};
 
 export class PatchError extends Error {
   override readonly name = "PatchError";
@@ -31,7 +39,7 @@ export class PatchError extends Error {
     options?: { cause?: unknown },
   ) {
     super(location === undefined ? detail : `${prefix(location)}: ${detail}`, options);
-    this.code = reason === "malformed" ? "invalid_argument" : "failed_precondition";
+    this.code = CODE_OF[reason];
     this.detail = detail;
     this.operationIndex = location?.operationIndex;
     this.op = location?.op;

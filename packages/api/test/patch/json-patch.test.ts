@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   applyJsonPatch,
   type JsonPatchOperation,
+  MAX_JSON_PATCH_OPERATIONS,
   parseJsonPatch,
 } from "../../src/patch/json-patch.js";
 import type { JsonValue } from "../../src/patch/json-value.js";
@@ -336,6 +337,20 @@ describe("parseJsonPatch", () => {
     expect(error.message).toBe(message);
     expect(error.reason).toBe("malformed");
     expect(error.code).toBe("invalid_argument");
+  });
+
+  it("rejects more operations than kube-apiserver allows", () => {
+    const test = { op: "test", path: "", value: null };
+    expect(
+      parseJsonPatch(Array.from({ length: MAX_JSON_PATCH_OPERATIONS }, () => test)),
+    ).toHaveLength(MAX_JSON_PATCH_OPERATIONS);
+    const error = patchError(() =>
+      parseJsonPatch(Array.from({ length: MAX_JSON_PATCH_OPERATIONS + 1 }, () => test)),
+    );
+    expect(error.message).toBe(
+      "The allowed maximum operations in a JSON patch is 10000, got 10001",
+    );
+    expect(error.code).toBe("resource_exhausted");
   });
 
   it("accepts null as a value", () => {
