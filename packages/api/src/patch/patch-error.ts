@@ -48,7 +48,9 @@ export class PatchError extends Error {
 }
 
 function prefix(location: PatchErrorLocation): string {
-  const what = [location.op, location.path].filter((s) => s !== undefined).join(" ");
+  // The whole-document pointer "" is shown quoted, so it does not read as a missing path.
+  const path = location.path === "" ? '""' : location.path;
+  const what = [location.op, path].filter((s) => s !== undefined).join(" ");
   return what === ""
     ? `patch operation ${location.operationIndex}`
     : `patch operation ${location.operationIndex} (${what})`;

@@ -202,7 +202,7 @@ describe("applyJsonPatch", () => {
       applyJsonPatch(parse('{"a":1}'), ops('[{"op":"test","path":"","value":{"a":1}}]')),
     ).toEqual({ a: 1 });
     expect(() => applyJsonPatch(parse('{"a":1}'), ops('[{"op":"remove","path":""}]'))).toThrow(
-      'patch operation 0 (remove ): cannot remove the whole document; use "replace" with path ""',
+      'patch operation 0 (remove ""): cannot remove the whole document; use "replace" with path ""',
     );
   });
 
