@@ -2,8 +2,11 @@
 // Object members are read and written as own properties only, so member names such as
 // "__proto__" or "constructor" are ordinary data, never the prototype chain.
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
-export type JsonObject = { [member: string]: JsonValue };
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+
+// protobuf-es's JSON types, so that the patch functions take and return exactly what the
+// scheme's toJson/fromJson use.
+export type { JsonObject, JsonValue };
 
 export function isJsonObject(value: JsonValue | undefined): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
