@@ -28,3 +28,29 @@ export * from "./gen/tug/networking/v1/network_policy_pb.js";
 export * from "./gen/tug/policy/v1/policy_pb.js";
 export * from "./gen/tug/rbac/v1/rbac_pb.js";
 export * from "./gen/tug/storage/v1/storage_class_pb.js";
+
+// The scheme: every kind, lookup by any name, manifests, JSON and binary codecs.
+export { intOrString, makeIntOrString } from "./scheme/int-or-string.js";
+export { allKinds, type KindInfo } from "./scheme/kinds.js";
+export {
+  kindFor,
+  kindForMessage,
+  kindForResource,
+  requireKind,
+  resolveKindName,
+} from "./scheme/lookup.js";
+export { type ManifestObject, parseManifests } from "./scheme/manifest.js";
+export {
+  decodeObject,
+  type ObjectSource,
+  objectFromBinary,
+  objectFromJson,
+  objectToBinary,
+  objectToJson,
+} from "./scheme/object-codec.js";
+export { apiRegistry } from "./scheme/registry.js";
+export {
+  SchemeError,
+  type SchemeErrorCode,
+  type SchemeErrorLocation,
+} from "./scheme/scheme-error.js";
