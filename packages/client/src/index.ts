@@ -1,2 +1,4 @@
-// @tug/client — public surface. Each export is added with the module that implements it.
-export {};
+// @tug/client: the client-go pattern for tug — a typed API client, informers with indexers,
+// a rate-limited workqueue that never hands one key to two workers, and leader election.
+
+export * from "./workqueue/index.js";
