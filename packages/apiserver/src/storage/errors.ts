@@ -5,6 +5,7 @@
 
 /** The Kubernetes status reasons the storage layer produces. */
 export type StatusReason =
+  | "BadRequest"
   | "NotFound"
   | "AlreadyExists"
   | "Conflict"
@@ -15,6 +16,7 @@ export type StatusReason =
 
 /** HTTP status code of each reason, as Kubernetes sends it. */
 export const STATUS_CODES: Readonly<Record<StatusReason, number>> = {
+  BadRequest: 400,
   NotFound: 404,
   AlreadyExists: 409,
   Conflict: 409,
@@ -130,6 +132,10 @@ export class ApiError extends Error {
       `Too large resource version: ${requested}, current: ${current}`,
       { retryAfterSeconds: 1 },
     );
+  }
+
+  static badRequest(message: string): ApiError {
+    return new ApiError("BadRequest", message);
   }
 
   static internal(message: string, cause?: unknown): ApiError {
