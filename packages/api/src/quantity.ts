@@ -174,6 +174,14 @@ export class Quantity {
     return new Quantity(sign === "-" ? -magnitude : magnitude, format);
   }
 
+  /**
+   * A quantity as it appears in a manifest: a string, or a bare YAML/JSON number
+   * (`cpu: 2`, `cpu: 0.5`), which Kubernetes also accepts and reads as its decimal text.
+   */
+  static fromJson(value: string | number): Quantity {
+    return Quantity.parse(typeof value === "number" ? String(value) : value);
+  }
+
   /** The quantity of `nanos` nano-units. */
   static fromNanos(nanos: bigint, format: QuantityFormat = "DecimalSI"): Quantity {
     return new Quantity(nanos, format);

@@ -197,6 +197,25 @@ describe("value and milli-value round away from zero", () => {
   });
 });
 
+describe("fromJson", () => {
+  const cases: [string | number, string][] = [
+    ["500m", "500m"],
+    [2, "2"],
+    [0.5, "500m"],
+    [-1.25, "-1250m"],
+    [1e21, "1e21"],
+    [1e-7, "100e-9"],
+    [1024, "1024"],
+  ];
+  it.each(cases)("%j prints %s", (value, want) => {
+    expect(Quantity.fromJson(value).toString()).toBe(want);
+  });
+  it("rejects numbers without a decimal text", () => {
+    expect(() => Quantity.fromJson(Number.POSITIVE_INFINITY)).toThrow(QuantityError);
+    expect(() => Quantity.fromJson(Number.NaN)).toThrow(QuantityError);
+  });
+});
+
 describe("factories", () => {
   it("builds from milli-units and units", () => {
     expect(Quantity.fromMilli(1500).toString()).toBe("1500m");
