@@ -11,7 +11,7 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
 
-/** Reports a problem at a field path and does not return. */
+/** Reports a problem at a field path (the message names the path too) and does not return. */
 export type ShapeFailure = (path: string, message: string) => never;
 
 /**
@@ -53,6 +53,11 @@ function fieldsOf(message: DescMessage): Map<string, DescField> {
     fieldsByJsonName.set(message, fields);
   }
   return fields;
+}
+
+/** The prefix of an error about the value at `path`: "spec.replicas: ", or "" at the root. */
+function at(path: string): string {
+  return path === "" ? "" : `${path}: `;
 }
 
 /** `spec` + `containers` -> `spec.containers`; the root has no path. */
@@ -123,7 +128,7 @@ export function checkMessageJson(
   fail: ShapeFailure,
 ): JsonObject {
   if (!isObject(json)) {
-    fail(path, `expected an object (${message.name}), got ${describeJson(json)}`);
+    fail(path, `${at(path)}expected an object (${message.name}), got ${describeJson(json)}`);
   }
   const fields = fieldsOf(message);
   const out: JsonObject = {};
@@ -158,10 +163,11 @@ function checkField(
     case "message":
       return checkMessageOrWkt(field.message, value, path, fail);
     case "list": {
-      if (!Array.isArray(value)) fail(path, `expected a list, got ${describeJson(value)}`);
+      if (!Array.isArray(value))
+        fail(path, `${at(path)}expected a list, got ${describeJson(value)}`);
       return value.map((item, i) => {
         const itemPath = `${path}[${i}]`;
-        if (item === null) fail(itemPath, "expected a list item, got null");
+        if (item === null) fail(itemPath, `${at(itemPath)}expected a list item, got null`);
         if (field.listKind === "message")
           return checkMessageOrWkt(field.message, item, itemPath, fail);
         if (field.listKind === "scalar")
@@ -171,11 +177,11 @@ function checkField(
     }
     case "map": {
       if (!isObject(value))
-        fail(path, `expected an object of key: value pairs, got ${describeJson(value)}`);
+        fail(path, `${at(path)}expected an object of key: value pairs, got ${describeJson(value)}`);
       const out: JsonObject = {};
       for (const [key, item] of Object.entries(value)) {
         const itemPath = `${path}[${key}]`;
-        if (item === null) fail(itemPath, "expected a value, got null");
+        if (item === null) fail(itemPath, `${at(itemPath)}expected a value, got null`);
         if (field.mapKind === "message")
           out[key] = checkMessageOrWkt(field.message, item, itemPath, fail);
         else if (field.mapKind === "scalar") {
@@ -198,7 +204,7 @@ function checkMessageOrWkt(
       if (typeof value !== "string" || !RFC3339.test(value)) {
         fail(
           path,
-          `expected an RFC 3339 time such as "2024-01-02T15:04:05Z", got ${describeJson(value)}`,
+          `${at(path)}expected an RFC 3339 time such as "2024-01-02T15:04:05Z", got ${describeJson(value)}`,
         );
       }
       return value;
@@ -208,10 +214,10 @@ function checkMessageOrWkt(
       if (typeof value === "number" && Number.isSafeInteger(value)) return value;
       return fail(
         path,
-        `expected an integer or a string (IntOrString), got ${describeJson(value)}`,
+        `${at(path)}expected an integer or a string (IntOrString), got ${describeJson(value)}`,
       );
     case "google.protobuf.Struct":
-      if (!isObject(value)) fail(path, `expected an object, got ${describeJson(value)}`);
+      if (!isObject(value)) fail(path, `${at(path)}expected an object, got ${describeJson(value)}`);
       return value;
     default:
       return checkMessageJson(message, value, path, fail);
@@ -232,21 +238,21 @@ function checkScalar(
       if (quantity && typeof value === "number" && Number.isFinite(value)) return String(value);
       return fail(
         path,
-        `expected ${quantity ? 'a quantity such as "500m" or "1Gi"' : "a string"}, got ${describeJson(value)}${typeof value === "number" || typeof value === "boolean" ? "; quote it" : ""}`,
+        `${at(path)}expected ${quantity ? 'a quantity such as "500m" or "1Gi"' : "a string"}, got ${describeJson(value)}${typeof value === "number" || typeof value === "boolean" ? "; quote it" : ""}`,
       );
     case ScalarType.BOOL:
       if (typeof value === "boolean") return value;
-      return fail(path, `expected true or false, got ${describeJson(value)}`);
+      return fail(path, `${at(path)}expected true or false, got ${describeJson(value)}`);
     case ScalarType.BYTES:
       if (typeof value === "string" && BASE64.test(value)) return value;
       return fail(
         path,
-        `expected base64-encoded data, got ${describeJson(value)}; encode the value with base64 (or put plain text in stringData)`,
+        `${at(path)}expected base64-encoded data, got ${describeJson(value)}; encode the value with base64 (or put plain text in stringData)`,
       );
     case ScalarType.DOUBLE:
     case ScalarType.FLOAT:
       if (typeof value === "number") return value;
-      return fail(path, `expected a number, got ${describeJson(value)}`);
+      return fail(path, `${at(path)}expected a number, got ${describeJson(value)}`);
     case ScalarType.INT32:
     case ScalarType.SINT32:
     case ScalarType.SFIXED32:
@@ -258,7 +264,7 @@ function checkScalar(
       ) {
         return value;
       }
-      return fail(path, `expected an integer (32-bit), got ${describeJson(value)}`);
+      return fail(path, `${at(path)}expected an integer (32-bit), got ${describeJson(value)}`);
     case ScalarType.UINT32:
     case ScalarType.FIXED32:
       if (
@@ -269,7 +275,10 @@ function checkScalar(
       ) {
         return value;
       }
-      return fail(path, `expected a non-negative integer (32-bit), got ${describeJson(value)}`);
+      return fail(
+        path,
+        `${at(path)}expected a non-negative integer (32-bit), got ${describeJson(value)}`,
+      );
     default:
       // 64-bit integers: proto3 JSON takes a number or a decimal string.
       if (
@@ -278,6 +287,6 @@ function checkScalar(
       ) {
         return value;
       }
-      return fail(path, `expected an integer, got ${describeJson(value)}`);
+      return fail(path, `${at(path)}expected an integer, got ${describeJson(value)}`);
   }
 }

@@ -1,5 +1,5 @@
 // A protobuf-es Registry of every message tug's API protos define (each kind, its list, and
-// the meta/v1 types), for google.protobuf.Any: pack an object with anyPack, unpack it with
+// the meta/v1 types), for google.protobuf.Any: pack an object with anyPack (@bufbuild/protobuf/wkt), unpack it with
 // anyUnpack(any, apiRegistry), and give { registry: apiRegistry } to toJson/fromJson of
 // messages that hold an Any.
 
