@@ -78,13 +78,19 @@ export const TUG_STORE_DIST_BIN = join(REPO_ROOT, "packages/store/dist/bin/tug-s
 
 /**
  * The command that runs one member of `kind` with `flags`. tug-store runs from its sources
- * through tsx (no build step needed), or from dist/ when BENCH_TUG_STORE=dist.
+ * through tsx (no build step needed), or from dist/ when BENCH_TUG_STORE=dist; node gets the
+ * space-separated flags in BENCH_TUG_NODE_ARGS first (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`,
+ * which NODE_OPTIONS does not allow).
  */
 export function memberCommand(kind: MemberKind, flags: readonly string[]): [string, string[]] {
   if (kind === "etcd") return [ETCD_BIN, [...flags]];
+  const nodeArgs = (process.env.BENCH_TUG_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
   if (process.env.BENCH_TUG_STORE === "dist")
-    return [process.execPath, [TUG_STORE_DIST_BIN, ...flags]];
-  return [process.execPath, ["--conditions=source", "--import", "tsx", TUG_STORE_BIN, ...flags]];
+    return [process.execPath, [...nodeArgs, TUG_STORE_DIST_BIN, ...flags]];
+  return [
+    process.execPath,
+    [...nodeArgs, "--conditions=source", "--import", "tsx", TUG_STORE_BIN, ...flags],
+  ];
 }
 
 /** How a member process ended. */
@@ -259,6 +265,19 @@ export class LocalCluster {
     return this.running.get(name)?.child.pid;
   }
 
+  /**
+   * CPU time (user + system, ms) used so far by the running members, summed, from
+   * /proc/<pid>/stat (Linux). Taken before and after a run, the difference is what the run
+   * cost the cluster, however busy the rest of the machine was.
+   */
+  async cpuMs(): Promise<number> {
+    let total = 0;
+    for (const r of this.running.values()) {
+      if (r.child.pid !== undefined) total += await processCpuMs(r.child.pid);
+    }
+    return total;
+  }
+
   private spawn(m: MemberSpec, state: "new" | "existing" = "new"): void {
     if (this.stopped) throw new Error("cluster stopped");
     const [cmd, args] = memberCommand(this.options.kind, this.flags(m, state));
@@ -401,6 +420,24 @@ export function singleShotOptions(timeoutMs: number): {
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeoutMs }),
     faultHandling: { host: () => noopPolicy, global: noopPolicy },
   };
+}
+
+/** Clock ticks per second of /proc's CPU times: USER_HZ, 100 on every Linux port Node runs on. */
+const USER_HZ = 100;
+
+/** User + system CPU ms of process `pid` (fields 14 and 15 of /proc/<pid>/stat); 0 if gone. */
+export async function processCpuMs(pid: number): Promise<number> {
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return 0;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1000) / USER_HZ;
 }
 
 export function sleep(ms: number): Promise<void> {

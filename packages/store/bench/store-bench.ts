@@ -2,9 +2,12 @@
 // workload (./workload.ts) and the same Raft timing. Prints figures; asserts nothing.
 //
 // Progress goes to stderr; stdout gets the table and, as its last line, one JSON object:
-//   {"tugPutsPerSec","etcdPutsPerSec","ratio","tugP99Ms","etcdP99Ms","tugFailoverGapMs",
-//    "etcdFailoverGapMs", ...}
-// (puts/s and p99 at 64 clients). A system that could not be measured has nulls, and the run
+//   {"tugPutsPerSec","etcdPutsPerSec","ratio","tugP99Ms","etcdP99Ms","tugCpuMsPerPut",
+//    "etcdCpuMsPerPut","cpuRatio","tugFailoverGapMs","etcdFailoverGapMs", ...}
+// (puts/s, p99 and member CPU per put at 64 clients). Member CPU per request (user + system
+// time of the 3 member processes, from /proc, over a run's requests) is the figure that other
+// load on the machine barely moves: optimize against it; throughput and latency follow it on
+// an idle machine. A system that could not be measured has nulls, and the run
 // exits 1.
 //
 // Environment:
@@ -15,6 +18,8 @@
 //   BENCH_ELECTION_MS    --election-timeout for both (default 1000, etcd's)
 //   BENCH_REQUEST_TIMEOUT_MS  each put's deadline during the failover run (default 1000)
 //   BENCH_TUG_STORE      "dist": run tug-store as `pnpm build` left it, not through tsx
+//   BENCH_WORKLOADS      which workloads to run, of put1,put64,getLinearizable,getSerializable,
+//                        failover (default all); the others print as "—"
 
 import { cpus } from "node:os";
 import { LocalCluster, type MemberKind, stopClustersOnSignals } from "./cluster.js";
@@ -55,17 +60,39 @@ const systems = (process.env.BENCH_SYSTEMS ?? "etcd,tug")
     throw new Error(`BENCH_SYSTEMS: unknown system "${s}" (use etcd, tug or both)`);
   });
 
+const WORKLOADS = ["put1", "put64", "getLinearizable", "getSerializable", "failover"] as const;
+type Workload = (typeof WORKLOADS)[number];
+const workloads = new Set(
+  (process.env.BENCH_WORKLOADS ?? WORKLOADS.join(","))
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s): s is Workload => {
+      if ((WORKLOADS as readonly string[]).includes(s)) return true;
+      throw new Error(`BENCH_WORKLOADS: unknown workload "${s}" (use ${WORKLOADS.join(", ")})`);
+    }),
+);
+
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
+/** CPU the members spent per successful request of one workload, all its rounds taken together. */
+interface CpuCost {
+  /** Member CPU ms (user + system, summed over the 3 member processes) per request. */
+  readonly memberMsPerOp: number;
+  /** The bench client's own CPU ms per request (the same client code for both systems). */
+  readonly clientMsPerOp: number;
+}
+
 interface SystemResult {
   readonly kind: MemberKind;
+  readonly cpu: Readonly<Record<Phase["key"], CpuCost>>;
   readonly put1: RunStats;
   readonly put64: RunStats;
   readonly getLinearizable: RunStats;
   readonly getSerializable: RunStats;
-  readonly failover: FailoverResult;
+  /** Absent when the failover workload was not run. */
+  readonly failover?: FailoverResult;
 }
 
 function describe(s: RunStats): string {
@@ -134,42 +161,74 @@ async function benchAll(
   ];
   const kinds = [...clusters.keys()];
   const runs = new Map<string, RunStats[]>();
+  /** Per system and phase: member CPU ms, client CPU ms, requests. */
+  const cpuSums = new Map<string, { member: number; client: number; ops: number }>();
   for (const phase of phases) {
+    if (!workloads.has(phase.key)) continue;
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? kinds : [...kinds].reverse();
       for (const kind of order) {
-        const stats = await phase.run((clusters.get(kind) as LocalCluster).endpoints);
-        log(`  ${kind}: ${phase.label} (round ${round + 1}/${rounds}): ${describe(stats)}`);
+        const cluster = clusters.get(kind) as LocalCluster;
+        const memberBefore = await cluster.cpuMs();
+        const clientBefore = process.cpuUsage();
+        const stats = await phase.run(cluster.endpoints);
+        const client = process.cpuUsage(clientBefore);
+        const member = (await cluster.cpuMs()) - memberBefore;
+        const clientMs = (client.user + client.system) / 1000;
+        log(
+          `  ${kind}: ${phase.label} (round ${round + 1}/${rounds}): ${describe(stats)}; ` +
+            `CPU/op: members ${(member / stats.ops).toFixed(3)} ms, client ${(clientMs / stats.ops).toFixed(3)} ms`,
+        );
         const k = `${kind}/${phase.key}`;
         runs.set(k, [...(runs.get(k) ?? []), stats]);
+        const sum = cpuSums.get(k) ?? { member: 0, client: 0, ops: 0 };
+        cpuSums.set(k, {
+          member: sum.member + member,
+          client: sum.client + clientMs,
+          ops: sum.ops + stats.ops,
+        });
       }
     }
   }
   const results = new Map<MemberKind, SystemResult>();
   for (const kind of kinds) {
     const cluster = clusters.get(kind) as LocalCluster;
-    log(`  ${kind}: failover`);
-    const failover = await measureFailover(cluster, {
-      writers: FAILOVER_WRITERS,
-      warmupMs: 2000,
-      afterResumeMs: 3000,
-      maxWaitMs: 30_000,
-      requestTimeoutMs,
-      log,
-    });
-    log(
-      `    longest write gap ${failover.gapMs.toFixed(0)} ms; first write after kill ` +
-        `${failover.firstWriteAfterKillMs.toFixed(0)} ms; new leader ${failover.newLeader}; ` +
-        `${failover.acked} acked, ${failover.lost} lost`,
-    );
+    let failover: FailoverResult | undefined;
+    if (workloads.has("failover")) {
+      log(`  ${kind}: failover`);
+      failover = await measureFailover(cluster, {
+        writers: FAILOVER_WRITERS,
+        warmupMs: 2000,
+        afterResumeMs: 3000,
+        maxWaitMs: 30_000,
+        requestTimeoutMs,
+        log,
+      });
+      log(
+        `    longest write gap ${failover.gapMs.toFixed(0)} ms; first write after kill ` +
+          `${failover.firstWriteAfterKillMs.toFixed(0)} ms; new leader ${failover.newLeader}; ` +
+          `${failover.acked} acked, ${failover.lost} lost`,
+      );
+    }
     const get = (key: Phase["key"]): RunStats => combineRuns(runs.get(`${kind}/${key}`) ?? []);
+    const cost = (key: Phase["key"]): CpuCost => {
+      const sum = cpuSums.get(`${kind}/${key}`);
+      if (sum === undefined || sum.ops === 0) return { memberMsPerOp: NaN, clientMsPerOp: NaN };
+      return { memberMsPerOp: sum.member / sum.ops, clientMsPerOp: sum.client / sum.ops };
+    };
     results.set(kind, {
       kind,
+      cpu: {
+        put1: cost("put1"),
+        put64: cost("put64"),
+        getLinearizable: cost("getLinearizable"),
+        getSerializable: cost("getSerializable"),
+      },
       put1: get("put1"),
       put64: get("put64"),
       getLinearizable: get("getLinearizable"),
       getSerializable: get("getSerializable"),
-      failover,
+      ...(failover !== undefined ? { failover } : {}),
     });
   }
   return results;
@@ -196,13 +255,18 @@ function printTable(results: Map<MemberKind, SystemResult>): void {
     [`puts/s, ${HIGH_CONCURRENCY} clients`, (r) => r.put64.perSec, 0],
     [`put p50 ms, ${HIGH_CONCURRENCY} clients`, (r) => r.put64.p50Ms, 2],
     [`put p99 ms, ${HIGH_CONCURRENCY} clients`, (r) => r.put64.p99Ms, 2],
+    ["member CPU ms per put, 1 client", (r) => r.cpu.put1.memberMsPerOp, 3],
+    [`member CPU ms per put, ${HIGH_CONCURRENCY} clients`, (r) => r.cpu.put64.memberMsPerOp, 3],
+    [`client CPU ms per put, ${HIGH_CONCURRENCY} clients`, (r) => r.cpu.put64.clientMsPerOp, 3],
     [`linearizable gets/s, ${HIGH_CONCURRENCY} clients`, (r) => r.getLinearizable.perSec, 0],
     ["linearizable get p99 ms", (r) => r.getLinearizable.p99Ms, 2],
+    ["member CPU ms per linearizable get", (r) => r.cpu.getLinearizable.memberMsPerOp, 3],
     [`serializable gets/s, ${HIGH_CONCURRENCY} clients`, (r) => r.getSerializable.perSec, 0],
     ["serializable get p99 ms", (r) => r.getSerializable.p99Ms, 2],
-    ["longest write gap after leader SIGKILL, ms", (r) => r.failover.gapMs, 0],
-    ["first write after leader SIGKILL, ms", (r) => r.failover.firstWriteAfterKillMs, 0],
-    ["acknowledged writes lost", (r) => r.failover.lost, 0],
+    ["member CPU ms per serializable get", (r) => r.cpu.getSerializable.memberMsPerOp, 3],
+    ["longest write gap after leader SIGKILL, ms", (r) => r.failover?.gapMs ?? NaN, 0],
+    ["first write after leader SIGKILL, ms", (r) => r.failover?.firstWriteAfterKillMs ?? NaN, 0],
+    ["acknowledged writes lost", (r) => r.failover?.lost ?? NaN, 0],
   ];
   const fmt = (n: number | undefined, d: number): string =>
     n === undefined || !Number.isFinite(n) ? "—" : n.toFixed(d);
@@ -258,16 +322,21 @@ async function main(): Promise<number> {
     ratio: ratio(tug?.put64.perSec, etcd?.put64.perSec),
     tugP99Ms: round(tug?.put64.p99Ms, 2),
     etcdP99Ms: round(etcd?.put64.p99Ms, 2),
-    tugFailoverGapMs: round(tug?.failover.gapMs),
-    etcdFailoverGapMs: round(etcd?.failover.gapMs),
+    tugCpuMsPerPut: round(tug?.cpu.put64.memberMsPerOp, 3),
+    etcdCpuMsPerPut: round(etcd?.cpu.put64.memberMsPerOp, 3),
+    cpuRatio: ratio(tug?.cpu.put64.memberMsPerOp, etcd?.cpu.put64.memberMsPerOp),
+    tugFailoverGapMs: round(tug?.failover?.gapMs),
+    etcdFailoverGapMs: round(etcd?.failover?.gapMs),
+    tugCpuMsPerPut1: round(tug?.cpu.put1.memberMsPerOp, 3),
+    etcdCpuMsPerPut1: round(etcd?.cpu.put1.memberMsPerOp, 3),
     tugPutsPerSec1: round(tug?.put1.perSec),
     etcdPutsPerSec1: round(etcd?.put1.perSec),
     tugLinearizableGetsPerSec: round(tug?.getLinearizable.perSec),
     etcdLinearizableGetsPerSec: round(etcd?.getLinearizable.perSec),
     tugSerializableGetsPerSec: round(tug?.getSerializable.perSec),
     etcdSerializableGetsPerSec: round(etcd?.getSerializable.perSec),
-    tugAckedWritesLost: tug?.failover.lost ?? null,
-    etcdAckedWritesLost: etcd?.failover.lost ?? null,
+    tugAckedWritesLost: tug?.failover?.lost ?? null,
+    etcdAckedWritesLost: etcd?.failover?.lost ?? null,
     cores: cpu.length,
     rounds,
     secondsPerRun: seconds,
