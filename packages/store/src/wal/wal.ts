@@ -43,6 +43,7 @@ import {
   type SyncFile,
   unlinkIfExists,
   writeFully,
+  writeFullySync,
 } from "./fs-util.js";
 import { snapshotFileName } from "./snapshotter.js";
 import {
@@ -415,7 +416,7 @@ export class Wal {
     const data =
       batch.length === 1 ? (batch[0] as Pending).data : Buffer.concat(batch.map((p) => p.data));
     if (data.length > 0) {
-      await writeFully(this.file, data, this.size);
+      writeFullySync(this.file, data, this.size);
       this.size += data.length;
       this.unsyncedBytes += data.length;
       this.stats.bytesWritten += data.length;
