@@ -172,8 +172,7 @@ export class FieldError {
    * count to leave it out.
    */
   static tooMany(path: FieldPath, actual: number, max: number): FieldError {
-    const detail =
-      max >= 0 ? `must have at most ${max} ${max === 1 ? "item" : "items"}` : "has too many items";
+    const detail = max >= 0 ? `must have at most ${max} items` : "has too many items";
     return new FieldError(
       "FieldValueTooMany",
       path.toString(),

@@ -139,9 +139,9 @@ describe("FieldError messages", () => {
       "spec.containers: Too many: 5: must have at most 3 items",
     ],
     [
-      "too many, one item",
+      "too many, one item (Kubernetes does not singularize)",
       FieldError.tooMany(root("x"), 2, 1),
-      "x: Too many: 2: must have at most 1 item",
+      "x: Too many: 2: must have at most 1 items",
     ],
     [
       "too many, count omitted",
