@@ -13,14 +13,14 @@
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Message } from "@bufbuild/protobuf";
+import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file tug/meta/v1/meta.proto.
  */
 export const file_tug_meta_v1_meta: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0dWcvbWV0YS92MS9tZXRhLnByb3RvEgt0dWcubWV0YS52MSLyBAoKT2JqZWN0TWV0YRIMCgRuYW1lGAEgASgJEhUKDWdlbmVyYXRlX25hbWUYAiABKAkSEQoJbmFtZXNwYWNlGAMgASgJEhEKCXNlbGZfbGluaxgEIAEoCRILCgN1aWQYBSABKAkSGAoQcmVzb3VyY2VfdmVyc2lvbhgGIAEoCRISCgpnZW5lcmF0aW9uGAcgASgFEjYKEmNyZWF0aW9uX3RpbWVzdGFtcBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSZGVsZXRpb25fdGltZXN0YW1wGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCh1kZWxldGlvbl9ncmFjZV9wZXJpb2Rfc2Vjb25kcxgKIAEoBUgAiAEBEjMKBmxhYmVscxgLIAMoCzIjLnR1Zy5tZXRhLnYxLk9iamVjdE1ldGEuTGFiZWxzRW50cnkSPQoLYW5ub3RhdGlvbnMYDCADKAsyKC50dWcubWV0YS52MS5PYmplY3RNZXRhLkFubm90YXRpb25zRW50cnkSNQoQb3duZXJfcmVmZXJlbmNlcxgNIAMoCzIbLnR1Zy5tZXRhLnYxLk93bmVyUmVmZXJlbmNlEhIKCmZpbmFsaXplcnMYDiADKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoyChBBbm5vdGF0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCIAoeX2RlbGV0aW9uX2dyYWNlX3BlcmlvZF9zZWNvbmRzIoUBCghMaXN0TWV0YRIRCglzZWxmX2xpbmsYASABKAkSGAoQcmVzb3VyY2VfdmVyc2lvbhgCIAEoCRIQCghjb250aW51ZRgDIAEoCRIhChRyZW1haW5pbmdfaXRlbV9jb3VudBgEIAEoBUgAiAEBQhcKFV9yZW1haW5pbmdfaXRlbV9jb3VudCKyAQoOT3duZXJSZWZlcmVuY2USEwoLYXBpX3ZlcnNpb24YASABKAkSDAoEa2luZBgCIAEoCRIMCgRuYW1lGAMgASgJEgsKA3VpZBgEIAEoCRIXCgpjb250cm9sbGVyGAUgASgISACIAQESIQoUYmxvY2tfb3duZXJfZGVsZXRpb24YBiABKAhIAYgBAUINCgtfY29udHJvbGxlckIXChVfYmxvY2tfb3duZXJfZGVsZXRpb24iyAEKDUxhYmVsU2VsZWN0b3ISQQoMbWF0Y2hfbGFiZWxzGAEgAygLMisudHVnLm1ldGEudjEuTGFiZWxTZWxlY3Rvci5NYXRjaExhYmVsc0VudHJ5EkAKEW1hdGNoX2V4cHJlc3Npb25zGAIgAygLMiUudHVnLm1ldGEudjEuTGFiZWxTZWxlY3RvclJlcXVpcmVtZW50GjIKEE1hdGNoTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJJChhMYWJlbFNlbGVjdG9yUmVxdWlyZW1lbnQSCwoDa2V5GAEgASgJEhAKCG9wZXJhdG9yGAIgASgJEg4KBnZhbHVlcxgDIAMoCSKhAQoJQ29uZGl0aW9uEgwKBHR5cGUYASABKAkSDgoGc3RhdHVzGAIgASgJEhsKE29ic2VydmVkX2dlbmVyYXRpb24YAyABKAUSOAoUbGFzdF90cmFuc2l0aW9uX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgFIAEoCRIPCgdtZXNzYWdlGAYgASgJIsABCgZTdGF0dXMSEwoLYXBpX3ZlcnNpb24YASABKAkSDAoEa2luZBgCIAEoCRInCghtZXRhZGF0YRgDIAEoCzIVLnR1Zy5tZXRhLnYxLkxpc3RNZXRhEg4KBnN0YXR1cxgEIAEoCRIPCgdtZXNzYWdlGAUgASgJEg4KBnJlYXNvbhgGIAEoCRIrCgdkZXRhaWxzGAcgASgLMhoudHVnLm1ldGEudjEuU3RhdHVzRGV0YWlscxIMCgRjb2RlGAggASgFIo4BCg1TdGF0dXNEZXRhaWxzEgwKBG5hbWUYASABKAkSDQoFZ3JvdXAYAiABKAkSDAoEa2luZBgDIAEoCRILCgN1aWQYBCABKAkSKAoGY2F1c2VzGAUgAygLMhgudHVnLm1ldGEudjEuU3RhdHVzQ2F1c2USGwoTcmV0cnlfYWZ0ZXJfc2Vjb25kcxgGIAEoBSI9CgtTdGF0dXNDYXVzZRIOCgZyZWFzb24YASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVmaWVsZBgDIAEoCSKgAgoNRGVsZXRlT3B0aW9ucxITCgthcGlfdmVyc2lvbhgBIAEoCRIMCgRraW5kGAIgASgJEiEKFGdyYWNlX3BlcmlvZF9zZWNvbmRzGAMgASgFSACIAQESMQoNcHJlY29uZGl0aW9ucxgEIAEoCzIaLnR1Zy5tZXRhLnYxLlByZWNvbmRpdGlvbnMSHgoRb3JwaGFuX2RlcGVuZGVudHMYBSABKAhIAYgBARIfChJwcm9wYWdhdGlvbl9wb2xpY3kYBiABKAlIAogBARIPCgdkcnlfcnVuGAcgAygJQhcKFV9ncmFjZV9wZXJpb2Rfc2Vjb25kc0IUChJfb3JwaGFuX2RlcGVuZGVudHNCFQoTX3Byb3BhZ2F0aW9uX3BvbGljeSJdCg1QcmVjb25kaXRpb25zEhAKA3VpZBgBIAEoCUgAiAEBEh0KEHJlc291cmNlX3ZlcnNpb24YAiABKAlIAYgBAUIGCgRfdWlkQhMKEV9yZXNvdXJjZV92ZXJzaW9uYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChZ0dWcvbWV0YS92MS9tZXRhLnByb3RvEgt0dWcubWV0YS52MSKrBQoKT2JqZWN0TWV0YRIMCgRuYW1lGAEgASgJEhUKDWdlbmVyYXRlX25hbWUYAiABKAkSEQoJbmFtZXNwYWNlGAMgASgJEhEKCXNlbGZfbGluaxgEIAEoCRILCgN1aWQYBSABKAkSGAoQcmVzb3VyY2VfdmVyc2lvbhgGIAEoCRISCgpnZW5lcmF0aW9uGAcgASgFEjYKEmNyZWF0aW9uX3RpbWVzdGFtcBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSZGVsZXRpb25fdGltZXN0YW1wGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCh1kZWxldGlvbl9ncmFjZV9wZXJpb2Rfc2Vjb25kcxgKIAEoBUgAiAEBEjMKBmxhYmVscxgLIAMoCzIjLnR1Zy5tZXRhLnYxLk9iamVjdE1ldGEuTGFiZWxzRW50cnkSPQoLYW5ub3RhdGlvbnMYDCADKAsyKC50dWcubWV0YS52MS5PYmplY3RNZXRhLkFubm90YXRpb25zRW50cnkSNQoQb3duZXJfcmVmZXJlbmNlcxgNIAMoCzIbLnR1Zy5tZXRhLnYxLk93bmVyUmVmZXJlbmNlEhIKCmZpbmFsaXplcnMYDiADKAkSNwoObWFuYWdlZF9maWVsZHMYDyADKAsyHy50dWcubWV0YS52MS5NYW5hZ2VkRmllbGRzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoyChBBbm5vdGF0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCIAoeX2RlbGV0aW9uX2dyYWNlX3BlcmlvZF9zZWNvbmRzIs0BChJNYW5hZ2VkRmllbGRzRW50cnkSDwoHbWFuYWdlchgBIAEoCRIRCglvcGVyYXRpb24YAiABKAkSEwoLYXBpX3ZlcnNpb24YAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZmllbGRzX3R5cGUYBSABKAkSKgoJZmllbGRzX3YxGAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBITCgtzdWJyZXNvdXJjZRgHIAEoCSKFAQoITGlzdE1ldGESEQoJc2VsZl9saW5rGAEgASgJEhgKEHJlc291cmNlX3ZlcnNpb24YAiABKAkSEAoIY29udGludWUYAyABKAkSIQoUcmVtYWluaW5nX2l0ZW1fY291bnQYBCABKAVIAIgBAUIXChVfcmVtYWluaW5nX2l0ZW1fY291bnQisgEKDk93bmVyUmVmZXJlbmNlEhMKC2FwaV92ZXJzaW9uGAEgASgJEgwKBGtpbmQYAiABKAkSDAoEbmFtZRgDIAEoCRILCgN1aWQYBCABKAkSFwoKY29udHJvbGxlchgFIAEoCEgAiAEBEiEKFGJsb2NrX293bmVyX2RlbGV0aW9uGAYgASgISAGIAQFCDQoLX2NvbnRyb2xsZXJCFwoVX2Jsb2NrX293bmVyX2RlbGV0aW9uIsgBCg1MYWJlbFNlbGVjdG9yEkEKDG1hdGNoX2xhYmVscxgBIAMoCzIrLnR1Zy5tZXRhLnYxLkxhYmVsU2VsZWN0b3IuTWF0Y2hMYWJlbHNFbnRyeRJAChFtYXRjaF9leHByZXNzaW9ucxgCIAMoCzIlLnR1Zy5tZXRhLnYxLkxhYmVsU2VsZWN0b3JSZXF1aXJlbWVudBoyChBNYXRjaExhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiSQoYTGFiZWxTZWxlY3RvclJlcXVpcmVtZW50EgsKA2tleRgBIAEoCRIQCghvcGVyYXRvchgCIAEoCRIOCgZ2YWx1ZXMYAyADKAkioQEKCUNvbmRpdGlvbhIMCgR0eXBlGAEgASgJEg4KBnN0YXR1cxgCIAEoCRIbChNvYnNlcnZlZF9nZW5lcmF0aW9uGAMgASgFEjgKFGxhc3RfdHJhbnNpdGlvbl90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBSABKAkSDwoHbWVzc2FnZRgGIAEoCSLAAQoGU3RhdHVzEhMKC2FwaV92ZXJzaW9uGAEgASgJEgwKBGtpbmQYAiABKAkSJwoIbWV0YWRhdGEYAyABKAsyFS50dWcubWV0YS52MS5MaXN0TWV0YRIOCgZzdGF0dXMYBCABKAkSDwoHbWVzc2FnZRgFIAEoCRIOCgZyZWFzb24YBiABKAkSKwoHZGV0YWlscxgHIAEoCzIaLnR1Zy5tZXRhLnYxLlN0YXR1c0RldGFpbHMSDAoEY29kZRgIIAEoBSKOAQoNU3RhdHVzRGV0YWlscxIMCgRuYW1lGAEgASgJEg0KBWdyb3VwGAIgASgJEgwKBGtpbmQYAyABKAkSCwoDdWlkGAQgASgJEigKBmNhdXNlcxgFIAMoCzIYLnR1Zy5tZXRhLnYxLlN0YXR1c0NhdXNlEhsKE3JldHJ5X2FmdGVyX3NlY29uZHMYBiABKAUiPQoLU3RhdHVzQ2F1c2USDgoGcmVhc29uGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDQoFZmllbGQYAyABKAkioAIKDURlbGV0ZU9wdGlvbnMSEwoLYXBpX3ZlcnNpb24YASABKAkSDAoEa2luZBgCIAEoCRIhChRncmFjZV9wZXJpb2Rfc2Vjb25kcxgDIAEoBUgAiAEBEjEKDXByZWNvbmRpdGlvbnMYBCABKAsyGi50dWcubWV0YS52MS5QcmVjb25kaXRpb25zEh4KEW9ycGhhbl9kZXBlbmRlbnRzGAUgASgISAGIAQESHwoScHJvcGFnYXRpb25fcG9saWN5GAYgASgJSAKIAQESDwoHZHJ5X3J1bhgHIAMoCUIXChVfZ3JhY2VfcGVyaW9kX3NlY29uZHNCFAoSX29ycGhhbl9kZXBlbmRlbnRzQhUKE19wcm9wYWdhdGlvbl9wb2xpY3kiXQoNUHJlY29uZGl0aW9ucxIQCgN1aWQYASABKAlIAIgBARIdChByZXNvdXJjZV92ZXJzaW9uGAIgASgJSAGIAQFCBgoEX3VpZEITChFfcmVzb3VyY2VfdmVyc2lvbmIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * Metadata that all persisted objects must have.
@@ -101,6 +101,14 @@ export type ObjectMeta = Message<"tug.meta.v1.ObjectMeta"> & {
    * @generated from field: repeated string finalizers = 14;
    */
   finalizers: string[];
+
+  /**
+   * Which manager set which fields (server-side apply). Kept so that objects exported with
+   * `kubectl get -o yaml` apply unchanged; tug does not compute it.
+   *
+   * @generated from field: repeated tug.meta.v1.ManagedFieldsEntry managed_fields = 15;
+   */
+  managedFields: ManagedFieldsEntry[];
 };
 
 /**
@@ -109,6 +117,61 @@ export type ObjectMeta = Message<"tug.meta.v1.ObjectMeta"> & {
  */
 export const ObjectMetaSchema: GenMessage<ObjectMeta> = /*@__PURE__*/
   messageDesc(file_tug_meta_v1_meta, 0);
+
+/**
+ * A manager, an operation and the set of fields it owns.
+ *
+ * @generated from message tug.meta.v1.ManagedFieldsEntry
+ */
+export type ManagedFieldsEntry = Message<"tug.meta.v1.ManagedFieldsEntry"> & {
+  /**
+   * @generated from field: string manager = 1;
+   */
+  manager: string;
+
+  /**
+   * Apply or Update.
+   *
+   * @generated from field: string operation = 2;
+   */
+  operation: string;
+
+  /**
+   * @generated from field: string api_version = 3;
+   */
+  apiVersion: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 4;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * FieldsV1.
+   *
+   * @generated from field: string fields_type = 5;
+   */
+  fieldsType: string;
+
+  /**
+   * The field set as a JSON trie ("f:spec": {"f:replicas": {}}).
+   *
+   * @generated from field: google.protobuf.Struct fields_v1 = 6;
+   */
+  fieldsV1?: JsonObject | undefined;
+
+  /**
+   * @generated from field: string subresource = 7;
+   */
+  subresource: string;
+};
+
+/**
+ * Describes the message tug.meta.v1.ManagedFieldsEntry.
+ * Use `create(ManagedFieldsEntrySchema)` to create a new message.
+ */
+export const ManagedFieldsEntrySchema: GenMessage<ManagedFieldsEntry> = /*@__PURE__*/
+  messageDesc(file_tug_meta_v1_meta, 1);
 
 /**
  * Metadata of a list response.
@@ -144,7 +207,7 @@ export type ListMeta = Message<"tug.meta.v1.ListMeta"> & {
  * Use `create(ListMetaSchema)` to create a new message.
  */
 export const ListMetaSchema: GenMessage<ListMeta> = /*@__PURE__*/
-  messageDesc(file_tug_meta_v1_meta, 1);
+  messageDesc(file_tug_meta_v1_meta, 2);
 
 /**
  * Points at the owner of an object, for garbage collection.
@@ -192,7 +255,7 @@ export type OwnerReference = Message<"tug.meta.v1.OwnerReference"> & {
  * Use `create(OwnerReferenceSchema)` to create a new message.
  */
 export const OwnerReferenceSchema: GenMessage<OwnerReference> = /*@__PURE__*/
-  messageDesc(file_tug_meta_v1_meta, 2);
+  messageDesc(file_tug_meta_v1_meta, 3);
 
 /**
  * A label query: matchLabels and matchExpressions are ANDed. An empty selector matches
@@ -217,7 +280,7 @@ export type LabelSelector = Message<"tug.meta.v1.LabelSelector"> & {
  * Use `create(LabelSelectorSchema)` to create a new message.
  */
 export const LabelSelectorSchema: GenMessage<LabelSelector> = /*@__PURE__*/
-  messageDesc(file_tug_meta_v1_meta, 3);
+  messageDesc(file_tug_meta_v1_meta, 4);
 
 /**
  * One set-based requirement: operator is In, NotIn, Exists or DoesNotExist.
@@ -246,7 +309,7 @@ export type LabelSelectorRequirement = Message<"tug.meta.v1.LabelSelectorRequire
  * Use `create(LabelSelectorRequirementSchema)` to create a new message.
  */
 export const LabelSelectorRequirementSchema: GenMessage<LabelSelectorRequirement> = /*@__PURE__*/
-  messageDesc(file_tug_meta_v1_meta, 4);
+  messageDesc(file_tug_meta_v1_meta, 5);
 
 /**
  * The standard condition of an object's status (metav1.Condition).
@@ -292,7 +355,7 @@ export type Condition = Message<"tug.meta.v1.Condition"> & {
  * Use `create(ConditionSchema)` to create a new message.
  */
 export const ConditionSchema: GenMessage<Condition> = /*@__PURE__*/
-  messageDesc(file_tug_meta_v1_meta, 5);
+  messageDesc(file_tug_meta_v1_meta, 6);
 
 /**
  * The result of an operation that returns no object; the body of every API error.
@@ -352,7 +415,7 @@ export type Status = Message<"tug.meta.v1.Status"> & {
  * Use `create(StatusSchema)` to create a new message.
  */
 export const StatusSchema: GenMessage<Status> = /*@__PURE__*/
-  messageDesc(file_tug_meta_v1_meta, 6);
+  messageDesc(file_tug_meta_v1_meta, 7);
 
 /**
  * Extra data about a Status: which object, and per-field causes.
@@ -396,7 +459,7 @@ export type StatusDetails = Message<"tug.meta.v1.StatusDetails"> & {
  * Use `create(StatusDetailsSchema)` to create a new message.
  */
 export const StatusDetailsSchema: GenMessage<StatusDetails> = /*@__PURE__*/
-  messageDesc(file_tug_meta_v1_meta, 7);
+  messageDesc(file_tug_meta_v1_meta, 8);
 
 /**
  * One reason an operation failed, e.g. a field that did not validate.
@@ -429,7 +492,7 @@ export type StatusCause = Message<"tug.meta.v1.StatusCause"> & {
  * Use `create(StatusCauseSchema)` to create a new message.
  */
 export const StatusCauseSchema: GenMessage<StatusCause> = /*@__PURE__*/
-  messageDesc(file_tug_meta_v1_meta, 8);
+  messageDesc(file_tug_meta_v1_meta, 9);
 
 /**
  * Options of a Delete call.
@@ -480,7 +543,7 @@ export type DeleteOptions = Message<"tug.meta.v1.DeleteOptions"> & {
  * Use `create(DeleteOptionsSchema)` to create a new message.
  */
 export const DeleteOptionsSchema: GenMessage<DeleteOptions> = /*@__PURE__*/
-  messageDesc(file_tug_meta_v1_meta, 9);
+  messageDesc(file_tug_meta_v1_meta, 10);
 
 /**
  * Conditions that must hold for a delete to proceed.
@@ -504,5 +567,5 @@ export type Preconditions = Message<"tug.meta.v1.Preconditions"> & {
  * Use `create(PreconditionsSchema)` to create a new message.
  */
 export const PreconditionsSchema: GenMessage<Preconditions> = /*@__PURE__*/
-  messageDesc(file_tug_meta_v1_meta, 10);
+  messageDesc(file_tug_meta_v1_meta, 11);
 
