@@ -17,6 +17,7 @@ export {
 export {
   type LabelSelectorRequirementShape,
   type LabelSelectorShape,
+  type NodeSelectorRequirementShape,
   Selector,
 } from "./selector.js";
 export { SelectorError } from "./selector-error.js";

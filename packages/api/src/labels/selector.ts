@@ -3,9 +3,9 @@
 // object (metav1.LabelSelectorAsSelector).
 // Reference: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
 
-import type { FieldPath } from "../validation/field-error.js";
+import { FieldError, FieldPath } from "../validation/field-error.js";
 import { parseRequirements } from "./parser.js";
-import { type LabelSet, type Operator, Requirement } from "./requirement.js";
+import { type LabelSet, type Operator, Requirement, validateRequirement } from "./requirement.js";
 import { SelectorError } from "./selector-error.js";
 
 /** One entry of matchExpressions, with the operators of the object form. */
@@ -24,6 +24,27 @@ export interface LabelSelectorShape {
   readonly matchLabels?: Readonly<Record<string, string>>;
   readonly matchExpressions?: readonly LabelSelectorRequirementShape[];
 }
+
+/**
+ * One NodeSelectorRequirement (node affinity's matchExpressions), whose operators add Gt and
+ * Lt to those of a LabelSelector.
+ */
+export interface NodeSelectorRequirementShape {
+  readonly key: string;
+  /** "In", "NotIn", "Exists", "DoesNotExist", "Gt" or "Lt". */
+  readonly operator: string;
+  readonly values?: readonly string[];
+}
+
+/** Node selector operators and their string-form equivalents. */
+const NODE_SELECTOR_OPERATORS: ReadonlyMap<string, Operator> = new Map<string, Operator>([
+  ["In", "in"],
+  ["NotIn", "notin"],
+  ["Exists", "exists"],
+  ["DoesNotExist", "!"],
+  ["Gt", "gt"],
+  ["Lt", "lt"],
+]);
 
 /** The object form's operators and their string-form equivalents. */
 const OBJECT_OPERATORS: ReadonlyMap<string, Operator> = new Map<string, Operator>([
@@ -120,6 +141,41 @@ export class Selector {
       );
     }
     return Selector.build(requirements);
+  }
+
+  /**
+   * The selector of a node selector term's matchExpressions, as the scheduler's node affinity
+   * reads it (nodeaffinity.nodeSelectorRequirementsAsSelector): an empty list selects nothing.
+   * Every problem is reported at once, under `path` indexed by requirement, as a
+   * {@link SelectorError} whose `errors` hold the field errors.
+   */
+  static fromNodeSelectorRequirements(
+    requirements: readonly NodeSelectorRequirementShape[],
+    path?: FieldPath,
+  ): Selector {
+    if (requirements.length === 0) return Selector.NOTHING;
+    const errs: FieldError[] = [];
+    const built: Requirement[] = [];
+    requirements.forEach((requirement, i) => {
+      const at = path === undefined ? FieldPath.root("").index(i) : path.index(i);
+      const operator = NODE_SELECTOR_OPERATORS.get(requirement.operator);
+      if (operator === undefined) {
+        errs.push(
+          FieldError.notSupported(at.child("operator"), requirement.operator, [
+            ...NODE_SELECTOR_OPERATORS.keys(),
+          ]),
+        );
+        return;
+      }
+      const values = requirement.values ?? [];
+      const problems = validateRequirement(requirement.key, operator, values, at);
+      if (problems.length > 0) errs.push(...problems);
+      else built.push(Requirement.fromValidated(requirement.key, operator, values));
+    });
+    if (errs.length > 0) {
+      throw SelectorError.fromFieldErrors("label", JSON.stringify(requirements), errs);
+    }
+    return Selector.build(built);
   }
 
   private static build(requirements: Requirement[]): Selector {

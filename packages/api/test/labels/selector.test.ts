@@ -359,3 +359,56 @@ describe("add and requiresExactMatch", () => {
     expect(s.requiresExactMatch("z")).toBeUndefined();
   });
 });
+
+describe("fromNodeSelectorRequirements", () => {
+  it("selects nothing for an empty term", () => {
+    expect(Selector.fromNodeSelectorRequirements([]).selectable).toBe(false);
+  });
+  it("supports In, NotIn, Exists, DoesNotExist, Gt and Lt", () => {
+    const s = Selector.fromNodeSelectorRequirements([
+      { key: "zone", operator: "In", values: ["b", "a"] },
+      { key: "arch", operator: "NotIn", values: ["arm64"] },
+      { key: "ssd", operator: "Exists" },
+      { key: "spot", operator: "DoesNotExist" },
+      { key: "cores", operator: "Gt", values: ["4"] },
+      { key: "gen", operator: "Lt", values: ["3"] },
+    ]);
+    expect(s.toString()).toBe("arch notin (arm64),cores>4,gen<3,!spot,ssd,zone in (a,b)");
+    const node = { zone: "a", arch: "amd64", ssd: "", cores: "8", gen: "2" };
+    expect(s.matches(node)).toBe(true);
+    expect(s.matches({ ...node, cores: "4" })).toBe(false);
+    expect(s.matches({ ...node, gen: "x" })).toBe(false);
+    expect(s.matches({ ...node, spot: "true" })).toBe(false);
+  });
+  it("reports every problem under the given path", () => {
+    const path = root("spec")
+      .child("affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
+      .child("nodeSelectorTerms")
+      .index(0)
+      .child("matchExpressions");
+    const err = selectorError(() =>
+      Selector.fromNodeSelectorRequirements(
+        [
+          { key: "zone", operator: "Near", values: ["a"] },
+          { key: "cores", operator: "Gt", values: ["many"] },
+          { key: "ok", operator: "Exists" },
+        ],
+        path,
+      ),
+    );
+    const at =
+      "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions";
+    expect(err.errors.map(String)).toEqual([
+      `${at}[0].operator: Unsupported value: "Near": supported values: "In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"`,
+      `${at}[1].values[0]: Invalid value: "many": for 'Gt', 'Lt' operators, the value must be an integer`,
+    ]);
+  });
+  it("names errors by index without a path", () => {
+    const err = selectorError(() =>
+      Selector.fromNodeSelectorRequirements([{ key: "a", operator: "In" }]),
+    );
+    expect(err.reason).toBe(
+      `[0].values: Invalid value: []string{}: for 'in', 'notin' operators, values set can't be empty`,
+    );
+  });
+});
