@@ -8,10 +8,14 @@
 // Kubernetes API server prints. Lengths are counted in UTF-8 bytes, as Go's len() counts them.
 // Reference: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/
 
-const utf8 = new TextEncoder();
-
+/** The length of `value` in UTF-8 bytes (a lone surrogate counts as U+FFFD, 3 bytes). */
 function byteLength(value: string): number {
-  return utf8.encode(value).length;
+  let bytes = 0;
+  for (const ch of value) {
+    const cp = ch.codePointAt(0) as number;
+    bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  }
+  return bytes;
 }
 
 /** "must be no more than N characters" (validation.MaxLenError). */

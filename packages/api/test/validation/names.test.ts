@@ -69,6 +69,9 @@ describe("isDns1123Label", () => {
     ["123", []],
     ["a".repeat(63), []],
     ["a".repeat(64), ["must be no more than 63 characters"]],
+    // Lengths are UTF-8 bytes, as Go counts them: 32 two-byte characters are 64 bytes.
+    ["é".repeat(32), ["must be no more than 63 characters", LABEL]],
+    ["é".repeat(31), [LABEL]],
     ["a.b", ["must not contain dots"]],
     ["Abc", [LABEL]],
     ["", [LABEL]],
