@@ -283,9 +283,18 @@ function check() {
     for (const dir of new Set(expected.map((f) => dirname(f)))) {
       for (const name of readdirSync(join(repoRoot, dir))) {
         const file = `${dir}/${name}`;
+        if (file.startsWith(`${ES_TARGET.outDir}/`)) continue; // checked whole below
         // A folder holding generated files (a GRPC_TARGETS outDir or one of its folders) is
         // checked file by file.
         if (expected.some((f) => f.startsWith(`${file}/`))) continue;
+        if (!expectedSet.has(file)) problems.push(`${file} (not produced by any target)`);
+      }
+    }
+    // ES_TARGET's folder is generated whole: any file in it that buf did not write is stale
+    // (a removed .proto, or a removed group).
+    const esOut = join(repoRoot, ES_TARGET.outDir);
+    if (existsSync(esOut)) {
+      for (const file of listFiles(esOut, repoRoot)) {
         if (!expectedSet.has(file)) problems.push(`${file} (not produced by any target)`);
       }
     }
