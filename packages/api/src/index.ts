@@ -1,5 +1,7 @@
 // @tug/api — public surface. Each export is added with the module that implements it.
 
+// Label and field selectors, as namespaces because both have a Selector (as in Go).
+export * as fields from "./fields/index.js";
 // Generated protobuf-es messages of every API kind (proto/tug/<group>/v1).
 export * from "./gen/tug/apps/v1/controller_revision_pb.js";
 export * from "./gen/tug/apps/v1/daemon_set_pb.js";
@@ -28,7 +30,21 @@ export * from "./gen/tug/networking/v1/network_policy_pb.js";
 export * from "./gen/tug/policy/v1/policy_pb.js";
 export * from "./gen/tug/rbac/v1/rbac_pb.js";
 export * from "./gen/tug/storage/v1/storage_class_pb.js";
-
+export * as labels from "./labels/index.js";
+export { SelectorError } from "./labels/selector-error.js";
+// JSON merge patch (RFC 7386), JSON patch (RFC 6902) and kubectl's three-way merge patch.
+export * from "./patch/index.js";
+// Quantities ("500m", "128Mi"): exact arithmetic and Kubernetes' canonical form.
+export {
+  MAX_QUANTITY_EXPONENT,
+  parseQuantity,
+  QUANTITY_FORMAT_WRONG,
+  QUANTITY_NUMERIC_WRONG,
+  QUANTITY_SUFFIX_WRONG,
+  Quantity,
+  QuantityError,
+  type QuantityFormat,
+} from "./quantity.js";
 // The scheme: every kind, lookup by any name, manifests, JSON and binary codecs.
 export { intOrString, makeIntOrString } from "./scheme/int-or-string.js";
 export { allKinds, type KindInfo } from "./scheme/kinds.js";
@@ -54,3 +70,39 @@ export {
   type SchemeErrorCode,
   type SchemeErrorLocation,
 } from "./scheme/scheme-error.js";
+// Field paths and errors with Kubernetes' texts; name rules.
+export {
+  aggregateMessage,
+  type BadValue,
+  FieldError,
+  FieldErrorAggregate,
+  type FieldErrorType,
+  FieldPath,
+  goQuote,
+  throwIfAny,
+} from "./validation/field-error.js";
+export {
+  DNS1035_LABEL_MAX_LENGTH,
+  DNS1123_LABEL_MAX_LENGTH,
+  DNS1123_SUBDOMAIN_MAX_LENGTH,
+  emptyError,
+  isCIdentifier,
+  isConfigMapKey,
+  isDns1035Label,
+  isDns1123Label,
+  isDns1123Subdomain,
+  isEnvVarName,
+  isQualifiedName,
+  isValidLabelValue,
+  isValidPortName,
+  isValidPortNum,
+  LABEL_VALUE_MAX_LENGTH,
+  maxLenError,
+  type NameValidator,
+  nameIsDns1035Label,
+  nameIsDnsLabel,
+  nameIsDnsSubdomain,
+  PORT_NAME_MAX_LENGTH,
+  QUALIFIED_NAME_MAX_LENGTH,
+  regexError,
+} from "./validation/names.js";
