@@ -110,9 +110,8 @@ export function requireKind(apiVersion: string, kind: string): KindInfo {
         ? `; ${apiVersion} has ${inVersion.map((info) => info.kind).join(", ")}`
         : `; apiVersion "${apiVersion}" is not served (tug serves ${[...new Set(allKinds.map((info) => info.apiVersion))].join(", ")})`;
   }
-  return throwNotFound(`no matches for kind "${kind}" in version "${apiVersion}"${hint}`);
-}
-
-function throwNotFound(message: string): never {
-  throw new SchemeError("not_found", message);
+  throw new SchemeError(
+    "not_found",
+    `no matches for kind "${kind}" in version "${apiVersion}"${hint}`,
+  );
 }

@@ -41,7 +41,9 @@ export function decodeObject(
   source: ObjectSource = {},
 ): { kind: KindInfo; message: Message } {
   const at = (path: string) => joinPath(source.path ?? "", path);
-  const prefix = source.documentIndex === undefined ? "" : `document ${source.documentIndex}: `;
+  const prefix =
+    (source.documentIndex === undefined ? "" : `document ${source.documentIndex}: `) +
+    (source.path ? `${source.path}: ` : "");
   const fail = (
     message: string,
     path: string,
@@ -75,7 +77,7 @@ export function decodeObject(
   }
   if (!kind) fail('kind not set; add the kind of the object, e.g. "kind: Pod"', "kind");
   if (!apiVersion) {
-    const known = requireKindByName(kind as string);
+    const known = kindNamed(kind as string);
     fail(
       `apiVersion not set; ${known === undefined ? 'add the apiVersion of the kind, e.g. "apiVersion: v1"' : `a ${known.kind} has "apiVersion: ${known.apiVersion}"`}`,
       "apiVersion",
@@ -107,7 +109,7 @@ export function decodeObject(
 }
 
 /** The kind named `kind` (case-sensitive) in any group, for the "apiVersion not set" hint. */
-function requireKindByName(kind: string): KindInfo | undefined {
+function kindNamed(kind: string): KindInfo | undefined {
   return allKinds.find((info) => info.kind === kind);
 }
 

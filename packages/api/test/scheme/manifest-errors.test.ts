@@ -155,7 +155,9 @@ describe("parseManifests errors", () => {
       "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: a}\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: b}\n    dta: {}\n",
     );
     expect(err.path).toBe("items[1].dta");
-    expect(err.message).toMatch(/^document 0: ConfigMap "b": unknown field "dta"/);
+    expect(err.message).toBe(
+      'document 0: items[1]: ConfigMap "b": unknown field "dta": ConfigMap has no field "dta"; did you mean "data"?',
+    );
   });
 });
 
