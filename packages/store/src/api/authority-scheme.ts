@@ -432,6 +432,15 @@ export function withAuthoritySchemesCut(socket: Socket): Duplex {
     write(chunk: Buffer, _encoding, callback) {
       socket.write(chunk, callback);
     },
+    // HTTP/2 hands over a reply's frames together (corked): they leave in one writev system
+    // call, as they would from a socket HTTP/2 writes to directly, not one call per frame.
+    writev(chunks, callback) {
+      socket.cork();
+      const last = chunks.length - 1;
+      for (let i = 0; i < last; i++) socket.write((chunks[i] as { chunk: Buffer }).chunk);
+      socket.write((chunks[last] as { chunk: Buffer }).chunk, callback);
+      socket.uncork();
+    },
     final(callback) {
       socket.end(callback);
     },
