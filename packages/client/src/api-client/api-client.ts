@@ -1,0 +1,517 @@
+// ApiClient: the typed client of tug-apiserver's gRPC service (client-go's dynamic client with
+// typed results). Every verb takes the kind as a KindInfo (from @tug/api's scheme) or as the
+// kind's message schema (PodSchema), and returns messages of that kind. Failures are ApiError.
+// Several server addresses may be given: a call that cannot reach one (UNAVAILABLE) is sent to
+// the next, as client-go does behind a load balancer.
+
+import { create, type DescMessage, type Message, type MessageShape } from "@bufbuild/protobuf";
+import { type Any, anyPack } from "@bufbuild/protobuf/wkt";
+import {
+  type CallOptions,
+  Client,
+  type ClientReadableStream,
+  credentials,
+  status as grpcStatus,
+  Metadata,
+} from "@grpc/grpc-js";
+import { allKinds, type KindInfo, kindForResource } from "@tug/api";
+import { ApiError } from "./api-error.js";
+import { apiv1 } from "./api-imports.js";
+import { unpackObject } from "./object-any.js";
+import { type ApiMethodName, apiServiceDefinition } from "./service-definition.js";
+import { WatchStream } from "./watch-stream.js";
+
+/** How long a unary call may take unless the caller says otherwise (kubectl's --request-timeout is unset; a bound keeps a dead server from hanging controllers). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** Largest message a client accepts: a full list of a big collection may be many MiB. */
+const MAX_RECEIVE_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+export interface ApiClientOptions {
+  /** tug-apiserver addresses, "host:port" (a leading http:// is ignored); tried in order. */
+  readonly servers: readonly string[];
+  /** Deadline of each unary call; DEFAULT_REQUEST_TIMEOUT_MS when unset. */
+  readonly requestTimeoutMs?: number;
+}
+
+/** A kind as a KindInfo, or as its message schema (PodSchema). */
+export type KindArg = KindInfo | DescMessage;
+
+/** The message type of a kind argument: Pod for PodSchema; any Message for a KindInfo. */
+export type ObjectOf<K extends KindArg> = K extends DescMessage ? MessageShape<K> : Message;
+
+/** Where one object or a collection lives. */
+export interface Scope {
+  /** Namespace of a namespaced kind; empty or unset for cluster-scoped kinds and all namespaces. */
+  readonly namespace?: string;
+}
+
+export interface CallControl {
+  /** Cancels the call; it then rejects with ApiError reason "Cancelled". */
+  readonly signal?: AbortSignal;
+  /** Overrides the client's deadline for this call. */
+  readonly timeoutMs?: number;
+}
+
+export interface GetOptions extends Scope, CallControl {
+  /** "" (the latest, a quorum read) or "0" (the server's cache). */
+  readonly resourceVersion?: string;
+}
+
+export interface ListOptions extends Scope, CallControl {
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  readonly limit?: number;
+  readonly continue?: string;
+  readonly resourceVersion?: string;
+  /** "NotOlderThan" or "Exact"; see ListRequest. */
+  readonly resourceVersionMatch?: string;
+}
+
+export interface ListResult<T> {
+  readonly items: T[];
+  readonly resourceVersion: string;
+  /** Non-empty when more pages remain. */
+  readonly continue: string;
+  readonly remainingItemCount?: number;
+}
+
+export interface WriteOptions extends CallControl {
+  /** Validate and admit, store nothing. */
+  readonly dryRun?: boolean;
+}
+
+export type PatchType = "merge" | "json";
+
+const PATCH_CONTENT_TYPES: Readonly<Record<PatchType, string>> = {
+  merge: "application/merge-patch+json",
+  json: "application/json-patch+json",
+};
+
+export interface PatchOptions extends Scope, WriteOptions {
+  /** "merge" (RFC 7386 JSON merge patch) or "json" (RFC 6902 JSON patch). */
+  readonly type: PatchType;
+  /** The patch: JSON text, or a value to serialize. */
+  readonly patch: string | unknown;
+  /** Patch the status subresource. */
+  readonly status?: boolean;
+}
+
+export interface DeleteOptions extends Scope, WriteOptions {
+  readonly gracePeriodSeconds?: number;
+  /** "Orphan", "Background" or "Foreground". */
+  readonly propagationPolicy?: string;
+  readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
+}
+
+export interface DeleteCollectionOptions extends Scope, WriteOptions {
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  readonly gracePeriodSeconds?: number;
+  readonly propagationPolicy?: string;
+}
+
+export interface WatchOptions extends Scope {
+  /** Watch one object. */
+  readonly name?: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  /** Changes after this version; "" or "0" starts with the current objects as ADDED. */
+  readonly resourceVersion?: string;
+  readonly allowWatchBookmarks?: boolean;
+  readonly timeoutSeconds?: number;
+  /** Ends the watch (as cancel() does). */
+  readonly signal?: AbortSignal;
+}
+
+/** The KindInfo of a kind argument; throws for a schema that is not an API kind. */
+export function kindInfoOf(kind: KindArg): KindInfo {
+  if ("resource" in kind) return kind;
+  const found = allKinds.find((k) => k.schema.typeName === kind.typeName);
+  if (found === undefined) {
+    throw new TypeError(
+      `${kind.typeName} is not an API kind; pass the schema of an object kind such as PodSchema`,
+    );
+  }
+  return found;
+}
+
+function refOf(kind: KindInfo, namespace = "", name = ""): apiv1.ResourceRef {
+  return create(apiv1.ResourceRefSchema, {
+    group: kind.group,
+    version: kind.version,
+    resource: kind.resource,
+    namespace: kind.namespaced ? namespace : "",
+    name,
+  });
+}
+
+function packObject(kind: KindInfo, obj: Message): Any {
+  if (obj.$typeName !== kind.schema.typeName) {
+    throw new TypeError(
+      `expected a ${kind.schema.typeName} for ${kind.resource}, got a ${obj.$typeName}`,
+    );
+  }
+  return anyPack(kind.schema, obj);
+}
+
+function metaOf(obj: Message): { name: string; namespace: string } {
+  const meta = (obj as { metadata?: { name?: string; namespace?: string } }).metadata;
+  return { name: meta?.name ?? "", namespace: meta?.namespace ?? "" };
+}
+
+export class ApiClient {
+  private readonly servers: string[];
+  private readonly clients: (Client | undefined)[];
+  private current = 0;
+  private readonly requestTimeoutMs: number;
+  private closed = false;
+
+  constructor(options: ApiClientOptions) {
+    if (options.servers.length === 0) {
+      throw new TypeError("ApiClient: servers is empty; give at least one tug-apiserver address");
+    }
+    this.servers = options.servers.map((s) => s.replace(/^[a-z]+:\/\//, "").replace(/\/$/, ""));
+    this.clients = this.servers.map(() => undefined);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  }
+
+  private client(index: number): Client {
+    let c = this.clients[index];
+    if (c === undefined) {
+      c = new Client(this.servers[index] as string, credentials.createInsecure(), {
+        "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
+      });
+      this.clients[index] = c;
+    }
+    return c;
+  }
+
+  private callOnce<Req extends Message, Res extends Message>(
+    index: number,
+    method: ApiMethodName,
+    request: Req,
+    control: CallControl,
+  ): Promise<Res> {
+    const def = apiServiceDefinition[method];
+    if (def === undefined) throw new TypeError(`no method ${method}`);
+    const options: CallOptions = {
+      deadline: Date.now() + (control.timeoutMs ?? this.requestTimeoutMs),
+    };
+    return new Promise<Res>((resolve, reject) => {
+      const call = this.client(index).makeUnaryRequest<Req, Res>(
+        def.path,
+        def.requestSerialize as (m: Req) => Buffer,
+        def.responseDeserialize as (b: Buffer) => Res,
+        request,
+        new Metadata(),
+        options,
+        (err, res) => {
+          control.signal?.removeEventListener("abort", onAbort);
+          if (err !== null || res === undefined) reject(ApiError.fromGrpc(err));
+          else resolve(res);
+        },
+      );
+      const onAbort = () => call.cancel();
+      if (control.signal?.aborted) call.cancel();
+      else control.signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** A unary call, moving on to the next server while one is unreachable. */
+  private async call<Req extends Message, Res extends Message>(
+    method: ApiMethodName,
+    request: Req,
+    control: CallControl = {},
+  ): Promise<Res> {
+    if (this.closed) throw new TypeError("ApiClient: closed");
+    let lastError: unknown;
+    for (let attempt = 0; attempt < this.servers.length; attempt++) {
+      const index = (this.current + attempt) % this.servers.length;
+      try {
+        const res = await this.callOnce<Req, Res>(index, method, request, control);
+        this.current = index;
+        return res;
+      } catch (e) {
+        lastError = e;
+        // Only a server that could not be reached is skipped: a Status came from a server
+        // that took the call, and a write it took must not be sent twice.
+        if (!(e instanceof ApiError) || e.grpcCode !== grpcStatus.UNAVAILABLE || e.fromServer) {
+          throw e;
+        }
+      }
+    }
+    throw lastError;
+  }
+
+  async create<K extends KindArg>(
+    kind: K,
+    obj: ObjectOf<K>,
+    options: WriteOptions = {},
+  ): Promise<ObjectOf<K>> {
+    const info = kindInfoOf(kind);
+    const res = await this.call<apiv1.CreateRequest, apiv1.ObjectResponse>(
+      "Create",
+      create(apiv1.CreateRequestSchema, {
+        ref: refOf(info, metaOf(obj).namespace),
+        object: packObject(info, obj),
+        dryRun: options.dryRun ?? false,
+      }),
+      options,
+    );
+    return unpackObject(res.object) as ObjectOf<K>;
+  }
+
+  async get<K extends KindArg>(
+    kind: K,
+    name: string,
+    options: GetOptions = {},
+  ): Promise<ObjectOf<K>> {
+    const info = kindInfoOf(kind);
+    const res = await this.call<apiv1.GetRequest, apiv1.ObjectResponse>(
+      "Get",
+      create(apiv1.GetRequestSchema, {
+        ref: refOf(info, options.namespace, name),
+        resourceVersion: options.resourceVersion ?? "",
+      }),
+      options,
+    );
+    return unpackObject(res.object) as ObjectOf<K>;
+  }
+
+  async list<K extends KindArg>(
+    kind: K,
+    options: ListOptions = {},
+  ): Promise<ListResult<ObjectOf<K>>> {
+    const info = kindInfoOf(kind);
+    const res = await this.call<apiv1.ListRequest, apiv1.ListResponse>(
+      "List",
+      create(apiv1.ListRequestSchema, {
+        ref: refOf(info, options.namespace),
+        labelSelector: options.labelSelector ?? "",
+        fieldSelector: options.fieldSelector ?? "",
+        limit: options.limit ?? 0,
+        continue: options.continue ?? "",
+        resourceVersion: options.resourceVersion ?? "",
+        resourceVersionMatch: options.resourceVersionMatch ?? "",
+      }),
+      options,
+    );
+    return listResult<ObjectOf<K>>(res);
+  }
+
+  private async put<K extends KindArg>(
+    method: "Update" | "UpdateStatus",
+    kind: K,
+    obj: ObjectOf<K>,
+    options: WriteOptions,
+  ): Promise<ObjectOf<K>> {
+    const info = kindInfoOf(kind);
+    const { name, namespace } = metaOf(obj);
+    const res = await this.call<apiv1.UpdateRequest, apiv1.ObjectResponse>(
+      method,
+      create(apiv1.UpdateRequestSchema, {
+        ref: refOf(info, namespace, name),
+        object: packObject(info, obj),
+        dryRun: options.dryRun ?? false,
+      }),
+      options,
+    );
+    return unpackObject(res.object) as ObjectOf<K>;
+  }
+
+  /** Replaces spec and metadata; Conflict when obj's resourceVersion is stale (set it to "" to overwrite). */
+  update<K extends KindArg>(
+    kind: K,
+    obj: ObjectOf<K>,
+    options: WriteOptions = {},
+  ): Promise<ObjectOf<K>> {
+    return this.put("Update", kind, obj, options);
+  }
+
+  /** Replaces status (the status subresource). */
+  updateStatus<K extends KindArg>(
+    kind: K,
+    obj: ObjectOf<K>,
+    options: WriteOptions = {},
+  ): Promise<ObjectOf<K>> {
+    return this.put("UpdateStatus", kind, obj, options);
+  }
+
+  async patch<K extends KindArg>(
+    kind: K,
+    name: string,
+    options: PatchOptions,
+  ): Promise<ObjectOf<K>> {
+    const info = kindInfoOf(kind);
+    const text = typeof options.patch === "string" ? options.patch : JSON.stringify(options.patch);
+    const res = await this.call<apiv1.PatchRequest, apiv1.ObjectResponse>(
+      "Patch",
+      create(apiv1.PatchRequestSchema, {
+        ref: refOf(info, options.namespace, name),
+        patchType: PATCH_CONTENT_TYPES[options.type],
+        patch: Buffer.from(text, "utf8"),
+        status: options.status ?? false,
+        dryRun: options.dryRun ?? false,
+      }),
+      options,
+    );
+    return unpackObject(res.object) as ObjectOf<K>;
+  }
+
+  /**
+   * Deletes an object; returns it as the server last had it (with deletionTimestamp set when
+   * deletion waits for a grace period or finalizers).
+   */
+  async delete<K extends KindArg>(
+    kind: K,
+    name: string,
+    options: DeleteOptions = {},
+  ): Promise<ObjectOf<K>> {
+    const info = kindInfoOf(kind);
+    const res = await this.call<apiv1.DeleteRequest, apiv1.ObjectResponse>(
+      "Delete",
+      deleteRequest(refOf(info, options.namespace, name), options),
+      options,
+    );
+    return unpackObject(res.object) as ObjectOf<K>;
+  }
+
+  async deleteCollection<K extends KindArg>(
+    kind: K,
+    options: DeleteCollectionOptions = {},
+  ): Promise<ListResult<ObjectOf<K>>> {
+    const info = kindInfoOf(kind);
+    const res = await this.call<apiv1.DeleteCollectionRequest, apiv1.ListResponse>(
+      "DeleteCollection",
+      create(apiv1.DeleteCollectionRequestSchema, {
+        ref: refOf(info, options.namespace),
+        labelSelector: options.labelSelector ?? "",
+        fieldSelector: options.fieldSelector ?? "",
+        gracePeriodSeconds: options.gracePeriodSeconds,
+        propagationPolicy: options.propagationPolicy ?? "",
+        dryRun: options.dryRun ?? false,
+      }),
+      options,
+    );
+    return listResult<ObjectOf<K>>(res);
+  }
+
+  /** Binds a pod to a node (what a scheduler does); returns the bound pod. */
+  async bind(
+    namespace: string,
+    name: string,
+    nodeName: string,
+    options: CallControl & { uid?: string } = {},
+  ): Promise<Message> {
+    const res = await this.call<apiv1.BindRequest, apiv1.ObjectResponse>(
+      "Bind",
+      create(apiv1.BindRequestSchema, { namespace, name, nodeName, uid: options.uid ?? "" }),
+      options,
+    );
+    return unpackObject(res.object);
+  }
+
+  /** Evicts a pod (a delete that respects PodDisruptionBudgets); returns the pod. */
+  async evict(
+    namespace: string,
+    name: string,
+    options: Omit<DeleteOptions, "namespace"> = {},
+  ): Promise<Message> {
+    const pods = kindForResource("", "pods") as KindInfo;
+    const res = await this.call<apiv1.EvictRequest, apiv1.ObjectResponse>(
+      "Evict",
+      create(apiv1.EvictRequestSchema, {
+        namespace,
+        name,
+        deleteOptions: deleteRequest(refOf(pods, namespace, name), options),
+      }),
+      options,
+    );
+    return unpackObject(res.object);
+  }
+
+  /** The resources the server serves. */
+  async discover(control: CallControl = {}): Promise<apiv1.ApiResource[]> {
+    const res = await this.call<apiv1.DiscoverRequest, apiv1.DiscoverResponse>(
+      "Discover",
+      create(apiv1.DiscoverRequestSchema, {}),
+      control,
+    );
+    return res.resources;
+  }
+
+  /**
+   * Watches a resource. The stream yields ADDED/MODIFIED/DELETED/BOOKMARK events; a server
+   * ERROR event is thrown from the iterator as ApiError (Expired, code 410: list again).
+   * cancel() (or the signal) ends it cleanly.
+   */
+  watch<K extends KindArg>(kind: K, options: WatchOptions = {}): WatchStream<ObjectOf<K>> {
+    if (this.closed) throw new TypeError("ApiClient: closed");
+    const info = kindInfoOf(kind);
+    const def = apiServiceDefinition.Watch;
+    if (def === undefined) throw new TypeError("no method Watch");
+    const request = create(apiv1.WatchRequestSchema, {
+      ref: refOf(info, options.namespace, options.name),
+      labelSelector: options.labelSelector ?? "",
+      fieldSelector: options.fieldSelector ?? "",
+      resourceVersion: options.resourceVersion ?? "",
+      allowWatchBookmarks: options.allowWatchBookmarks ?? false,
+      timeoutSeconds: options.timeoutSeconds ?? 0,
+    });
+    const call: ClientReadableStream<apiv1.WatchEvent> = this.client(
+      this.current,
+    ).makeServerStreamRequest<apiv1.WatchRequest, apiv1.WatchEvent>(
+      def.path,
+      def.requestSerialize as (m: apiv1.WatchRequest) => Buffer,
+      def.responseDeserialize as (b: Buffer) => apiv1.WatchEvent,
+      request,
+      new Metadata(),
+      {},
+    );
+    // The next call tries the next server if this one turns out unreachable.
+    const index = this.current;
+    call.on("error", (e: Partial<{ code: number }>) => {
+      if (e.code === grpcStatus.UNAVAILABLE && this.current === index) {
+        this.current = (index + 1) % this.servers.length;
+      }
+    });
+    return new WatchStream<ObjectOf<K>>(call, options.signal);
+  }
+
+  /** Closes every connection; calls in flight fail. */
+  close(): void {
+    this.closed = true;
+    for (const c of this.clients) c?.close();
+  }
+}
+
+function listResult<T>(res: apiv1.ListResponse): ListResult<T> {
+  return {
+    items: res.items.map((any) => unpackObject(any) as T),
+    resourceVersion: res.resourceVersion,
+    continue: res.continue,
+    ...(res.remainingItemCount === undefined
+      ? {}
+      : { remainingItemCount: Number(res.remainingItemCount) }),
+  };
+}
+
+function deleteRequest(
+  ref: apiv1.ResourceRef,
+  options: Omit<DeleteOptions, "namespace">,
+): apiv1.DeleteRequest {
+  return create(apiv1.DeleteRequestSchema, {
+    ref,
+    gracePeriodSeconds: options.gracePeriodSeconds,
+    propagationPolicy: options.propagationPolicy ?? "",
+    preconditions:
+      options.preconditions === undefined
+        ? undefined
+        : create(apiv1.PreconditionsSchema, {
+            uid: options.preconditions.uid,
+            resourceVersion: options.preconditions.resourceVersion,
+          }),
+    dryRun: options.dryRun ?? false,
+  });
+}
