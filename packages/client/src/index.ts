@@ -2,3 +2,4 @@
 // a rate-limited workqueue that never hands one key to two workers, and leader election.
 
 export * from "./workqueue/index.js";
+export * from "./api-client/index.js";
