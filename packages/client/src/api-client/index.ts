@@ -2,21 +2,21 @@
 export {
   ApiClient,
   type ApiClientOptions,
-  type CallControl,
+  type CallControl as ApiCallControl,
   DEFAULT_REQUEST_TIMEOUT_MS,
-  type DeleteCollectionOptions,
-  type DeleteOptions,
-  type GetOptions,
+  type DeleteCollectionOptions as ApiDeleteCollectionOptions,
+  type DeleteOptions as ApiDeleteOptions,
+  type GetOptions as ApiGetOptions,
   type KindArg,
   kindInfoOf,
-  type ListOptions,
-  type ListResult,
+  type ListOptions as ApiListOptions,
+  type ListResult as ApiListResult,
   type ObjectOf,
-  type PatchOptions,
-  type PatchType,
-  type Scope,
-  type WatchOptions,
-  type WriteOptions,
+  type PatchOptions as ApiPatchOptions,
+  type PatchType as ApiPatchType,
+  type Scope as ApiScope,
+  type WatchOptions as ApiWatchOptions,
+  type WriteOptions as ApiWriteOptions,
 } from "./api-client.js";
 export { ApiError, isApiError, type StatusCause } from "./api-error.js";
 export { apiv1 } from "./api-imports.js";
@@ -27,4 +27,8 @@ export {
   apiServiceDefinition,
   STATUS_METADATA_KEY,
 } from "./service-definition.js";
-export { type WatchEvent, type WatchEventType, WatchStream } from "./watch-stream.js";
+export {
+  type WatchEvent as ApiWatchEvent,
+  type WatchEventType as ApiWatchEventType,
+  WatchStream,
+} from "./watch-stream.js";
