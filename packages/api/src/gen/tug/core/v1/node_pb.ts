@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tug/core/v1/node.proto.
  */
 export const file_tug_core_v1_node: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0dWcvY29yZS92MS9ub2RlLnByb3RvEgt0dWcuY29yZS52MSKiAQoETm9kZRITCgthcGlfdmVyc2lvbhgBIAEoCRIMCgRraW5kGAIgASgJEikKCG1ldGFkYXRhGAMgASgLMhcudHVnLm1ldGEudjEuT2JqZWN0TWV0YRIjCgRzcGVjGAQgASgLMhUudHVnLmNvcmUudjEuTm9kZVNwZWMSJwoGc3RhdHVzGAUgASgLMhcudHVnLmNvcmUudjEuTm9kZVN0YXR1cyJ4CghOb2RlTGlzdBITCgthcGlfdmVyc2lvbhgBIAEoCRIMCgRraW5kGAIgASgJEicKCG1ldGFkYXRhGAMgASgLMhUudHVnLm1ldGEudjEuTGlzdE1ldGESIAoFaXRlbXMYBCADKAsyES50dWcuY29yZS52MS5Ob2RlIrUBCghOb2RlU3BlYxIZCghwb2RfY2lkchgBIAEoCVIHcG9kQ0lEUhIbCglwb2RfY2lkcnMYAiADKAlSCHBvZENJRFJzEh8KC3Byb3ZpZGVyX2lkGAMgASgJUgpwcm92aWRlcklEEhoKDXVuc2NoZWR1bGFibGUYBCABKAhIAIgBARIiCgZ0YWludHMYBSADKAsyEi50dWcuY29yZS52MS5UYWludEIQCg5fdW5zY2hlZHVsYWJsZSKGBAoKTm9kZVN0YXR1cxI3CghjYXBhY2l0eRgBIAMoCzIlLnR1Zy5jb3JlLnYxLk5vZGVTdGF0dXMuQ2FwYWNpdHlFbnRyeRI9CgthbGxvY2F0YWJsZRgCIAMoCzIoLnR1Zy5jb3JlLnYxLk5vZGVTdGF0dXMuQWxsb2NhdGFibGVFbnRyeRINCgVwaGFzZRgDIAEoCRIuCgpjb25kaXRpb25zGAQgAygLMhoudHVnLmNvcmUudjEuTm9kZUNvbmRpdGlvbhIrCglhZGRyZXNzZXMYBSADKAsyGC50dWcuY29yZS52MS5Ob2RlQWRkcmVzcxI6ChBkYWVtb25fZW5kcG9pbnRzGAYgASgLMiAudHVnLmNvcmUudjEuTm9kZURhZW1vbkVuZHBvaW50cxIuCglub2RlX2luZm8YByABKAsyGy50dWcuY29yZS52MS5Ob2RlU3lzdGVtSW5mbxIrCgZpbWFnZXMYCCADKAsyGy50dWcuY29yZS52MS5Db250YWluZXJJbWFnZRIWCg52b2x1bWVzX2luX3VzZRgJIAMoCRovCg1DYXBhY2l0eUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaMgoQQWxsb2NhdGFibGVFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIsEBCg1Ob2RlQ29uZGl0aW9uEgwKBHR5cGUYASABKAkSDgoGc3RhdHVzGAIgASgJEjcKE2xhc3RfaGVhcnRiZWF0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjgKFGxhc3RfdHJhbnNpdGlvbl90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBSABKAkSDwoHbWVzc2FnZRgGIAEoCSIsCgtOb2RlQWRkcmVzcxIMCgR0eXBlGAEgASgJEg8KB2FkZHJlc3MYAiABKAkiTAoTTm9kZURhZW1vbkVuZHBvaW50cxI1ChBrdWJlbGV0X2VuZHBvaW50GAEgASgLMhsudHVnLmNvcmUudjEuRGFlbW9uRW5kcG9pbnQiJAoORGFlbW9uRW5kcG9pbnQSEgoEcG9ydBgBIAEoBVIEUG9ydCKbAgoOTm9kZVN5c3RlbUluZm8SHQoKbWFjaGluZV9pZBgBIAEoCVIJbWFjaGluZUlEEh8KC3N5c3RlbV91dWlkGAIgASgJUgpzeXN0ZW1VVUlEEhcKB2Jvb3RfaWQYAyABKAlSBmJvb3RJRBIWCg5rZXJuZWxfdmVyc2lvbhgEIAEoCRIQCghvc19pbWFnZRgFIAEoCRIhChljb250YWluZXJfcnVudGltZV92ZXJzaW9uGAYgASgJEhcKD2t1YmVsZXRfdmVyc2lvbhgHIAEoCRIaChJrdWJlX3Byb3h5X3ZlcnNpb24YCCABKAkSGAoQb3BlcmF0aW5nX3N5c3RlbRgJIAEoCRIUCgxhcmNoaXRlY3R1cmUYCiABKAkiMwoOQ29udGFpbmVySW1hZ2USDQoFbmFtZXMYASADKAkSEgoKc2l6ZV9ieXRlcxgCIAEoAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_tug_core_v1_scheduling, file_tug_meta_v1_meta]);
+  fileDesc("ChZ0dWcvY29yZS92MS9ub2RlLnByb3RvEgt0dWcuY29yZS52MSKiAQoETm9kZRITCgthcGlfdmVyc2lvbhgBIAEoCRIMCgRraW5kGAIgASgJEikKCG1ldGFkYXRhGAMgASgLMhcudHVnLm1ldGEudjEuT2JqZWN0TWV0YRIjCgRzcGVjGAQgASgLMhUudHVnLmNvcmUudjEuTm9kZVNwZWMSJwoGc3RhdHVzGAUgASgLMhcudHVnLmNvcmUudjEuTm9kZVN0YXR1cyJ4CghOb2RlTGlzdBITCgthcGlfdmVyc2lvbhgBIAEoCRIMCgRraW5kGAIgASgJEicKCG1ldGFkYXRhGAMgASgLMhUudHVnLm1ldGEudjEuTGlzdE1ldGESIAoFaXRlbXMYBCADKAsyES50dWcuY29yZS52MS5Ob2RlIrUBCghOb2RlU3BlYxIZCghwb2RfY2lkchgBIAEoCVIHcG9kQ0lEUhIbCglwb2RfY2lkcnMYAiADKAlSCHBvZENJRFJzEh8KC3Byb3ZpZGVyX2lkGAMgASgJUgpwcm92aWRlcklEEhoKDXVuc2NoZWR1bGFibGUYBCABKAhIAIgBARIiCgZ0YWludHMYBSADKAsyEi50dWcuY29yZS52MS5UYWludEIQCg5fdW5zY2hlZHVsYWJsZSLuBAoKTm9kZVN0YXR1cxI3CghjYXBhY2l0eRgBIAMoCzIlLnR1Zy5jb3JlLnYxLk5vZGVTdGF0dXMuQ2FwYWNpdHlFbnRyeRI9CgthbGxvY2F0YWJsZRgCIAMoCzIoLnR1Zy5jb3JlLnYxLk5vZGVTdGF0dXMuQWxsb2NhdGFibGVFbnRyeRINCgVwaGFzZRgDIAEoCRIuCgpjb25kaXRpb25zGAQgAygLMhoudHVnLmNvcmUudjEuTm9kZUNvbmRpdGlvbhIrCglhZGRyZXNzZXMYBSADKAsyGC50dWcuY29yZS52MS5Ob2RlQWRkcmVzcxI6ChBkYWVtb25fZW5kcG9pbnRzGAYgASgLMiAudHVnLmNvcmUudjEuTm9kZURhZW1vbkVuZHBvaW50cxIuCglub2RlX2luZm8YByABKAsyGy50dWcuY29yZS52MS5Ob2RlU3lzdGVtSW5mbxIrCgZpbWFnZXMYCCADKAsyGy50dWcuY29yZS52MS5Db250YWluZXJJbWFnZRIWCg52b2x1bWVzX2luX3VzZRgJIAMoCRI5ChBydW50aW1lX2hhbmRsZXJzGAogAygLMh8udHVnLmNvcmUudjEuTm9kZVJ1bnRpbWVIYW5kbGVyEisKCGZlYXR1cmVzGAsgASgLMhkudHVnLmNvcmUudjEuTm9kZUZlYXR1cmVzGi8KDUNhcGFjaXR5RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoyChBBbGxvY2F0YWJsZUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiXQoSTm9kZVJ1bnRpbWVIYW5kbGVyEgwKBG5hbWUYASABKAkSOQoIZmVhdHVyZXMYAiABKAsyJy50dWcuY29yZS52MS5Ob2RlUnVudGltZUhhbmRsZXJGZWF0dXJlcyKWAQoaTm9kZVJ1bnRpbWVIYW5kbGVyRmVhdHVyZXMSJwoacmVjdXJzaXZlX3JlYWRfb25seV9tb3VudHMYASABKAhIAIgBARIcCg91c2VyX25hbWVzcGFjZXMYAiABKAhIAYgBAUIdChtfcmVjdXJzaXZlX3JlYWRfb25seV9tb3VudHNCEgoQX3VzZXJfbmFtZXNwYWNlcyJWCgxOb2RlRmVhdHVyZXMSJwoac3VwcGxlbWVudGFsX2dyb3Vwc19wb2xpY3kYASABKAhIAIgBAUIdChtfc3VwcGxlbWVudGFsX2dyb3Vwc19wb2xpY3kiwQEKDU5vZGVDb25kaXRpb24SDAoEdHlwZRgBIAEoCRIOCgZzdGF0dXMYAiABKAkSNwoTbGFzdF9oZWFydGJlYXRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOAoUbGFzdF90cmFuc2l0aW9uX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgFIAEoCRIPCgdtZXNzYWdlGAYgASgJIiwKC05vZGVBZGRyZXNzEgwKBHR5cGUYASABKAkSDwoHYWRkcmVzcxgCIAEoCSJMChNOb2RlRGFlbW9uRW5kcG9pbnRzEjUKEGt1YmVsZXRfZW5kcG9pbnQYASABKAsyGy50dWcuY29yZS52MS5EYWVtb25FbmRwb2ludCIkCg5EYWVtb25FbmRwb2ludBISCgRwb3J0GAEgASgFUgRQb3J0IpsCCg5Ob2RlU3lzdGVtSW5mbxIdCgptYWNoaW5lX2lkGAEgASgJUgltYWNoaW5lSUQSHwoLc3lzdGVtX3V1aWQYAiABKAlSCnN5c3RlbVVVSUQSFwoHYm9vdF9pZBgDIAEoCVIGYm9vdElEEhYKDmtlcm5lbF92ZXJzaW9uGAQgASgJEhAKCG9zX2ltYWdlGAUgASgJEiEKGWNvbnRhaW5lcl9ydW50aW1lX3ZlcnNpb24YBiABKAkSFwoPa3ViZWxldF92ZXJzaW9uGAcgASgJEhoKEmt1YmVfcHJveHlfdmVyc2lvbhgIIAEoCRIYChBvcGVyYXRpbmdfc3lzdGVtGAkgASgJEhQKDGFyY2hpdGVjdHVyZRgKIAEoCSIzCg5Db250YWluZXJJbWFnZRINCgVuYW1lcxgBIAMoCRISCgpzaXplX2J5dGVzGAIgASgBYgZwcm90bzM", [file_google_protobuf_timestamp, file_tug_core_v1_scheduling, file_tug_meta_v1_meta]);
 
 /**
  * A worker machine, registered by its node agent.
@@ -184,6 +184,16 @@ export type NodeStatus = Message<"tug.core.v1.NodeStatus"> & {
    * @generated from field: repeated string volumes_in_use = 9;
    */
   volumesInUse: string[];
+
+  /**
+   * @generated from field: repeated tug.core.v1.NodeRuntimeHandler runtime_handlers = 10;
+   */
+  runtimeHandlers: NodeRuntimeHandler[];
+
+  /**
+   * @generated from field: tug.core.v1.NodeFeatures features = 11;
+   */
+  features?: NodeFeatures | undefined;
 };
 
 /**
@@ -192,6 +202,71 @@ export type NodeStatus = Message<"tug.core.v1.NodeStatus"> & {
  */
 export const NodeStatusSchema: GenMessage<NodeStatus> = /*@__PURE__*/
   messageDesc(file_tug_core_v1_node, 3);
+
+/**
+ * A runtime handler (runtime class) the node's runtime offers.
+ *
+ * @generated from message tug.core.v1.NodeRuntimeHandler
+ */
+export type NodeRuntimeHandler = Message<"tug.core.v1.NodeRuntimeHandler"> & {
+  /**
+   * Empty for the default handler.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: tug.core.v1.NodeRuntimeHandlerFeatures features = 2;
+   */
+  features?: NodeRuntimeHandlerFeatures | undefined;
+};
+
+/**
+ * Describes the message tug.core.v1.NodeRuntimeHandler.
+ * Use `create(NodeRuntimeHandlerSchema)` to create a new message.
+ */
+export const NodeRuntimeHandlerSchema: GenMessage<NodeRuntimeHandler> = /*@__PURE__*/
+  messageDesc(file_tug_core_v1_node, 4);
+
+/**
+ * @generated from message tug.core.v1.NodeRuntimeHandlerFeatures
+ */
+export type NodeRuntimeHandlerFeatures = Message<"tug.core.v1.NodeRuntimeHandlerFeatures"> & {
+  /**
+   * @generated from field: optional bool recursive_read_only_mounts = 1;
+   */
+  recursiveReadOnlyMounts?: boolean | undefined;
+
+  /**
+   * @generated from field: optional bool user_namespaces = 2;
+   */
+  userNamespaces?: boolean | undefined;
+};
+
+/**
+ * Describes the message tug.core.v1.NodeRuntimeHandlerFeatures.
+ * Use `create(NodeRuntimeHandlerFeaturesSchema)` to create a new message.
+ */
+export const NodeRuntimeHandlerFeaturesSchema: GenMessage<NodeRuntimeHandlerFeatures> = /*@__PURE__*/
+  messageDesc(file_tug_core_v1_node, 5);
+
+/**
+ * @generated from message tug.core.v1.NodeFeatures
+ */
+export type NodeFeatures = Message<"tug.core.v1.NodeFeatures"> & {
+  /**
+   * @generated from field: optional bool supplemental_groups_policy = 1;
+   */
+  supplementalGroupsPolicy?: boolean | undefined;
+};
+
+/**
+ * Describes the message tug.core.v1.NodeFeatures.
+ * Use `create(NodeFeaturesSchema)` to create a new message.
+ */
+export const NodeFeaturesSchema: GenMessage<NodeFeatures> = /*@__PURE__*/
+  messageDesc(file_tug_core_v1_node, 6);
 
 /**
  * type: Ready, MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable.
@@ -235,7 +310,7 @@ export type NodeCondition = Message<"tug.core.v1.NodeCondition"> & {
  * Use `create(NodeConditionSchema)` to create a new message.
  */
 export const NodeConditionSchema: GenMessage<NodeCondition> = /*@__PURE__*/
-  messageDesc(file_tug_core_v1_node, 4);
+  messageDesc(file_tug_core_v1_node, 7);
 
 /**
  * type: Hostname, InternalIP, ExternalIP, InternalDNS, ExternalDNS.
@@ -259,7 +334,7 @@ export type NodeAddress = Message<"tug.core.v1.NodeAddress"> & {
  * Use `create(NodeAddressSchema)` to create a new message.
  */
 export const NodeAddressSchema: GenMessage<NodeAddress> = /*@__PURE__*/
-  messageDesc(file_tug_core_v1_node, 5);
+  messageDesc(file_tug_core_v1_node, 8);
 
 /**
  * @generated from message tug.core.v1.NodeDaemonEndpoints
@@ -278,7 +353,7 @@ export type NodeDaemonEndpoints = Message<"tug.core.v1.NodeDaemonEndpoints"> & {
  * Use `create(NodeDaemonEndpointsSchema)` to create a new message.
  */
 export const NodeDaemonEndpointsSchema: GenMessage<NodeDaemonEndpoints> = /*@__PURE__*/
-  messageDesc(file_tug_core_v1_node, 6);
+  messageDesc(file_tug_core_v1_node, 9);
 
 /**
  * @generated from message tug.core.v1.DaemonEndpoint
@@ -297,7 +372,7 @@ export type DaemonEndpoint = Message<"tug.core.v1.DaemonEndpoint"> & {
  * Use `create(DaemonEndpointSchema)` to create a new message.
  */
 export const DaemonEndpointSchema: GenMessage<DaemonEndpoint> = /*@__PURE__*/
-  messageDesc(file_tug_core_v1_node, 7);
+  messageDesc(file_tug_core_v1_node, 10);
 
 /**
  * @generated from message tug.core.v1.NodeSystemInfo
@@ -359,7 +434,7 @@ export type NodeSystemInfo = Message<"tug.core.v1.NodeSystemInfo"> & {
  * Use `create(NodeSystemInfoSchema)` to create a new message.
  */
 export const NodeSystemInfoSchema: GenMessage<NodeSystemInfo> = /*@__PURE__*/
-  messageDesc(file_tug_core_v1_node, 8);
+  messageDesc(file_tug_core_v1_node, 11);
 
 /**
  * @generated from message tug.core.v1.ContainerImage
@@ -383,5 +458,5 @@ export type ContainerImage = Message<"tug.core.v1.ContainerImage"> & {
  * Use `create(ContainerImageSchema)` to create a new message.
  */
 export const ContainerImageSchema: GenMessage<ContainerImage> = /*@__PURE__*/
-  messageDesc(file_tug_core_v1_node, 9);
+  messageDesc(file_tug_core_v1_node, 12);
 
