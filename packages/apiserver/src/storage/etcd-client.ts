@@ -418,10 +418,18 @@ export class EtcdClient {
     return this.guardedPut(key, value, { target: "MOD", modRevision }, lease);
   }
 
+  /** Puts `key` only if its version (writes since creation; 0 = absent) is still `version`. */
+  async putIfVersion(key: string, value: Uint8Array, version: number): Promise<TxnOutcome> {
+    return this.guardedPut(key, value, { target: "VERSION", version }, "0");
+  }
+
   private async guardedPut(
     key: string,
     value: Uint8Array,
-    cmp: { target: "CREATE"; createRevision: number } | { target: "MOD"; modRevision: number },
+    cmp:
+      | { target: "CREATE"; createRevision: number }
+      | { target: "MOD"; modRevision: number }
+      | { target: "VERSION"; version: number },
     lease: string,
   ): Promise<TxnOutcome> {
     const k = toKey(key);

@@ -174,6 +174,33 @@ export class ObjectStore<T> {
     this.resourcePrefix = `${registryPrefix}/${group}/${resource.resource}/`;
   }
 
+  /** The store's current revision (a linearizable read of one key). */
+  async currentRevision(): Promise<number> {
+    try {
+      return (await this.client.get(this.resourcePrefix)).revision;
+    } catch (e) {
+      throw toApiError(e);
+    }
+  }
+
+  /**
+   * Every key of the resource with its mod revision, as of `revision` (a keys-only range):
+   * lets a cache check that it holds exactly the state at that revision.
+   */
+  async keyRevisions(revision: number): Promise<Map<string, number>> {
+    try {
+      const res = await this.client.range({
+        key: this.resourcePrefix,
+        rangeEnd: prefixEnd(this.resourcePrefix),
+        revision,
+        keysOnly: true,
+      });
+      return new Map(res.kvs.map((kv) => [kv.key, kv.modRevision]));
+    } catch (e) {
+      throw toApiError(e);
+    }
+  }
+
   /** The key of one object; checks that a namespace is given exactly when the resource needs one. */
   keyFor(ref: ObjectRef): string {
     if (ref.name === "")
@@ -275,6 +302,14 @@ export class ObjectStore<T> {
    * a continue token fails with Expired (410).
    */
   async list(options: ListOptions = {}): Promise<ListResult<T>> {
+    const { entries, ...rest } = await this.listEntries(options);
+    return { items: entries.map((e) => e.object), ...rest };
+  }
+
+  /** As list(), with each object's key (for caches keyed like the store). */
+  async listEntries(
+    options: ListOptions = {},
+  ): Promise<Omit<ListResult<T>, "items"> & { entries: { key: string; object: T }[] }> {
     const listPrefix = this.prefixFor(options.namespace);
     let start = listPrefix;
     let revision = 0;
@@ -310,18 +345,18 @@ export class ObjectStore<T> {
       throw toApiError(e);
     }
     const readAt = revision === 0 ? res.revision : revision;
-    const items = res.kvs.map((kv) => this.decode(kv));
+    const entries = res.kvs.map((kv) => ({ key: kv.key, object: this.decode(kv) }));
     const last = res.kvs[res.kvs.length - 1];
-    if (!res.more || last === undefined) return { items, resourceVersion: String(readAt) };
+    if (!res.more || last === undefined) return { entries, resourceVersion: String(readAt) };
     return {
-      items,
+      entries,
       resourceVersion: String(readAt),
       continue: this.encodeContinue({
         v: CONTINUE_TOKEN_VERSION,
         rv: readAt,
         start: `${last.key.slice(this.resourcePrefix.length)}\u0000`,
       }),
-      remainingItemCount: res.count - items.length,
+      remainingItemCount: res.count - entries.length,
     };
   }
 

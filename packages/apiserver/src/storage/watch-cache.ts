@@ -1,0 +1,491 @@
+// The watch cache (Kubernetes' cacher, k8s.io/apiserver/pkg/storage/cacher): one store watch
+// per resource, fed from an initial list, that keeps the current objects and a bounded window
+// of recent events, serves List from memory and fans every change out to any number of client
+// watches, each with its own filter.
+
+import { ApiError } from "./errors.js";
+import type { ObjectCodec, ObjectStore, ObjectWatch, WatchEventType } from "./object-store.js";
+
+/** Events kept for watches that resume from a past resourceVersion (the brief's default). */
+export const DEFAULT_EVENT_WINDOW = 1000;
+
+/**
+ * Events a client watch may have waiting before it is closed as too slow (the client then
+ * watches again from the last resourceVersion it saw), so that one slow reader never holds
+ * up the others or grows memory without bound.
+ */
+export const DEFAULT_WATCHER_BUFFER = 100;
+
+/**
+ * How often watches that asked for bookmarks get one. Kubernetes sends each watcher a
+ * bookmark about once a minute (cacher's bookmarkFrequency).
+ */
+export const DEFAULT_BOOKMARK_INTERVAL_MS = 60_000;
+
+/**
+ * How long a request for a resourceVersion the cache has not reached yet waits before failing
+ * with "Too large resource version" (Kubernetes' blockTimeout: 3 s).
+ */
+export const DEFAULT_FRESHNESS_TIMEOUT_MS = 3_000;
+
+/**
+ * While a request waits for the cache to catch up, the store is asked for a progress
+ * notification this often, so the cache learns the store's revision even when the resource
+ * itself does not change (Kubernetes' progressRequestPeriod: 100 ms).
+ */
+export const PROGRESS_REQUEST_INTERVAL_MS = 100;
+
+/** Pause before listing again after the store watch failed. */
+export const RELIST_BACKOFF_MS = 1_000;
+
+/** An event a client watch receives. */
+export type CacheEvent<T> =
+  | { readonly type: WatchEventType; readonly object: T; readonly revision: number }
+  /** All events up to `revision` have been delivered (Kubernetes' BOOKMARK). */
+  | { readonly type: "BOOKMARK"; readonly revision: number };
+
+/** Why a client watch ended. */
+export type WatchCloseReason =
+  | "stopped"
+  /** Its buffer filled up: the client should watch again from its last resourceVersion. */
+  | "slow"
+  /** The cache lost its store watch and listed again; watch again (from "0" if Expired). */
+  | "resync"
+  | "cache-stopped";
+
+export interface CacheWatchOptions<T> {
+  /** Only objects of this namespace; absent: all. */
+  readonly namespace?: string;
+  /**
+   * "" or "0": the current objects as ADDED events, then changes. A number: the changes after
+   * it (Expired 410 if it is older than the window; waits for the cache to reach it).
+   */
+  readonly resourceVersion: string;
+  /** Label and field selectors, as a predicate. Not called on BOOKMARKs. */
+  readonly filter?: (obj: T) => boolean;
+  /** Send BOOKMARK events (Kubernetes' allowWatchBookmarks). */
+  readonly allowBookmarks?: boolean;
+}
+
+export interface CacheListOptions<T> {
+  readonly namespace?: string;
+  /**
+   * "0": whatever the cache holds now. "": the store's latest revision (the cache waits to
+   * reach it). A number: not older than it (NotOlderThan).
+   */
+  readonly resourceVersion?: string;
+  readonly filter?: (obj: T) => boolean;
+}
+
+export interface WatchCacheOptions {
+  readonly eventWindow?: number;
+  readonly watcherBuffer?: number;
+  readonly bookmarkIntervalMs?: number;
+  readonly freshnessTimeoutMs?: number;
+  /** Called when the store watch fails and the cache lists again. */
+  readonly onResync?: (cause: unknown) => void;
+}
+
+interface StoredEvent<T> {
+  readonly type: WatchEventType;
+  readonly key: string;
+  /** For DELETED: the last state, at the deletion's revision. */
+  readonly object: T;
+  /** The state before this event, for MODIFIED (filter transitions). */
+  readonly prev: T | undefined;
+  readonly revision: number;
+}
+
+/** A client watch: iterate for events; stop() ends it. */
+export class CacheWatcher<T> implements AsyncIterable<CacheEvent<T>> {
+  private readonly items: CacheEvent<T>[] = [];
+  private waiter: ((r: IteratorResult<CacheEvent<T>>) => void) | undefined;
+  /** Set once the watch has ended. */
+  closeReason: WatchCloseReason | undefined;
+  /** Revision of the last event (or bookmark) queued for this watcher. */
+  lastRevision: number;
+  /** The revision the watch started after: it gets only later events. */
+  readonly startRevision: number;
+
+  /** @internal */
+  constructor(
+    readonly prefix: string,
+    readonly filter: (obj: T) => boolean,
+    readonly allowBookmarks: boolean,
+    private readonly limit: number,
+    startRevision: number,
+    private readonly onStop: (w: CacheWatcher<T>) => void,
+  ) {
+    this.lastRevision = startRevision;
+    this.startRevision = startRevision;
+  }
+
+  /** Events waiting to be read. */
+  get pending(): number {
+    return this.items.length;
+  }
+
+  /** @internal Queues an event; false if the watcher is closed or its buffer is full. */
+  offer(event: CacheEvent<T>, unbounded = false): boolean {
+    if (this.closeReason !== undefined) return false;
+    if (!unbounded && this.items.length >= this.limit) return false;
+    this.lastRevision = event.revision;
+    const waiter = this.waiter;
+    if (waiter !== undefined) {
+      this.waiter = undefined;
+      waiter({ value: event, done: false });
+    } else {
+      this.items.push(event);
+    }
+    return true;
+  }
+
+  /** @internal Ends the watch; events already queued are still delivered. */
+  close(reason: WatchCloseReason): void {
+    if (this.closeReason !== undefined) return;
+    this.closeReason = reason;
+    this.onStop(this);
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.({ value: undefined, done: true });
+  }
+
+  stop(): void {
+    this.close("stopped");
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<CacheEvent<T>> {
+    return {
+      next: () => {
+        const item = this.items.shift();
+        if (item !== undefined) return Promise.resolve({ value: item, done: false });
+        if (this.closeReason !== undefined)
+          return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => {
+          this.waiter = resolve;
+        });
+      },
+      return: async () => {
+        this.items.length = 0;
+        this.stop();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+}
+
+const always = () => true;
+
+/**
+ * The cache of one resource. start() lists and begins the one store watch; list() and watch()
+ * are then served from memory. Objects handed out are shared with the cache: callers must not
+ * mutate them.
+ */
+export class WatchCache<T> {
+  private readonly objects = new Map<string, T>();
+  private readonly window: StoredEvent<T>[] = [];
+  /** Every event after this revision is in the window. */
+  private windowStart = 0;
+  private currentRevision = 0;
+  private readonly watchers = new Set<CacheWatcher<T>>();
+  private readonly waiters = new Set<{ revision: number; resolve: () => void }>();
+  private storeWatch: ObjectWatch<T> | undefined;
+  private bookmarkTimer: NodeJS.Timeout | undefined;
+  private progressTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private verifyingProgress = false;
+  private started: Promise<void> | undefined;
+  private readonly eventWindow: number;
+  private readonly watcherBuffer: number;
+  private readonly bookmarkIntervalMs: number;
+  private readonly freshnessTimeoutMs: number;
+
+  constructor(
+    private readonly store: ObjectStore<T>,
+    private readonly codec: Pick<ObjectCodec<T>, "withResourceVersion" | "resourceVersionOf">,
+    private readonly options: WatchCacheOptions = {},
+  ) {
+    this.eventWindow = options.eventWindow ?? DEFAULT_EVENT_WINDOW;
+    this.watcherBuffer = options.watcherBuffer ?? DEFAULT_WATCHER_BUFFER;
+    this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS;
+    this.freshnessTimeoutMs = options.freshnessTimeoutMs ?? DEFAULT_FRESHNESS_TIMEOUT_MS;
+  }
+
+  /** The revision the cache is current to. */
+  get revision(): number {
+    return this.currentRevision;
+  }
+
+  /** How many client watches are open. */
+  get watcherCount(): number {
+    return this.watchers.size;
+  }
+
+  /** Lists, starts the store watch and the bookmark timer; resolves once the cache is filled. */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      try {
+        await this.relist();
+      } catch (e) {
+        this.started = undefined;
+        throw e;
+      }
+      this.bookmarkTimer = setInterval(() => this.sendBookmarks(), this.bookmarkIntervalMs);
+      this.bookmarkTimer.unref();
+    })();
+    return this.started;
+  }
+
+  private async relist(): Promise<void> {
+    const list = await this.store.listEntries();
+    this.objects.clear();
+    for (const { key, object } of list.entries) this.objects.set(key, object);
+    this.window.length = 0;
+    this.currentRevision = Number(list.resourceVersion);
+    this.windowStart = this.currentRevision;
+    this.wakeWaiters();
+    const watch = this.store.watch({ resourceVersion: list.resourceVersion, progressNotify: true });
+    this.storeWatch = watch;
+    void this.consume(watch);
+  }
+
+  private async consume(watch: ObjectWatch<T>): Promise<void> {
+    try {
+      for await (const e of watch) {
+        if (e.type === "PROGRESS") void this.onProgress(e.revision);
+        else this.apply(e.type, e.key, e.object, e.revision);
+      }
+      if (this.stopped || watch !== this.storeWatch) return;
+      throw new Error("the store watch ended");
+    } catch (cause) {
+      if (this.stopped || watch !== this.storeWatch) return;
+      this.options.onResync?.(cause);
+      // Events were lost (compaction) or the watch failed: watchers cannot be continued
+      // consistently; close them (they watch again) and list again.
+      for (const w of [...this.watchers]) w.close("resync");
+      for (;;) {
+        await new Promise((r) => setTimeout(r, RELIST_BACKOFF_MS));
+        if (this.stopped) return;
+        try {
+          await this.relist();
+          return;
+        } catch (e) {
+          this.options.onResync?.(e);
+        }
+      }
+    }
+  }
+
+  /**
+   * A progress notification says nothing under the prefix changed up to `revision`. etcd 3.4
+   * answers a progress request at once with its current revision, even while the watch is
+   * still catching up or events are on their way (fixed in later releases; see the comment on
+   * tug-store's maybeSendRequestedProgress), so the claim is checked: the cache advances only
+   * if its objects are exactly the store's keys and mod revisions at `revision`. Otherwise a
+   * later notification (requested again while someone waits) advances it.
+   */
+  private async onProgress(revision: number): Promise<void> {
+    if (revision <= this.currentRevision || this.verifyingProgress) return;
+    this.verifyingProgress = true;
+    try {
+      const keys = await this.store.keyRevisions(revision);
+      if (revision <= this.currentRevision || this.stopped) return;
+      if (keys.size !== this.objects.size) return;
+      for (const [key, obj] of this.objects) {
+        if (keys.get(key) !== Number(this.codec.resourceVersionOf(obj))) return;
+      }
+      this.advance(revision);
+    } catch {
+      // Unverifiable (compacted, store unavailable): wait for events or the next notification.
+    } finally {
+      this.verifyingProgress = false;
+    }
+  }
+
+  private advance(revision: number): void {
+    if (revision <= this.currentRevision) return;
+    this.currentRevision = revision;
+    this.wakeWaiters();
+  }
+
+  private apply(type: WatchEventType, key: string, object: T, revision: number): void {
+    const prev = this.objects.get(key);
+    const kind: WatchEventType = type === "ADDED" && prev !== undefined ? "MODIFIED" : type;
+    if (kind === "DELETED") this.objects.delete(key);
+    else this.objects.set(key, object);
+    const event: StoredEvent<T> = { type: kind, key, object, prev, revision };
+    this.window.push(event);
+    if (this.window.length > this.eventWindow) {
+      const dropped = this.window.shift();
+      if (dropped !== undefined) this.windowStart = dropped.revision;
+    }
+    for (const w of this.watchers) this.dispatch(w, event);
+    this.advance(revision);
+  }
+
+  /** Kubernetes' cacheWatcher.convertToWatchEvent: filter transitions become ADDED/DELETED. */
+  private convert(w: CacheWatcher<T>, e: StoredEvent<T>): CacheEvent<T> | undefined {
+    if (!e.key.startsWith(w.prefix)) return undefined;
+    const cur = w.filter(e.object);
+    switch (e.type) {
+      case "ADDED":
+        return cur ? { type: "ADDED", object: e.object, revision: e.revision } : undefined;
+      case "DELETED":
+        return cur ? { type: "DELETED", object: e.object, revision: e.revision } : undefined;
+      case "MODIFIED": {
+        const old = e.prev !== undefined && w.filter(e.prev);
+        if (cur && old) return { type: "MODIFIED", object: e.object, revision: e.revision };
+        if (cur) return { type: "ADDED", object: e.object, revision: e.revision };
+        if (old && e.prev !== undefined) {
+          // The previous state, at this event's resourceVersion.
+          const last = this.codec.withResourceVersion(e.prev, String(e.revision));
+          return { type: "DELETED", object: last, revision: e.revision };
+        }
+        return undefined;
+      }
+    }
+  }
+
+  private dispatch(w: CacheWatcher<T>, e: StoredEvent<T>): void {
+    // An event the watcher's start already covers (it arrived after a verified progress).
+    if (e.revision <= w.startRevision) return;
+    const out = this.convert(w, e);
+    if (out !== undefined && !w.offer(out)) w.close("slow");
+  }
+
+  private sendBookmarks(): void {
+    // Learn the store's revision first, so bookmarks carry it even when this resource is quiet.
+    this.storeWatch?.requestProgress();
+    for (const w of this.watchers) {
+      if (w.allowBookmarks && w.pending === 0 && this.currentRevision > w.lastRevision) {
+        w.offer({ type: "BOOKMARK", revision: this.currentRevision });
+      }
+    }
+  }
+
+  /** Waits until the cache has reached `revision`; Timeout "Too large resource version" if not in time. */
+  private async waitUntilFresh(revision: number): Promise<void> {
+    if (revision <= this.currentRevision) return;
+    await new Promise<void>((resolve, reject) => {
+      const waiter = {
+        revision,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        this.updateProgressTimer();
+        reject(ApiError.tooLargeResourceVersion(revision, this.currentRevision));
+      }, this.freshnessTimeoutMs);
+      this.waiters.add(waiter);
+      this.storeWatch?.requestProgress();
+      this.updateProgressTimer();
+    });
+  }
+
+  private wakeWaiters(): void {
+    for (const w of [...this.waiters]) {
+      if (w.revision <= this.currentRevision) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
+    this.updateProgressTimer();
+  }
+
+  private updateProgressTimer(): void {
+    if (this.waiters.size > 0 && this.progressTimer === undefined) {
+      this.progressTimer = setInterval(
+        () => this.storeWatch?.requestProgress(),
+        PROGRESS_REQUEST_INTERVAL_MS,
+      );
+      this.progressTimer.unref();
+    } else if (this.waiters.size === 0 && this.progressTimer !== undefined) {
+      clearInterval(this.progressTimer);
+      this.progressTimer = undefined;
+    }
+  }
+
+  private async ready(): Promise<void> {
+    if (this.stopped) throw ApiError.serviceUnavailable("the watch cache is stopped");
+    await this.start();
+  }
+
+  /** Lists from memory, in key order; see CacheListOptions for resourceVersion. */
+  async list(options: CacheListOptions<T> = {}): Promise<{ items: T[]; resourceVersion: string }> {
+    await this.ready();
+    const rv = options.resourceVersion ?? "0";
+    if (rv === "") await this.waitUntilFresh(await this.store.currentRevision());
+    else if (rv !== "0") await this.waitUntilFresh(parseRv(rv));
+    const prefix = this.store.prefixFor(options.namespace);
+    const filter = options.filter ?? always;
+    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+    const items: T[] = [];
+    for (const k of keys) {
+      const obj = this.objects.get(k);
+      if (obj !== undefined && filter(obj)) items.push(obj);
+    }
+    return { items, resourceVersion: String(this.currentRevision) };
+  }
+
+  /** Opens a client watch; see CacheWatchOptions. */
+  async watch(options: CacheWatchOptions<T>): Promise<CacheWatcher<T>> {
+    await this.ready();
+    const rv = options.resourceVersion;
+    const from = rv === "" || rv === "0" ? undefined : parseRv(rv);
+    if (from !== undefined) await this.waitUntilFresh(from);
+    if (this.stopped) throw ApiError.serviceUnavailable("the watch cache is stopped");
+    // From here to the end, synchronous: no event can slip between the replay and registration.
+    if (from !== undefined && from < this.windowStart) {
+      throw ApiError.tooOldResourceVersion(from, this.windowStart);
+    }
+    const w = new CacheWatcher<T>(
+      this.store.prefixFor(options.namespace),
+      options.filter ?? always,
+      options.allowBookmarks ?? false,
+      this.watcherBuffer,
+      from ?? this.currentRevision,
+      (x) => this.watchers.delete(x),
+    );
+    if (from === undefined) {
+      for (const [key, obj] of [...this.objects.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        if (key.startsWith(w.prefix) && w.filter(obj)) {
+          w.offer({ type: "ADDED", object: obj, revision: this.currentRevision }, true);
+        }
+      }
+      w.lastRevision = this.currentRevision;
+    } else {
+      for (const e of this.window) {
+        if (e.revision <= from) continue;
+        const out = this.convert(w, e);
+        if (out !== undefined) w.offer(out, true);
+      }
+    }
+    this.watchers.add(w);
+    return w;
+  }
+
+  /** Stops the store watch and timers and ends every client watch. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.bookmarkTimer);
+    clearInterval(this.progressTimer);
+    this.progressTimer = undefined;
+    this.storeWatch?.close();
+    for (const w of [...this.watchers]) w.close("cache-stopped");
+    for (const w of this.waiters) w.resolve();
+    this.waiters.clear();
+  }
+}
+
+function parseRv(rv: string): number {
+  if (!/^\d+$/.test(rv)) {
+    throw ApiError.badRequest(
+      `resourceVersion: Invalid value: "${rv}": must be a resourceVersion returned by the server (a decimal number)`,
+    );
+  }
+  return Number(rv);
+}
