@@ -1,0 +1,11 @@
+// Leader election on coordination/v1 Leases.
+export {
+  JITTER_FACTOR,
+  LEASE_DURATION_MS,
+  type LeaderCallbacks,
+  type LeaderElectionConfig,
+  LeaderElector,
+  RENEW_DEADLINE_MS,
+  RETRY_PERIOD_MS,
+} from "./leader-elector.js";
+export type { LeaseClient, LeaseSpec, StoredLease } from "./lease-client.js";

@@ -1,0 +1,190 @@
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  LEASE_DURATION_MS,
+  LeaderElector,
+  RENEW_DEADLINE_MS,
+  RETRY_PERIOD_MS,
+} from "../../src/leader-election/index.js";
+import { FakeClock } from "../informer/support/fake-clock.js";
+import { FakeLeaseClient, FakeLeaseStore } from "./support/fake-lease-store.js";
+
+interface Candidate {
+  elector: LeaderElector;
+  client: FakeLeaseClient;
+  stop: AbortController;
+  done: Promise<void>;
+  log: string[];
+}
+
+const stops: AbortController[] = [];
+afterEach(() => {
+  for (const s of stops.splice(0)) s.abort();
+});
+
+function candidate(
+  identity: string,
+  store: FakeLeaseStore,
+  clock: FakeClock,
+  extra: { releaseOnCancel?: boolean; errors?: string[] } = {},
+): Candidate {
+  const client = new FakeLeaseClient(store, clock);
+  const log: string[] = [];
+  const elector = new LeaderElector({
+    lease: client,
+    identity,
+    clock,
+    wallClock: () => new Date(clock.now()),
+    random: () => 0,
+    releaseOnCancel: extra.releaseOnCancel ?? false,
+    onError: (e, context) => extra.errors?.push(`${context}: ${(e as Error).message}`),
+    callbacks: {
+      onStartedLeading: (signal) => {
+        log.push(`started@${clock.now()}`);
+        signal.addEventListener("abort", () => log.push(`work stopped@${clock.now()}`));
+      },
+      onStoppedLeading: () => log.push(`stopped@${clock.now()}`),
+      onNewLeader: (id) => log.push(`leader ${id === "" ? "(none)" : id}@${clock.now()}`),
+    },
+  });
+  const stop = new AbortController();
+  stops.push(stop);
+  return { elector, client, stop, done: elector.run(stop.signal), log };
+}
+
+describe("LeaderElector", () => {
+  it("creates the lease when there is none and leads at once", async () => {
+    const clock = new FakeClock(1_000);
+    const store = new FakeLeaseStore(clock);
+    const a = candidate("a", store, clock);
+    await clock.advance(0);
+    expect(a.elector.isLeader()).toBe(true);
+    expect(a.log).toEqual(["leader a@1000", "started@1000"]);
+    expect(store.current()?.spec).toEqual({
+      holderIdentity: "a",
+      leaseDurationSeconds: 15,
+      acquireTime: new Date(1_000),
+      renewTime: new Date(1_000),
+      leaseTransitions: 0,
+    });
+  });
+
+  it("renews every RetryPeriod, keeping acquireTime and moving renewTime", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore(clock);
+    candidate("a", store, clock);
+    await clock.advance(RETRY_PERIOD_MS * 3);
+    expect(store.writes.map((w) => w.at)).toEqual([0, 2_000, 4_000, 6_000]);
+    expect(store.current()?.spec.acquireTime).toEqual(new Date(0));
+    expect(store.current()?.spec.renewTime).toEqual(new Date(6_000));
+  });
+
+  it("waits while another holder renews, whatever the holder's own timestamps say", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore(clock);
+    const a = candidate("a", store, clock);
+    await clock.advance(0);
+    const b = candidate("b", store, clock);
+    await clock.advance(60_000);
+    expect(a.elector.isLeader()).toBe(true);
+    expect(b.elector.isLeader()).toBe(false);
+    expect(b.elector.getLeader()).toBe("a");
+    expect(b.log).toEqual(["leader a@0"]);
+  });
+
+  it("takes over LeaseDuration after the leader stops renewing, as measured by its own clock", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore(clock);
+    const a = candidate("a", store, clock);
+    await clock.advance(0);
+    const b = candidate("b", store, clock);
+    await clock.advance(3_000);
+    // a is cut off: it renewed last at 2 s.
+    a.client.partitioned = true;
+    await clock.advance(RENEW_DEADLINE_MS + RETRY_PERIOD_MS);
+    // a gives up 10 s after its renewal round began (4 s): at 14 s, before b may take over.
+    expect(a.log).toEqual(["leader a@0", "started@0", "work stopped@14000", "stopped@14000"]);
+    expect(b.elector.isLeader()).toBe(false);
+    await clock.advance(LEASE_DURATION_MS);
+    expect(b.elector.isLeader()).toBe(true);
+    // b read the lease at 2 s just before a's renewal, so it first saw that renewal at its 4 s
+    // retry: by b's clock the lease expires at 4 + 15 = 19 s, and b's next retry is at 20 s.
+    expect(b.log).toEqual(["leader a@0", "leader b@20000", "started@20000"]);
+    expect(store.current()?.spec.holderIdentity).toBe("b");
+    expect(store.current()?.spec.leaseTransitions).toBe(1);
+    await a.done;
+  });
+
+  it("releases the lease on stop with releaseOnCancel, so a successor takes it within a retry", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore(clock);
+    const a = candidate("a", store, clock, { releaseOnCancel: true });
+    await clock.advance(0);
+    const b = candidate("b", store, clock);
+    await clock.advance(5_000);
+    a.stop.abort();
+    await clock.advance(0);
+    await a.done;
+    expect(a.log.slice(-2)).toEqual(["work stopped@5000", "stopped@5000"]);
+    expect(store.current()?.spec).toMatchObject({ holderIdentity: "", leaseDurationSeconds: 1 });
+    // A released lease (no holder) is free at once: b takes it at its next retry (6 s).
+    await clock.advance(RETRY_PERIOD_MS);
+    expect(b.elector.isLeader()).toBe(true);
+    expect(b.log).toEqual(["leader a@0", "leader b@6000", "started@6000"]);
+    expect(store.current()?.spec.leaseTransitions).toBe(1);
+  });
+
+  it("keeps the lease on stop without releaseOnCancel", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore(clock);
+    const a = candidate("a", store, clock);
+    await clock.advance(0);
+    a.stop.abort();
+    await clock.advance(0);
+    await a.done;
+    expect(a.log.at(-1)).toBe("stopped@0");
+    expect(store.current()?.spec.holderIdentity).toBe("a");
+  });
+
+  it("loses to a conflicting write and reports the new leader", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore(clock);
+    const errors: string[] = [];
+    const a = candidate("a", store, clock, { errors });
+    await clock.advance(0);
+    // Someone else overwrites the lease directly (a newer holder), between a's renewals.
+    const current = store.current()!;
+    store.update({ ...current.spec, holderIdentity: "z" }, current.resourceVersion);
+    await clock.advance(RETRY_PERIOD_MS);
+    // a reads z's lease, not yet expired by its observation: it cannot renew.
+    await clock.advance(RENEW_DEADLINE_MS);
+    expect(a.log).toContain("leader z@2000");
+    expect(a.elector.isLeader()).toBe(false);
+    expect(errors.at(-1)).toMatch(/lost leadership: failed to renew lease kube-system\/test-lease/);
+  });
+
+  it("only one of two candidates starting together wins", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore(clock);
+    const a = candidate("a", store, clock);
+    const b = candidate("b", store, clock);
+    await clock.advance(30_000);
+    expect([a.elector.isLeader(), b.elector.isLeader()].filter(Boolean)).toHaveLength(1);
+  });
+
+  it("refuses timings that would let two leaders overlap, naming the fields", () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore(clock);
+    const base = {
+      lease: new FakeLeaseClient(store, clock),
+      identity: "a",
+      callbacks: { onStartedLeading: () => {}, onStoppedLeading: () => {} },
+    };
+    expect(() => new LeaderElector({ ...base, leaseDurationMs: 10_000 })).toThrow(
+      "leaseDurationMs (10000) must be greater than renewDeadlineMs (10000)",
+    );
+    expect(() => new LeaderElector({ ...base, retryPeriodMs: 9_000 })).toThrow(
+      /renewDeadlineMs \(10000\) must be greater than retryPeriodMs \* 1.2/,
+    );
+    expect(() => new LeaderElector({ ...base, identity: "" })).toThrow(/identity is empty/);
+  });
+});

@@ -1,0 +1,121 @@
+// One Lease held in memory, with optimistic concurrency, seen through per-candidate clients
+// whose requests take simulated time on a FakeClock and can fail.
+import type { Clock } from "../../../src/informer/clock.js";
+import type {
+  LeaseClient,
+  LeaseSpec,
+  StoredLease,
+} from "../../../src/leader-election/lease-client.js";
+
+export class ConflictError extends Error {
+  readonly reason = "Conflict";
+}
+
+export class FakeLeaseStore {
+  private stored: StoredLease | undefined;
+  private rv = 0;
+  readonly writes: { at: number; holder: string }[] = [];
+
+  constructor(private readonly clock: Clock) {}
+
+  current(): StoredLease | undefined {
+    return this.stored === undefined ? undefined : copy(this.stored);
+  }
+
+  read(): StoredLease | undefined {
+    return this.current();
+  }
+
+  create(spec: LeaseSpec): StoredLease {
+    if (this.stored !== undefined) {
+      throw Object.assign(new Error("leases.coordination.k8s.io already exists"), {
+        reason: "AlreadyExists",
+      });
+    }
+    return this.write(spec);
+  }
+
+  update(spec: LeaseSpec, resourceVersion: string): StoredLease {
+    if (this.stored === undefined)
+      throw Object.assign(new Error("lease not found"), { reason: "NotFound" });
+    if (this.stored.resourceVersion !== resourceVersion) {
+      throw new ConflictError(
+        `Operation cannot be fulfilled on leases.coordination.k8s.io: the object has been modified`,
+      );
+    }
+    return this.write(spec);
+  }
+
+  private write(spec: LeaseSpec): StoredLease {
+    this.rv++;
+    this.stored = { spec: { ...spec }, resourceVersion: String(this.rv) };
+    this.writes.push({ at: this.clock.now(), holder: spec.holderIdentity });
+    return copy(this.stored);
+  }
+}
+
+export interface NetworkModel {
+  /** Milliseconds a request takes to reach the store, and its answer to come back. */
+  latency(): number;
+  /** True when this request is lost (before or after the store applies it). */
+  fails(): boolean;
+}
+
+export const perfectNetwork: NetworkModel = { latency: () => 0, fails: () => false };
+
+/** A candidate's view of the store: requests travel `latency` each way and may be lost. */
+export class FakeLeaseClient implements LeaseClient {
+  /** While true, every request of this client fails (a partitioned candidate). */
+  partitioned = false;
+
+  constructor(
+    private readonly store: FakeLeaseStore,
+    private readonly clock: Clock,
+    private readonly network: NetworkModel = perfectNetwork,
+  ) {}
+
+  describe(): string {
+    return "kube-system/test-lease";
+  }
+
+  get(signal: AbortSignal): Promise<StoredLease | undefined> {
+    return this.call(signal, () => this.store.read());
+  }
+
+  create(spec: LeaseSpec, signal: AbortSignal): Promise<StoredLease> {
+    return this.call(signal, () => this.store.create(spec));
+  }
+
+  update(spec: LeaseSpec, resourceVersion: string, signal: AbortSignal): Promise<StoredLease> {
+    return this.call(signal, () => this.store.update(spec, resourceVersion));
+  }
+
+  private call<R>(signal: AbortSignal, apply: () => R): Promise<R> {
+    const lostBefore = this.partitioned || this.network.fails();
+    const lostAfter = this.network.fails();
+    return new Promise<R>((resolve, reject) => {
+      this.clock.setTimeout(() => {
+        if (lostBefore || this.partitioned || signal.aborted) {
+          reject(new Error("request lost"));
+          return;
+        }
+        let result: R;
+        try {
+          result = apply();
+        } catch (error) {
+          this.clock.setTimeout(() => reject(error), this.network.latency());
+          return;
+        }
+        // The store applied it; the answer may still be lost on its way back.
+        this.clock.setTimeout(() => {
+          if (lostAfter || this.partitioned) reject(new Error("response lost"));
+          else resolve(result);
+        }, this.network.latency());
+      }, this.network.latency());
+    });
+  }
+}
+
+function copy(lease: StoredLease): StoredLease {
+  return { spec: { ...lease.spec }, resourceVersion: lease.resourceVersion };
+}
