@@ -1,2 +1,2 @@
-// @tug/cli — public surface. Each export is added with the module that implements it.
+// @tug/cli — the `tug` command line: kubectl's verbs and habits against tug-apiserver.
 export {};

@@ -1,0 +1,103 @@
+// `tug get`'s output formats: kubectl's tables (default and -o wide, with -A's NAMESPACE column
+// and --show-labels' LABELS column), -o name ("pod/web", "deployment.apps/web"), and -o json /
+// -o yaml (one object as itself, several as a kind: List).
+// https://kubernetes.io/docs/reference/kubectl/#output-options
+
+import type { JsonObject, KindInfo } from "@tug/api";
+import { stringify } from "yaml";
+import { str, stringMap } from "./json-view.js";
+import { formatMap, kindTable } from "./kind-tables.js";
+import { formatTable } from "./table.js";
+
+/** The formats -o accepts. */
+export const OUTPUT_FORMATS = ["wide", "yaml", "json", "name"] as const;
+export type OutputFormat = "" | (typeof OUTPUT_FORMATS)[number];
+
+/** One object to print, as Kubernetes JSON, with its kind. */
+export interface PrintedObject {
+  readonly kind: KindInfo;
+  readonly json: JsonObject;
+}
+
+export interface TableOptions {
+  readonly wide: boolean;
+  /** Adds NAMESPACE as the first column (-A). */
+  readonly withNamespace: boolean;
+  /** Adds LABELS as the last column (--show-labels). */
+  readonly showLabels: boolean;
+  /** Leaves out the header line (watch rows after the first, --no-headers). */
+  readonly noHeaders: boolean;
+}
+
+/** Validates -o; throws a usage error naming the allowed formats. */
+export function parseOutputFormat(value: string | undefined): OutputFormat {
+  if (value === undefined || value === "") return "";
+  if ((OUTPUT_FORMATS as readonly string[]).includes(value)) return value as OutputFormat;
+  throw new Error(
+    `unable to match a printer suitable for the output format "${value}", allowed formats are: ${OUTPUT_FORMATS.join(",")}`,
+  );
+}
+
+/** The header and rows of objects of one kind. */
+export function tableRows(
+  kind: KindInfo,
+  objects: readonly JsonObject[],
+  options: TableOptions,
+  now: Date,
+): { header: string[]; rows: string[][] } {
+  const table = kindTable(kind.kind);
+  const wide = options.wide && table.wideHeader !== undefined;
+  const header = [...table.header, ...(wide ? (table.wideHeader ?? []) : [])];
+  if (options.withNamespace) header.unshift("NAMESPACE");
+  if (options.showLabels) header.push("LABELS");
+  const rows = objects.map((o) => {
+    const row = [...table.row(o, now), ...(wide ? (table.wideRow?.(o, now) ?? []) : [])];
+    if (options.withNamespace) row.unshift(str(o, "metadata", "namespace"));
+    if (options.showLabels) row.push(formatMap(stringMap(o, "metadata", "labels")));
+    return row;
+  });
+  return { header, rows };
+}
+
+/** Objects of one kind as a kubectl table. */
+export function printTable(
+  kind: KindInfo,
+  objects: readonly JsonObject[],
+  options: TableOptions,
+  now: Date,
+): string {
+  const { header, rows } = tableRows(kind, objects, options, now);
+  const text = formatTable(header, rows);
+  return options.noHeaders ? text.slice(text.indexOf("\n") + 1) : text;
+}
+
+/** "pod/web", "deployment.apps/web": kubectl's -o name. */
+export function objectName(kind: KindInfo, name: string): string {
+  return `${kind.singular}${kind.group === "" ? "" : `.${kind.group}`}/${name}`;
+}
+
+/** One object, or a List of several, as JSON or YAML text. */
+export function printStructured(
+  objects: readonly PrintedObject[],
+  format: "json" | "yaml",
+  asList: boolean,
+): string {
+  const value: JsonObject =
+    asList || objects.length !== 1
+      ? {
+          apiVersion: "v1",
+          kind: "List",
+          items: objects.map((o) => o.json),
+          metadata: { resourceVersion: "" },
+        }
+      : (objects[0] as PrintedObject).json;
+  return format === "json" ? `${JSON.stringify(value, null, 4)}\n` : toYaml(value);
+}
+
+/**
+ * YAML as kubectl writes it: block style, sequences not indented under their key, long strings
+ * never folded.
+ */
+export function toYaml(value: unknown): string {
+  return stringify(value, { indentSeq: false, lineWidth: 0 });
+}
