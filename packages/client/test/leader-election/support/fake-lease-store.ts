@@ -90,12 +90,13 @@ export class FakeLeaseClient implements LeaseClient {
     return this.call(signal, () => this.store.update(spec, resourceVersion));
   }
 
-  private call<R>(signal: AbortSignal, apply: () => R): Promise<R> {
+  private call<R>(_signal: AbortSignal, apply: () => R): Promise<R> {
     const lostBefore = this.partitioned || this.network.fails();
     const lostAfter = this.network.fails();
     return new Promise<R>((resolve, reject) => {
       this.clock.setTimeout(() => {
-        if (lostBefore || this.partitioned || signal.aborted) {
+        // An aborted caller no longer waits, but a request already sent still lands.
+        if (lostBefore || this.partitioned) {
           reject(new Error("request lost"));
           return;
         }
