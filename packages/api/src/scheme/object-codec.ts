@@ -11,6 +11,7 @@ import {
   toBinary,
   toJson,
 } from "@bufbuild/protobuf";
+import { addAlwaysWritten } from "./always-written.js";
 import { checkMessageJson, describeJson } from "./json-shape.js";
 import { allKinds, type KindInfo } from "./kinds.js";
 import { kindForMessage, requireKind } from "./lookup.js";
@@ -121,20 +122,19 @@ function joinPath(prefix: string, path: string): string {
 
 /**
  * The Kubernetes JSON of an object or list, with apiVersion and kind set from the scheme
- * (whatever the message's own fields say) and written first. Throws SchemeError not_found for
+ * (whatever the message's own fields say) and written first, and the zero values Kubernetes
+ * always writes (`ready: false`, `restartCount: 0`) present. Throws SchemeError not_found for
  * a message that is not an API kind (a PodSpec).
  */
 export function objectToJson(message: Message): JsonObject {
   const info = requireKindOf(message);
-  const json = toJson(
-    info.schema.typeName === message.$typeName ? info.schema : (info.listSchema ?? info.schema),
-    message,
-    {
-      registry: apiRegistry,
-    },
-  ) as JsonObject;
-  const kind =
-    info.schema.typeName === message.$typeName ? info.kind : (info.listKind ?? info.kind);
+  const isList = info.schema.typeName !== message.$typeName;
+  const schema = isList && info.listSchema !== undefined ? info.listSchema : info.schema;
+  const json = addAlwaysWritten(
+    schema,
+    toJson(schema, message, { registry: apiRegistry }) as JsonObject,
+  );
+  const kind = isList ? (info.listKind ?? info.kind) : info.kind;
   const { apiVersion: _apiVersion, kind: _kind, ...rest } = json;
   return { apiVersion: info.apiVersion, kind, ...rest };
 }

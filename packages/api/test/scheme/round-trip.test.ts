@@ -1,5 +1,5 @@
-// Every manifest in test/fixtures (copied unchanged from /work/shared/examples, plus a
-// kitchen-sink of every kind) parses, and YAML -> JSON -> protobuf -> JSON gives back the
+// Every manifest in test/fixtures (copied unchanged from /work/shared/examples, a kitchen
+// sink of every kind, and objects as `kubectl get -o yaml` exports them) parses, and YAML -> JSON -> protobuf -> JSON gives back the
 // YAML's JSON; binary protobuf round-trips too.
 
 import { readdirSync, readFileSync } from "node:fs";
@@ -13,7 +13,10 @@ import { parseManifests } from "../../src/scheme/manifest.js";
 import { objectFromBinary, objectToBinary, objectToJson } from "../../src/scheme/object-codec.js";
 
 const fixtures = join(import.meta.dirname, "..", "fixtures");
-const files = readdirSync(fixtures).filter((name) => name.endsWith(".yaml"));
+const files = [
+  ...readdirSync(fixtures).filter((name) => name.endsWith(".yaml")),
+  ...readdirSync(join(fixtures, "exported")).map((name) => `exported/${name}`),
+];
 
 /** The YAML documents as plain JSON, read independently of the scheme (YAML 1.1, as go-yaml). */
 function yamlJson(text: string): unknown[] {
@@ -54,6 +57,8 @@ describe("fixtures round-trip", () => {
         "node-selector-pod.yaml",
         "secret-pod.yaml",
         "kitchen-sink.yaml",
+        "exported/pod.yaml",
+        "exported/node.yaml",
       ]),
     );
   });
