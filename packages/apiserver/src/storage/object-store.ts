@@ -19,6 +19,7 @@ import {
   type KeyValue,
   prefixEnd,
 } from "./etcd-client.js";
+import { LeaseManager } from "./lease-manager.js";
 
 /** Where Kubernetes keeps objects in etcd (kube-apiserver's --etcd-prefix default). */
 export const DEFAULT_REGISTRY_PREFIX = "/registry";
@@ -159,19 +160,31 @@ function parseResourceVersion(rv: string, field: string): number {
   return Number(rv);
 }
 
+export interface ObjectStoreOptions {
+  /** Default DEFAULT_REGISTRY_PREFIX ("/registry"). */
+  readonly registryPrefix?: string;
+  /** Leases for objects with a TTL; share one manager across resources to share leases. */
+  readonly leases?: LeaseManager;
+}
+
 /** storage.Interface over one resource. */
 export class ObjectStore<T> {
   /** "/registry/<group>/<resource>/" */
   readonly resourcePrefix: string;
 
+  private readonly leases: LeaseManager;
+
   constructor(
     private readonly client: EtcdClient,
     readonly resource: ResourceInfo,
     private readonly codec: ObjectCodec<T>,
-    registryPrefix = DEFAULT_REGISTRY_PREFIX,
+    /** The registry prefix (a string, as before options existed) or options. */
+    options: string | ObjectStoreOptions = {},
   ) {
+    const o = typeof options === "string" ? { registryPrefix: options } : options;
     const group = resource.group === "" ? "core" : resource.group;
-    this.resourcePrefix = `${registryPrefix}/${group}/${resource.resource}/`;
+    this.resourcePrefix = `${o.registryPrefix ?? DEFAULT_REGISTRY_PREFIX}/${group}/${resource.resource}/`;
+    this.leases = o.leases ?? new LeaseManager(client);
   }
 
   /** The store's current revision (a linearizable read of one key). */
@@ -248,7 +261,8 @@ export class ObjectStore<T> {
 
   /**
    * Stores a new object; AlreadyExists if the name is taken. With `ttlSeconds`, the object is
-   * removed by the store after that long (a lease), as Kubernetes does for Events.
+   * removed by the store after that long (a lease shared with objects created around the same
+   * time, so it may live up to 5% longer, at most 60 s), as Kubernetes does for Events.
    * Returns the stored object with its resourceVersion.
    */
   async create(ref: ObjectRef, obj: T, options: { ttlSeconds?: number } = {}): Promise<T> {
@@ -260,15 +274,19 @@ export class ObjectStore<T> {
     }
     const bytes = this.encode(obj);
     try {
-      let lease = "0";
-      if (options.ttlSeconds !== undefined && options.ttlSeconds > 0) {
-        lease = (await this.client.grant(options.ttlSeconds)).id;
+      const ttl = options.ttlSeconds ?? 0;
+      let lease = ttl > 0 ? await this.leases.getLease(ttl) : "0";
+      let res: Awaited<ReturnType<EtcdClient["create"]>>;
+      try {
+        res = await this.client.create(key, bytes, lease);
+      } catch (e) {
+        // A shared lease the store already expired (clocks differ): take a fresh one, once.
+        if (!(e instanceof EtcdError && e.code === "lease-not-found" && ttl > 0)) throw e;
+        this.leases.reset();
+        lease = await this.leases.getLease(ttl);
+        res = await this.client.create(key, bytes, lease);
       }
-      const res = await this.client.create(key, bytes, lease);
-      if (!res.succeeded) {
-        if (lease !== "0") await this.client.revoke(lease).catch(() => undefined);
-        throw ApiError.alreadyExists(this.resource, ref.name);
-      }
+      if (!res.succeeded) throw ApiError.alreadyExists(this.resource, ref.name);
       return this.decode(
         {
           key,

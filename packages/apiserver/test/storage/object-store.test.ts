@@ -257,6 +257,23 @@ describe.each(STORES)("ObjectStore on $name", { timeout: 30_000 }, ({ start }) =
     expect((await s.get({ namespace: "default", name: "keeper" })).spec.value).toBe(1);
   });
 
+  it("shares one lease among objects created close together with the same long TTL", async () => {
+    const s = pods();
+    await s.create({ namespace: "a", name: "e1" }, testObject("e1", 1, { namespace: "a" }), {
+      ttlSeconds: 3600,
+    });
+    await s.create({ namespace: "a", name: "e2" }, testObject("e2", 1, { namespace: "a" }), {
+      ttlSeconds: 3600,
+    });
+    const l1 = (await client.get(s.keyFor({ namespace: "a", name: "e1" }))).kv?.lease;
+    const l2 = (await client.get(s.keyFor({ namespace: "a", name: "e2" }))).kv?.lease;
+    expect(l1).not.toBe("0");
+    expect(l2).toBe(l1);
+    // 3600 s + Kubernetes' reuse window (5%, at most 60 s).
+    expect(await client.keepAliveOnce(l1 ?? "0")).toBe(3660);
+    await client.revoke(l1 ?? "0");
+  });
+
   it("watches from a past revision: ADDED, MODIFIED, DELETED in order, DELETED with the last state", async () => {
     const s = pods();
     const ref = { namespace: "default", name: "web" };
