@@ -1,6 +1,6 @@
 // The reflector's retry delay after a failed list or watch (client-go's reflector uses
 // wait.NewExponentialBackoffManager(800ms, 30s, 2m, 2.0, 1.0, clock)).
-import type { Clock } from "./clock.js";
+import type { Clock } from "../workqueue/clock.js";
 
 /** First delay: short enough that a blip costs under a second. */
 export const REFLECTOR_BACKOFF_INITIAL_MS = 800;

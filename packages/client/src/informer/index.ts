@@ -8,7 +8,6 @@ export {
   REFLECTOR_BACKOFF_JITTER,
   REFLECTOR_BACKOFF_RESET_MS,
 } from "./backoff.js";
-export { type Clock, realClock, sleep, type TimerHandle } from "./clock.js";
 export {
   isExpiredError,
   type ListerWatcher,
@@ -42,3 +41,4 @@ export {
   SharedInformerFactory,
   type SharedInformerFactoryOptions,
 } from "./shared-informer-factory.js";
+export { sleep } from "./sleep.js";

@@ -53,7 +53,9 @@ export interface WatchOptions {
 
 /**
  * A resource's List and Watch, pre-bound to its namespace and selectors. The typed client
- * provides one per resource; tests use an in-memory one.
+ * provides one per resource (apiListerWatcher); tests use an in-memory one. Objects it returns
+ * become the cache's, which freezes them: hand out freshly decoded objects, never ones kept
+ * for later use.
  *
  * watch() returns the stream of changes. The stream ending normally means "watch again from the
  * last version seen"; throwing an expired error (`isExpiredError`) means "that version is

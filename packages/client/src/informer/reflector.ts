@@ -3,14 +3,15 @@
 // https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
 import type { Store } from "../cache/indexer.js";
 import type { CacheObject } from "../cache/object.js";
+import { type Clock, realClock } from "../workqueue/clock.js";
 import { type BackoffOptions, ExponentialBackoff } from "./backoff.js";
-import { type Clock, realClock, sleep } from "./clock.js";
 import {
   isExpiredError,
   type ListerWatcher,
   type ListResult,
   type WatchEvent,
 } from "./lister-watcher.js";
+import { sleep } from "./sleep.js";
 
 /** Page size of the reflector's list: client-go's pager default, which bounds one response. */
 export const DEFAULT_LIST_PAGE_SIZE = 500;
@@ -148,16 +149,19 @@ export class Reflector<T extends CacheObject> {
     signal: AbortSignal,
   ): Promise<{ items: T[]; resourceVersion: string }> {
     const limit = this.pageSize;
-    let page: ListResult<T> = await this.lw.list({ resourceVersion, limit, signal });
+    let page: ListResult<T> = await untilAborted(
+      this.lw.list({ resourceVersion, limit, signal }),
+      signal,
+    );
     const items = [...page.items];
     while (page.continue !== undefined && page.continue !== "" && !signal.aborted) {
       try {
-        page = await this.lw.list({ continue: page.continue, limit, signal });
+        page = await untilAborted(this.lw.list({ continue: page.continue, limit, signal }), signal);
       } catch (error) {
         if (!isExpiredError(error)) throw error;
         // The continue token outlived the version it reads at: take the whole list in one
         // response instead (client-go's pager, FullListIfExpired).
-        return this.lw.list({ resourceVersion, signal });
+        return untilAborted(this.lw.list({ resourceVersion, signal }), signal);
       }
       items.push(...page.items);
     }
@@ -173,12 +177,17 @@ export class Reflector<T extends CacheObject> {
     let iterator: AsyncIterator<WatchEvent<T>> | undefined;
     let events = 0;
     try {
-      const stream = await this.lw.watch({
-        resourceVersion: this.lastSyncRv,
-        allowWatchBookmarks: true,
-        timeoutSeconds,
-        signal: cancel.signal,
-      });
+      const stream = await untilAborted(
+        Promise.resolve(
+          this.lw.watch({
+            resourceVersion: this.lastSyncRv,
+            allowWatchBookmarks: true,
+            timeoutSeconds,
+            signal: cancel.signal,
+          }),
+        ),
+        signal,
+      );
       iterator = stream[Symbol.asyncIterator]();
       const aborted = abortPromise(cancel.signal);
       for (;;) {
@@ -238,5 +247,27 @@ function abortPromise(signal: AbortSignal): Promise<typeof ABORTED> {
   return new Promise((resolve) => {
     if (signal.aborted) resolve(ABORTED);
     else signal.addEventListener("abort", () => resolve(ABORTED), { once: true });
+  });
+}
+
+/**
+ * `promise`, or a rejection as soon as `signal` aborts: a ListerWatcher that ignores its
+ * signal must not keep stop() waiting.
+ */
+function untilAborted<R>(promise: Promise<R>, signal: AbortSignal): Promise<R> {
+  if (signal.aborted) return Promise.reject(new Error("reflector stopped"));
+  return new Promise<R>((resolve, reject) => {
+    const onAbort = () => reject(new Error("reflector stopped"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
   });
 }

@@ -2,8 +2,8 @@
 // SharedInformerFactory): one list, one watch stream and one cache instead of one per controller.
 import type { Indexers } from "../cache/index-funcs.js";
 import type { CacheObject } from "../cache/object.js";
+import type { Clock } from "../workqueue/clock.js";
 import type { BackoffOptions } from "./backoff.js";
-import type { Clock } from "./clock.js";
 import type { ListerWatcher } from "./lister-watcher.js";
 import type { ErrorReporter } from "./reflector.js";
 import { SharedIndexInformer } from "./shared-informer.js";

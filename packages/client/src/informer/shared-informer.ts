@@ -4,8 +4,8 @@ import { createIndexer, type Indexer, type Store } from "../cache/indexer.js";
 import { type KeyFunc, metaNamespaceKeyFunc } from "../cache/key-func.js";
 import type { CacheObject } from "../cache/object.js";
 import { DeletedFinalStateUnknown } from "../cache/tombstone.js";
+import { type Clock, realClock, type TimerHandle } from "../workqueue/clock.js";
 import type { BackoffOptions } from "./backoff.js";
-import { type Clock, realClock, type TimerHandle } from "./clock.js";
 import type { ListerWatcher } from "./lister-watcher.js";
 import { type ErrorReporter, logErrorAsJson, Reflector } from "./reflector.js";
 

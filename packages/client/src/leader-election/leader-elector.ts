@@ -2,8 +2,10 @@
 // candidates race to write themselves into the Lease with optimistic concurrency; the holder
 // renews it every RetryPeriod; the others take it over only after it has not changed, as
 // observed on their own clock, for LeaseDuration.
-import { type Clock, realClock, sleep } from "../informer/clock.js";
+
 import { type ErrorReporter, logErrorAsJson } from "../informer/reflector.js";
+import { sleep } from "../informer/sleep.js";
+import { type Clock, realClock } from "../workqueue/clock.js";
 import type { LeaseClient, LeaseSpec, StoredLease } from "./lease-client.js";
 
 /**

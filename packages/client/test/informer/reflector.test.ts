@@ -158,3 +158,17 @@ describe("isExpiredError", () => {
     expect(isExpiredError(undefined)).toBe(false);
   });
 });
+
+describe("Reflector stop", () => {
+  it("stops promptly while a list hangs and ignores its signal", async () => {
+    const lw: ListerWatcher<TestPod> = {
+      list: () => new Promise(() => {}),
+      watch: () => ({ [Symbol.asyncIterator]: () => ({ next: () => new Promise(() => {}) }) }),
+    };
+    const { stop, done, store } = run(lw, new FakeClock());
+    await settle();
+    stop.abort();
+    await expect(done).resolves.toBeUndefined();
+    expect(store.listKeys()).toEqual([]);
+  });
+});

@@ -1,6 +1,6 @@
 // A manual clock for async code: time moves only in advance(), which fires due timers one by one
 // and lets the promise chains they start run to completion before moving on.
-import type { Clock, TimerHandle } from "../../../src/informer/clock.js";
+import type { Clock, TimerHandle } from "../../../src/workqueue/clock.js";
 
 class FakeTimer {
   constructor(

@@ -1,11 +1,12 @@
 // One Lease held in memory, with optimistic concurrency, seen through per-candidate clients
 // whose requests take simulated time on a FakeClock and can fail.
-import type { Clock } from "../../../src/informer/clock.js";
+
 import type {
   LeaseClient,
   LeaseSpec,
   StoredLease,
 } from "../../../src/leader-election/lease-client.js";
+import type { Clock } from "../../../src/workqueue/clock.js";
 
 export class ConflictError extends Error {
   readonly reason = "Conflict";
