@@ -10,6 +10,7 @@ import {
 } from "../../src/storage/watch-cache.js";
 import { jsonCodec, type TestObject, testObject } from "../support/json-codec.js";
 import { STORES, type TestStore } from "../support/stores.js";
+import { startTcpProxy } from "../support/tcp-proxy.js";
 
 async function rejection(p: Promise<unknown>): Promise<ApiError> {
   const e = await p.then(
@@ -256,5 +257,55 @@ describe.each(STORES)("WatchCache on $name", { timeout: 30_000 }, ({ start }) =>
     expect(plain.pending).toBe(1);
     w.stop();
     plain.stop();
+  });
+
+  it("keeps its watchers across a broken store stream, and relists when the gap was compacted", async () => {
+    const proxy = await startTcpProxy(store.endpoints[0] ?? "");
+    const cacheClient = new EtcdClient({ endpoints: [proxy.endpoint] });
+    const resource = { group: "", resource: `pods${nextResource++}`, namespaced: true };
+    const writer = new ObjectStore(client, resource, jsonCodec);
+    const resyncs: unknown[] = [];
+    const cache = new WatchCache(new ObjectStore(cacheClient, resource, jsonCodec), jsonCodec, {
+      onResync: (e) => resyncs.push(e),
+    });
+    cleanups.push(() => {
+      cache.stop();
+      cacheClient.close();
+      void proxy.close();
+    });
+    await cache.start();
+    const w = await cache.watch({ resourceVersion: String(cache.revision) });
+    await writer.create({ namespace: "a", name: "1" }, testObject("1", 1, { namespace: "a" }));
+    expect(summary(await take(w, 1))).toEqual([["ADDED", "1", 1]]);
+
+    // A broken stream is resumed where it stopped: the watcher misses nothing.
+    proxy.cut();
+    await writer.create({ namespace: "a", name: "2" }, testObject("2", 1, { namespace: "a" }));
+    expect(summary(await take(w, 1))).toEqual([["ADDED", "2", 1]]);
+    expect(w.closeReason).toBeUndefined();
+
+    // Down while its history is compacted: the cache closes its watchers and lists again.
+    proxy.refuse(true);
+    proxy.cut();
+    await writer.create({ namespace: "a", name: "3" }, testObject("3", 1, { namespace: "a" }));
+    const last = await writer.guaranteedUpdate({ namespace: "a", name: "3" }, (c) => ({
+      ...c,
+      spec: { value: 2 },
+    }));
+    await client.compact(Number(last.metadata.resourceVersion));
+    proxy.refuse(false);
+    expect(await take(w, 10)).toEqual([]);
+    expect(w.closeReason).toBe("resync");
+    const after = await cache.list({ resourceVersion: last.metadata.resourceVersion });
+    expect(after.items.map((o) => [o.metadata.name, o.spec.value])).toEqual([
+      ["1", 1],
+      ["2", 1],
+      ["3", 2],
+    ]);
+    expect(resyncs.length).toBeGreaterThanOrEqual(1);
+    const old = await rejection(
+      cache.watch({ resourceVersion: String(Number(last.metadata.resourceVersion) - 3) }),
+    );
+    expect(old.reason).toBe("Expired");
   });
 });

@@ -5,6 +5,10 @@ import { connect, createServer, type Socket } from "node:net";
 export interface TcpProxy {
   /** http://127.0.0.1:<port> */
   readonly endpoint: string;
+  /** Destroys every proxied connection; new ones are accepted (unless refusing). */
+  cut(): void;
+  /** While true, new connections are closed at once (the store looks down). */
+  refuse(refusing: boolean): void;
   /** Stops listening and destroys every proxied connection (idempotent). */
   close(): Promise<void>;
 }
@@ -12,7 +16,12 @@ export interface TcpProxy {
 export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const url = new URL(target);
   const sockets = new Set<Socket>();
+  let refusing = false;
   const server = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(Number(url.port), url.hostname);
     sockets.add(client);
     sockets.add(upstream);
@@ -33,14 +42,21 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   });
   const addr = server.address();
   const port = typeof addr === "object" && addr !== null ? addr.port : 0;
+  const cut = () => {
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+  };
   let closed: Promise<void> | undefined;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    cut,
+    refuse: (r) => {
+      refusing = r;
+    },
     close: () => {
       closed ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-        sockets.clear();
+        cut();
       });
       return closed;
     },
