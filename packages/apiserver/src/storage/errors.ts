@@ -9,6 +9,7 @@ export type StatusReason =
   | "NotFound"
   | "AlreadyExists"
   | "Conflict"
+  | "Forbidden"
   | "Expired"
   | "Timeout"
   | "InternalError"
@@ -20,6 +21,7 @@ export const STATUS_CODES: Readonly<Record<StatusReason, number>> = {
   NotFound: 404,
   AlreadyExists: 409,
   Conflict: 409,
+  Forbidden: 403,
   Expired: 410,
   Timeout: 504,
   InternalError: 500,
@@ -108,6 +110,19 @@ export class ApiError extends Error {
     return new ApiError(
       "Conflict",
       `Operation cannot be fulfilled on ${formatGroupResource(gr)} "${name}": ${why}`,
+      { name, group: gr.group, kind: gr.resource },
+    );
+  }
+
+  /**
+   * `pods "web" is forbidden: <why>` (`pods is forbidden: <why>` without a name): admission's
+   * refusals (k8s.io/apimachinery/pkg/api/errors NewForbidden).
+   */
+  static forbidden(gr: GroupResource, name: string, why: string): ApiError {
+    const what = formatGroupResource(gr);
+    return new ApiError(
+      "Forbidden",
+      name === "" ? `${what} is forbidden: ${why}` : `${what} "${name}" is forbidden: ${why}`,
       { name, group: gr.group, kind: gr.resource },
     );
   }
