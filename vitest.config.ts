@@ -13,6 +13,7 @@ export default defineConfig({
       "@tug/store": fileURLToPath(new URL("./packages/store/src/index.ts", import.meta.url)),
       "@tug/api": fileURLToPath(new URL("./packages/api/src/index.ts", import.meta.url)),
       "@tug/client": fileURLToPath(new URL("./packages/client/src/index.ts", import.meta.url)),
+      "@tug/cri-docker": fileURLToPath(new URL("./packages/cri-docker/src/index.ts", import.meta.url)),
       "@tug/cli": fileURLToPath(new URL("./packages/cli/src/index.ts", import.meta.url)),
       "@tug/apiserver": fileURLToPath(new URL("./packages/apiserver/src/index.ts", import.meta.url)),
     },
