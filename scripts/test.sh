@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that tests tug: installs dependencies exactly as locked, checks that the
-# committed generated code matches proto/, type-checks, lints and runs every test.
+# committed generated code matches proto/, type-checks, lints and runs every test. Starts a
+# Docker engine (vfs) and builds the local images if they are missing.
 # Needs Node 20 or newer; installs pnpm if it is missing. Run from anywhere:
 #   bash scripts/test.sh
 set -euo pipefail
@@ -33,6 +34,10 @@ if ! command -v pnpm >/dev/null 2>&1; then
 fi
 
 run "install system programs (etcd, etcdctl)" bash scripts/setup-system.sh
+# The agent's and the runtime's tests drive real containers: they fail, never skip, without
+# an engine and the local images.
+run "install and start Docker" bash scripts/setup-docker.sh
+run "build local images" bash scripts/build-images.sh
 run "install dependencies" pnpm install --frozen-lockfile
 run "generated code up to date" node scripts/gen-proto.mjs --check
 run "type-check" pnpm exec tsc -b
