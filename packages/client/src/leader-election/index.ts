@@ -8,4 +8,4 @@ export {
   RENEW_DEADLINE_MS,
   RETRY_PERIOD_MS,
 } from "./leader-elector.js";
-export type { LeaseClient, LeaseSpec, StoredLease } from "./lease-client.js";
+export type { LeaseClient, LeaseRecord, StoredLeaseRecord } from "./lease-client.js";

@@ -6,7 +6,7 @@
 import { type ErrorReporter, logErrorAsJson } from "../informer/reflector.js";
 import { sleep } from "../informer/sleep.js";
 import { type Clock, realClock } from "../workqueue/clock.js";
-import type { LeaseClient, LeaseSpec, StoredLease } from "./lease-client.js";
+import type { LeaseClient, LeaseRecord, StoredLeaseRecord } from "./lease-client.js";
 
 /**
  * How long non-leaders wait after last seeing the lease change before taking it over
@@ -75,7 +75,7 @@ export class LeaderElector {
   private readonly random: () => number;
   private readonly onError: ErrorReporter;
   /** The lease as last read or written, and when (on our clock) it was first seen so. */
-  private observed: StoredLease | undefined;
+  private observed: StoredLeaseRecord | undefined;
   private observedAt = 0;
   private reportedLeader = "";
   private leading = false;
@@ -103,7 +103,7 @@ export class LeaderElector {
 
   /** The holder this candidate last observed ("" if none yet, or released). */
   getLeader(): string {
-    return this.observed?.spec.holderIdentity ?? "";
+    return this.observed?.record.holderIdentity ?? "";
   }
 
   /** Campaigns, leads, and returns once leadership is lost or `signal` aborts. Never rejects. */
@@ -191,14 +191,14 @@ export class LeaderElector {
   private async tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
     const now = this.clock.now();
     const wallNow = this.wallClock();
-    const desired: LeaseSpec = {
+    const desired: LeaseRecord = {
       holderIdentity: this.identity,
       leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
       acquireTime: wallNow,
       renewTime: wallNow,
       leaseTransitions: 0,
     };
-    let current: StoredLease | undefined;
+    let current: StoredLeaseRecord | undefined;
     try {
       current = await this.lease.get(signal);
     } catch (error) {
@@ -221,21 +221,21 @@ export class LeaderElector {
       }
     }
 
-    if (this.observed === undefined || !sameSpec(this.observed.spec, current.spec)) {
+    if (this.observed === undefined || !sameSpec(this.observed.record, current.record)) {
       this.observe(current, this.clock.now());
     } else {
       this.observed = current;
     }
-    const holder = current.spec.holderIdentity;
-    const expiresAt = this.observedAt + current.spec.leaseDurationSeconds * 1000;
+    const holder = current.record.holderIdentity;
+    const expiresAt = this.observedAt + current.record.leaseDurationSeconds * 1000;
     const heldByMe = holder === this.identity;
     if (holder !== "" && !heldByMe && expiresAt > now) return false;
 
     if (heldByMe) {
-      desired.acquireTime = current.spec.acquireTime;
-      desired.leaseTransitions = current.spec.leaseTransitions;
+      desired.acquireTime = current.record.acquireTime;
+      desired.leaseTransitions = current.record.leaseTransitions;
     } else {
-      desired.leaseTransitions = current.spec.leaseTransitions + 1;
+      desired.leaseTransitions = current.record.leaseTransitions + 1;
     }
     try {
       const updated = await this.lease.update(desired, current.resourceVersion, signal);
@@ -253,14 +253,14 @@ export class LeaderElector {
   /** Writes the lease as free, if we hold it, so a successor need not wait it out. */
   private async release(): Promise<void> {
     const held = this.observed;
-    if (held === undefined || held.spec.holderIdentity !== this.identity) return;
+    if (held === undefined || held.record.holderIdentity !== this.identity) return;
     const wallNow = this.wallClock();
-    const released: LeaseSpec = {
+    const released: LeaseRecord = {
       holderIdentity: "",
       leaseDurationSeconds: 1,
       acquireTime: wallNow,
       renewTime: wallNow,
-      leaseTransitions: held.spec.leaseTransitions,
+      leaseTransitions: held.record.leaseTransitions,
     };
     // Bounded, so that a hung API server cannot keep run() from returning.
     const timeout = new AbortController();
@@ -277,7 +277,7 @@ export class LeaderElector {
     }
   }
 
-  private observe(lease: StoredLease, at: number): void {
+  private observe(lease: StoredLeaseRecord, at: number): void {
     this.observed = lease;
     this.observedAt = at;
   }
@@ -299,7 +299,7 @@ export class LeaderElector {
   }
 }
 
-function sameSpec(a: LeaseSpec, b: LeaseSpec): boolean {
+function sameSpec(a: LeaseRecord, b: LeaseRecord): boolean {
   return (
     a.holderIdentity === b.holderIdentity &&
     a.leaseDurationSeconds === b.leaseDurationSeconds &&

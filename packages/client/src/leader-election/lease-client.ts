@@ -2,8 +2,11 @@
 // interface the typed client's coordination/v1 Lease resource implements.
 // https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/lease-v1/
 
-/** coordination/v1 LeaseSpec, the fields leader election reads and writes. */
-export interface LeaseSpec {
+/**
+ * The coordination/v1 LeaseSpec fields leader election reads and writes (client-go's
+ * LeaderElectionRecord), as plain values.
+ */
+export interface LeaseRecord {
   /** Who holds the lease; "" when nobody does (released). */
   holderIdentity: string;
   /** How long others must wait, after they last saw the lease change, before taking it. */
@@ -16,9 +19,9 @@ export interface LeaseSpec {
   leaseTransitions: number;
 }
 
-/** A LeaseSpec as stored, with the resourceVersion an update must name. */
-export interface StoredLease {
-  spec: LeaseSpec;
+/** A LeaseRecord as stored, with the Lease's resourceVersion, which an update must name. */
+export interface StoredLeaseRecord {
+  record: LeaseRecord;
   resourceVersion: string;
 }
 
@@ -29,14 +32,18 @@ export interface StoredLease {
  */
 export interface LeaseClient {
   /** The stored lease; undefined when the Lease does not exist (NotFound). */
-  get(signal: AbortSignal): Promise<StoredLease | undefined>;
+  get(signal: AbortSignal): Promise<StoredLeaseRecord | undefined>;
   /** Creates the Lease; rejects (AlreadyExists) when it exists. */
-  create(spec: LeaseSpec, signal: AbortSignal): Promise<StoredLease>;
+  create(record: LeaseRecord, signal: AbortSignal): Promise<StoredLeaseRecord>;
   /**
-   * Replaces the spec if the stored resourceVersion is still `resourceVersion`; rejects
+   * Replaces the record if the stored resourceVersion is still `resourceVersion`; rejects
    * (Conflict) otherwise: someone else wrote first.
    */
-  update(spec: LeaseSpec, resourceVersion: string, signal: AbortSignal): Promise<StoredLease>;
+  update(
+    record: LeaseRecord,
+    resourceVersion: string,
+    signal: AbortSignal,
+  ): Promise<StoredLeaseRecord>;
   /** Names the lock in messages: "kube-system/tug-scheduler". */
   describe(): string;
 }

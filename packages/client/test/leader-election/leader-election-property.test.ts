@@ -119,7 +119,7 @@ async function simulate(
   await clock.advance(CALM_MS);
 
   const leaders = running.filter((r) => r.elector.isLeader());
-  const holder = store.current()?.spec.holderIdentity;
+  const holder = store.current()?.record.holderIdentity;
   stopping = true;
   for (const r of running) r.stop.abort();
   await clock.advance(1_000);

@@ -59,7 +59,7 @@ describe("LeaderElector", () => {
     await clock.advance(0);
     expect(a.elector.isLeader()).toBe(true);
     expect(a.log).toEqual(["leader a@1000", "started@1000"]);
-    expect(store.current()?.spec).toEqual({
+    expect(store.current()?.record).toEqual({
       holderIdentity: "a",
       leaseDurationSeconds: 15,
       acquireTime: new Date(1_000),
@@ -74,8 +74,8 @@ describe("LeaderElector", () => {
     candidate("a", store, clock);
     await clock.advance(RETRY_PERIOD_MS * 3);
     expect(store.writes.map((w) => w.at)).toEqual([0, 2_000, 4_000, 6_000]);
-    expect(store.current()?.spec.acquireTime).toEqual(new Date(0));
-    expect(store.current()?.spec.renewTime).toEqual(new Date(6_000));
+    expect(store.current()?.record.acquireTime).toEqual(new Date(0));
+    expect(store.current()?.record.renewTime).toEqual(new Date(6_000));
   });
 
   it("waits while another holder renews, whatever the holder's own timestamps say", async () => {
@@ -109,8 +109,8 @@ describe("LeaderElector", () => {
     // b read the lease at 2 s just before a's renewal, so it first saw that renewal at its 4 s
     // retry: by b's clock the lease expires at 4 + 15 = 19 s, and b's next retry is at 20 s.
     expect(b.log).toEqual(["leader a@0", "leader b@20000", "started@20000"]);
-    expect(store.current()?.spec.holderIdentity).toBe("b");
-    expect(store.current()?.spec.leaseTransitions).toBe(1);
+    expect(store.current()?.record.holderIdentity).toBe("b");
+    expect(store.current()?.record.leaseTransitions).toBe(1);
     await a.done;
   });
 
@@ -125,12 +125,12 @@ describe("LeaderElector", () => {
     await clock.advance(0);
     await a.done;
     expect(a.log.slice(-2)).toEqual(["work stopped@5000", "stopped@5000"]);
-    expect(store.current()?.spec).toMatchObject({ holderIdentity: "", leaseDurationSeconds: 1 });
+    expect(store.current()?.record).toMatchObject({ holderIdentity: "", leaseDurationSeconds: 1 });
     // A released lease (no holder) is free at once: b takes it at its next retry (6 s).
     await clock.advance(RETRY_PERIOD_MS);
     expect(b.elector.isLeader()).toBe(true);
     expect(b.log).toEqual(["leader a@0", "leader b@6000", "started@6000"]);
-    expect(store.current()?.spec.leaseTransitions).toBe(1);
+    expect(store.current()?.record.leaseTransitions).toBe(1);
   });
 
   it("keeps the lease on stop without releaseOnCancel", async () => {
@@ -142,7 +142,7 @@ describe("LeaderElector", () => {
     await clock.advance(0);
     await a.done;
     expect(a.log.at(-1)).toBe("stopped@0");
-    expect(store.current()?.spec.holderIdentity).toBe("a");
+    expect(store.current()?.record.holderIdentity).toBe("a");
   });
 
   it("loses to a conflicting write and reports the new leader", async () => {
@@ -153,7 +153,7 @@ describe("LeaderElector", () => {
     await clock.advance(0);
     // Someone else overwrites the lease directly (a newer holder), between a's renewals.
     const current = store.current()!;
-    store.update({ ...current.spec, holderIdentity: "z" }, current.resourceVersion);
+    store.update({ ...current.record, holderIdentity: "z" }, current.resourceVersion);
     await clock.advance(RETRY_PERIOD_MS);
     // a reads z's lease, not yet expired by its observation: it cannot renew.
     await clock.advance(RENEW_DEADLINE_MS);

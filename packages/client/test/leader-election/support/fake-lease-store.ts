@@ -3,8 +3,8 @@
 
 import type {
   LeaseClient,
-  LeaseSpec,
-  StoredLease,
+  LeaseRecord,
+  StoredLeaseRecord,
 } from "../../../src/leader-election/lease-client.js";
 import type { Clock } from "../../../src/workqueue/clock.js";
 
@@ -13,30 +13,30 @@ export class ConflictError extends Error {
 }
 
 export class FakeLeaseStore {
-  private stored: StoredLease | undefined;
+  private stored: StoredLeaseRecord | undefined;
   private rv = 0;
   readonly writes: { at: number; holder: string }[] = [];
 
   constructor(private readonly clock: Clock) {}
 
-  current(): StoredLease | undefined {
+  current(): StoredLeaseRecord | undefined {
     return this.stored === undefined ? undefined : copy(this.stored);
   }
 
-  read(): StoredLease | undefined {
+  read(): StoredLeaseRecord | undefined {
     return this.current();
   }
 
-  create(spec: LeaseSpec): StoredLease {
+  create(record: LeaseRecord): StoredLeaseRecord {
     if (this.stored !== undefined) {
       throw Object.assign(new Error("leases.coordination.k8s.io already exists"), {
         reason: "AlreadyExists",
       });
     }
-    return this.write(spec);
+    return this.write(record);
   }
 
-  update(spec: LeaseSpec, resourceVersion: string): StoredLease {
+  update(record: LeaseRecord, resourceVersion: string): StoredLeaseRecord {
     if (this.stored === undefined)
       throw Object.assign(new Error("lease not found"), { reason: "NotFound" });
     if (this.stored.resourceVersion !== resourceVersion) {
@@ -44,13 +44,13 @@ export class FakeLeaseStore {
         `Operation cannot be fulfilled on leases.coordination.k8s.io: the object has been modified`,
       );
     }
-    return this.write(spec);
+    return this.write(record);
   }
 
-  private write(spec: LeaseSpec): StoredLease {
+  private write(record: LeaseRecord): StoredLeaseRecord {
     this.rv++;
-    this.stored = { spec: { ...spec }, resourceVersion: String(this.rv) };
-    this.writes.push({ at: this.clock.now(), holder: spec.holderIdentity });
+    this.stored = { record: { ...record }, resourceVersion: String(this.rv) };
+    this.writes.push({ at: this.clock.now(), holder: record.holderIdentity });
     return copy(this.stored);
   }
 }
@@ -79,16 +79,20 @@ export class FakeLeaseClient implements LeaseClient {
     return "kube-system/test-lease";
   }
 
-  get(signal: AbortSignal): Promise<StoredLease | undefined> {
+  get(signal: AbortSignal): Promise<StoredLeaseRecord | undefined> {
     return this.call(signal, () => this.store.read());
   }
 
-  create(spec: LeaseSpec, signal: AbortSignal): Promise<StoredLease> {
-    return this.call(signal, () => this.store.create(spec));
+  create(record: LeaseRecord, signal: AbortSignal): Promise<StoredLeaseRecord> {
+    return this.call(signal, () => this.store.create(record));
   }
 
-  update(spec: LeaseSpec, resourceVersion: string, signal: AbortSignal): Promise<StoredLease> {
-    return this.call(signal, () => this.store.update(spec, resourceVersion));
+  update(
+    record: LeaseRecord,
+    resourceVersion: string,
+    signal: AbortSignal,
+  ): Promise<StoredLeaseRecord> {
+    return this.call(signal, () => this.store.update(record, resourceVersion));
   }
 
   private call<R>(_signal: AbortSignal, apply: () => R): Promise<R> {
@@ -118,6 +122,6 @@ export class FakeLeaseClient implements LeaseClient {
   }
 }
 
-function copy(lease: StoredLease): StoredLease {
-  return { spec: { ...lease.spec }, resourceVersion: lease.resourceVersion };
+function copy(lease: StoredLeaseRecord): StoredLeaseRecord {
+  return { record: { ...lease.record }, resourceVersion: lease.resourceVersion };
 }
