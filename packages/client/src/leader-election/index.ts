@@ -1,4 +1,6 @@
 // Leader election on coordination/v1 Leases.
+
+export { apiLeaseClient, type LeaseApi } from "./api-lease-client.js";
 export {
   JITTER_FACTOR,
   LEASE_DURATION_MS,

@@ -221,7 +221,7 @@ export class LeaderElector {
       }
     }
 
-    if (this.observed === undefined || !sameSpec(this.observed.record, current.record)) {
+    if (this.observed === undefined || !sameRecord(this.observed.record, current.record)) {
       this.observe(current, this.clock.now());
     } else {
       this.observed = current;
@@ -299,7 +299,7 @@ export class LeaderElector {
   }
 }
 
-function sameSpec(a: LeaseRecord, b: LeaseRecord): boolean {
+function sameRecord(a: LeaseRecord, b: LeaseRecord): boolean {
   return (
     a.holderIdentity === b.holderIdentity &&
     a.leaseDurationSeconds === b.leaseDurationSeconds &&
