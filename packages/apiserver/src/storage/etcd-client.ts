@@ -311,8 +311,8 @@ export class EtcdClient {
     return { deadline: Date.now() + timeoutMs };
   }
 
-  /** The endpoint to use now, and a way to give up on it. */
-  pickEndpoint(): Endpoint {
+  /** The endpoint to use now. */
+  private pickEndpoint(): Endpoint {
     const ep = this.endpoints[this.current % this.endpoints.length];
     if (ep === undefined) throw new Error("no endpoint");
     return ep;

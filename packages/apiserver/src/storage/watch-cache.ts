@@ -4,7 +4,13 @@
 // watches, each with its own filter.
 
 import { ApiError } from "./errors.js";
-import type { ObjectCodec, ObjectStore, ObjectWatch, WatchEventType } from "./object-store.js";
+import type {
+  ObjectCodec,
+  ObjectRef,
+  ObjectStore,
+  ObjectWatch,
+  WatchEventType,
+} from "./object-store.js";
 
 /** Events kept for watches that resume from a past resourceVersion (the brief's default). */
 export const DEFAULT_EVENT_WINDOW = 1000;
@@ -71,7 +77,8 @@ export interface CacheListOptions<T> {
   readonly namespace?: string;
   /**
    * "0": whatever the cache holds now. "": the store's latest revision (the cache waits to
-   * reach it). A number: not older than it (NotOlderThan).
+   * reach it). A number: not older than it (NotOlderThan). There is no limit/continue: a list
+   * from the cache is whole, as Kubernetes serves limit with resourceVersion "0".
    */
   readonly resourceVersion?: string;
   readonly filter?: (obj: T) => boolean;
@@ -428,6 +435,20 @@ export class WatchCache<T> {
       if (obj !== undefined && filter(obj)) items.push(obj);
     }
     return { items, resourceVersion: String(this.currentRevision) };
+  }
+
+  /**
+   * Reads one object from memory ("0": as the cache holds it now; a number: not older than
+   * it; "": the store's latest). NotFound if absent.
+   */
+  async get(ref: ObjectRef, resourceVersion = "0"): Promise<T> {
+    await this.ready();
+    const key = this.store.keyFor(ref);
+    if (resourceVersion === "") await this.waitUntilFresh(await this.store.currentRevision());
+    else if (resourceVersion !== "0") await this.waitUntilFresh(parseRv(resourceVersion));
+    const obj = this.objects.get(key);
+    if (obj === undefined) throw ApiError.notFound(this.store.resource, ref.name);
+    return obj;
   }
 
   /** Opens a client watch; see CacheWatchOptions. */

@@ -95,6 +95,9 @@ describe.each(STORES)("WatchCache on $name", { timeout: 30_000 }, ({ start }) =>
     ).toEqual(["2"]);
     const filtered = await cache.list({ resourceVersion: "", filter: (o) => o.spec.value > 1 });
     expect(filtered.items.map((o) => o.metadata.name)).toEqual(["2"]);
+    expect((await cache.get({ namespace: "b", name: "2" })).spec.value).toBe(2);
+    const missing = await rejection(cache.get({ namespace: "b", name: "1" }, ""));
+    expect(missing.reason).toBe("NotFound");
   });
 
   it("catches up to a revision made by another resource (progress), and times out beyond the store", async () => {
