@@ -10,5 +10,12 @@ export {
 } from "./index-funcs.js";
 export { createIndexer, type Indexer, type IndexerOptions, type Store } from "./indexer.js";
 export { type KeyFunc, metaNamespaceKeyFunc, splitMetaNamespaceKey } from "./key-func.js";
+export {
+  createLister,
+  EVERYTHING,
+  type LabelMatcher,
+  type Lister,
+  type NamespaceLister,
+} from "./lister.js";
 export type { CacheObject, CacheObjectMeta } from "./object.js";
 export { DeletedFinalStateUnknown, isDeletedFinalStateUnknown } from "./tombstone.js";
