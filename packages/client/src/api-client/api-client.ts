@@ -244,16 +244,20 @@ export class ApiClient {
     throw lastError;
   }
 
+  /**
+   * Creates an object in its metadata.namespace, or in options.namespace when it names none
+   * (as kubectl puts a manifest without a namespace into the context's namespace).
+   */
   async create<K extends KindArg>(
     kind: K,
     obj: ObjectOf<K>,
-    options: WriteOptions = {},
+    options: WriteOptions & Scope = {},
   ): Promise<ObjectOf<K>> {
     const info = kindInfoOf(kind);
     const res = await this.call<apiv1.CreateRequest, apiv1.ObjectResponse>(
       "Create",
       create(apiv1.CreateRequestSchema, {
-        ref: refOf(info, metaOf(obj).namespace),
+        ref: refOf(info, metaOf(obj).namespace || options.namespace),
         object: packObject(info, obj),
         dryRun: options.dryRun ?? false,
       }),

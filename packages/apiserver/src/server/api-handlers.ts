@@ -1,0 +1,899 @@
+// The verbs of the tug API, independent of gRPC: each takes the decoded request and returns the
+// response message, or throws. The order of the steps is Kubernetes' (k8s.io/apiserver
+// pkg/endpoints/handlers and pkg/registry/generic/registry/store.go):
+//   Create: decode -> strategy.prepareForCreate -> mutating admission -> defaults -> validation
+//           -> validating admission -> size check -> storage (nothing stored on dryRun);
+//   Update: the same inside GuaranteedUpdate, with prepareForUpdate against the stored object
+//           and optimistic concurrency on metadata.resourceVersion;
+//   Delete: preconditions -> the deletion decision (graceful or with finalizers: set
+//           deletionTimestamp and keep; else remove).
+// Reads: "" is a quorum read from the store, "0" is served from the resource's watch cache.
+
+import { create, type DescMessage, type Message, toBinary } from "@bufbuild/protobuf";
+import { type Any, anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
+import {
+  allKinds,
+  applyJsonPatch,
+  applyMergePatch,
+  decodeObject,
+  FieldError,
+  FieldErrorAggregate,
+  FieldPath,
+  fields,
+  type JsonValue,
+  type KindInfo,
+  kindForResource,
+  labels,
+  objectToJson,
+  type Pod,
+  type PodDisruptionBudget,
+  parseJsonPatch,
+  SelectorError,
+  StatusSchema,
+} from "@tug/api";
+import { apiv1 } from "@tug/client";
+import { type ApiObject, cloneObject, metaOf, timestampAtSeconds } from "../registry/api-object.js";
+import { type DeleteOptions, decideDelete, removeAfterUpdate } from "../registry/deletion.js";
+import { defaultRegistryEnv, type RegistryEnv } from "../registry/strategy.js";
+import { isApiError, ApiError as StorageError } from "../storage/errors.js";
+import type { EtcdClient } from "../storage/etcd-client.js";
+import { LeaseManager } from "../storage/lease-manager.js";
+import { DEFAULT_REGISTRY_PREFIX, UNCHANGED } from "../storage/object-store.js";
+import type { WatchCacheOptions } from "../storage/watch-cache.js";
+import { applyDefaults } from "./api-imports.js";
+import { ServedResource } from "./served-resource.js";
+import { StatusError } from "./status-error.js";
+
+/**
+ * The largest object the server stores: etcd's default request limit is 1.5 MiB
+ * (--max-request-bytes), and kube-apiserver refuses larger objects before they reach it.
+ */
+export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
+
+/** How many times Create draws a new generateName suffix when the name is taken. */
+const GENERATE_NAME_ATTEMPTS = 3;
+
+/** The namespaces every cluster has (kube-apiserver's system namespaces controller). */
+export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+const PATCH_MERGE = "application/merge-patch+json";
+const PATCH_JSON = "application/json-patch+json";
+
+/** A change to send to a watcher, or the end of the watch with an error. */
+export type WatchSink = (event: apiv1.WatchEvent) => void;
+
+export interface ApiHandlersOptions {
+  readonly etcd: EtcdClient;
+  /** kube-apiserver's --etcd-prefix: keys are <prefix>/<group>/<resource>/... */
+  readonly registryPrefix?: string;
+  /** Clock, uids, randomness and the event TTL. */
+  readonly env?: Partial<RegistryEnv>;
+  readonly watchCache?: WatchCacheOptions;
+}
+
+/** What the server knows about a finished request, for metrics and logs. */
+export interface RequestInfo {
+  readonly verb: string;
+  readonly resource: string;
+}
+
+function objectOf(kind: KindInfo, any: Any | undefined): ApiObject {
+  if (any === undefined) {
+    throw StatusError.badRequest(`object: Required value: send the ${kind.kind} to write`);
+  }
+  if (any.typeUrl !== `type.googleapis.com/${kind.schema.typeName}`) {
+    throw StatusError.badRequest(
+      `object: Invalid value: ${JSON.stringify(any.typeUrl)}: ${kind.resource} takes a ${kind.schema.typeName}`,
+    );
+  }
+  const obj = anyUnpack(any, kind.schema);
+  if (obj === undefined) {
+    throw StatusError.badRequest(`object: Invalid value: not a ${kind.schema.typeName}`);
+  }
+  return obj as unknown as ApiObject;
+}
+
+/** Packs an object for the wire, with apiVersion and kind set. */
+export function packObject(kind: KindInfo, obj: ApiObject): Any {
+  const out = { ...obj, apiVersion: kind.apiVersion, kind: kind.kind } as unknown as Message;
+  return anyPack(kind.schema, out as Parameters<typeof anyPack<DescMessage>>[1]);
+}
+
+/** Kubernetes' path segment rule (rest.BeforeCreate): a name must be usable in a URL and key. */
+function pathSegmentErrors(name: string): string[] {
+  if (name === "." || name === "..") return [`may not be '${name}'`];
+  for (const bad of ["/", "%"]) {
+    if (name.includes(bad)) return [`may not contain '${bad}'`];
+  }
+  return [];
+}
+
+function selectorError(e: unknown): never {
+  if (e instanceof SelectorError) throw StatusError.badRequest(e.message);
+  throw e;
+}
+
+export class ApiHandlers {
+  private readonly resources = new Map<KindInfo, ServedResource>();
+  readonly env: RegistryEnv;
+  private readonly registryPrefix: string;
+  /** One lease manager for every resource, so objects with the same TTL share leases. */
+  private readonly leases: LeaseManager;
+
+  constructor(private readonly options: ApiHandlersOptions) {
+    this.leases = new LeaseManager(options.etcd);
+    this.env = defaultRegistryEnv(options.env);
+    this.registryPrefix = options.registryPrefix ?? DEFAULT_REGISTRY_PREFIX;
+  }
+
+  /** Every resource that has been used, for metrics. */
+  servedResources(): ServedResource[] {
+    return [...this.resources.values()];
+  }
+
+  /** The resource a request names; NotFound as Kubernetes answers an unknown path. */
+  resolve(ref: apiv1.ResourceRef | undefined): ServedResource {
+    const kind =
+      ref === undefined
+        ? undefined
+        : kindForResource(ref.group === "core" ? "" : ref.group, ref.resource);
+    if (
+      ref === undefined ||
+      kind === undefined ||
+      kind.subresourceBody ||
+      kind.listSchema === undefined ||
+      (ref.version !== "" && ref.version !== kind.version)
+    ) {
+      throw StatusError.resourceNotFound();
+    }
+    return this.served(kind);
+  }
+
+  private served(kind: KindInfo): ServedResource {
+    let res = this.resources.get(kind);
+    if (res === undefined) {
+      res = new ServedResource(
+        kind,
+        this.options.etcd,
+        this.registryPrefix,
+        this.leases,
+        this.env,
+        this.options.watchCache ?? {},
+      );
+      this.resources.set(kind, res);
+    }
+    return res;
+  }
+
+  private resourceOf(group: string, resource: string): ServedResource {
+    const kind = kindForResource(group, resource);
+    if (kind === undefined) throw new Error(`the scheme has no ${resource}.${group}`);
+    return this.served(kind);
+  }
+
+  /** Stops every watch cache (and so every watch). */
+  stop(): void {
+    for (const res of this.resources.values()) res.stop();
+  }
+
+  // --- Create ---------------------------------------------------------------------------------
+
+  async create(req: apiv1.CreateRequest): Promise<apiv1.ObjectResponse> {
+    const res = this.resolve(req.ref);
+    const obj = objectOf(res.kind, req.object);
+    this.placeInNamespace(res.kind, obj, req.ref?.namespace ?? "", "create");
+    return this.createObject(res, obj, req.dryRun);
+  }
+
+  /** Sets or checks metadata.namespace against the request's namespace. */
+  private placeInNamespace(
+    kind: KindInfo,
+    obj: ApiObject,
+    requestNamespace: string,
+    verb: string,
+  ): void {
+    const meta = metaOf(kind, obj);
+    if (!kind.namespaced) {
+      meta.namespace = "";
+      return;
+    }
+    if (requestNamespace !== "" && meta.namespace !== "" && meta.namespace !== requestNamespace) {
+      throw StatusError.badRequest(
+        `the namespace of the provided object does not match the namespace sent on the request (${meta.namespace} vs ${requestNamespace})`,
+      );
+    }
+    if (meta.namespace === "") meta.namespace = requestNamespace;
+    if (meta.namespace === "") {
+      throw StatusError.badRequest(
+        `metadata.namespace: Required value: ${kind.resource} are namespaced; set the namespace to ${verb} in`,
+      );
+    }
+  }
+
+  private async createObject(
+    res: ServedResource,
+    obj: ApiObject,
+    dryRun: boolean,
+  ): Promise<apiv1.ObjectResponse> {
+    const kind = res.kind;
+    const requested = metaOf(kind, obj);
+    if (requested.name === "" && requested.generateName === "") {
+      throw this.invalid(kind, "", [
+        FieldError.required(FieldPath.root("metadata", "name"), "name or generateName is required"),
+      ]);
+    }
+    if (requested.resourceVersion !== "") {
+      throw StatusError.badRequest(
+        "metadata.resourceVersion: Invalid value: resourceVersion should not be set on objects to be created",
+      );
+    }
+    const request = cloneObject(kind, obj);
+    for (let attempt = 1; ; attempt++) {
+      const prepared = res.strategy.prepareForCreate(cloneObject(kind, request));
+      applyDefaults(prepared as unknown as Message);
+      const meta = metaOf(kind, prepared);
+      this.validateMeta(kind, prepared);
+      this.checkSize(kind, prepared);
+      if (kind.namespaced) await this.requireActiveNamespace(meta.namespace);
+      if (dryRun) return create(apiv1.ObjectResponseSchema, { object: packObject(kind, prepared) });
+      try {
+        const ttl = res.strategy.ttlSeconds(prepared);
+        const stored = await res.store.create(
+          { namespace: meta.namespace, name: meta.name },
+          prepared,
+          ttl === undefined ? {} : { ttlSeconds: ttl },
+        );
+        return create(apiv1.ObjectResponseSchema, { object: packObject(kind, stored) });
+      } catch (e) {
+        const generated = requested.name === "" && requested.generateName !== "";
+        if (generated && isApiError(e, "AlreadyExists") && attempt < GENERATE_NAME_ATTEMPTS) {
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * The generic part of validation every kind shares (ValidateObjectMeta's name rules and the
+   * path segment rule): names must be DNS subdomains usable as a store key.
+   */
+  private validateMeta(kind: KindInfo, obj: ApiObject): void {
+    const meta = metaOf(kind, obj);
+    const errors: FieldError[] = [];
+    const namePath = FieldPath.root("metadata", "name");
+    for (const problem of pathSegmentErrors(meta.name)) {
+      errors.push(FieldError.invalid(namePath, meta.name, problem));
+    }
+    if (errors.length > 0) throw this.invalid(kind, meta.name, errors);
+  }
+
+  private invalid(kind: KindInfo, name: string, errors: FieldError[]): StatusError {
+    return StatusError.invalid(kind, name, new FieldErrorAggregate(errors));
+  }
+
+  /** RequestEntityTooLarge before anything is stored. */
+  private checkSize(kind: KindInfo, obj: ApiObject): void {
+    const size = encodedSize(kind, obj);
+    if (size > MAX_OBJECT_BYTES) {
+      throw new StatusError(
+        "RequestEntityTooLarge",
+        `Request entity too large: the ${kind.kind} is ${size} bytes, the limit is ${MAX_OBJECT_BYTES}`,
+      );
+    }
+  }
+
+  /**
+   * NamespaceLifecycle's rule, which the store needs regardless of admission: objects are
+   * created only in a namespace that exists and is not being deleted.
+   */
+  private async requireActiveNamespace(namespace: string): Promise<void> {
+    const namespaces = this.resourceOf("", "namespaces");
+    let ns: ApiObject;
+    try {
+      ns = await namespaces.store.get({ name: namespace });
+    } catch (e) {
+      if (isApiError(e, "NotFound")) throw StorageError.notFound(namespaces.kind, namespace);
+      throw e;
+    }
+    if (ns.metadata?.deletionTimestamp !== undefined) {
+      throw new StatusError(
+        "Forbidden",
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+        { name: namespace, kind: "namespaces" },
+      );
+    }
+  }
+
+  // --- Get and List ---------------------------------------------------------------------------
+
+  async get(req: apiv1.GetRequest): Promise<apiv1.ObjectResponse> {
+    const res = this.resolve(req.ref);
+    const ref = this.objectRef(res, req.ref);
+    if (req.resourceVersion === "0") {
+      const { items } = await res.watchCache().list({
+        ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }),
+        resourceVersion: "0",
+        filter: (o) => o.metadata?.name === ref.name,
+      });
+      const found = items[0];
+      if (found === undefined) throw StorageError.notFound(res.kind, ref.name);
+      return create(apiv1.ObjectResponseSchema, { object: packObject(res.kind, found) });
+    }
+    const obj = await res.store.get(ref);
+    return create(apiv1.ObjectResponseSchema, { object: packObject(res.kind, obj) });
+  }
+
+  private objectRef(
+    res: ServedResource,
+    ref: apiv1.ResourceRef | undefined,
+  ): { namespace?: string; name: string } {
+    const name = ref?.name ?? "";
+    if (name === "") {
+      throw StatusError.badRequest("name: Required value: give the name of the object");
+    }
+    return res.kind.namespaced ? { namespace: ref?.namespace ?? "", name } : { name };
+  }
+
+  /** The filter of a list or watch: label and field selectors, and one name when given. */
+  private filterFor(
+    res: ServedResource,
+    labelSelector: string,
+    fieldSelector: string,
+    name = "",
+  ): ((obj: ApiObject) => boolean) | undefined {
+    let ls: labels.Selector;
+    let fs: fields.Selector;
+    try {
+      ls = labels.Selector.parse(labelSelector);
+      fs = fields.Selector.parse(fieldSelector);
+    } catch (e) {
+      return selectorError(e);
+    }
+    try {
+      res.strategy.checkFieldSelector(fs);
+    } catch (e) {
+      return selectorError(e);
+    }
+    if (ls.isEverything() && fs.isEverything() && name === "") return undefined;
+    return (obj) =>
+      (name === "" || obj.metadata?.name === name) &&
+      ls.matches(obj.metadata?.labels) &&
+      (fs.isEverything() || fs.matches(res.strategy.fieldSet(obj)));
+  }
+
+  async list(req: apiv1.ListRequest): Promise<apiv1.ListResponse> {
+    const res = this.resolve(req.ref);
+    const namespace = res.kind.namespaced && req.ref?.namespace ? req.ref.namespace : undefined;
+    const filter = this.filterFor(res, req.labelSelector, req.fieldSelector);
+    const rv = req.resourceVersion;
+    const match = req.resourceVersionMatch;
+    if (match !== "" && match !== "Exact" && match !== "NotOlderThan") {
+      throw StatusError.badRequest(
+        `resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`,
+      );
+    }
+    if (match !== "" && rv === "") {
+      throw StatusError.badRequest(
+        "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+      );
+    }
+    const served =
+      req.continue === "" && req.limit === 0 && rv !== "" && match !== "Exact"
+        ? await res.watchCache().list({
+            ...(namespace === undefined ? {} : { namespace }),
+            resourceVersion: rv,
+            ...(filter === undefined ? {} : { filter }),
+          })
+        : undefined;
+    if (served !== undefined) {
+      return create(apiv1.ListResponseSchema, {
+        items: served.items.map((o) => packObject(res.kind, o)),
+        resourceVersion: served.resourceVersion,
+      });
+    }
+    // Paged: read pages of at most the items still wanted, so the continue token of the last
+    // page read is exactly after the last item returned, however many the filter drops.
+    const items: ApiObject[] = [];
+    let cont = req.continue;
+    let resourceVersion = "";
+    let remaining: number | undefined;
+    for (;;) {
+      const want = req.limit > 0 ? req.limit - items.length : 0;
+      const page = await res.store.list({
+        ...(namespace === undefined ? {} : { namespace }),
+        limit: want,
+        ...(cont === "" ? {} : { continue: cont }),
+        ...(cont === "" && match === "Exact" ? { resourceVersion: rv } : {}),
+      });
+      resourceVersion = page.resourceVersion;
+      for (const o of page.items) if (filter === undefined || filter(o)) items.push(o);
+      cont = page.continue ?? "";
+      remaining = filter === undefined ? page.remainingItemCount : undefined;
+      if (cont === "" || (req.limit > 0 && items.length >= req.limit)) break;
+    }
+    if (match === "NotOlderThan" && rv !== "0" && Number(resourceVersion) < Number(rv)) {
+      throw StorageError.tooLargeResourceVersion(Number(rv), Number(resourceVersion));
+    }
+    return create(apiv1.ListResponseSchema, {
+      items: items.map((o) => packObject(res.kind, o)),
+      resourceVersion,
+      continue: cont,
+      ...(cont !== "" && remaining !== undefined ? { remainingItemCount: BigInt(remaining) } : {}),
+    });
+  }
+
+  // --- Update, UpdateStatus, Patch ------------------------------------------------------------
+
+  async update(req: apiv1.UpdateRequest, status: boolean): Promise<apiv1.ObjectResponse> {
+    const res = this.resolve(req.ref);
+    if (status && !res.kind.hasStatus) throw StatusError.resourceNotFound();
+    const obj = objectOf(res.kind, req.object);
+    this.placeInNamespace(res.kind, obj, req.ref?.namespace ?? "", "update");
+    const meta = metaOf(res.kind, obj);
+    const urlName = req.ref?.name ?? "";
+    if (urlName !== "" && meta.name !== "" && meta.name !== urlName) {
+      throw StatusError.badRequest(
+        `the name of the object (${meta.name}) does not match the name on the URL (${urlName})`,
+      );
+    }
+    if (meta.name === "") meta.name = urlName;
+    const stored = await this.updateObject(
+      res,
+      meta.name,
+      meta.namespace,
+      req.dryRun,
+      () => cloneObject(res.kind, obj),
+      status,
+    );
+    return create(apiv1.ObjectResponseSchema, { object: packObject(res.kind, stored) });
+  }
+
+  /**
+   * GuaranteedUpdate with the strategy: `next(current)` gives the requested object (re-run on
+   * a race); its resourceVersion, when set, must be the stored one (else Conflict).
+   */
+  private async updateObject(
+    res: ServedResource,
+    name: string,
+    namespace: string,
+    dryRun: boolean,
+    next: (current: ApiObject) => ApiObject,
+    status: boolean,
+  ): Promise<ApiObject> {
+    const kind = res.kind;
+    const ref = kind.namespaced ? { namespace, name } : { name };
+    const tryUpdate = (current: ApiObject): ApiObject => {
+      const requested = next(current);
+      const rv = requested.metadata?.resourceVersion ?? "";
+      const currentRv = current.metadata?.resourceVersion ?? "";
+      if (rv !== "" && rv !== currentRv) throw StorageError.conflict(kind, name);
+      const uid = requested.metadata?.uid ?? "";
+      if (uid !== "" && uid !== current.metadata?.uid) {
+        throw StorageError.conflict(
+          kind,
+          name,
+          `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata?.uid ?? ""}`,
+        );
+      }
+      const prepared = status
+        ? res.strategy.prepareForStatusUpdate(requested, current)
+        : res.strategy.prepareForUpdate(requested, current);
+      if (!status) applyDefaults(prepared as unknown as Message);
+      metaOf(kind, prepared).resourceVersion = "";
+      this.validateMeta(kind, prepared);
+      this.checkSize(kind, prepared);
+      return prepared;
+    };
+    if (dryRun) {
+      const current = await res.store.get(ref);
+      const out = tryUpdate(current);
+      metaOf(kind, out).resourceVersion = current.metadata?.resourceVersion ?? "";
+      return out;
+    }
+    let old: ApiObject | undefined;
+    const stored = await res.store.guaranteedUpdate(ref, (current) => {
+      old = current;
+      return tryUpdate(current);
+    });
+    return this.removeIfFinalized(res, stored, old);
+  }
+
+  /**
+   * Kubernetes' shouldDeleteDuringUpdate: an update that removed the last finalizer of an
+   * object marked for deletion (with no grace period pending) removes it.
+   */
+  private async removeIfFinalized(
+    res: ServedResource,
+    updated: ApiObject,
+    old: ApiObject | undefined,
+  ): Promise<ApiObject> {
+    if (old === undefined || !removeAfterUpdate(updated, old)) return updated;
+    const meta = metaOf(res.kind, updated);
+    const ref = res.kind.namespaced
+      ? { namespace: meta.namespace, name: meta.name }
+      : { name: meta.name };
+    try {
+      return await res.store.delete(ref, { resourceVersion: meta.resourceVersion });
+    } catch (e) {
+      if (isApiError(e, "NotFound") || isApiError(e, "Conflict")) return updated;
+      throw e;
+    }
+  }
+
+  async patch(req: apiv1.PatchRequest): Promise<apiv1.ObjectResponse> {
+    const res = this.resolve(req.ref);
+    if (req.status && !res.kind.hasStatus) throw StatusError.resourceNotFound();
+    const ref = this.objectRef(res, req.ref);
+    let patchDoc: JsonValue;
+    try {
+      patchDoc = JSON.parse(Buffer.from(req.patch).toString("utf8")) as JsonValue;
+    } catch (e) {
+      throw StatusError.badRequest(`patch: Invalid value: not JSON: ${(e as Error).message}`);
+    }
+    if (req.patchType !== PATCH_MERGE && req.patchType !== PATCH_JSON) {
+      throw new StatusError(
+        "UnsupportedMediaType",
+        `the body of the request was in an unknown format - accepted media types include: ${PATCH_JSON}, ${PATCH_MERGE}`,
+      );
+    }
+    const apply = (current: ApiObject): ApiObject => {
+      const json = objectToJson(current as unknown as Message);
+      const patched =
+        req.patchType === PATCH_MERGE
+          ? applyMergePatch(json, patchDoc)
+          : applyJsonPatch(json, parseJsonPatch(patchDoc));
+      const decoded = decodeObject(patched).message as unknown as ApiObject;
+      if (decoded.$typeName !== res.kind.schema.typeName) {
+        throw StatusError.badRequest("the patch changed the object's apiVersion or kind");
+      }
+      const meta = metaOf(res.kind, decoded);
+      if (meta.name !== ref.name || (res.kind.namespaced && meta.namespace !== ref.namespace)) {
+        throw StatusError.badRequest(
+          `metadata.name: Invalid value: "${meta.name}": the patch may not change the object's name or namespace`,
+        );
+      }
+      return decoded;
+    };
+    const stored = await this.updateObject(
+      res,
+      ref.name,
+      ref.namespace ?? "",
+      req.dryRun,
+      apply,
+      req.status,
+    );
+    return create(apiv1.ObjectResponseSchema, { object: packObject(res.kind, stored) });
+  }
+
+  // --- Delete ---------------------------------------------------------------------------------
+
+  async delete(req: apiv1.DeleteRequest): Promise<apiv1.ObjectResponse> {
+    const res = this.resolve(req.ref);
+    const ref = this.objectRef(res, req.ref);
+    const obj = await this.deleteObject(res, ref, {
+      gracePeriodSeconds: req.gracePeriodSeconds,
+      propagationPolicy: req.propagationPolicy,
+      preconditions: req.preconditions,
+      dryRun: req.dryRun,
+    });
+    return create(apiv1.ObjectResponseSchema, { object: packObject(res.kind, obj) });
+  }
+
+  /**
+   * Deletes through the registry's decision (registry/deletion.ts): removed now, or written
+   * back marked for deletion (graceful pods, finalizers, terminating namespaces), or left as
+   * it is (a graceful deletion already pending).
+   */
+  private async deleteObject(
+    res: ServedResource,
+    ref: { namespace?: string; name: string },
+    options: DeleteOptions & { dryRun: boolean },
+  ): Promise<ApiObject> {
+    const decide = (obj: ApiObject) => decideDelete(res.strategy, obj, options, this.env.now());
+    if (options.dryRun) return decide(await res.store.get(ref)).object;
+    for (;;) {
+      let action = "keep" as "remove" | "update" | "keep";
+      const after = await res.store.guaranteedUpdate(ref, (obj) => {
+        const decision = decide(obj);
+        action = decision.action;
+        if (decision.action !== "update") return UNCHANGED;
+        metaOf(res.kind, decision.object).resourceVersion = "";
+        return decision.object;
+      });
+      if (action !== "remove") return after;
+      try {
+        return await res.store.delete(ref, {
+          resourceVersion: after.metadata?.resourceVersion ?? "",
+        });
+      } catch (e) {
+        // Written between the decision and the delete: decide again on the new state.
+        if (!isApiError(e, "Conflict")) throw e;
+      }
+    }
+  }
+
+  async deleteCollection(req: apiv1.DeleteCollectionRequest): Promise<apiv1.ListResponse> {
+    const res = this.resolve(req.ref);
+    const namespace = res.kind.namespaced && req.ref?.namespace ? req.ref.namespace : undefined;
+    const filter = this.filterFor(res, req.labelSelector, req.fieldSelector);
+    const list = await res.store.list(namespace === undefined ? {} : { namespace });
+    const deleted: ApiObject[] = [];
+    for (const obj of list.items) {
+      if (filter !== undefined && !filter(obj)) continue;
+      const meta = metaOf(res.kind, obj);
+      const ref = res.kind.namespaced
+        ? { namespace: meta.namespace, name: meta.name }
+        : { name: meta.name };
+      try {
+        deleted.push(
+          await this.deleteObject(res, ref, {
+            gracePeriodSeconds: req.gracePeriodSeconds,
+            propagationPolicy: req.propagationPolicy,
+            preconditions: undefined,
+            dryRun: req.dryRun,
+          }),
+        );
+      } catch (e) {
+        // Deleted by someone else meanwhile: that is what was asked for.
+        if (!isApiError(e, "NotFound")) throw e;
+      }
+    }
+    return create(apiv1.ListResponseSchema, {
+      items: deleted.map((o) => packObject(res.kind, o)),
+      resourceVersion: list.resourceVersion,
+    });
+  }
+
+  // --- Watch ----------------------------------------------------------------------------------
+
+  /**
+   * Streams changes to `send` until `signal` aborts, the timeout passes or the cache ends the
+   * watch. A resourceVersion older than the cache's window sends an ERROR event with a Status
+   * (Expired, 410) and ends. Resolves when the watch is over.
+   */
+  async watch(req: apiv1.WatchRequest, send: WatchSink, signal: AbortSignal): Promise<void> {
+    const res = this.resolve(req.ref);
+    const kind = res.kind;
+    const namespace = kind.namespaced && req.ref?.namespace ? req.ref.namespace : undefined;
+    const filter = this.filterFor(res, req.labelSelector, req.fieldSelector, req.ref?.name ?? "");
+    let watcher: Awaited<ReturnType<ReturnType<ServedResource["watchCache"]>["watch"]>>;
+    try {
+      watcher = await res.watchCache().watch({
+        ...(namespace === undefined ? {} : { namespace }),
+        resourceVersion: req.resourceVersion,
+        ...(filter === undefined ? {} : { filter }),
+        allowBookmarks: req.allowWatchBookmarks,
+      });
+    } catch (e) {
+      if (isApiError(e, "Expired") || isApiError(e, "Timeout")) {
+        send(errorEvent(new StatusError(e.reason, e.message)));
+        return;
+      }
+      throw e;
+    }
+    const stop = () => watcher.stop();
+    signal.addEventListener("abort", stop, { once: true });
+    const timer = req.timeoutSeconds > 0 ? setTimeout(stop, req.timeoutSeconds * 1000) : undefined;
+    try {
+      for await (const event of watcher) {
+        if (event.type === "BOOKMARK") {
+          const bookmark = create(kind.schema as DescMessage) as unknown as ApiObject;
+          metaOf(kind, bookmark).resourceVersion = String(event.revision);
+          send(watchEvent("BOOKMARK", packObject(kind, bookmark)));
+        } else {
+          send(watchEvent(event.type, packObject(kind, event.object)));
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", stop);
+      watcher.stop();
+    }
+  }
+
+  // --- Bind, Evict, Discover ------------------------------------------------------------------
+
+  /** Binds a pod to a node (pods/binding): sets spec.nodeName and PodScheduled=True. */
+  async bind(req: apiv1.BindRequest): Promise<apiv1.ObjectResponse> {
+    const pods = this.resourceOf("", "pods");
+    if (req.nodeName === "") {
+      throw this.invalid(kindOrThrow("", "bindings"), req.name, [
+        FieldError.required(FieldPath.root("target", "name"), ""),
+      ]);
+    }
+    const binding = { group: "", resource: "pods/binding" };
+    const bound = await pods.store.guaranteedUpdate(
+      { namespace: req.namespace, name: req.name },
+      (obj) => {
+        const pod = cloneObject(pods.kind, obj) as unknown as Pod;
+        const meta = pod.metadata;
+        if (req.uid !== "" && meta?.uid !== req.uid) {
+          throw StorageError.conflict(
+            binding,
+            req.name,
+            `Precondition failed: UID in precondition: ${req.uid}, UID in object meta: ${meta?.uid ?? ""}`,
+          );
+        }
+        if (meta?.deletionTimestamp !== undefined) {
+          throw StorageError.conflict(
+            binding,
+            req.name,
+            `pod ${req.name} is being deleted, cannot be assigned to a host`,
+          );
+        }
+        const spec = pod.spec;
+        if (spec === undefined) throw new Error(`pod ${req.name} has no spec`);
+        if (spec.nodeName !== "") {
+          throw StorageError.conflict(
+            binding,
+            req.name,
+            `pod ${req.name} is already assigned to node "${spec.nodeName}"`,
+          );
+        }
+        spec.nodeName = req.nodeName;
+        const status = pod.status;
+        if (status !== undefined) {
+          const now = timestampAtSeconds(this.env.now());
+          const existing = status.conditions.find((c) => c.type === "PodScheduled");
+          if (existing === undefined) {
+            status.conditions.push({
+              $typeName: "tug.core.v1.PodCondition",
+              type: "PodScheduled",
+              status: "True",
+              reason: "",
+              message: "",
+              lastTransitionTime: now,
+            });
+          } else {
+            if (existing.status !== "True") existing.lastTransitionTime = now;
+            existing.status = "True";
+            existing.reason = "";
+            existing.message = "";
+          }
+        }
+        (pod.metadata as NonNullable<Pod["metadata"]>).resourceVersion = "";
+        return pod as unknown as ApiObject;
+      },
+    );
+    return create(apiv1.ObjectResponseSchema, { object: packObject(pods.kind, bound) });
+  }
+
+  /**
+   * Evicts a pod (pods/eviction): refused with 429 when a PodDisruptionBudget that selects it
+   * allows no disruption; otherwise the budget's disruptionsAllowed goes down by one and the
+   * pod is deleted with the request's options.
+   */
+  async evict(req: apiv1.EvictRequest): Promise<apiv1.ObjectResponse> {
+    const pods = this.resourceOf("", "pods");
+    const ref = { namespace: req.namespace, name: req.name };
+    const pod = (await pods.store.get(ref)) as unknown as Pod;
+    const phase = pod.status?.phase ?? "";
+    // Kubernetes evicts pods that are done, or not yet running, without asking a budget.
+    if (phase !== "Succeeded" && phase !== "Failed" && phase !== "Pending") {
+      await this.takeDisruption(pod);
+    }
+    const opts = req.deleteOptions;
+    const obj = await this.deleteObject(pods, ref, {
+      gracePeriodSeconds: opts?.gracePeriodSeconds,
+      propagationPolicy: opts?.propagationPolicy ?? "",
+      preconditions: opts?.preconditions,
+      dryRun: opts?.dryRun ?? false,
+    });
+    return create(apiv1.ObjectResponseSchema, { object: packObject(pods.kind, obj) });
+  }
+
+  private async takeDisruption(pod: Pod): Promise<void> {
+    const pdbs = this.resourceOf("policy", "poddisruptionbudgets");
+    const namespace = pod.metadata?.namespace ?? "";
+    const { items } = await pdbs.store.list({ namespace });
+    const matching = (items as unknown as PodDisruptionBudget[]).filter((pdb) => {
+      const selector = pdb.spec?.selector;
+      if (selector === undefined) return false;
+      try {
+        const s = labels.Selector.fromObject(selector);
+        return !s.isEverything() && s.matches(pod.metadata?.labels);
+      } catch {
+        return false;
+      }
+    });
+    if (matching.length === 0) return;
+    if (matching.length > 1) {
+      throw new StatusError(
+        "InternalError",
+        "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
+      );
+    }
+    const pdb = matching[0] as PodDisruptionBudget;
+    const name = pdb.metadata?.name ?? "";
+    await pdbs.store.guaranteedUpdate({ namespace, name }, (obj) => {
+      const next = cloneObject(pdbs.kind, obj) as unknown as PodDisruptionBudget;
+      const status = next.status;
+      if (status === undefined || status.disruptionsAllowed <= 0) {
+        throw new StatusError(
+          "TooManyRequests",
+          "Cannot evict pod as it would violate the pod's disruption budget.",
+          {
+            causes: [
+              {
+                reason: "DisruptionBudget",
+                message: `The disruption budget ${name} needs ${status?.desiredHealthy ?? 0} healthy pods and has ${status?.currentHealthy ?? 0} currently`,
+                field: "",
+              },
+            ],
+          },
+        );
+      }
+      status.disruptionsAllowed -= 1;
+      status.disruptedPods[pod.metadata?.name ?? ""] = timestampAtSeconds(this.env.now());
+      (next.metadata as NonNullable<PodDisruptionBudget["metadata"]>).resourceVersion = "";
+      return next as unknown as ApiObject;
+    });
+  }
+
+  discover(): apiv1.DiscoverResponse {
+    const verbs = [
+      "create",
+      "delete",
+      "deletecollection",
+      "get",
+      "list",
+      "patch",
+      "update",
+      "watch",
+    ];
+    return create(apiv1.DiscoverResponseSchema, {
+      resources: allKinds
+        .filter((k) => !k.subresourceBody)
+        .map((k) => ({
+          group: k.group,
+          version: k.version,
+          name: k.resource,
+          singularName: k.singular,
+          shortNames: [...k.shortNames],
+          kind: k.kind,
+          namespaced: k.namespaced,
+          verbs: k.listSchema === undefined ? ["create"] : verbs,
+          hasStatus: k.hasStatus,
+        })),
+    });
+  }
+
+  /** Creates the system namespaces that do not exist yet. */
+  async ensureSystemNamespaces(): Promise<void> {
+    const namespaces = this.resourceOf("", "namespaces");
+    for (const name of SYSTEM_NAMESPACES) {
+      const ns = create(namespaces.kind.schema as DescMessage, {
+        metadata: { name },
+      }) as unknown as ApiObject;
+      try {
+        await this.createObject(namespaces, ns, false);
+      } catch (e) {
+        if (!isApiError(e, "AlreadyExists")) throw e;
+      }
+    }
+  }
+}
+
+function kindOrThrow(group: string, resource: string): KindInfo {
+  const kind = kindForResource(group, resource);
+  if (kind === undefined) throw new Error(`the scheme has no ${resource}.${group}`);
+  return kind;
+}
+
+/** The bytes the object takes in the store. */
+function encodedSize(kind: KindInfo, obj: ApiObject): number {
+  return toBinary(kind.schema as DescMessage, obj as unknown as Message).length;
+}
+
+function watchEvent(type: string, object: Any): apiv1.WatchEvent {
+  return create(apiv1.WatchEventSchema, { type, object });
+}
+
+/** The ERROR event that ends a watch, holding the Status. */
+export function errorEvent(e: StatusError): apiv1.WatchEvent {
+  return create(apiv1.WatchEventSchema, {
+    type: "ERROR",
+    object: anyPack(StatusSchema, e.toStatus()),
+  });
+}

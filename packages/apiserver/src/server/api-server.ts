@@ -1,0 +1,154 @@
+// tug-apiserver's server: the API service on a gRPC port, backed by an etcd v3 store (tug-store
+// or etcd). At start it makes sure the system namespaces exist; it stops by ending watches,
+// refusing new calls and closing its store connections.
+
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { apiServiceDefinition } from "@tug/client";
+import type { RegistryEnv } from "../registry/strategy.js";
+import { Compactor, DEFAULT_COMPACTION_INTERVAL_MS } from "../storage/compactor.js";
+import { EtcdClient } from "../storage/etcd-client.js";
+import { DEFAULT_REGISTRY_PREFIX } from "../storage/object-store.js";
+import type { WatchCacheOptions } from "../storage/watch-cache.js";
+import { ApiHandlers } from "./api-handlers.js";
+import { type CallObserver, grpcImplementation } from "./grpc-service.js";
+
+/**
+ * Largest request the gRPC server reads: above the 1.5 MiB object limit, so an oversized
+ * object gets RequestEntityTooLarge with a Status rather than a bare transport error.
+ */
+const MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Largest response: a list of a big collection. */
+const MAX_SEND_MESSAGE_BYTES = 256 * 1024 * 1024;
+/** How long stop() lets calls in flight finish before cutting them. */
+const STOP_GRACE_MS = 2_000;
+
+export interface ApiServerOptions {
+  /** etcd v3 client URLs (kube-apiserver's --etcd-servers). */
+  readonly etcdServers: readonly string[];
+  /** "host:port" to serve gRPC on; port 0 picks a free one. */
+  readonly listen: string;
+  /** kube-apiserver's --etcd-prefix; "/registry" by default. */
+  readonly registryPrefix?: string;
+  /** How long events live (--event-ttl), seconds. */
+  readonly eventTtlSeconds?: number;
+  /** How often the store's history is compacted (--etcd-compaction-interval); 0: never. */
+  readonly compactionIntervalMs?: number;
+  /** Called when a compaction round fails. */
+  readonly onCompactionError?: (error: unknown) => void;
+  /** Deadline of each store request. */
+  readonly etcdRequestTimeoutMs?: number;
+  readonly watchCache?: WatchCacheOptions;
+  /** Clock, uids and randomness for tests. */
+  readonly env?: Partial<RegistryEnv>;
+  /** Called after every call, for metrics and logs. */
+  readonly observe?: CallObserver;
+}
+
+export class ApiServer {
+  private stopped: Promise<void> | undefined;
+
+  private constructor(
+    readonly etcd: EtcdClient,
+    readonly handlers: ApiHandlers,
+    private readonly grpc: Server,
+    private readonly compactor: Compactor | undefined,
+    /** The port the gRPC server listens on. */
+    readonly port: number,
+    /** "host:port" clients dial. */
+    readonly address: string,
+  ) {}
+
+  /** Connects to the store, creates the system namespaces, and serves. */
+  static async start(options: ApiServerOptions): Promise<ApiServer> {
+    const etcd = new EtcdClient({
+      endpoints: options.etcdServers,
+      ...(options.etcdRequestTimeoutMs === undefined
+        ? {}
+        : { requestTimeoutMs: options.etcdRequestTimeoutMs }),
+    });
+    const handlers = new ApiHandlers({
+      etcd,
+      registryPrefix: options.registryPrefix ?? DEFAULT_REGISTRY_PREFIX,
+      env: {
+        ...(options.eventTtlSeconds === undefined
+          ? {}
+          : { eventTtlSeconds: options.eventTtlSeconds }),
+        ...options.env,
+      },
+      ...(options.watchCache === undefined ? {} : { watchCache: options.watchCache }),
+    });
+    const grpc = new Server({
+      "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
+      "grpc.max_send_message_length": MAX_SEND_MESSAGE_BYTES,
+    });
+    try {
+      await handlers.ensureSystemNamespaces();
+      grpc.addService(apiServiceDefinition, grpcImplementation(handlers, options.observe));
+      const port = await new Promise<number>((resolve, reject) => {
+        grpc.bindAsync(options.listen, ServerCredentials.createInsecure(), (err, p) =>
+          err === null ? resolve(p) : reject(err),
+        );
+      });
+      const host = options.listen.slice(0, options.listen.lastIndexOf(":"));
+      const dialHost = host === "0.0.0.0" || host === "" || host === "[::]" ? "127.0.0.1" : host;
+      const interval = options.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS;
+      const compactor =
+        interval > 0
+          ? new Compactor(etcd, {
+              intervalMs: interval,
+              ...(options.onCompactionError === undefined
+                ? {}
+                : { onError: options.onCompactionError }),
+            })
+          : undefined;
+      compactor?.start();
+      return new ApiServer(etcd, handlers, grpc, compactor, port, `${dialHost}:${port}`);
+    } catch (e) {
+      handlers.stop();
+      grpc.forceShutdown();
+      etcd.close();
+      throw e;
+    }
+  }
+
+  /** True when the store answers a read. */
+  async storeReachable(): Promise<boolean> {
+    try {
+      await this.etcd.get("/registry-health");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Open client watches, per resource ("pods", "deployments.apps"). */
+  watcherCounts(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const res of this.handlers.servedResources()) {
+      const name =
+        res.kind.group === "" ? res.kind.resource : `${res.kind.resource}.${res.kind.group}`;
+      out.set(name, res.watcherCount);
+    }
+    return out;
+  }
+
+  /** Ends every watch, stops taking calls, and closes the store connections. Idempotent. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      await this.compactor?.stop();
+      this.handlers.stop();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.grpc.forceShutdown();
+          resolve();
+        }, STOP_GRACE_MS);
+        this.grpc.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.etcd.close();
+    })();
+    return this.stopped;
+  }
+}

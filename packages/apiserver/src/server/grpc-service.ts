@@ -1,0 +1,243 @@
+// tug.apiserver.v1.Api on grpc-js: each method decodes its request (protobuf-es, through the
+// shared service definition), runs the verb, and answers with the response or with the error's
+// gRPC code plus the Kubernetes Status in the "tug-status-bin" trailer.
+
+import { toBinary } from "@bufbuild/protobuf";
+import {
+  Metadata,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type sendUnaryData,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import { type KindInfo, StatusSchema } from "@tug/api";
+import { type ApiMethodName, type apiv1, STATUS_METADATA_KEY } from "@tug/client";
+import type { ApiHandlers } from "./api-handlers.js";
+import { type StatusError, toStatusError } from "./status-error.js";
+
+/** One finished call, for metrics and logs. */
+export interface CallRecord {
+  /** Kubernetes' verb: "create", "get", "list", "update", "patch", "delete", "watch", ... */
+  readonly verb: string;
+  /** "pods", "deployments.apps"; "" when the request named no resource. */
+  readonly resource: string;
+  /** The HTTP code Kubernetes would answer with: 200, 201, 404, 409, ... */
+  readonly code: number;
+  readonly durationMs: number;
+  readonly error?: StatusError;
+}
+
+export type CallObserver = (record: CallRecord) => void;
+
+/** The Kubernetes verb of each method. */
+const VERBS: Readonly<Record<ApiMethodName, string>> = {
+  Create: "create",
+  Get: "get",
+  List: "list",
+  Update: "update",
+  UpdateStatus: "update",
+  Patch: "patch",
+  Delete: "delete",
+  DeleteCollection: "deletecollection",
+  Watch: "watch",
+  Bind: "create",
+  Evict: "create",
+  Discover: "get",
+};
+
+function resourceName(ref: apiv1.ResourceRef | undefined, sub = ""): string {
+  if (ref === undefined) return sub;
+  const base = ref.group === "" ? ref.resource : `${ref.resource}.${ref.group}`;
+  return sub === "" ? base : `${base}/${sub}`;
+}
+
+/** The trailer carrying a Status. */
+export function statusMetadata(error: StatusError): Metadata {
+  const md = new Metadata();
+  md.set(STATUS_METADATA_KEY, Buffer.from(toBinary(StatusSchema, error.toStatus())));
+  return md;
+}
+
+function serviceError(error: StatusError) {
+  return {
+    name: "StatusError",
+    message: error.message,
+    code: error.grpcCode,
+    details: error.message,
+    metadata: statusMetadata(error),
+  };
+}
+
+function contextOf(
+  handlers: ApiHandlers,
+  ref: apiv1.ResourceRef | undefined,
+  name: string,
+): { kind: KindInfo; name: string } | undefined {
+  try {
+    return { kind: handlers.resolve(ref).kind, name };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The grpc-js implementation of every method of the service. */
+export function grpcImplementation(
+  handlers: ApiHandlers,
+  observe: CallObserver = () => undefined,
+): UntypedServiceImplementation {
+  const unary =
+    <Req, Res>(
+      method: ApiMethodName,
+      run: (req: Req) => Promise<Res> | Res,
+      describe: (req: Req) => { resource: string; ref?: apiv1.ResourceRef; name: string },
+      successCode = 200,
+    ) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      const started = performance.now();
+      const info = describe(call.request);
+      Promise.resolve()
+        .then(() => run(call.request))
+        .then(
+          (res) => {
+            observe({
+              verb: VERBS[method] ?? method.toLowerCase(),
+              resource: info.resource,
+              code: successCode,
+              durationMs: performance.now() - started,
+            });
+            callback(null, res);
+          },
+          (e: unknown) => {
+            const error = toStatusError(e, contextOf(handlers, info.ref, info.name));
+            observe({
+              verb: VERBS[method] ?? method.toLowerCase(),
+              resource: info.resource,
+              code: error.code,
+              durationMs: performance.now() - started,
+              error,
+            });
+            callback(serviceError(error));
+          },
+        );
+    };
+  const objectName = (ref: apiv1.ResourceRef | undefined) => ref?.name ?? "";
+  return {
+    Create: unary<apiv1.CreateRequest, apiv1.ObjectResponse>(
+      "Create",
+      (req) => handlers.create(req),
+      (req) => ({
+        resource: resourceName(req.ref),
+        ...refField(req.ref),
+        name: objectName(req.ref),
+      }),
+      201,
+    ),
+    Get: unary<apiv1.GetRequest, apiv1.ObjectResponse>(
+      "Get",
+      (req) => handlers.get(req),
+      (req) => ({
+        resource: resourceName(req.ref),
+        ...refField(req.ref),
+        name: objectName(req.ref),
+      }),
+    ),
+    List: unary<apiv1.ListRequest, apiv1.ListResponse>(
+      "List",
+      (req) => handlers.list(req),
+      (req) => ({ resource: resourceName(req.ref), ...refField(req.ref), name: "" }),
+    ),
+    Update: unary<apiv1.UpdateRequest, apiv1.ObjectResponse>(
+      "Update",
+      (req) => handlers.update(req, false),
+      (req) => ({
+        resource: resourceName(req.ref),
+        ...refField(req.ref),
+        name: objectName(req.ref),
+      }),
+    ),
+    UpdateStatus: unary<apiv1.UpdateRequest, apiv1.ObjectResponse>(
+      "UpdateStatus",
+      (req) => handlers.update(req, true),
+      (req) => ({
+        resource: resourceName(req.ref, "status"),
+        ...refField(req.ref),
+        name: objectName(req.ref),
+      }),
+    ),
+    Patch: unary<apiv1.PatchRequest, apiv1.ObjectResponse>(
+      "Patch",
+      (req) => handlers.patch(req),
+      (req) => ({
+        resource: resourceName(req.ref, req.status ? "status" : ""),
+        ...refField(req.ref),
+        name: objectName(req.ref),
+      }),
+    ),
+    Delete: unary<apiv1.DeleteRequest, apiv1.ObjectResponse>(
+      "Delete",
+      (req) => handlers.delete(req),
+      (req) => ({
+        resource: resourceName(req.ref),
+        ...refField(req.ref),
+        name: objectName(req.ref),
+      }),
+    ),
+    DeleteCollection: unary<apiv1.DeleteCollectionRequest, apiv1.ListResponse>(
+      "DeleteCollection",
+      (req) => handlers.deleteCollection(req),
+      (req) => ({ resource: resourceName(req.ref), ...refField(req.ref), name: "" }),
+    ),
+    Bind: unary<apiv1.BindRequest, apiv1.ObjectResponse>(
+      "Bind",
+      (req) => handlers.bind(req),
+      (req) => ({ resource: "pods/binding", name: req.name }),
+      201,
+    ),
+    Evict: unary<apiv1.EvictRequest, apiv1.ObjectResponse>(
+      "Evict",
+      (req) => handlers.evict(req),
+      (req) => ({ resource: "pods/eviction", name: req.name }),
+      201,
+    ),
+    Discover: unary<apiv1.DiscoverRequest, apiv1.DiscoverResponse>(
+      "Discover",
+      () => handlers.discover(),
+      () => ({ resource: "", name: "" }),
+    ),
+    Watch: (call: ServerWritableStream<apiv1.WatchRequest, apiv1.WatchEvent>) => {
+      const started = performance.now();
+      const resource = resourceName(call.request.ref);
+      const abort = new AbortController();
+      call.on("cancelled", () => abort.abort());
+      call.on("close", () => abort.abort());
+      handlers
+        .watch(call.request, (event) => call.write(event), abort.signal)
+        .then(
+          () => {
+            observe({
+              verb: "watch",
+              resource,
+              code: 200,
+              durationMs: performance.now() - started,
+            });
+            if (!abort.signal.aborted) call.end();
+          },
+          (e: unknown) => {
+            const error = toStatusError(e);
+            observe({
+              verb: "watch",
+              resource,
+              code: error.code,
+              durationMs: performance.now() - started,
+              error,
+            });
+            if (!abort.signal.aborted) call.emit("error", serviceError(error));
+          },
+        );
+    },
+  };
+}
+
+function refField(ref: apiv1.ResourceRef | undefined): { ref?: apiv1.ResourceRef } {
+  return ref === undefined ? {} : { ref };
+}

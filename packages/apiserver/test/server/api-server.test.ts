@@ -1,0 +1,386 @@
+// tug-apiserver end to end over real sockets: the API service on tug-store and on etcd 3.4,
+// driven through @tug/client's ApiClient.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { ConfigMapSchema, NamespaceSchema, type Pod, PodSchema, parseManifests } from "@tug/api";
+import { ApiClient, type ApiError, isApiError } from "@tug/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EtcdClient } from "../../src/storage/etcd-client.js";
+import { STORES } from "../support/stores.js";
+import { type Harness, startHarness } from "./harness.js";
+
+const FIXTURES = join(import.meta.dirname, "../../../api/test/fixtures");
+
+function pod(name: string, labels: Record<string, string> = {}, namespace = "default"): Pod {
+  return create(PodSchema, {
+    metadata: { name, namespace, labels },
+    spec: { containers: [{ name: "app", image: "busybox" }] },
+  });
+}
+
+async function failure(p: Promise<unknown>): Promise<ApiError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isApiError(e)) return e;
+    throw e;
+  }
+  throw new Error("expected the call to fail");
+}
+
+describe.each(STORES)("tug-apiserver on $name", ({ start }) => {
+  let h: Harness;
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    h = await startHarness(start);
+    client = h.client;
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it("creates the system namespaces at start", async () => {
+    const list = await client.list(NamespaceSchema);
+    expect(list.items.map((n) => n.metadata?.name).sort()).toEqual([
+      "default",
+      "kube-node-lease",
+      "kube-public",
+      "kube-system",
+    ]);
+    expect(list.items[0]?.status?.phase).toBe("Active");
+  });
+
+  it("creates, gets and refuses a second create of the same name", async () => {
+    const created = await client.create(PodSchema, pod("web", { app: "web" }));
+    expect(created.metadata?.uid).not.toBe("");
+    expect(created.metadata?.resourceVersion).not.toBe("");
+    expect(created.metadata?.creationTimestamp).toBeDefined();
+    expect(created.status?.phase).toBe("Pending");
+    expect(created.kind).toBe("Pod");
+    const got = await client.get(PodSchema, "web", { namespace: "default" });
+    expect(got.metadata?.uid).toBe(created.metadata?.uid);
+    const e = await failure(client.create(PodSchema, pod("web")));
+    expect(e.reason).toBe("AlreadyExists");
+    expect(e.code).toBe(409);
+    expect(e.message).toBe('pods "web" already exists');
+    const missing = await failure(client.get(PodSchema, "nope", { namespace: "default" }));
+    expect(missing.reason).toBe("NotFound");
+    expect(missing.message).toBe('pods "nope" not found');
+  });
+
+  it("names objects from generateName", async () => {
+    const p = pod("");
+    p.metadata = { ...p.metadata, name: "", generateName: "gen-" } as Pod["metadata"];
+    const created = await client.create(PodSchema, p);
+    expect(created.metadata?.name).toMatch(/^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+  });
+
+  it("lists with label and field selectors and in pages", async () => {
+    for (let i = 0; i < 5; i++) {
+      await client.create(
+        PodSchema,
+        pod(`page-${i}`, { tier: i % 2 === 0 ? "even" : "odd" }, "kube-public"),
+      );
+    }
+    const even = await client.list(PodSchema, {
+      namespace: "kube-public",
+      labelSelector: "tier=even",
+    });
+    expect(even.items.map((p) => p.metadata?.name)).toEqual(["page-0", "page-2", "page-4"]);
+    const named = await client.list(PodSchema, {
+      namespace: "kube-public",
+      fieldSelector: "metadata.name=page-3",
+    });
+    expect(named.items.map((p) => p.metadata?.name)).toEqual(["page-3"]);
+    const names: string[] = [];
+    let cont = "";
+    let pages = 0;
+    do {
+      const page = await client.list(PodSchema, {
+        namespace: "kube-public",
+        labelSelector: "tier in (even,odd)",
+        limit: 2,
+        continue: cont,
+      });
+      names.push(...page.items.map((p) => p.metadata?.name ?? ""));
+      cont = page.continue;
+      pages++;
+    } while (cont !== "");
+    expect(names).toEqual(["page-0", "page-1", "page-2", "page-3", "page-4"]);
+    expect(pages).toBe(3);
+    const bad = await failure(
+      client.list(PodSchema, { namespace: "kube-public", fieldSelector: "spec.nope=x" }),
+    );
+    expect(bad.reason).toBe("BadRequest");
+    expect(bad.message).toContain("spec.nope");
+    const cached = await client.list(PodSchema, { namespace: "kube-public", resourceVersion: "0" });
+    expect(cached.items).toHaveLength(5);
+  });
+
+  it("updates with optimistic concurrency and keeps status out of updates", async () => {
+    const created = await client.create(PodSchema, pod("upd"));
+    const first = structuredClone(created);
+    first.metadata = { ...first.metadata, labels: { v: "1" } } as Pod["metadata"];
+    if (first.status) first.status.phase = "Running";
+    const updated = await client.update(PodSchema, first);
+    expect(updated.metadata?.labels).toEqual({ v: "1" });
+    expect(updated.status?.phase).toBe("Pending");
+    const stale = structuredClone(created);
+    stale.metadata = { ...stale.metadata, labels: { v: "2" } } as Pod["metadata"];
+    const conflict = await failure(client.update(PodSchema, stale));
+    expect(conflict.reason).toBe("Conflict");
+    expect(conflict.message).toBe(
+      'Operation cannot be fulfilled on pods "upd": the object has been modified; please apply your changes to the latest version and try again',
+    );
+    const unconditional = structuredClone(stale);
+    if (unconditional.metadata) unconditional.metadata.resourceVersion = "";
+    expect((await client.update(PodSchema, unconditional)).metadata?.labels).toEqual({ v: "2" });
+    const status = structuredClone(updated);
+    if (status.metadata) status.metadata.resourceVersion = "";
+    if (status.status) status.status.phase = "Running";
+    if (status.metadata) status.metadata.labels = { ignored: "yes" };
+    const afterStatus = await client.updateStatus(PodSchema, status);
+    expect(afterStatus.status?.phase).toBe("Running");
+    expect(afterStatus.metadata?.labels).toEqual({ v: "2" });
+    const missing = await failure(client.update(PodSchema, pod("never-created")));
+    expect(missing.reason).toBe("NotFound");
+  });
+
+  it("patches with merge and JSON patches, and the status subresource", async () => {
+    await client.create(PodSchema, pod("patched", { a: "1" }));
+    const merged = await client.patch(PodSchema, "patched", {
+      namespace: "default",
+      type: "merge",
+      patch: { metadata: { labels: { b: "2", a: null } } },
+    });
+    expect(merged.metadata?.labels).toEqual({ b: "2" });
+    const jsonPatched = await client.patch(PodSchema, "patched", {
+      namespace: "default",
+      type: "json",
+      patch: [{ op: "add", path: "/metadata/annotations", value: { note: "x" } }],
+    });
+    expect(jsonPatched.metadata?.annotations).toEqual({ note: "x" });
+    const status = await client.patch(PodSchema, "patched", {
+      namespace: "default",
+      type: "merge",
+      status: true,
+      patch: { status: { phase: "Running" }, metadata: { labels: { c: "3" } } },
+    });
+    expect(status.status?.phase).toBe("Running");
+    expect(status.metadata?.labels).toEqual({ b: "2" });
+    const failed = await failure(
+      client.patch(PodSchema, "patched", {
+        namespace: "default",
+        type: "json",
+        patch: [{ op: "test", path: "/metadata/name", value: "other" }],
+      }),
+    );
+    expect(failed.reason).toBe("Invalid");
+    const stale = await failure(
+      client.patch(PodSchema, "patched", {
+        namespace: "default",
+        type: "merge",
+        patch: { metadata: { resourceVersion: "1" } },
+      }),
+    );
+    expect(stale.reason).toBe("Conflict");
+  });
+
+  it("deletes at once, gracefully, after finalizers, and only when preconditions hold", async () => {
+    const p = await client.create(PodSchema, pod("gone"));
+    const pre = await failure(
+      client.delete(PodSchema, "gone", {
+        namespace: "default",
+        preconditions: { uid: "not-the-uid" },
+      }),
+    );
+    expect(pre.reason).toBe("Conflict");
+    expect(pre.message).toContain("Precondition failed: UID in precondition: not-the-uid");
+    await client.delete(PodSchema, "gone", {
+      namespace: "default",
+      preconditions: { uid: p.metadata?.uid ?? "" },
+    });
+    expect((await failure(client.get(PodSchema, "gone", { namespace: "default" }))).reason).toBe(
+      "NotFound",
+    );
+
+    // A pod on a node waits for its grace period.
+    await client.create(PodSchema, pod("graceful"));
+    await client.bind("default", "graceful", "node-1");
+    const deleting = await client.delete(PodSchema, "graceful", {
+      namespace: "default",
+      gracePeriodSeconds: 30,
+    });
+    expect(deleting.metadata?.deletionTimestamp).toBeDefined();
+    expect(deleting.metadata?.deletionGracePeriodSeconds).toBe(30);
+    await client.delete(PodSchema, "graceful", { namespace: "default", gracePeriodSeconds: 0 });
+    expect(
+      (await failure(client.get(PodSchema, "graceful", { namespace: "default" }))).reason,
+    ).toBe("NotFound");
+
+    // A finalizer keeps the object until an update removes it.
+    const cm = create(ConfigMapSchema, {
+      metadata: { name: "held", namespace: "default", finalizers: ["example.com/hold"] },
+      data: { k: "v" },
+    });
+    await client.create(ConfigMapSchema, cm);
+    const held = await client.delete(ConfigMapSchema, "held", { namespace: "default" });
+    expect(held.metadata?.deletionTimestamp).toBeDefined();
+    const still = await client.get(ConfigMapSchema, "held", { namespace: "default" });
+    if (still.metadata) still.metadata.finalizers = [];
+    await client.update(ConfigMapSchema, still);
+    expect(
+      (await failure(client.get(ConfigMapSchema, "held", { namespace: "default" }))).reason,
+    ).toBe("NotFound");
+  });
+
+  it("binds a pod once, with the PodScheduled condition", async () => {
+    await client.create(PodSchema, pod("bindme"));
+    const bound = (await client.bind("default", "bindme", "node-a")) as Pod;
+    expect(bound.spec?.nodeName).toBe("node-a");
+    const cond = bound.status?.conditions.find((c) => c.type === "PodScheduled");
+    expect(cond?.status).toBe("True");
+    const again = await failure(client.bind("default", "bindme", "node-b"));
+    expect(again.reason).toBe("Conflict");
+    expect(again.message).toContain('pod bindme is already assigned to node "node-a"');
+    expect((await failure(client.bind("default", "ghost", "node-a"))).reason).toBe("NotFound");
+  });
+
+  it("refuses objects in a missing namespace, bad names and oversized objects", async () => {
+    const noNs = await failure(client.create(PodSchema, pod("x", {}, "no-such-ns")));
+    expect(noNs.reason).toBe("NotFound");
+    expect(noNs.message).toBe('namespaces "no-such-ns" not found');
+    const badName = await failure(client.create(PodSchema, pod("a/b")));
+    expect(badName.reason).toBe("Invalid");
+    expect(badName.code).toBe(422);
+    expect(badName.message).toContain('Pod "a/b" is invalid: metadata.name');
+    expect(badName.causes[0]?.field).toBe("metadata.name");
+    const big = create(ConfigMapSchema, {
+      metadata: { name: "big", namespace: "default" },
+      data: { blob: "x".repeat(1_600_000) },
+    });
+    const tooLarge = await failure(client.create(ConfigMapSchema, big));
+    expect(tooLarge.reason).toBe("RequestEntityTooLarge");
+    expect(
+      (await failure(client.get(ConfigMapSchema, "big", { namespace: "default" }))).reason,
+    ).toBe("NotFound");
+    const dry = await client.create(
+      ConfigMapSchema,
+      create(ConfigMapSchema, {
+        metadata: { name: "dry", namespace: "default" },
+      }),
+      { dryRun: true },
+    );
+    expect(dry.metadata?.name).toBe("dry");
+    expect(
+      (await failure(client.get(ConfigMapSchema, "dry", { namespace: "default" }))).reason,
+    ).toBe("NotFound");
+  });
+
+  it("answers an unknown resource with NotFound", async () => {
+    const kind = { ...(await import("@tug/api")).kindForResource("", "pods"), resource: "nopes" };
+    const e = await failure(client.list(kind as never));
+    expect(e.reason).toBe("NotFound");
+    expect(e.message).toBe("the server could not find the requested resource");
+  });
+
+  it("watches from a resourceVersion, with selectors and bookmarks", async () => {
+    const start = await client.list(PodSchema, { namespace: "kube-system" });
+    const abort = new AbortController();
+    const stream = client.watch(PodSchema, {
+      namespace: "kube-system",
+      labelSelector: "watch=yes",
+      resourceVersion: start.resourceVersion,
+      signal: abort.signal,
+    });
+    const seen: string[] = [];
+    const done = (async () => {
+      for await (const ev of stream) {
+        seen.push(`${ev.type} ${ev.object.metadata?.name}`);
+        if (seen.length === 3) abort.abort();
+      }
+    })();
+    await client.create(PodSchema, pod("w1", { watch: "yes" }, "kube-system"));
+    await client.create(PodSchema, pod("w2", { watch: "no" }, "kube-system"));
+    await client.patch(PodSchema, "w1", {
+      namespace: "kube-system",
+      type: "merge",
+      patch: { metadata: { annotations: { a: "b" } } },
+    });
+    await client.delete(PodSchema, "w1", { namespace: "kube-system" });
+    await done;
+    expect(seen).toEqual(["ADDED w1", "MODIFIED w1", "DELETED w1"]);
+  });
+
+  it("ends a watch from a compacted version with an Expired error event", async () => {
+    const etcd = new EtcdClient({ endpoints: h.store.endpoints });
+    try {
+      const old = await client.list(PodSchema, { namespace: "default" });
+      for (let i = 0; i < 3; i++) {
+        await client.create(PodSchema, pod(`compact-${i}`));
+      }
+      const now = await client.list(PodSchema, { namespace: "default" });
+      await etcd.compact(Number(now.resourceVersion));
+      // A second API server has a fresh watch cache whose window starts after the compaction.
+      const other = await h.addServer();
+      const stream = other.client.watch(PodSchema, {
+        namespace: "default",
+        resourceVersion: String(Number(old.resourceVersion) - 1 || 1),
+      });
+      const e = await (async () => {
+        try {
+          for await (const _ of stream) {
+            // no events expected
+          }
+        } catch (err) {
+          return err as ApiError;
+        }
+        throw new Error("the watch ended without an error");
+      })();
+      expect(e.reason).toBe("Expired");
+      expect(e.code).toBe(410);
+    } finally {
+      etcd.close();
+    }
+  });
+
+  it("serves one store through two API servers", async () => {
+    const other = await h.addServer();
+    await other.client.create(
+      ConfigMapSchema,
+      create(ConfigMapSchema, {
+        metadata: { name: "shared", namespace: "default" },
+        data: { from: "second" },
+      }),
+    );
+    const seen = await client.get(ConfigMapSchema, "shared", { namespace: "default" });
+    expect(seen.data).toEqual({ from: "second" });
+    const both = new ApiClient({ servers: ["127.0.0.1:1", other.server.address] });
+    try {
+      expect((await both.get(ConfigMapSchema, "shared", { namespace: "default" })).data).toEqual({
+        from: "second",
+      });
+    } finally {
+      both.close();
+    }
+  });
+
+  it("creates the example manifests", async () => {
+    for (const file of ["client-pod.yaml", "client-deployment.yaml", "client-node-port.yaml"]) {
+      for (const m of parseManifests(readFileSync(join(FIXTURES, file), "utf8"))) {
+        const created = await client.create(m.kind, m.object, { namespace: "default" });
+        expect((created as { metadata?: { uid: string } }).metadata?.uid).not.toBe("");
+      }
+    }
+  });
+
+  it("lists what it serves", async () => {
+    const resources = await client.discover();
+    const pods = resources.find((r) => r.name === "pods");
+    expect(pods).toMatchObject({ kind: "Pod", namespaced: true, hasStatus: true });
+    expect(pods?.verbs).toContain("watch");
+  });
+});
