@@ -106,6 +106,8 @@ interface StoredEvent<T> {
 /** A client watch: iterate for events; stop() ends it. */
 export class CacheWatcher<T> implements AsyncIterable<CacheEvent<T>> {
   private readonly items: CacheEvent<T>[] = [];
+  /** How many of `items` (at the front) are the start replay. */
+  private replayLeft = 0;
   private waiter: ((r: IteratorResult<CacheEvent<T>>) => void) | undefined;
   /** Set once the watch has ended. */
   closeReason: WatchCloseReason | undefined;
@@ -133,9 +135,10 @@ export class CacheWatcher<T> implements AsyncIterable<CacheEvent<T>> {
   }
 
   /** @internal Queues an event; false if the watcher is closed or its buffer is full. */
-  offer(event: CacheEvent<T>, unbounded = false): boolean {
+  offer(event: CacheEvent<T>, replay = false): boolean {
     if (this.closeReason !== undefined) return false;
-    if (!unbounded && this.items.length >= this.limit) return false;
+    // The replay at the start (initial objects, window events) is not held against the limit.
+    if (!replay && this.items.length - this.replayLeft >= this.limit) return false;
     this.lastRevision = event.revision;
     const waiter = this.waiter;
     if (waiter !== undefined) {
@@ -143,6 +146,7 @@ export class CacheWatcher<T> implements AsyncIterable<CacheEvent<T>> {
       waiter({ value: event, done: false });
     } else {
       this.items.push(event);
+      if (replay) this.replayLeft++;
     }
     return true;
   }
@@ -165,7 +169,10 @@ export class CacheWatcher<T> implements AsyncIterable<CacheEvent<T>> {
     return {
       next: () => {
         const item = this.items.shift();
-        if (item !== undefined) return Promise.resolve({ value: item, done: false });
+        if (item !== undefined) {
+          if (this.replayLeft > 0) this.replayLeft--;
+          return Promise.resolve({ value: item, done: false });
+        }
         if (this.closeReason !== undefined)
           return Promise.resolve({ value: undefined, done: true });
         return new Promise((resolve) => {
@@ -174,6 +181,7 @@ export class CacheWatcher<T> implements AsyncIterable<CacheEvent<T>> {
       },
       return: async () => {
         this.items.length = 0;
+        this.replayLeft = 0;
         this.stop();
         return { value: undefined, done: true };
       },
@@ -195,7 +203,11 @@ export class WatchCache<T> {
   private windowStart = 0;
   private currentRevision = 0;
   private readonly watchers = new Set<CacheWatcher<T>>();
-  private readonly waiters = new Set<{ revision: number; resolve: () => void }>();
+  private readonly waiters = new Set<{
+    revision: number;
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }>();
   private storeWatch: ObjectWatch<T> | undefined;
   private bookmarkTimer: NodeJS.Timeout | undefined;
   private progressTimer: NodeJS.Timeout | undefined;
@@ -237,6 +249,7 @@ export class WatchCache<T> {
         this.started = undefined;
         throw e;
       }
+      if (this.stopped) return;
       this.bookmarkTimer = setInterval(() => this.sendBookmarks(), this.bookmarkIntervalMs);
       this.bookmarkTimer.unref();
     })();
@@ -245,6 +258,7 @@ export class WatchCache<T> {
 
   private async relist(): Promise<void> {
     const list = await this.store.listEntries();
+    if (this.stopped) return;
     this.objects.clear();
     for (const { key, object } of list.entries) this.objects.set(key, object);
     this.window.length = 0;
@@ -380,6 +394,10 @@ export class WatchCache<T> {
           clearTimeout(timer);
           resolve();
         },
+        reject: (e: unknown) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
@@ -497,7 +515,8 @@ export class WatchCache<T> {
     this.progressTimer = undefined;
     this.storeWatch?.close();
     for (const w of [...this.watchers]) w.close("cache-stopped");
-    for (const w of this.waiters) w.resolve();
+    for (const w of this.waiters)
+      w.reject(ApiError.serviceUnavailable("the watch cache is stopped"));
     this.waiters.clear();
   }
 }

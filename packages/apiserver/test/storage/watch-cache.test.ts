@@ -230,6 +230,32 @@ describe.each(STORES)("WatchCache on $name", { timeout: 30_000 }, ({ start }) =>
     fast.stop();
   });
 
+  it("does not hold a watch's start replay against its buffer", async () => {
+    const { cache, writer } = await setup({ watcherBuffer: 2 });
+    for (let i = 0; i < 5; i++) {
+      await writer.create(
+        { namespace: "a", name: `p${i}` },
+        testObject(`p${i}`, i, { namespace: "a" }),
+      );
+    }
+    await cache.list({ resourceVersion: "" });
+    const w = await cache.watch({ resourceVersion: "0" });
+    await writer.create({ namespace: "a", name: "q" }, testObject("q", 9, { namespace: "a" }));
+    const events = await take(w, 6);
+    expect(events.map((e) => e.type === "BOOKMARK" || e.object.metadata.name)).toEqual([
+      "p0",
+      "p1",
+      "p2",
+      "p3",
+      "p4",
+      "q",
+    ]);
+    expect(w.closeReason).toBeUndefined();
+    w.stop();
+    cache.stop();
+    expect((await rejection(cache.list())).reason).toBe("ServiceUnavailable");
+  });
+
   it("sends bookmarks with the latest revision to watchers that ask for them", async () => {
     const { cache, writer } = await setup({ bookmarkIntervalMs: 100 });
     const w = await cache.watch({ resourceVersion: String(cache.revision), allowBookmarks: true });
