@@ -124,8 +124,10 @@ export class LeaderElector {
 
   /** Tries every RetryPeriod (jittered) until the lease is ours; false if aborted first. */
   private async acquire(signal: AbortSignal): Promise<boolean> {
+    // One abort listener for the whole campaign, however many attempts it takes.
+    const stopped = aborted(signal);
     while (!signal.aborted) {
-      const acquired = await Promise.race([this.tryAcquireOrRenew(signal), aborted(signal)]);
+      const acquired = await Promise.race([this.tryAcquireOrRenew(signal), stopped]);
       if (signal.aborted) return false;
       this.reportTransition();
       if (acquired) return true;
@@ -156,12 +158,10 @@ export class LeaderElector {
     const onAbort = () => round.abort();
     signal.addEventListener("abort", onAbort, { once: true });
     const deadline = this.clock.setTimeout(() => round.abort(), this.renewDeadlineMs);
+    const roundOver = aborted(round.signal);
     try {
       while (!round.signal.aborted) {
-        const renewed = await Promise.race([
-          this.tryAcquireOrRenew(round.signal),
-          aborted(round.signal),
-        ]);
+        const renewed = await Promise.race([this.tryAcquireOrRenew(round.signal), roundOver]);
         if (round.signal.aborted) break;
         this.reportTransition();
         if (renewed) return true;

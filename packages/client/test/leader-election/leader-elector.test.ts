@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   LEASE_DURATION_MS,
@@ -160,6 +161,19 @@ describe("LeaderElector", () => {
     expect(a.log).toContain("leader z@2000");
     expect(a.elector.isLeader()).toBe(false);
     expect(errors.at(-1)).toMatch(/lost leadership: failed to renew lease kube-system\/test-lease/);
+  });
+
+  it("holds no more abort listeners on its signal after a long campaign than after a short one", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore(clock);
+    candidate("a", store, clock);
+    await clock.advance(0);
+    const b = candidate("b", store, clock);
+    await clock.advance(RETRY_PERIOD_MS * 2);
+    const early = getEventListeners(b.stop.signal, "abort").length;
+    await clock.advance(RETRY_PERIOD_MS * 100);
+    expect(b.elector.isLeader()).toBe(false);
+    expect(getEventListeners(b.stop.signal, "abort").length).toBe(early);
   });
 
   it("only one of two candidates starting together wins", async () => {
