@@ -1,3 +1,5 @@
+import { clone, create, fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
+import { PodSchema } from "@tug/api";
 import { describe, expect, it } from "vitest";
 import {
   DeletedFinalStateUnknown,
@@ -31,5 +33,25 @@ describe("deepFreeze", () => {
     expect(Object.isFrozen(value.a.b[1])).toBe(true);
     value.bytes[0] = 7;
     expect(value.bytes[0]).toBe(7);
+  });
+});
+
+describe("deepFreeze on generated messages", () => {
+  it("leaves a frozen Pod encodable and cloneable, and the clone writable", () => {
+    const p = create(PodSchema, {
+      metadata: { name: "web", namespace: "default", labels: { app: "web" } },
+      spec: { nodeName: "n1", containers: [{ name: "c", image: "busybox" }] },
+    });
+    deepFreeze(p);
+    const bytes = toBinary(PodSchema, p);
+    expect(fromBinary(PodSchema, bytes).spec?.nodeName).toBe("n1");
+    expect(toJson(PodSchema, p)).toMatchObject({ metadata: { name: "web" } });
+    const copy = clone(PodSchema, p);
+    copy.spec!.nodeName = "n2";
+    copy.metadata!.labels.app = "db";
+    expect(p.spec?.nodeName).toBe("n1");
+    expect(() => {
+      p.metadata!.labels.app = "x";
+    }).toThrow(TypeError);
   });
 });

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { createIndexer } from "../../src/cache/indexer.js";
 import {
@@ -5,6 +6,7 @@ import {
   isExpiredError,
   type ListerWatcher,
   type ListOptions,
+  MIN_WATCH_DURATION_MS,
   Reflector,
   ResourceExpiredError,
   type WatchOptions,
@@ -170,5 +172,23 @@ describe("Reflector stop", () => {
     stop.abort();
     await expect(done).resolves.toBeUndefined();
     expect(store.listKeys()).toEqual([]);
+  });
+});
+
+describe("Reflector over many watches", () => {
+  it("holds a steady number of abort listeners on its signal", async () => {
+    const source = new FakeSource();
+    const clock = new FakeClock();
+    const { stop } = run(source, clock);
+    await settle();
+    const count = () => getEventListeners(stop.signal, "abort").length;
+    const early = count();
+    for (let i = 0; i < 30; i++) {
+      await clock.advance(MIN_WATCH_DURATION_MS);
+      source.endWatches();
+      await settle();
+    }
+    expect(source.watchCalls).toHaveLength(31);
+    expect(count()).toBe(early);
   });
 });
