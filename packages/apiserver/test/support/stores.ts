@@ -82,7 +82,7 @@ export async function startEtcd(): Promise<TestStore> {
       "--log-level=error",
       "--logger=zap",
     ],
-    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ETCD_UNSUPPORTED_ARCH: "" } },
+    { stdio: ["ignore", "ignore", "pipe"] },
   );
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
