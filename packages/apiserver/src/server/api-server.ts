@@ -121,6 +121,16 @@ export class ApiServer {
     }
   }
 
+  /** Undefined when ready to serve, else why not: the store must answer, caches be synced. */
+  async notReadyReason(): Promise<string | undefined> {
+    if (!(await this.storeReachable())) return "the store (etcd) does not answer";
+    const unsynced = this.handlers
+      .servedResources()
+      .filter((r) => !r.watchCacheSynced)
+      .map((r) => r.kind.resource);
+    return unsynced.length === 0 ? undefined : `watch caches not synced: ${unsynced.join(", ")}`;
+  }
+
   /** Open client watches, per resource ("pods", "deployments.apps"). */
   watcherCounts(): Map<string, number> {
     const out = new Map<string, number>();

@@ -45,6 +45,11 @@ export class ServedResource {
     return this.cache !== undefined;
   }
 
+  /** False while the watch cache (if one was made) has not finished its first list. */
+  get watchCacheSynced(): boolean {
+    return this.cache === undefined || this.cache.revision > 0;
+  }
+
   /** Open client watches on this resource. */
   get watcherCount(): number {
     return this.cache?.watcherCount ?? 0;

@@ -1,0 +1,157 @@
+// The tug-apiserver process: settings -> API server on the store -> health/metrics HTTP ->
+// serve until SIGTERM/SIGINT -> stop. A bad setting exits 2 with the problem on stderr;
+// failing to start (store unreachable, port taken) exits 1; a graceful stop exits 0.
+
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ApiServer } from "../server/api-server.js";
+import { type HealthServer, startHealthServer } from "./health-server.js";
+import { createLogger } from "./logger.js";
+import { ApiServerMetrics } from "./metrics.js";
+import { type ApiServerSettings, ConfigError, parseSettings } from "./settings.js";
+
+export interface RunOptions {
+  readonly argv: readonly string[];
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly stdout?: (s: string) => void;
+  readonly stderr?: (s: string) => void;
+  /** Install SIGTERM/SIGINT handlers (the real process does). */
+  readonly handleSignals?: boolean;
+  /** Called once serving, with a handle to stop. */
+  readonly onStarted?: (running: RunningApiServer) => void;
+}
+
+export interface RunningApiServer {
+  readonly settings: ApiServerSettings;
+  readonly server: ApiServer;
+  readonly healthPort: number | undefined;
+  stop(reason: string): void;
+}
+
+/** The version in packages/apiserver/package.json, found from this module (src/ or dist/src/). */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "@tug/apiserver" && pkg.version !== undefined) return pkg.version;
+    } catch {
+      // not here: look one level up
+    }
+    dir = dirname(dir);
+  }
+  return "0.0.0";
+}
+
+/** Runs tug-apiserver until it is stopped; resolves with the exit code. */
+export async function runTugApiserver(options: RunOptions): Promise<number> {
+  const stdout = options.stdout ?? ((s: string) => process.stdout.write(s));
+  const stderr = options.stderr ?? ((s: string) => process.stderr.write(s));
+  let settings: ApiServerSettings;
+  try {
+    const parsed = parseSettings(options.argv, {
+      ...(options.env === undefined ? {} : { env: options.env }),
+      version: packageVersion(),
+    });
+    if (parsed.kind === "exit") {
+      (parsed.stream === "stdout" ? stdout : stderr)(parsed.output);
+      return parsed.code;
+    }
+    settings = parsed.settings;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      stderr(`tug-apiserver: ${e.message}\nRun tug-apiserver --help for the flags.\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const log = createLogger(settings.logLevel, stderr);
+  let metrics: ApiServerMetrics | undefined;
+  let server: ApiServer;
+  const listen = settings.bindAddress.includes(":")
+    ? `[${settings.bindAddress}]:${settings.securePort}`
+    : `${settings.bindAddress}:${settings.securePort}`;
+  try {
+    server = await ApiServer.start({
+      etcdServers: settings.etcdServers,
+      listen,
+      registryPrefix: settings.etcdPrefix,
+      eventTtlSeconds: settings.eventTtlSeconds,
+      compactionIntervalMs: settings.compactionIntervalMs,
+      onCompactionError: (e) =>
+        log.warn("compaction failed; trying again next interval", { error: e }),
+      observe: (call) => {
+        metrics?.record(call);
+        if (call.error !== undefined && call.code >= 500) {
+          log.warn("request failed", {
+            verb: call.verb,
+            resource: call.resource,
+            code: call.code,
+            error: call.error.message,
+          });
+        }
+      },
+    });
+  } catch (e) {
+    log.error("cannot start: is the store reachable at --etcd-servers, and the port free?", {
+      etcdServers: settings.etcdServers,
+      listen,
+      error: e,
+    });
+    return 1;
+  }
+  metrics = new ApiServerMetrics(() => server.watcherCounts());
+  let health: HealthServer | undefined;
+  if (settings.healthPort !== 0) {
+    try {
+      health = await startHealthServer({
+        host: settings.bindAddress,
+        port: settings.healthPort,
+        ready: () => server.notReadyReason(),
+        metrics: () => metrics?.render() ?? "",
+      });
+    } catch (e) {
+      log.error("cannot serve /healthz, /readyz and /metrics: is --health-port free?", {
+        port: settings.healthPort,
+        error: e,
+      });
+      await server.stop();
+      return 1;
+    }
+  }
+  log.info("serving", {
+    api: server.address,
+    health: health === undefined ? "off" : `${settings.bindAddress}:${health.port}`,
+    etcdServers: settings.etcdServers,
+    etcdPrefix: settings.etcdPrefix,
+  });
+
+  let signalled = 0;
+  const stopped = new Promise<string>((resolve) => {
+    const onSignal = (sig: string) => {
+      signalled++;
+      if (signalled > 1) process.exit(1);
+      resolve(`received ${sig}`);
+    };
+    if (options.handleSignals === true) {
+      process.on("SIGTERM", () => onSignal("SIGTERM"));
+      process.on("SIGINT", () => onSignal("SIGINT"));
+    }
+    options.onStarted?.({
+      settings,
+      server,
+      healthPort: health?.port,
+      stop: (reason) => resolve(reason),
+    });
+  });
+  const reason = await stopped;
+  log.info("stopping", { reason });
+  await server.stop();
+  await health?.close();
+  log.info("stopped");
+  return 0;
+}
