@@ -41,4 +41,3 @@ export {
   SharedInformerFactory,
   type SharedInformerFactoryOptions,
 } from "./shared-informer-factory.js";
-export { sleep } from "./sleep.js";
