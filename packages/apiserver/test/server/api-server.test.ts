@@ -4,12 +4,23 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { ConfigMapSchema, NamespaceSchema, type Pod, PodSchema, parseManifests } from "@tug/api";
+import {
+  ConfigMapSchema,
+  EventSchema,
+  NamespaceSchema,
+  type Pod,
+  PodDisruptionBudgetSchema,
+  PodSchema,
+  parseManifests,
+} from "@tug/api";
 import { ApiClient, type ApiError, isApiError } from "@tug/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EtcdClient } from "../../src/storage/etcd-client.js";
 import { STORES } from "../support/stores.js";
 import { type Harness, startHarness } from "./harness.js";
+
+/** Short, so that the bookmark test sees one quickly (Kubernetes: about a minute). */
+const BOOKMARK_INTERVAL_MS = 200;
 
 const FIXTURES = join(import.meta.dirname, "../../../api/test/fixtures");
 
@@ -35,7 +46,7 @@ describe.each(STORES)("tug-apiserver on $name", ({ start }) => {
   let client: ApiClient;
 
   beforeAll(async () => {
-    h = await startHarness(start);
+    h = await startHarness(start, { watchCache: { bookmarkIntervalMs: BOOKMARK_INTERVAL_MS } });
     client = h.client;
   });
   afterAll(async () => {
@@ -382,5 +393,116 @@ describe.each(STORES)("tug-apiserver on $name", ({ start }) => {
     const pods = resources.find((r) => r.name === "pods");
     expect(pods).toMatchObject({ kind: "Pod", namespaced: true, hasStatus: true });
     expect(pods?.verbs).toContain("watch");
+  });
+
+  it("sends bookmarks to watches that ask for them, and ends a watch at its timeout", async () => {
+    const list = await client.list(ConfigMapSchema, { namespace: "kube-node-lease" });
+    const started = Date.now();
+    const stream = client.watch(ConfigMapSchema, {
+      namespace: "kube-node-lease",
+      resourceVersion: list.resourceVersion,
+      allowWatchBookmarks: true,
+      timeoutSeconds: 2,
+    });
+    // A write elsewhere moves the store on; the quiet watch learns of it by a bookmark.
+    const other = await client.create(
+      ConfigMapSchema,
+      create(ConfigMapSchema, { metadata: { name: "elsewhere", namespace: "default" } }),
+    );
+    const types: string[] = [];
+    let bookmarkRv = "";
+    for await (const ev of stream) {
+      types.push(ev.type);
+      if (ev.type === "BOOKMARK") bookmarkRv = ev.object.metadata?.resourceVersion ?? "";
+    }
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+    expect(types.length).toBeGreaterThan(0);
+    expect(new Set(types)).toEqual(new Set(["BOOKMARK"]));
+    expect(Number(bookmarkRv)).toBeGreaterThanOrEqual(Number(other.metadata?.resourceVersion));
+  });
+
+  it("stores events with a TTL lease", async () => {
+    const ev = create(EventSchema, {
+      metadata: { name: "ev1", namespace: "default" },
+      involvedObject: { kind: "Pod", name: "web", namespace: "default" },
+      reason: "Scheduled",
+      message: "assigned",
+      type: "Normal",
+    });
+    await client.create(EventSchema, ev);
+    const etcd = new EtcdClient({ endpoints: h.store.endpoints });
+    try {
+      const { kv } = await etcd.get("/registry/core/events/default/ev1");
+      expect(kv).toBeDefined();
+      expect(kv?.lease).not.toBe("0");
+    } finally {
+      etcd.close();
+    }
+    const byReason = await client.list(EventSchema, {
+      namespace: "default",
+      fieldSelector: "reason=Scheduled,involvedObject.name=web",
+    });
+    expect(byReason.items.map((e) => e.metadata?.name)).toEqual(["ev1"]);
+  });
+
+  it("evicts a pod unless its disruption budget allows no disruption", async () => {
+    await client.create(
+      PodDisruptionBudgetSchema,
+      create(PodDisruptionBudgetSchema, {
+        metadata: { name: "guard", namespace: "default" },
+        spec: { selector: { matchLabels: { guarded: "yes" } } },
+      }),
+    );
+    await client.create(PodSchema, pod("guarded", { guarded: "yes" }));
+    await client.bind("default", "guarded", "node-1");
+    const running = await client.get(PodSchema, "guarded", { namespace: "default" });
+    if (running.status) running.status.phase = "Running";
+    await client.updateStatus(PodSchema, running);
+    const refused = await failure(client.evict("default", "guarded"));
+    expect(refused.reason).toBe("TooManyRequests");
+    expect(refused.code).toBe(429);
+    expect(refused.message).toBe(
+      "Cannot evict pod as it would violate the pod's disruption budget.",
+    );
+    await client.create(PodSchema, pod("free"));
+    await client.evict("default", "free");
+    expect((await failure(client.get(PodSchema, "free", { namespace: "default" }))).reason).toBe(
+      "NotFound",
+    );
+  });
+
+  it("deletes a collection by selector", async () => {
+    for (const [name, app] of [
+      ["dc-1", "drop"],
+      ["dc-2", "drop"],
+      ["dc-3", "keep"],
+    ] as const) {
+      await client.create(
+        ConfigMapSchema,
+        create(ConfigMapSchema, { metadata: { name, namespace: "default", labels: { app } } }),
+      );
+    }
+    const deleted = await client.deleteCollection(ConfigMapSchema, {
+      namespace: "default",
+      labelSelector: "app=drop",
+    });
+    expect(deleted.items.map((c) => c.metadata?.name).sort()).toEqual(["dc-1", "dc-2"]);
+    const left = await client.list(ConfigMapSchema, {
+      namespace: "default",
+      labelSelector: "app in (drop,keep)",
+    });
+    expect(left.items.map((c) => c.metadata?.name)).toEqual(["dc-3"]);
+  });
+
+  it("keeps a deleted namespace Terminating and refuses new content in it", async () => {
+    await client.create(NamespaceSchema, create(NamespaceSchema, { metadata: { name: "doomed" } }));
+    const ns = await client.delete(NamespaceSchema, "doomed");
+    expect(ns.status?.phase).toBe("Terminating");
+    expect(ns.metadata?.deletionTimestamp).toBeDefined();
+    const refused = await failure(client.create(PodSchema, pod("late", {}, "doomed")));
+    expect(refused.reason).toBe("Forbidden");
+    expect(refused.message).toBe(
+      "unable to create new content in namespace doomed because it is being terminated",
+    );
   });
 });
