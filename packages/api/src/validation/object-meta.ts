@@ -31,7 +31,8 @@ export interface MetaRules {
 }
 
 /**
- * ValidateObjectMeta: name (or generateName) by the kind's rule; namespace required for a
+ * ValidateObjectMeta: name (or, when the name is left to the API server, generateName) by the
+ * kind's rule; namespace required for a
  * namespaced kind, forbidden for a cluster-scoped one; generation >= 0; labels, annotations,
  * owner references and finalizers.
  */
@@ -49,7 +50,10 @@ export function validateObjectMeta(
     }
   }
   if (name === "") {
-    errs.push(FieldError.required(path.child("name"), "name or generateName is required"));
+    // The API server generates the name from generateName on create.
+    if (generateName === "") {
+      errs.push(FieldError.required(path.child("name"), "name or generateName is required"));
+    }
   } else {
     for (const problem of rules.nameRule(name, false)) {
       errs.push(FieldError.invalid(path.child("name"), name, problem));
