@@ -1,0 +1,187 @@
+// tug get: kubectl's get. Objects by name or by label and field selector, in one namespace
+// or all (-A), printed as kubectl's tables or -o wide|yaml|json|name; -w keeps printing rows
+// as changes arrive until interrupted.
+// https://kubernetes.io/docs/reference/kubectl/generated/kubectl_get/
+
+import type { JsonObject, KindInfo } from "@tug/api";
+import { describeError } from "../api-status.js";
+import { CliError } from "../cli-error.js";
+import type { CommandContext } from "../command-context.js";
+import {
+  type OutputFormat,
+  objectName,
+  parseOutputFormat,
+  printStructured,
+  printTable,
+  type TableOptions,
+} from "../printers/object-printer.js";
+import { nameOf, toJson } from "./object-json.js";
+import { parseResourceArgs } from "./resource-args.js";
+
+export interface GetOptions {
+  output?: string;
+  selector?: string;
+  fieldSelector?: string;
+  watch?: boolean;
+  watchOnly?: boolean;
+  allNamespaces?: boolean;
+  showLabels?: boolean;
+  noHeaders?: boolean;
+}
+
+interface Fetched {
+  readonly kind: KindInfo;
+  readonly objects: JsonObject[];
+  /** True when names were asked for (one object prints as itself with -o yaml). */
+  readonly byName: boolean;
+  readonly resourceVersion: string;
+}
+
+/** "No resources found in default namespace." / "No resources found", as kubectl says. */
+export function noResourcesMessage(namespace: string): string {
+  return namespace === "" ? "No resources found" : `No resources found in ${namespace} namespace.`;
+}
+
+export async function runGet(
+  ctx: CommandContext,
+  args: readonly string[],
+  options: GetOptions,
+): Promise<number> {
+  const format = parseOutputFormat(options.output);
+  const selections = parseResourceArgs(args, "get");
+  const watching = options.watch === true || options.watchOnly === true;
+  if (watching && selections.length > 1) {
+    throw new CliError("you may only specify a single resource type with --watch");
+  }
+  if (options.allNamespaces && selections.some((s) => s.names.length > 0)) {
+    throw new CliError(
+      "a resource cannot be retrieved by name across all namespaces; drop -A or the names",
+    );
+  }
+  const client = await ctx.client();
+  const fetched: Fetched[] = [];
+  let failed = false;
+  for (const { kind, names } of selections) {
+    const namespace = await ctx.namespaceFor(kind, options.allNamespaces);
+    if (names.length > 0) {
+      const objects: JsonObject[] = [];
+      for (const name of names) {
+        try {
+          objects.push(toJson(await client.get(kind, namespace, name)));
+        } catch (err) {
+          failed = true;
+          ctx.io.stderr.write(`${describeError(err, ctx.serverForMessages()).text}\n`);
+        }
+      }
+      fetched.push({ kind, objects, byName: true, resourceVersion: "" });
+    } else if (!(options.watchOnly ?? false) || watching) {
+      const list = await client.list(kind, namespace, {
+        labelSelector: options.selector,
+        fieldSelector: options.fieldSelector,
+      });
+      fetched.push({
+        kind,
+        objects: list.items.map(toJson),
+        byName: false,
+        resourceVersion: list.resourceVersion,
+      });
+    }
+  }
+
+  const tableOptions = (kind: KindInfo, noHeaders: boolean): TableOptions => ({
+    wide: format === "wide",
+    withNamespace: options.allNamespaces === true && kind.namespaced,
+    showLabels: options.showLabels === true,
+    noHeaders,
+  });
+  const total = fetched.reduce((n, f) => n + f.objects.length, 0);
+  if (!(options.watchOnly ?? false)) {
+    if (total === 0 && !failed && selections.every((s) => s.names.length === 0)) {
+      const first = selections[0];
+      const namespace =
+        first === undefined ? "" : await ctx.namespaceFor(first.kind, options.allNamespaces);
+      if (format === "json" || format === "yaml") {
+        ctx.out(printStructured([], format, true));
+      } else {
+        ctx.io.stderr.write(`${noResourcesMessage(namespace)}\n`);
+      }
+    } else {
+      printFetched(ctx, fetched, format, (kind) => tableOptions(kind, options.noHeaders === true));
+    }
+  }
+
+  if (watching) {
+    const [first] = fetched;
+    if (first !== undefined) {
+      await watchAndPrint(
+        ctx,
+        first,
+        options,
+        format,
+        total > 0 && !(options.watchOnly ?? false),
+        tableOptions,
+      );
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+function printFetched(
+  ctx: CommandContext,
+  fetched: readonly Fetched[],
+  format: OutputFormat,
+  tableOptions: (kind: KindInfo) => TableOptions,
+): void {
+  if (format === "json" || format === "yaml") {
+    const all = fetched.flatMap((f) => f.objects.map((json) => ({ kind: f.kind, json })));
+    const single = fetched.length === 1 && fetched[0]?.byName === true && all.length === 1;
+    if (all.length > 0) ctx.out(printStructured(all, format, !single));
+    return;
+  }
+  if (format === "name") {
+    for (const f of fetched)
+      for (const o of f.objects) ctx.out(`${objectName(f.kind, nameOf(o))}\n`);
+    return;
+  }
+  let first = true;
+  for (const f of fetched) {
+    if (f.objects.length === 0) continue;
+    if (!first) ctx.out("\n");
+    first = false;
+    ctx.out(printTable(f.kind, f.objects, tableOptions(f.kind), ctx.io.now()));
+  }
+}
+
+async function watchAndPrint(
+  ctx: CommandContext,
+  from: Fetched,
+  options: GetOptions,
+  format: OutputFormat,
+  headerPrinted: boolean,
+  tableOptions: (kind: KindInfo, noHeaders: boolean) => TableOptions,
+): Promise<void> {
+  const client = await ctx.client();
+  const kind = from.kind;
+  const namespace = await ctx.namespaceFor(kind, options.allNamespaces);
+  const names = new Set(from.byName ? from.objects.map(nameOf) : []);
+  let header = headerPrinted || options.noHeaders === true;
+  const events = client.watch(kind, namespace, {
+    labelSelector: options.selector,
+    fieldSelector: options.fieldSelector,
+    resourceVersion: from.resourceVersion === "" ? "0" : from.resourceVersion,
+    signal: ctx.io.signal,
+  });
+  for await (const event of events) {
+    if (event.type === "BOOKMARK") continue;
+    const json = toJson(event.object);
+    if (names.size > 0 && !names.has(nameOf(json))) continue;
+    if (format === "json" || format === "yaml") {
+      ctx.out(printStructured([{ kind, json }], format, false));
+    } else if (format === "name") {
+      ctx.out(`${objectName(kind, nameOf(json))}\n`);
+    } else {
+      ctx.out(printTable(kind, [json], tableOptions(kind, header), ctx.io.now()));
+      header = true;
+    }
+  }
+}

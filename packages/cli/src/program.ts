@@ -1,0 +1,373 @@
+// The `tug` command line: kubectl's verbs and global flags on commander. Every command runs
+// through a CommandContext built from the injected CliIo, so the whole program runs in tests
+// with captured output, a fixed clock and a fake client. runTug returns the exit code instead
+// of exiting: 0 on success, 1 on any error (kubectl's convention), usage errors included.
+
+import { Command, CommanderError, Option } from "commander";
+import { describeError } from "./api-status.js";
+import type { CliIo } from "./cli-io.js";
+import { CommandContext, type GlobalFlags } from "./command-context.js";
+import { runApiResources } from "./commands/api-resources.js";
+import { runFromFiles } from "./commands/apply.js";
+import {
+  runConfigView,
+  runCurrentContext,
+  runDeleteContext,
+  runGetContexts,
+  runSetCluster,
+  runSetContext,
+  runSetCredentials,
+  runUseContext,
+} from "./commands/config.js";
+import { runDelete } from "./commands/delete.js";
+import { runDescribe } from "./commands/describe.js";
+import { runEdit } from "./commands/edit.js";
+import { runGet } from "./commands/get.js";
+import { runLabelOrAnnotate } from "./commands/label.js";
+import { runScale } from "./commands/scale.js";
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** kubectl's `--flag=false` for boolean flags that default to true (--wait). */
+const boolFlag = (value: string | undefined): boolean => value === undefined || value !== "false";
+
+type Action = (ctx: CommandContext, command: Command) => Promise<number>;
+
+/** Builds the program; `run` receives each command's action with its context. */
+function buildProgram(
+  io: CliIo,
+  run: (command: Command, action: Action) => Promise<void>,
+): Command {
+  const program = new Command("tug")
+    .description("tug controls a tug cluster, with kubectl's verbs and habits.")
+    .option(
+      "-s, --server <address>",
+      "the API server, host:port (default: the context's cluster, else 127.0.0.1:6443)",
+    )
+    .option("-n, --namespace <namespace>", "the namespace for this request")
+    .option("--context <name>", "the config context to use")
+    .option("--token <token>", "bearer token for authentication to the API server")
+    .option(
+      "--request-timeout <duration>",
+      "how long to wait for one server request (0 = no limit), e.g. 30s",
+      "0",
+    )
+    .option("--tugconfig <path>", "the config file (default: $TUGCONFIG, else ~/.tug/config)")
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+
+  const flags = (command: Command): Record<string, unknown> => command.opts();
+  // --server, --token and --namespace of the config verbs share their names with the global
+  // flags (as in kubectl); commander hands such a flag to the program, so read both levels.
+  const withGlobals = (command: Command): Record<string, string | undefined> =>
+    command.optsWithGlobals();
+  const on = (command: Command, action: Action) =>
+    command.action(async (..._args: unknown[]) => {
+      await run(command, action);
+    });
+
+  on(
+    program
+      .command("get")
+      .description("Display one or many resources")
+      .argument("[resources...]", "TYPE[,TYPE...] [NAME...] or TYPE/NAME...")
+      .option("-o, --output <format>", "output format: wide, yaml, json, name")
+      .option("-l, --selector <selector>", "label selector, e.g. app=web,tier!=db")
+      .option("--field-selector <selector>", "field selector, e.g. metadata.name=web")
+      .option("-w, --watch", "after listing, watch for changes")
+      .option("--watch-only", "watch for changes without listing first")
+      .option("-A, --all-namespaces", "list across all namespaces")
+      .option("--show-labels", "show labels as the last column")
+      .option("--no-headers", "leave out the header line"),
+    (ctx, command) => {
+      const o = flags(command);
+      return runGet(ctx, command.args, {
+        output: o.output as string | undefined,
+        selector: o.selector as string | undefined,
+        fieldSelector: o.fieldSelector as string | undefined,
+        watch: o.watch === true,
+        watchOnly: o.watchOnly === true,
+        allNamespaces: o.allNamespaces === true,
+        showLabels: o.showLabels === true,
+        noHeaders: o.headers === false,
+      });
+    },
+  );
+
+  on(
+    program
+      .command("describe")
+      .description("Show details of a resource, with its events")
+      .argument("<resources...>", "TYPE [NAME...] or TYPE/NAME...")
+      .option("-l, --selector <selector>", "label selector")
+      .option("-A, --all-namespaces", "across all namespaces")
+      .addOption(
+        new Option("--show-events [bool]", "show the object's events")
+          .argParser(boolFlag)
+          .default(true),
+      ),
+    (ctx, command) => {
+      const o = flags(command);
+      return runDescribe(ctx, command.args, {
+        selector: o.selector as string | undefined,
+        allNamespaces: o.allNamespaces === true,
+        showEvents: o.showEvents !== false,
+      });
+    },
+  );
+
+  for (const verb of ["apply", "create", "replace"] as const) {
+    const description = {
+      apply:
+        "Create or update resources from files (three-way merge with the last applied manifest)",
+      create: "Create resources from files",
+      replace: "Replace resources from files",
+    }[verb];
+    on(
+      program
+        .command(verb)
+        .description(description)
+        .option(
+          "-f, --filename <path>",
+          "a file, a directory, or - for stdin (repeatable)",
+          collect,
+        )
+        .option("-R, --recursive", "read directories given with -f recursively")
+        .option("-o, --output <format>", "name: print only TYPE/NAME"),
+      (ctx, command) => {
+        const o = flags(command);
+        return runFromFiles(ctx, verb, {
+          filename: o.filename as string[] | undefined,
+          recursive: o.recursive === true,
+          output: o.output as string | undefined,
+        });
+      },
+    );
+  }
+
+  on(
+    program
+      .command("delete")
+      .description("Delete resources by name, file, label selector or --all")
+      .argument("[resources...]", "TYPE NAME... or TYPE/NAME...")
+      .option(
+        "-f, --filename <path>",
+        "the objects in a file, directory or - (repeatable)",
+        collect,
+      )
+      .option("-R, --recursive", "read directories given with -f recursively")
+      .option("-l, --selector <selector>", "label selector")
+      .option("--field-selector <selector>", "field selector")
+      .option("--all", "every object of the types given, in the namespace")
+      .option("-A, --all-namespaces", "across all namespaces (with -l or --all)")
+      .option(
+        "--grace-period <seconds>",
+        "seconds to let the object terminate (-1: the kind's default)",
+        "-1",
+      )
+      .option("--now", "terminate at once (grace period 1)")
+      .addOption(
+        new Option("--wait [bool]", "wait until the objects are gone")
+          .argParser(boolFlag)
+          .default(true),
+      )
+      .option("--timeout <duration>", "give up waiting after this long (0: never)", "0")
+      .option("--ignore-not-found", "treat a missing object as deleted"),
+    (ctx, command) => {
+      const o = flags(command);
+      return runDelete(ctx, command.args, {
+        filename: o.filename as string[] | undefined,
+        recursive: o.recursive === true,
+        selector: o.selector as string | undefined,
+        fieldSelector: o.fieldSelector as string | undefined,
+        all: o.all === true,
+        allNamespaces: o.allNamespaces === true,
+        gracePeriod: o.gracePeriod as string | undefined,
+        now: o.now === true,
+        wait: o.wait !== false,
+        timeout: o.timeout as string | undefined,
+        ignoreNotFound: o.ignoreNotFound === true,
+      });
+    },
+  );
+
+  for (const field of ["labels", "annotations"] as const) {
+    const name = field === "labels" ? "label" : "annotate";
+    on(
+      program
+        .command(name)
+        .description(
+          field === "labels"
+            ? "Update the labels of resources"
+            : "Update the annotations of resources",
+        )
+        .argument("<args...>", "TYPE NAME... KEY=VALUE... KEY-...")
+        .option("--overwrite", "allow changing an existing value")
+        .option("-l, --selector <selector>", "label selector")
+        .option("--all", "every object of the type in the namespace")
+        .option("-A, --all-namespaces", "across all namespaces")
+        .option("--resource-version <version>", "only if the object is still at this version"),
+      (ctx, command) => {
+        const o = flags(command);
+        return runLabelOrAnnotate(ctx, field, command.args, {
+          overwrite: o.overwrite === true,
+          selector: o.selector as string | undefined,
+          all: o.all === true,
+          allNamespaces: o.allNamespaces === true,
+          resourceVersion: o.resourceVersion as string | undefined,
+        });
+      },
+    );
+  }
+
+  on(
+    program
+      .command("edit")
+      .description("Edit resources in $KUBE_EDITOR, $EDITOR or vi")
+      .argument("<resources...>", "TYPE NAME or TYPE/NAME")
+      .option("-l, --selector <selector>", "label selector"),
+    (ctx, command) =>
+      runEdit(ctx, command.args, { selector: flags(command).selector as string | undefined }),
+  );
+
+  on(
+    program
+      .command("scale")
+      .description("Set the replicas of deployments, replicasets or statefulsets")
+      .argument("<resources...>", "TYPE NAME or TYPE/NAME")
+      .option("--replicas <count>", "the new number of replicas")
+      .option("--current-replicas <count>", "only if the current number of replicas is this")
+      .option("-l, --selector <selector>", "label selector")
+      .option("--all", "every object of the type in the namespace"),
+    (ctx, command) => {
+      const o = flags(command);
+      return runScale(ctx, command.args, {
+        replicas: o.replicas as string | undefined,
+        currentReplicas: o.currentReplicas as string | undefined,
+        selector: o.selector as string | undefined,
+        all: o.all === true,
+      });
+    },
+  );
+
+  on(
+    program
+      .command("api-resources")
+      .description("List the resource types the server serves")
+      .option("-o, --output <format>", "wide (adds VERBS) or name")
+      .option("--namespaced <bool>", "only namespaced (true) or cluster-scoped (false) resources")
+      .option("--api-group <group>", 'only resources of this API group ("" for core)')
+      .option("--no-headers", "leave out the header line"),
+    (ctx, command) => {
+      const o = flags(command);
+      return runApiResources(ctx, {
+        output: o.output as string | undefined,
+        namespaced: o.namespaced as string | undefined,
+        apiGroup: o.apiGroup as string | undefined,
+        noHeaders: o.headers === false,
+      });
+    },
+  );
+
+  const config = program
+    .command("config")
+    .description("Modify the config file (clusters, users, contexts)");
+  on(
+    config
+      .command("view")
+      .description("Show the config file, tokens redacted")
+      .option("--raw", "show tokens")
+      .option("-o, --output <format>", "yaml (default) or json"),
+    (ctx, command) => runConfigView(ctx, flags(command)),
+  );
+  on(config.command("current-context").description("Print the current context"), (ctx) =>
+    runCurrentContext(ctx),
+  );
+  on(
+    config.command("use-context").description("Set the current context").argument("<name>"),
+    (ctx, command) => runUseContext(ctx, command.args[0] ?? ""),
+  );
+  on(
+    config
+      .command("set-context")
+      .description("Create or modify a context")
+      .argument("[name]")
+      .option("--cluster <name>", "the cluster entry")
+      .option("--user <name>", "the user entry")
+      .option("--namespace <namespace>", "the default namespace")
+      .option("--current", "modify the current context"),
+    (ctx, command) => runSetContext(ctx, command.args[0], withGlobals(command)),
+  );
+  on(
+    config
+      .command("set-cluster")
+      .description("Create or modify a cluster entry")
+      .argument("<name>")
+      .option("--server <address>", "the API server, host:port"),
+    (ctx, command) => runSetCluster(ctx, command.args[0] ?? "", withGlobals(command)),
+  );
+  on(
+    config
+      .command("set-credentials")
+      .description("Create or modify a user entry")
+      .argument("<name>")
+      .option("--token <token>", "bearer token"),
+    (ctx, command) => runSetCredentials(ctx, command.args[0] ?? "", withGlobals(command)),
+  );
+  on(
+    config.command("get-contexts").description("List the contexts").argument("[name]"),
+    (ctx, command) => runGetContexts(ctx, command.args[0]),
+  );
+  on(
+    config.command("delete-context").description("Delete a context").argument("<name>"),
+    (ctx, command) => runDeleteContext(ctx, command.args[0] ?? ""),
+  );
+  return program;
+}
+
+/**
+ * Runs `tug` with `argv` (the arguments after the program name) and returns the exit code.
+ * Errors are printed as kubectl prints them; nothing is thrown.
+ */
+export async function runTug(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  let active: CommandContext | undefined;
+  const program = buildProgram(io, async (command, action) => {
+    const globals = command.optsWithGlobals() as GlobalFlags;
+    const ctx = new CommandContext(io, {
+      server: globals.server,
+      namespace: globals.namespace,
+      context: globals.context,
+      token: globals.token,
+      requestTimeout: globals.requestTimeout,
+      tugconfig: globals.tugconfig,
+    });
+    active = ctx;
+    exitCode = await action(ctx, command);
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    if (argv.length === 0) {
+      program.outputHelp();
+      return 0;
+    }
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0;
+      const sub = argv.find((a) => !a.startsWith("-")) ?? "";
+      io.stderr.write(`See 'tug ${sub === "" ? "" : `${sub} `}--help' for usage.\n`);
+      return 1;
+    }
+    io.stderr.write(
+      `${describeError(err, active?.serverForMessages() ?? "127.0.0.1:6443").text}\n`,
+    );
+    return 1;
+  } finally {
+    active?.close();
+  }
+  return exitCode;
+}
