@@ -5,6 +5,7 @@
 // TTLs. Pure: the clock, uids and randomness come from the RegistryEnv.
 
 import type { fields, KindInfo, Namespace, PersistentVolume, Pod } from "@tug/api";
+import { ApiError } from "../storage/errors.js";
 import {
   type ApiObject,
   cloneObject,
@@ -91,6 +92,13 @@ export interface Strategy {
    * stays the request's, for the optimistic-concurrency check. Returns a new object.
    */
   prepareForStatusUpdate<T extends ApiObject>(obj: T, old: T): T;
+  /**
+   * Namespace finalize (PUT namespaces/<name>/finalize, how the namespace controller removes
+   * "kubernetes" once the namespace is empty): everything but spec.finalizers is `old`'s;
+   * metadata.resourceVersion stays the request's. Returns a new object. Throws ApiError
+   * BadRequest for other kinds, which have no finalize subresource.
+   */
+  prepareForFinalize<T extends ApiObject>(obj: T, old: T): T;
   /** The object's selectable fields and their values. */
   fieldSet(obj: ApiObject): FieldSet;
   /** The fields a field selector may name for this kind. */
@@ -245,6 +253,22 @@ export function strategyFor(kind: KindInfo, env: RegistryEnv): Strategy {
       setFieldOf(next, "status", fieldOf(obj, "status"));
       metaOf(kind, next).resourceVersion = obj.metadata?.resourceVersion ?? "";
       return next;
+    },
+
+    prepareForFinalize(obj, old) {
+      if (kind.group !== "" || kind.kind !== "Namespace") {
+        throw ApiError.badRequest(
+          `${kind.resource} have no finalize subresource; only namespaces are finalized (remove metadata.finalizers with an update instead)`,
+        );
+      }
+      const next = cloneObject(kind, old) as unknown as Namespace;
+      const requested = (obj as unknown as Namespace).spec?.finalizers ?? [];
+      if (next.spec === undefined)
+        setFieldOf(next as unknown as ApiObject, "spec", emptyMessageField(kind, "spec"));
+      if (next.spec !== undefined) next.spec.finalizers = [...requested];
+      metaOf(kind, next as unknown as ApiObject).resourceVersion =
+        obj.metadata?.resourceVersion ?? "";
+      return next as unknown as typeof obj;
     },
 
     fieldSet: (obj) => fieldSetOf(kind, obj),

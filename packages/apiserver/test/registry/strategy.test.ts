@@ -82,6 +82,14 @@ describe("prepareForCreate", () => {
     expect(node.metadata?.namespace).toBe("");
   });
 
+  it("creates metadata for an object that has none", () => {
+    const cm = obj({ apiVersion: "v1", kind: "ConfigMap" });
+    expect(cm.metadata).toBeUndefined();
+    strategyFor(kind("configmaps"), testEnv()).prepareForCreate(cm);
+    expect(cm.metadata?.uid).toBe("uid-1");
+    expect(json(cm).metadata).toEqual({ uid: "uid-1", creationTimestamp: "2026-01-02T03:04:05Z" });
+  });
+
   it("gives kinds without a spec generation 0", () => {
     const cm = obj({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", generation: 3 } });
     strategyFor(kind("configmaps"), testEnv()).prepareForCreate(cm);
@@ -339,6 +347,40 @@ describe("prepareForStatusUpdate", () => {
       strategyFor(kind("pods"), testEnv()).prepareForStatusUpdate(req, old).metadata
         ?.resourceVersion,
     ).toBe("7");
+  });
+});
+
+describe("prepareForFinalize", () => {
+  const ns = (finalizers: string[], rv: string, labels: Record<string, string>) =>
+    obj<Namespace>({
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: {
+        name: "team",
+        resourceVersion: rv,
+        labels,
+        deletionTimestamp: "2026-01-01T00:00:00Z",
+      },
+      spec: { finalizers },
+      status: { phase: "Terminating" },
+    });
+
+  it("takes only spec.finalizers from the request", () => {
+    const old = ns(["kubernetes", "example.com/x"], "8", { a: "1" });
+    const req = ns(["example.com/x"], "8", { a: "changed" });
+    req.status!.phase = "Active";
+    const next = strategyFor(kind("namespaces"), testEnv()).prepareForFinalize(req, old);
+    expect(next.spec?.finalizers).toEqual(["example.com/x"]);
+    expect(next.metadata?.labels).toEqual({ a: "1" });
+    expect(next.status?.phase).toBe("Terminating");
+    expect(old.spec?.finalizers).toEqual(["kubernetes", "example.com/x"]);
+  });
+
+  it("exists only for namespaces", () => {
+    const pod = obj<Pod>(podJson());
+    expect(() => strategyFor(kind("pods"), testEnv()).prepareForFinalize(pod, pod)).toThrow(
+      "pods have no finalize subresource",
+    );
   });
 });
 
