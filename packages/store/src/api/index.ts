@@ -12,6 +12,8 @@ export type {
   StatusResult,
   WatchEventSource,
 } from "./backend.js";
+// The etcd v3 service definitions (grpc-js), for clients of the etcd API such as tug-apiserver.
+export { etcdServices } from "./etcd-proto.js";
 export { ETCD_API_VERSION, LocalBackend, type LocalBackendOptions } from "./local-backend.js";
 export {
   InMemoryLessor,
@@ -25,5 +27,3 @@ export {
   type EtcdGrpcServerOptions,
   startEtcdGrpcServer,
 } from "./server.js";
-// The etcd v3 service definitions (grpc-js), for clients of the etcd API such as tug-apiserver.
-export { etcdServices } from "./etcd-proto.js";
