@@ -2,7 +2,7 @@
 // ControllerRevision (k8s.io/kubernetes/pkg/apis/apps/validation).
 // Reference: https://kubernetes.io/docs/concepts/workloads/controllers/
 
-import { clone, equals } from "@bufbuild/protobuf";
+import { clone, equals, toJson } from "@bufbuild/protobuf";
 import type { ControllerRevision } from "../gen/tug/apps/v1/controller_revision_pb.js";
 import type { DaemonSet } from "../gen/tug/apps/v1/daemon_set_pb.js";
 import type { Deployment } from "../gen/tug/apps/v1/deployment_pb.js";
@@ -75,7 +75,11 @@ export function validateSelector(
     Object.keys(selector.matchLabels).length + selector.matchExpressions.length === 0
   ) {
     errs.push(
-      FieldError.invalid(path, selector, `empty selector is invalid for ${kind.toLowerCase()}`),
+      FieldError.invalid(
+        path,
+        toJson(LabelSelectorSchema, selector),
+        `empty selector is invalid for ${kind.toLowerCase()}`,
+      ),
     );
   }
   return errs;
@@ -342,7 +346,8 @@ export function validateSelectorUpdate(
   next: LabelSelector | undefined,
   old: LabelSelector | undefined,
 ): FieldError[] {
-  return immutableMessage(LabelSelectorSchema, next, old, SPEC.child("selector"), next ?? null);
+  const shown = next === undefined ? null : toJson(LabelSelectorSchema, next);
+  return immutableMessage(LabelSelectorSchema, next, old, SPEC.child("selector"), shown);
 }
 
 /**
