@@ -1,8 +1,9 @@
-// ResourceQuota: a new object may not take a namespace past any of its quotas. Each quota
-// whose scopes select the object and whose status.hard names a resource the object uses is
-// checked (status.used + this object ≤ status.hard); a refusal names the quota and the amounts,
-// with Kubernetes' text. The usage added is returned as charges for the server to record in
-// the quotas' status.used with compare-and-swap, as kube-apiserver's quota admission does.
+// ResourceQuota: a new object, or an update that uses more, may not take a namespace past any
+// of its quotas. Each quota whose scopes select the object and whose status.hard names a
+// resource the object uses is checked (status.used + this object ≤ status.hard); a refusal
+// names the quota and the amounts, with Kubernetes' text. The usage added is returned as
+// charges for the server to record in the quotas' status.used with compare-and-swap, as
+// kube-apiserver's quota admission does.
 // https://kubernetes.io/docs/concepts/policy/resource-quotas/
 
 import type { KindInfo, Pod, Quantity, ResourceQuota } from "@tug/api";
@@ -112,17 +113,44 @@ function podConstraintError(obj: ApiObject, restricted: readonly string[]): stri
   return `must specify ${parts.join("; ")}`;
 }
 
+/**
+ * Kinds whose updates can use more (Kubernetes' evaluators that handle UPDATE): a Service that
+ * becomes NodePort or LoadBalancer, a claim that asks for more storage. Pods' resources are
+ * fixed once created.
+ */
+function chargesUpdates(kind: KindInfo): boolean {
+  return (
+    kind.group === "" &&
+    (kind.resource === "services" || kind.resource === "persistentvolumeclaims")
+  );
+}
+
+/** What `next` uses beyond `prev`, resource by resource; shrinking frees nothing here. */
+function growth(next: ResourceQuantities, prev: ResourceQuantities): ResourceQuantities {
+  const out: ResourceQuantities = new Map();
+  for (const [name, q] of next) {
+    const before = prev.get(name);
+    const delta = before === undefined ? q : q.sub(before);
+    if (delta.sign() > 0) out.set(name, delta);
+  }
+  return out;
+}
+
 async function validate(
   a: AdmissionAttributes,
   lookups: AdmissionLookups,
 ): Promise<readonly QuotaCharge[] | undefined> {
-  // Kubernetes charges creates; updates of running pods and claims are not re-charged here.
-  if (a.operation !== "CREATE" || a.subresource !== "" || a.namespace === "") return undefined;
+  if (a.subresource !== "" || a.namespace === "") return undefined;
   const obj = a.object;
   if (obj === undefined) return undefined;
+  let usage: ResourceQuantities;
+  if (a.operation === "CREATE") usage = objectUsage(a.kind, obj);
+  else if (a.operation === "UPDATE" && a.oldObject !== undefined && chargesUpdates(a.kind)) {
+    usage = growth(objectUsage(a.kind, obj), objectUsage(a.kind, a.oldObject));
+  } else return undefined;
+  if (usage.size === 0) return undefined;
   const quotas = await lookups.listResourceQuotas(a.namespace);
   if (quotas.length === 0) return undefined;
-  const usage = objectUsage(a.kind, obj);
   const charges: QuotaCharge[] = [];
   for (const quota of quotas) {
     const name = quota.metadata?.name ?? "";

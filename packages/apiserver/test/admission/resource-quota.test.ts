@@ -250,7 +250,64 @@ describe("ResourceQuota admission", () => {
     ).toBe("Forbidden");
   });
 
-  it("does not charge updates, subresources or namespaces without quotas", async () => {
+  it.each([
+    { name: "grows", from: "5Gi", to: "8Gi", delta: "3Gi" },
+    { name: "shrinks", from: "8Gi", to: "5Gi", delta: undefined },
+  ])("a claim update that $name is charged $delta", async ({ from, to, delta }) => {
+    const claim = (storage: string) =>
+      obj({
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: "data", namespace: "default" },
+        spec: { resources: { requests: { storage } } },
+      });
+    const world = lookups({
+      quotas: [
+        quota(
+          "storage",
+          { "requests.storage": "20Gi", persistentvolumeclaims: "1" },
+          { "requests.storage": from, persistentvolumeclaims: "1" },
+        ),
+      ],
+    });
+    const charges = await resourceQuota.validate!(
+      attrs("UPDATE", "persistentvolumeclaims", claim(to), { oldObject: claim(from) }),
+      world,
+    );
+    expect(charges?.[0]?.delta).toEqual(
+      delta === undefined ? undefined : { "requests.storage": delta },
+    );
+  });
+
+  it("a Service that becomes NodePort is charged its node ports", async () => {
+    const svc = (type: string) =>
+      obj({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "s", namespace: "default" },
+        spec: { type, ports: [{ port: 80 }] },
+      });
+    const world = lookups({
+      quotas: [
+        quota(
+          "ports",
+          { "services.nodeports": "0", services: "5" },
+          { "services.nodeports": "0", services: "1" },
+        ),
+      ],
+    });
+    const got = await failure(() =>
+      resourceQuota.validate!(
+        attrs("UPDATE", "services", svc("NodePort"), { oldObject: svc("ClusterIP") }),
+        world,
+      ),
+    );
+    expect(got?.message).toBe(
+      'services "s" is forbidden: exceeded quota: ports, requested: services.nodeports=1, used: services.nodeports=0, limited: services.nodeports=0',
+    );
+  });
+
+  it("does not charge pod updates, subresources or namespaces without quotas", async () => {
     const world = lookups({ quotas: [quota("q", { pods: "0" }, { pods: "0" })] });
     expect(
       await resourceQuota.validate!(attrs("UPDATE", "pods", cpuPod("1")), world),
