@@ -106,3 +106,15 @@ export {
   QUALIFIED_NAME_MAX_LENGTH,
   regexError,
 } from "./validation/names.js";
+
+// Defaults and validation of every kind, as the API server's admission chain runs them
+// (applyDefaults, then validateObject on create or validateUpdate on update), and the CronJob
+// schedule parser the CronJob controller uses.
+export { applyDefaults } from "./defaults/apply-defaults.js";
+export { imageTag } from "./defaults/pod-defaults.js";
+export {
+  type CronSchedule,
+  CronScheduleError,
+  parseCronSchedule,
+} from "./validation/cron-schedule.js";
+export { validateObject, validateUpdate } from "./validation/validate-object.js";
