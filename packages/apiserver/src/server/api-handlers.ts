@@ -23,15 +23,22 @@ import {
   type JsonValue,
   type KindInfo,
   kindForResource,
+  type LimitRange,
   labels,
+  type Namespace,
   objectToJson,
   type Pod,
   type PodDisruptionBudget,
   parseJsonPatch,
+  type ResourceQuota,
   SelectorError,
+  type ServiceAccount,
   StatusSchema,
 } from "@tug/api";
 import { apiv1 } from "@tug/client";
+import type { AdmissionLookups } from "../admission/attributes.js";
+import { type AdmissionChain, defaultAdmissionChain } from "../admission/chain.js";
+import { chargedQuota, type QuotaCharge } from "../admission/resource-quota.js";
 import { type ApiObject, cloneObject, metaOf, timestampAtSeconds } from "../registry/api-object.js";
 import { type DeleteOptions, decideDelete, removeAfterUpdate } from "../registry/deletion.js";
 import { defaultRegistryEnv, type RegistryEnv } from "../registry/strategy.js";
@@ -40,7 +47,7 @@ import type { EtcdClient } from "../storage/etcd-client.js";
 import { LeaseManager } from "../storage/lease-manager.js";
 import { DEFAULT_REGISTRY_PREFIX, UNCHANGED } from "../storage/object-store.js";
 import type { WatchCacheOptions } from "../storage/watch-cache.js";
-import { applyDefaults } from "./api-imports.js";
+import { applyDefaults, validateObject, validateUpdate } from "./api-imports.js";
 import { ServedResource } from "./served-resource.js";
 import { StatusError } from "./status-error.js";
 
@@ -49,6 +56,9 @@ import { StatusError } from "./status-error.js";
  * (--max-request-bytes), and kube-apiserver refuses larger objects before they reach it.
  */
 export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
+
+/** How many times Create admits again when a quota it charges changed meanwhile. */
+const QUOTA_ATTEMPTS = 5;
 
 /** How many times Create draws a new generateName suffix when the name is taken. */
 const GENERATE_NAME_ATTEMPTS = 3;
@@ -69,6 +79,8 @@ export interface ApiHandlersOptions {
   /** Clock, uids, randomness and the event TTL. */
   readonly env?: Partial<RegistryEnv>;
   readonly watchCache?: WatchCacheOptions;
+  /** The admission chain; Kubernetes' default plugins (defaultAdmissionChain) when unset. */
+  readonly admission?: AdmissionChain;
 }
 
 /** What the server knows about a finished request, for metrics and logs. */
@@ -99,15 +111,6 @@ export function packObject(kind: KindInfo, obj: ApiObject): Any {
   return anyPack(kind.schema, out as Parameters<typeof anyPack<DescMessage>>[1]);
 }
 
-/** Kubernetes' path segment rule (rest.BeforeCreate): a name must be usable in a URL and key. */
-function pathSegmentErrors(name: string): string[] {
-  if (name === "." || name === "..") return [`may not be '${name}'`];
-  for (const bad of ["/", "%"]) {
-    if (name.includes(bad)) return [`may not contain '${bad}'`];
-  }
-  return [];
-}
-
 function selectorError(e: unknown): never {
   if (e instanceof SelectorError) throw StatusError.badRequest(e.message);
   throw e;
@@ -120,10 +123,40 @@ export class ApiHandlers {
   /** One lease manager for every resource, so objects with the same TTL share leases. */
   private readonly leases: LeaseManager;
 
+  private readonly admission: AdmissionChain;
+  private readonly lookups: AdmissionLookups;
+
   constructor(private readonly options: ApiHandlersOptions) {
     this.leases = new LeaseManager(options.etcd);
+    this.admission = options.admission ?? defaultAdmissionChain();
+    this.lookups = this.storeLookups();
     this.env = defaultRegistryEnv(options.env);
     this.registryPrefix = options.registryPrefix ?? DEFAULT_REGISTRY_PREFIX;
+  }
+
+  /** What admission reads, answered by quorum reads of the store (never stale). */
+  private storeLookups(): AdmissionLookups {
+    const getOrUndefined = async <T>(
+      group: string,
+      resource: string,
+      ref: { namespace?: string; name: string },
+    ) => {
+      try {
+        return (await this.resourceOf(group, resource).store.get(ref)) as unknown as T;
+      } catch (e) {
+        if (isApiError(e, "NotFound")) return undefined;
+        throw e;
+      }
+    };
+    const listIn = async <T>(resource: string, namespace: string) =>
+      (await this.resourceOf("", resource).store.list({ namespace })).items as unknown as T[];
+    return {
+      getNamespace: (name) => getOrUndefined<Namespace>("", "namespaces", { name }),
+      listLimitRanges: (namespace) => listIn<LimitRange>("limitranges", namespace),
+      listResourceQuotas: (namespace) => listIn<ResourceQuota>("resourcequotas", namespace),
+      getServiceAccount: (namespace, name) =>
+        getOrUndefined<ServiceAccount>("", "serviceaccounts", { namespace, name }),
+    };
   }
 
   /** Every resource that has been used, for metrics. */
@@ -228,14 +261,37 @@ export class ApiHandlers {
       );
     }
     const request = cloneObject(kind, obj);
+    const generated = requested.name === "" && requested.generateName !== "";
     for (let attempt = 1; ; attempt++) {
       const prepared = res.strategy.prepareForCreate(cloneObject(kind, request));
-      applyDefaults(prepared as unknown as Message);
       const meta = metaOf(kind, prepared);
-      this.validateMeta(kind, prepared);
+      const outcome = await this.admission.admit(
+        {
+          operation: "CREATE",
+          kind,
+          namespace: meta.namespace,
+          name: meta.name,
+          object: prepared,
+          oldObject: undefined,
+          subresource: "",
+          dryRun,
+        },
+        this.lookups,
+        () => {
+          applyDefaults(prepared as unknown as Message);
+          this.validate(kind, prepared, validateObject(prepared as unknown as Message));
+        },
+      );
       this.checkSize(kind, prepared);
-      if (kind.namespaced) await this.requireActiveNamespace(meta.namespace);
       if (dryRun) return create(apiv1.ObjectResponseSchema, { object: packObject(kind, prepared) });
+      if (!(await this.chargeQuotas(outcome.quotaCharges))) {
+        // A quota changed since admission read it: admit again against its new usage.
+        if (attempt < QUOTA_ATTEMPTS) continue;
+        throw StorageError.conflict(
+          { group: "", resource: "resourcequotas" },
+          outcome.quotaCharges[0]?.name ?? "",
+        );
+      }
       try {
         const ttl = res.strategy.ttlSeconds(prepared);
         const stored = await res.store.create(
@@ -245,7 +301,6 @@ export class ApiHandlers {
         );
         return create(apiv1.ObjectResponseSchema, { object: packObject(kind, stored) });
       } catch (e) {
-        const generated = requested.name === "" && requested.generateName !== "";
         if (generated && isApiError(e, "AlreadyExists") && attempt < GENERATE_NAME_ATTEMPTS) {
           continue;
         }
@@ -255,17 +310,33 @@ export class ApiHandlers {
   }
 
   /**
-   * The generic part of validation every kind shares (ValidateObjectMeta's name rules and the
-   * path segment rule): names must be DNS subdomains usable as a store key.
+   * Records admitted quota usage: each quota's status.used is written only if the quota is
+   * still at the resourceVersion admission read. False when one had changed (admit again).
    */
-  private validateMeta(kind: KindInfo, obj: ApiObject): void {
-    const meta = metaOf(kind, obj);
-    const errors: FieldError[] = [];
-    const namePath = FieldPath.root("metadata", "name");
-    for (const problem of pathSegmentErrors(meta.name)) {
-      errors.push(FieldError.invalid(namePath, meta.name, problem));
+  private async chargeQuotas(charges: readonly QuotaCharge[]): Promise<boolean> {
+    const quotas = this.resourceOf("", "resourcequotas");
+    for (const charge of charges) {
+      try {
+        await quotas.store.guaranteedUpdate(
+          { namespace: charge.namespace, name: charge.name },
+          (current) => {
+            const next = chargedQuota(quotas.kind, current as unknown as ResourceQuota, charge);
+            (next.metadata as NonNullable<ResourceQuota["metadata"]>).resourceVersion = "";
+            return next as unknown as ApiObject;
+          },
+          { resourceVersion: charge.resourceVersion },
+        );
+      } catch (e) {
+        if (isApiError(e, "Conflict")) return false;
+        throw e;
+      }
     }
-    if (errors.length > 0) throw this.invalid(kind, meta.name, errors);
+    return true;
+  }
+
+  /** Throws Invalid (422) with every field error, as Kubernetes reports validation. */
+  private validate(kind: KindInfo, obj: ApiObject, errors: FieldError[]): void {
+    if (errors.length > 0) throw this.invalid(kind, obj.metadata?.name ?? "", errors);
   }
 
   private invalid(kind: KindInfo, name: string, errors: FieldError[]): StatusError {
@@ -279,28 +350,6 @@ export class ApiHandlers {
       throw new StatusError(
         "RequestEntityTooLarge",
         `Request entity too large: the ${kind.kind} is ${size} bytes, the limit is ${MAX_OBJECT_BYTES}`,
-      );
-    }
-  }
-
-  /**
-   * NamespaceLifecycle's rule, which the store needs regardless of admission: objects are
-   * created only in a namespace that exists and is not being deleted.
-   */
-  private async requireActiveNamespace(namespace: string): Promise<void> {
-    const namespaces = this.resourceOf("", "namespaces");
-    let ns: ApiObject;
-    try {
-      ns = await namespaces.store.get({ name: namespace });
-    } catch (e) {
-      if (isApiError(e, "NotFound")) throw StorageError.notFound(namespaces.kind, namespace);
-      throw e;
-    }
-    if (ns.metadata?.deletionTimestamp !== undefined) {
-      throw new StatusError(
-        "Forbidden",
-        `unable to create new content in namespace ${namespace} because it is being terminated`,
-        { name: namespace, kind: "namespaces" },
       );
     }
   }
@@ -463,7 +512,7 @@ export class ApiHandlers {
   ): Promise<ApiObject> {
     const kind = res.kind;
     const ref = kind.namespaced ? { namespace, name } : { name };
-    const tryUpdate = (current: ApiObject): ApiObject => {
+    const tryUpdate = async (current: ApiObject): Promise<ApiObject> => {
       const requested = next(current);
       const rv = requested.metadata?.resourceVersion ?? "";
       const currentRv = current.metadata?.resourceVersion ?? "";
@@ -479,15 +528,35 @@ export class ApiHandlers {
       const prepared = status
         ? res.strategy.prepareForStatusUpdate(requested, current)
         : res.strategy.prepareForUpdate(requested, current);
-      if (!status) applyDefaults(prepared as unknown as Message);
-      metaOf(kind, prepared).resourceVersion = "";
-      this.validateMeta(kind, prepared);
+      const meta = metaOf(kind, prepared);
+      await this.admission.admit(
+        {
+          operation: "UPDATE",
+          kind,
+          namespace: meta.namespace,
+          name: meta.name,
+          object: prepared,
+          oldObject: current,
+          subresource: status ? "status" : "",
+          dryRun,
+        },
+        this.lookups,
+        () => {
+          if (!status) applyDefaults(prepared as unknown as Message);
+          this.validate(
+            kind,
+            prepared,
+            validateUpdate(prepared as unknown as Message, current as unknown as Message),
+          );
+        },
+      );
+      meta.resourceVersion = "";
       this.checkSize(kind, prepared);
       return prepared;
     };
     if (dryRun) {
       const current = await res.store.get(ref);
-      const out = tryUpdate(current);
+      const out = await tryUpdate(current);
       metaOf(kind, out).resourceVersion = current.metadata?.resourceVersion ?? "";
       return out;
     }
@@ -591,7 +660,21 @@ export class ApiHandlers {
     options: DeleteOptions & { dryRun: boolean },
   ): Promise<ApiObject> {
     const decide = (obj: ApiObject) => decideDelete(res.strategy, obj, options, this.env.now());
-    if (options.dryRun) return decide(await res.store.get(ref)).object;
+    const current = await res.store.get(ref);
+    await this.admission.admit(
+      {
+        operation: "DELETE",
+        kind: res.kind,
+        namespace: ref.namespace ?? "",
+        name: ref.name,
+        object: undefined,
+        oldObject: current,
+        subresource: "",
+        dryRun: options.dryRun,
+      },
+      this.lookups,
+    );
+    if (options.dryRun) return decide(current).object;
     for (;;) {
       let action = "keep" as "remove" | "update" | "keep";
       const after = await res.store.guaranteedUpdate(ref, (obj) => {

@@ -3,3 +3,4 @@
 // API server work).
 
 export { applyDefaults } from "../../../api/src/defaults/apply-defaults.js";
+export { validateObject, validateUpdate } from "../../../api/src/validation/validate-object.js";

@@ -7,6 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import {
   ConfigMapSchema,
   EventSchema,
+  LeaseSchema,
   NamespaceSchema,
   type Pod,
   PodDisruptionBudgetSchema,
@@ -269,15 +270,27 @@ describe.each(STORES)("tug-apiserver on $name", ({ start }) => {
     expect(badName.code).toBe(422);
     expect(badName.message).toContain('Pod "a/b" is invalid: metadata.name');
     expect(badName.causes[0]?.field).toBe("metadata.name");
-    const big = create(ConfigMapSchema, {
+    // Validation lets a Lease's holderIdentity be any length; the size check does not.
+    const big = create(LeaseSchema, {
       metadata: { name: "big", namespace: "default" },
-      data: { blob: "x".repeat(1_600_000) },
+      spec: { holderIdentity: "x".repeat(1_600_000) },
     });
-    const tooLarge = await failure(client.create(ConfigMapSchema, big));
+    const tooLarge = await failure(client.create(LeaseSchema, big));
     expect(tooLarge.reason).toBe("RequestEntityTooLarge");
-    expect(
-      (await failure(client.get(ConfigMapSchema, "big", { namespace: "default" }))).reason,
-    ).toBe("NotFound");
+    expect(tooLarge.code).toBe(413);
+    expect((await failure(client.get(LeaseSchema, "big", { namespace: "default" }))).reason).toBe(
+      "NotFound",
+    );
+    const bigData = await failure(
+      client.create(
+        ConfigMapSchema,
+        create(ConfigMapSchema, {
+          metadata: { name: "big", namespace: "default" },
+          data: { blob: "x".repeat(1_100_000) },
+        }),
+      ),
+    );
+    expect(bigData.reason).toBe("Invalid");
     const dry = await client.create(
       ConfigMapSchema,
       create(ConfigMapSchema, {
@@ -502,7 +515,7 @@ describe.each(STORES)("tug-apiserver on $name", ({ start }) => {
     const refused = await failure(client.create(PodSchema, pod("late", {}, "doomed")));
     expect(refused.reason).toBe("Forbidden");
     expect(refused.message).toBe(
-      "unable to create new content in namespace doomed because it is being terminated",
+      'pods "late" is forbidden: unable to create new content in namespace doomed because it is being terminated',
     );
   });
 });

@@ -1,7 +1,10 @@
 // Starts a store (tug-store in process, or etcd 3.4), an API server on it and a client, and
 // stops them all, for the API server's end-to-end tests.
 
+import { create } from "@bufbuild/protobuf";
+import { ServiceAccountSchema } from "@tug/api";
 import { ApiClient } from "@tug/client";
+import { SYSTEM_NAMESPACES } from "../../src/server/api-handlers.js";
 import { ApiServer, type ApiServerOptions } from "../../src/server/api-server.js";
 import type { TestStore } from "../support/stores.js";
 
@@ -36,6 +39,14 @@ export async function startHarness(
   };
   try {
     const first = await addServer();
+    // Stand-in for the ServiceAccount controller: the ServiceAccount admission plugin admits
+    // pods only in namespaces that have their "default" account.
+    for (const namespace of SYSTEM_NAMESPACES) {
+      await first.client.create(
+        ServiceAccountSchema,
+        create(ServiceAccountSchema, { metadata: { name: "default", namespace } }),
+      );
+    }
     return {
       store,
       servers,
