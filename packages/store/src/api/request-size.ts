@@ -4,7 +4,16 @@
 
 import type { ServiceDefinition } from "@grpc/grpc-js";
 
-const sizes = new WeakMap<object, number>();
+/**
+ * Where a recording deserializer leaves the size: a symbol-keyed property on the decoded
+ * object itself, not a WeakMap entry — a WeakMap with a short-lived key per request is extra
+ * work for every garbage collection (ephemerons), and this is on the path of every write.
+ */
+const SIZE: unique symbol = Symbol("encodedSize");
+
+interface Sized {
+  [SIZE]?: number;
+}
 
 /**
  * The service definition with the named methods' request deserializers recording each
@@ -23,7 +32,7 @@ export function recordRequestSizes<D extends ServiceDefinition>(
       ...method,
       requestDeserialize: (buf: Buffer): unknown => {
         const request: unknown = decode(buf);
-        if (typeof request === "object" && request !== null) sizes.set(request, buf.length);
+        if (typeof request === "object" && request !== null) (request as Sized)[SIZE] = buf.length;
         return request;
       },
     };
@@ -33,5 +42,5 @@ export function recordRequestSizes<D extends ServiceDefinition>(
 
 /** The encoded size of a request decoded by a recording deserializer; 0 if unknown. */
 export function requestSize(request: object): number {
-  return sizes.get(request) ?? 0;
+  return (request as Sized)[SIZE] ?? 0;
 }
