@@ -12,6 +12,7 @@ import type { PodTemplateSpec } from "../gen/tug/core/v1/pod_pb.js";
 import { type LabelSelector, LabelSelectorSchema } from "../gen/tug/meta/v1/meta_pb.js";
 import { validateLabelSelector } from "../labels/label-validation.js";
 import { Selector } from "../labels/selector.js";
+import { intOrString } from "../scheme/int-or-string.js";
 import { FieldError, type FieldPath, root } from "./field-error.js";
 import {
   immutableMessage,
@@ -199,7 +200,7 @@ export function validateReplicaSetSpec(replicaSet: ReplicaSet): FieldError[] {
 
 /**
  * ValidateDaemonSetSpec: selector and template; updateStrategy OnDelete or RollingUpdate
- * (maxUnavailable and maxSurge ints or percents, not both 0, at most 100%); minReadySeconds
+ * (maxUnavailable and maxSurge ints or percents up to 100%, exactly one non-zero); minReadySeconds
  * and revisionHistoryLimit >= 0.
  */
 export function validateDaemonSetSpec(daemonSet: DaemonSet): FieldError[] {
@@ -222,20 +223,24 @@ export function validateDaemonSetSpec(daemonSet: DaemonSet): FieldError[] {
       }
       errs.push(...intOrPercent(rolling.maxUnavailable, at.child("maxUnavailable")));
       errs.push(...intOrPercent(rolling.maxSurge, at.child("maxSurge")));
-      if (
-        intOrPercentValue(rolling.maxUnavailable) === 0 &&
-        intOrPercentValue(rolling.maxSurge) === 0
-      ) {
-        errs.push(
-          FieldError.invalid(
-            at.child("maxUnavailable"),
-            intOrPercentValue(rolling.maxUnavailable),
-            "may not be 0 when `maxSurge` is 0",
-          ),
-        );
-      }
       errs.push(...notMoreThan100Percent(rolling.maxUnavailable, at.child("maxUnavailable")));
       errs.push(...notMoreThan100Percent(rolling.maxSurge, at.child("maxSurge")));
+      // Exactly one of the two is non-zero (ValidateRollingUpdateDaemonSet).
+      const unavailable = intOrPercentValue(rolling.maxUnavailable) !== 0;
+      const surge = intOrPercentValue(rolling.maxSurge) !== 0;
+      if (unavailable && surge) {
+        errs.push(
+          FieldError.invalid(
+            at.child("maxSurge"),
+            intOrString(rolling.maxSurge) ?? null,
+            "may not be set when maxUnavailable is non-zero",
+          ),
+        );
+      } else if (!unavailable && !surge) {
+        errs.push(
+          FieldError.required(at.child("maxUnavailable"), "cannot be 0 when maxSurge is 0"),
+        );
+      }
       break;
     }
     default:

@@ -176,6 +176,31 @@ describe.each<[string, Json, string[]]>([
     ],
   ],
   [
+    "DaemonSet surging and unavailable at once",
+    workload("apps/v1", "DaemonSet", {
+      selector,
+      template: template(),
+      updateStrategy: {
+        type: "RollingUpdate",
+        rollingUpdate: { maxUnavailable: 1, maxSurge: "10%" },
+      },
+    }),
+    [
+      'spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: "10%": may not be set when maxUnavailable is non-zero',
+    ],
+  ],
+  [
+    "DaemonSet neither surging nor unavailable",
+    workload("apps/v1", "DaemonSet", {
+      selector,
+      template: template(),
+      updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 0 } },
+    }),
+    [
+      "spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0",
+    ],
+  ],
+  [
     "StatefulSet mounting a claim template",
     workload("apps/v1", "StatefulSet", {
       selector,
