@@ -13,6 +13,7 @@ import type {
   Pod,
   Quantity,
 } from "@tug/api";
+import { podQosClass } from "../registry/qos.js";
 import { addTo, type ResourceQuantities, readResourceList } from "../registry/resource-list.js";
 import {
   type AdmissionAttributes,
@@ -113,6 +114,10 @@ async function mutate(a: AdmissionAttributes, lookups: AdmissionLookups): Promis
     if (notes.length > 0 && pod.metadata !== undefined) {
       pod.metadata.annotations[LIMIT_RANGER_ANNOTATION] =
         `LimitRanger plugin set: ${notes.join("; ")}`;
+    }
+    // A pod already prepared for create carries its QoS class: keep it true to the new values.
+    if (notes.length > 0 && pod.status !== undefined && pod.status.qosClass !== "") {
+      pod.status.qosClass = podQosClass(pod.spec);
     }
   }
 }

@@ -13,14 +13,17 @@ const QOS_RESOURCES = ["cpu", "memory"] as const;
 /**
  * BestEffort when no container (init containers included) requests or limits cpu or memory;
  * Guaranteed when every container limits both cpu and memory and every request equals the
- * limit (summed over containers); Burstable otherwise. Zero amounts count as unset.
+ * limit (summed over containers); Burstable otherwise. Zero amounts count as unset. A request
+ * left unset next to a limit counts as that limit, as defaulting will set it: the class is the
+ * same whether it is computed before or after defaults.
  */
 export function podQosClass(spec: PodSpec | undefined): QosClass {
   const requests: ResourceQuantities = new Map();
   const limits: ResourceQuantities = new Map();
   let guaranteed = true;
   for (const container of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
-    for (const [name, q] of readResourceList(container.resources?.requests)) {
+    const requested = { ...container.resources?.limits, ...container.resources?.requests };
+    for (const [name, q] of readResourceList(requested)) {
       if (isQosResource(name) && q.sign() > 0) addTo(requests, name, q);
     }
     const limited = new Set<string>();

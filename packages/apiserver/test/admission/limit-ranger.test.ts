@@ -1,7 +1,7 @@
 import type { Pod } from "@tug/api";
 import { describe, expect, it } from "vitest";
 import { LIMIT_RANGER_ANNOTATION, limitRanger } from "../../src/admission/limit-ranger.js";
-import { obj } from "../registry/support.js";
+import { json, obj } from "../registry/support.js";
 import { attrs, failure, lookups, podWith } from "./support.js";
 
 const range = (...limits: Record<string, unknown>[]) => ({
@@ -93,6 +93,20 @@ describe("LimitRanger defaults (mutating)", () => {
     expect(pod.metadata?.annotations[LIMIT_RANGER_ANNOTATION]).toBe(
       "LimitRanger plugin set: cpu request for container c; cpu request for init container setup",
     );
+  });
+
+  it("recomputes the QoS class of a pod already prepared for create", async () => {
+    const pod = podWith([["c"]], {}) as unknown as Pod;
+    const prepared = obj<Pod>({
+      ...json(pod),
+      status: { phase: "Pending", qosClass: "BestEffort" },
+    });
+    const item = { type: "Container", default: { cpu: "1", memory: "1Gi" } };
+    await limitRanger.mutate!(
+      attrs("CREATE", "pods", prepared),
+      lookups({ limitRanges: [range(item)] }),
+    );
+    expect(prepared.status?.qosClass).toBe("Guaranteed");
   });
 
   it("leaves pod updates alone", async () => {

@@ -110,8 +110,13 @@ describe("prepareForCreate", () => {
       want: "Guaranteed",
     },
     {
-      name: "limits only (requests default to them later) is not Guaranteed here",
+      name: "limits only (requests will default to them)",
       containers: [{ resources: resources(undefined, { cpu: "1", memory: "1Gi" }) }],
+      want: "Guaranteed",
+    },
+    {
+      name: "limits on cpu only",
+      containers: [{ resources: resources(undefined, { cpu: "1" }) }],
       want: "Burstable",
     },
     {
