@@ -4,7 +4,17 @@
 // applied manifest, this manifest and the live object, or nothing when that patch is empty.
 // https://kubernetes.io/docs/tasks/manage-kubernetes-objects/declarative-config/
 
-import { createThreeWayMergePatch, isJsonObject, type JsonObject, type JsonValue } from "@tug/api";
+import {
+  applyDefaults,
+  applyMergePatch,
+  createThreeWayMergePatch,
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+  jsonEqual,
+  objectFromJson,
+  objectToJson,
+} from "@tug/api";
 import { obj, str } from "../printers/json-view.js";
 
 /** The annotation holding the manifest last applied (kubectl's name, so kubectl reads it). */
@@ -59,6 +69,29 @@ export function planApply(manifest: JsonObject, live: JsonObject | undefined): A
   if (live === undefined) return { action: "create", object: modified };
   const patch = createThreeWayMergePatch(lastApplied(live), modified, live);
   if (!isJsonObject(patch)) return { action: "patch", patch: modified };
-  if (Object.keys(patch).length === 0) return { action: "unchanged" };
+  if (Object.keys(patch).length === 0 || patchChangesNothing(live, patch)) {
+    return { action: "unchanged" };
+  }
   return { action: "patch", patch };
+}
+
+/**
+ * Whether the server would store the same object after this patch. A JSON merge patch
+ * replaces whole lists, so a manifest's containers (without the server's defaults) always
+ * differ from the live ones; once the patched object gets Kubernetes' defaults again, as the
+ * server gives it, it may be exactly the live object, and then apply sends nothing (where
+ * kubectl's strategic merge patch, merging lists by key, would have been empty).
+ */
+export function patchChangesNothing(live: JsonObject, patch: JsonObject): boolean {
+  try {
+    const patched = applyMergePatch(structuredClone(live), patch);
+    if (!isJsonObject(patched)) return false;
+    return jsonEqual(
+      objectToJson(applyDefaults(objectFromJson(patched))),
+      objectToJson(objectFromJson(live)),
+    );
+  } catch {
+    // A patch that does not decode is the server's to judge (and to explain).
+    return false;
+  }
 }
