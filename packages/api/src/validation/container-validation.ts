@@ -395,7 +395,7 @@ function validateHandler(handler: Handler, path: FieldPath, hook: boolean): Fiel
     handler.exec?.command.length === 0 ? [FieldError.required(path.child("exec", "command"))] : [],
   );
   one("httpGet", handler.httpGet !== undefined, () =>
-    validateHttpGet(handler.httpGet as HTTPGetAction, path.child("httpGet")),
+    handler.httpGet === undefined ? [] : validateHttpGet(handler.httpGet, path.child("httpGet")),
   );
   one("tcpSocket", handler.tcpSocket !== undefined, () =>
     portNumOrName(handler.tcpSocket?.port, path.child("tcpSocket", "port")),

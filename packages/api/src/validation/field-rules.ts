@@ -2,7 +2,7 @@
 // (k8s.io/kubernetes/pkg/apis/core/validation: ValidateNonnegativeField,
 // ValidateImmutableField, ValidatePortNumOrName, ValidateResourceQuantityValue, ...).
 
-import { type DescMessage, equals, type Message } from "@bufbuild/protobuf";
+import { type DescMessage, equals, type MessageShape } from "@bufbuild/protobuf";
 import type { Value } from "@bufbuild/protobuf/wkt";
 import { Quantity, QuantityError } from "../quantity.js";
 import { intOrString } from "../scheme/int-or-string.js";
@@ -48,13 +48,13 @@ export function immutable<T extends BadValue>(next: T, old: T, path: FieldPath):
 /** ValidateImmutableField for messages (unset and empty messages are different, as in Go). */
 export function immutableMessage<Desc extends DescMessage>(
   schema: Desc,
-  next: Message | undefined,
-  old: Message | undefined,
+  next: MessageShape<Desc> | undefined,
+  old: MessageShape<Desc> | undefined,
   path: FieldPath,
   shown: BadValue,
 ): FieldError[] {
   if (next === undefined && old === undefined) return [];
-  if (next !== undefined && old !== undefined && equals(schema, next as never, old as never)) {
+  if (next !== undefined && old !== undefined && equals(schema, next, old)) {
     return [];
   }
   return [FieldError.invalid(path, shown ?? null, FIELD_IMMUTABLE)];
