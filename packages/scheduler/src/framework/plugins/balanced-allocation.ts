@@ -1,0 +1,27 @@
+// NodeResourcesBalancedAllocation: favours nodes whose cpu and memory would be used in the
+// same proportion after placing the pod: score = (1 - standard deviation of the used
+// fractions) * 100, on the pods' actual requests.
+// Reference: https://kubernetes.io/docs/reference/scheduling/config/#scheduling-plugins
+
+import { MAX_NODE_SCORE, type NodeScorer, type ScorePlugin } from "../plugin.js";
+
+export const balancedAllocation: ScorePlugin = {
+  name: "NodeResourcesBalancedAllocation",
+  preScore(pod): NodeScorer {
+    const cpu = pod.resources.requests.milliCpu;
+    const memory = pod.resources.requests.memory;
+    return {
+      score(node) {
+        const allocCpu = node.allocatable.milliCpu;
+        const allocMemory = node.allocatable.memory;
+        // A resource the node has none of is left out of the deviation.
+        if (allocCpu === 0 || allocMemory === 0) return MAX_NODE_SCORE;
+        const fc = Math.min(1, (node.requested.milliCpu + cpu) / allocCpu);
+        const fm = Math.min(1, (node.requested.memory + memory) / allocMemory);
+        // The standard deviation of two values is half their distance.
+        const std = Math.abs(fc - fm) / 2;
+        return Math.trunc((1 - std) * MAX_NODE_SCORE);
+      },
+    };
+  },
+};

@@ -1,0 +1,81 @@
+// NodeResourcesFit: a pod fits a node when, for every resource it requests, the node's
+// allocatable minus what its pods already request leaves enough, and the node accepts one
+// more pod. Its score (strategy LeastAllocated) favours nodes with the most free cpu and
+// memory, counting 100m / 200Mi for containers that request none.
+// Reference: https://kubernetes.io/docs/concepts/scheduling-eviction/resource-bin-packing/
+
+import type { NodeInfo } from "../node-info.js";
+import {
+  type FilterPlugin,
+  MAX_NODE_SCORE,
+  type NodeFilter,
+  type NodeScorer,
+  type ScorePlugin,
+} from "../plugin.js";
+import { RESOURCE_CPU, RESOURCE_EPHEMERAL_STORAGE, RESOURCE_MEMORY } from "../resources.js";
+
+export const ERR_REASON_TOO_MANY_PODS = "Too many pods";
+
+/** kube-scheduler's reason text for a resource that does not fit: "Insufficient cpu". */
+export function insufficientReason(resource: string): string {
+  return `Insufficient ${resource}`;
+}
+
+const INSUFFICIENT_CPU = insufficientReason(RESOURCE_CPU);
+const INSUFFICIENT_MEMORY = insufficientReason(RESOURCE_MEMORY);
+const INSUFFICIENT_EPHEMERAL = insufficientReason(RESOURCE_EPHEMERAL_STORAGE);
+
+export const nodeResourcesFitFilter: FilterPlugin = {
+  name: "NodeResourcesFit",
+  preFilter(pod): NodeFilter {
+    const r = pod.resources.requests;
+    const scalar = r.scalar === undefined ? [] : [...r.scalar].filter(([, v]) => v > 0);
+    const requestsAny = r.milliCpu > 0 || r.memory > 0 || r.ephemeralStorage > 0 || scalar.length;
+    return (node: NodeInfo) => {
+      let reasons: string[] | undefined;
+      if (node.pods.size + 1 > node.allowedPods) reasons = [ERR_REASON_TOO_MANY_PODS];
+      if (!requestsAny) return reasons;
+      const alloc = node.allocatable;
+      const used = node.requested;
+      if (r.milliCpu > 0 && r.milliCpu > alloc.milliCpu - used.milliCpu) {
+        (reasons ??= []).push(INSUFFICIENT_CPU);
+      }
+      if (r.memory > 0 && r.memory > alloc.memory - used.memory) {
+        (reasons ??= []).push(INSUFFICIENT_MEMORY);
+      }
+      if (
+        r.ephemeralStorage > 0 &&
+        r.ephemeralStorage > alloc.ephemeralStorage - used.ephemeralStorage
+      ) {
+        (reasons ??= []).push(INSUFFICIENT_EPHEMERAL);
+      }
+      for (const [name, amount] of scalar) {
+        const free = (alloc.scalar?.get(name) ?? 0) - (used.scalar?.get(name) ?? 0);
+        if (amount > free) (reasons ??= []).push(insufficientReason(name));
+      }
+      return reasons;
+    };
+  },
+};
+
+/** (capacity - requested) * 100 / capacity, 0 when over capacity (leastRequestedScore). */
+function leastRequested(requested: number, capacity: number): number {
+  if (capacity === 0 || requested > capacity) return 0;
+  return Math.trunc(((capacity - requested) * MAX_NODE_SCORE) / capacity);
+}
+
+/** LeastAllocated over cpu and memory, weight 1 each (the default scoringStrategy). */
+export const nodeResourcesFitScore: ScorePlugin = {
+  name: "NodeResourcesFit",
+  preScore(pod): NodeScorer {
+    const cpu = pod.resources.nonZeroMilliCpu;
+    const memory = pod.resources.nonZeroMemory;
+    return {
+      score(node) {
+        const c = leastRequested(node.nonZeroMilliCpu + cpu, node.allocatable.milliCpu);
+        const m = leastRequested(node.nonZeroMemory + memory, node.allocatable.memory);
+        return Math.trunc((c + m) / 2);
+      },
+    };
+  },
+};

@@ -1,0 +1,57 @@
+// OwnerSpread: spreads the pods of one controller (the owner reference with controller: true,
+// e.g. a ReplicaSet) across nodes and zones, in the manner of kube-scheduler's former
+// SelectorSpread plugin: fewer pods of the same owner on the node (and in its zone, weighted
+// 2/3 when nodes carry zones) scores higher. kube-scheduler now does this with default
+// topology spread constraints computed from Services and ReplicaSets; tug keys it on the
+// owner reference so the scheduler needs no Service or ReplicaSet informer.
+// Reference: https://kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/#internal-default-constraints
+
+import type { NodeInfo } from "../node-info.js";
+import { MAX_NODE_SCORE, type NodeScorer, type ScorePlugin } from "../plugin.js";
+
+export const LABEL_ZONE = "topology.kubernetes.io/zone";
+/** The share of the zone count in the score when nodes carry zones (SelectorSpread's 2/3). */
+const ZONE_WEIGHTING = 2 / 3;
+
+export const ownerSpread: ScorePlugin = {
+  name: "OwnerSpread",
+  preScore(pod, snapshot, feasible): NodeScorer | undefined {
+    if (pod.ownerUid === "") return undefined;
+    const owner = pod.ownerUid;
+    const zoneOf = (node: NodeInfo) => node.labels[LABEL_ZONE];
+    let haveZones = false;
+    const zoneCounts = new Map<string, number>();
+    return {
+      score(node) {
+        return snapshot.ownerPodsOn(owner, node.name);
+      },
+      normalize(scores) {
+        let maxNode = 0;
+        for (let i = 0; i < scores.length; i++) {
+          const n = feasible[i] as NodeInfo;
+          const s = scores[i] as number;
+          if (s > maxNode) maxNode = s;
+          const zone = zoneOf(n);
+          if (zone !== undefined) {
+            haveZones = true;
+            zoneCounts.set(zone, (zoneCounts.get(zone) ?? 0) + s);
+          }
+        }
+        let maxZone = 0;
+        for (const c of zoneCounts.values()) if (c > maxZone) maxZone = c;
+        for (let i = 0; i < scores.length; i++) {
+          const s = scores[i] as number;
+          let f = maxNode > 0 ? (MAX_NODE_SCORE * (maxNode - s)) / maxNode : MAX_NODE_SCORE;
+          const zone = zoneOf(feasible[i] as NodeInfo);
+          if (haveZones && zone !== undefined) {
+            const z = zoneCounts.get(zone) ?? 0;
+            const zoneScore =
+              maxZone > 0 ? (MAX_NODE_SCORE * (maxZone - z)) / maxZone : MAX_NODE_SCORE;
+            f = f * (1 - ZONE_WEIGHTING) + ZONE_WEIGHTING * zoneScore;
+          }
+          scores[i] = Math.trunc(f);
+        }
+      },
+    };
+  },
+};

@@ -1,0 +1,230 @@
+// The scheduler's cache and snapshot in one: every node with the pods bound or assumed on it,
+// updated incrementally from informer events. kube-scheduler copies its cache into a snapshot
+// at the start of each cycle because binding runs on other goroutines; tug's scheduler runs a
+// cycle synchronously on one thread, so nothing can change the cache during a cycle and the
+// cache itself serves as the snapshot.
+//
+// Assumed pods (kube-scheduler's cache.AssumePod): right after the scheduler picks a node, the
+// pod is counted there before the Bind call returns, so the next cycle sees its requests. When
+// the informer delivers the bound pod the assumption is confirmed; when the bind fails the
+// scheduler forgets it. An assumed pod whose bound version never arrives stays assumed
+// (kube-scheduler's default since 1.28: assumed pods do not expire).
+
+import type { labels, Namespace, Node, Pod } from "@tug/api";
+import { NodeInfo } from "./node-info.js";
+import { newPodInfo, type PodInfo, podKey } from "./pod-info.js";
+
+interface PodState {
+  info: PodInfo;
+  nodeName: string;
+  assumed: boolean;
+  bindingFinished: boolean;
+}
+
+/** Whether a pod has finished (its resources are free again). */
+export function isTerminal(pod: Pod): boolean {
+  const phase = pod.status?.phase;
+  return phase === "Succeeded" || phase === "Failed";
+}
+
+/**
+ * All NodeInfos of the cluster. Read methods return arrays owned by the snapshot: do not
+ * mutate them, and do not hold them across a change.
+ */
+export class Snapshot {
+  private readonly nodes = new Map<string, NodeInfo>();
+  private readonly pods = new Map<string, PodState>();
+  /** ownerUid -> nodeName -> pods of that owner on that node. */
+  private readonly owners = new Map<string, Map<string, number>>();
+  private readonly namespaces = new Map<string, labels.LabelSet>();
+  private nodeList: NodeInfo[] | undefined;
+  private affinityList: NodeInfo[] | undefined;
+  private antiAffinityList: NodeInfo[] | undefined;
+
+  /** Nodes that have a Node object: the candidates, in a stable order. */
+  nodeInfos(): readonly NodeInfo[] {
+    if (this.nodeList === undefined) {
+      this.nodeList = [...this.nodes.values()].filter((n) => n.node !== undefined);
+    }
+    return this.nodeList;
+  }
+
+  numNodes(): number {
+    return this.nodeInfos().length;
+  }
+
+  /** The NodeInfo of `name`, with or without a Node object. */
+  get(name: string): NodeInfo | undefined {
+    return this.nodes.get(name);
+  }
+
+  /** Nodes (with a Node object) holding a pod with any pod (anti-)affinity term. */
+  nodesWithAffinityPods(): readonly NodeInfo[] {
+    if (this.affinityList === undefined) {
+      this.affinityList = this.nodeInfos().filter((n) => n.podsWithAffinity.size > 0);
+    }
+    return this.affinityList;
+  }
+
+  /** Nodes (with a Node object) holding a pod with a required anti-affinity term. */
+  nodesWithRequiredAntiAffinityPods(): readonly NodeInfo[] {
+    if (this.antiAffinityList === undefined) {
+      this.antiAffinityList = this.nodeInfos().filter(
+        (n) => n.podsWithRequiredAntiAffinity.size > 0,
+      );
+    }
+    return this.antiAffinityList;
+  }
+
+  /** How many pods controlled by `ownerUid` are on `nodeName`. */
+  ownerPodsOn(ownerUid: string, nodeName: string): number {
+    return this.owners.get(ownerUid)?.get(nodeName) ?? 0;
+  }
+
+  /** Labels of namespace `name`, for namespaceSelector; undefined when unknown. */
+  readonly namespaceLabels = (name: string): labels.LabelSet | undefined =>
+    this.namespaces.get(name);
+
+  setNamespace(namespace: Namespace): void {
+    this.namespaces.set(namespace.metadata?.name ?? "", namespace.metadata?.labels ?? {});
+  }
+
+  removeNamespace(name: string): void {
+    this.namespaces.delete(name);
+  }
+
+  /** Adds or replaces a Node. Throws ResourceParseError for unparsable allocatable. */
+  setNode(node: Node): void {
+    const name = node.metadata?.name ?? "";
+    const existing = this.nodes.get(name);
+    const info = existing ?? new NodeInfo(name);
+    info.setNode(node);
+    if (existing === undefined) this.nodes.set(name, info);
+    this.invalidateLists();
+  }
+
+  /** Removes a Node; pods still bound to it keep a NodeInfo without a Node until they go. */
+  removeNode(name: string): void {
+    const info = this.nodes.get(name);
+    if (info === undefined) return;
+    if (info.pods.size === 0) this.nodes.delete(name);
+    else info.clearNode();
+    this.invalidateLists();
+  }
+
+  /**
+   * Adds or replaces a pod from the informer. A pod without spec.nodeName is not on any
+   * node and is ignored (dropping an older bound version); a terminal pod is removed. A bound
+   * pod confirms an assumption. Throws PodSpecError for a spec the scheduler cannot read.
+   */
+  setPod(pod: Pod): void {
+    const key = podKey(pod);
+    const nodeName = pod.spec?.nodeName ?? "";
+    if (nodeName === "" || isTerminal(pod)) {
+      const state = this.pods.get(key);
+      // An unbound update of an assumed pod is the informer lagging behind our bind: keep it.
+      if (state !== undefined && !(state.assumed && nodeName === "" && !isTerminal(pod))) {
+        this.removePod(key);
+      }
+      return;
+    }
+    const info = newPodInfo(pod);
+    this.removePod(key);
+    this.place(info, nodeName, false);
+  }
+
+  /** Removes the pod with `key` wherever it is (bound or assumed). */
+  removePod(key: string): void {
+    const state = this.pods.get(key);
+    if (state === undefined) return;
+    this.pods.delete(key);
+    const node = this.nodes.get(state.nodeName);
+    if (node !== undefined) {
+      const had = node.podsWithAffinity.size > 0;
+      const hadAnti = node.podsWithRequiredAntiAffinity.size > 0;
+      node.removePod(key);
+      if (node.node === undefined && node.pods.size === 0) {
+        this.nodes.delete(state.nodeName);
+        this.invalidateLists();
+      } else {
+        if (had !== node.podsWithAffinity.size > 0) this.affinityList = undefined;
+        if (hadAnti !== node.podsWithRequiredAntiAffinity.size > 0) {
+          this.antiAffinityList = undefined;
+        }
+      }
+    }
+    if (state.info.ownerUid !== "") {
+      const perNode = this.owners.get(state.info.ownerUid);
+      if (perNode !== undefined) {
+        const n = (perNode.get(state.nodeName) ?? 0) - 1;
+        if (n > 0) perNode.set(state.nodeName, n);
+        else perNode.delete(state.nodeName);
+        if (perNode.size === 0) this.owners.delete(state.info.ownerUid);
+      }
+    }
+  }
+
+  /**
+   * Counts `pod` on `nodeName` before its binding is confirmed. Throws when the pod is already
+   * in the cache (bound or assumed): scheduling it again would count it twice.
+   */
+  assumePod(pod: PodInfo, nodeName: string): void {
+    if (this.pods.has(pod.key)) {
+      throw new Error(`pod ${pod.key} is already in the scheduler cache; it cannot be assumed`);
+    }
+    this.place(pod, nodeName, true);
+  }
+
+  /** The bind call returned (either way); kept for symmetry with kube-scheduler's cache. */
+  finishBinding(key: string): void {
+    const state = this.pods.get(key);
+    if (state !== undefined && state.assumed) state.bindingFinished = true;
+  }
+
+  /** Drops an assumed pod whose bind failed. A confirmed (bound) pod is left alone. */
+  forgetPod(key: string): void {
+    if (this.pods.get(key)?.assumed === true) this.removePod(key);
+  }
+
+  isAssumed(key: string): boolean {
+    return this.pods.get(key)?.assumed === true;
+  }
+
+  /** The node a pod is bound or assumed on, or undefined when the cache does not hold it. */
+  nodeOf(key: string): string | undefined {
+    return this.pods.get(key)?.nodeName;
+  }
+
+  /** Number of pods in the cache (bound and assumed). */
+  numPods(): number {
+    return this.pods.size;
+  }
+
+  private place(info: PodInfo, nodeName: string, assumed: boolean): void {
+    let node = this.nodes.get(nodeName);
+    if (node === undefined) {
+      node = new NodeInfo(nodeName);
+      this.nodes.set(nodeName, node);
+    }
+    const had = node.podsWithAffinity.size > 0;
+    const hadAnti = node.podsWithRequiredAntiAffinity.size > 0;
+    node.addPod(info);
+    if (had !== node.podsWithAffinity.size > 0) this.affinityList = undefined;
+    if (hadAnti !== node.podsWithRequiredAntiAffinity.size > 0) this.antiAffinityList = undefined;
+    this.pods.set(info.key, { info, nodeName, assumed, bindingFinished: false });
+    if (info.ownerUid !== "") {
+      let perNode = this.owners.get(info.ownerUid);
+      if (perNode === undefined) {
+        perNode = new Map();
+        this.owners.set(info.ownerUid, perNode);
+      }
+      perNode.set(nodeName, (perNode.get(nodeName) ?? 0) + 1);
+    }
+  }
+
+  private invalidateLists(): void {
+    this.nodeList = undefined;
+    this.affinityList = undefined;
+    this.antiAffinityList = undefined;
+  }
+}
