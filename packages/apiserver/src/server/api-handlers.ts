@@ -13,6 +13,7 @@ import { create, type DescMessage, type Message, toBinary } from "@bufbuild/prot
 import { type Any, anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
 import {
   allKinds,
+  applyDefaults,
   applyJsonPatch,
   applyMergePatch,
   decodeObject,
@@ -34,6 +35,8 @@ import {
   SelectorError,
   type ServiceAccount,
   StatusSchema,
+  validateObject,
+  validateUpdate,
 } from "@tug/api";
 import { apiv1 } from "@tug/client";
 import type { AdmissionLookups } from "../admission/attributes.js";
@@ -47,7 +50,6 @@ import type { EtcdClient } from "../storage/etcd-client.js";
 import { LeaseManager } from "../storage/lease-manager.js";
 import { DEFAULT_REGISTRY_PREFIX, UNCHANGED } from "../storage/object-store.js";
 import type { WatchCacheOptions } from "../storage/watch-cache.js";
-import { applyDefaults, validateObject, validateUpdate } from "./api-imports.js";
 import { ServedResource } from "./served-resource.js";
 import { StatusError } from "./status-error.js";
 
