@@ -518,4 +518,67 @@ describe.each(STORES)("tug-apiserver on $name", ({ start }) => {
       'pods "late" is forbidden: unable to create new content in namespace doomed because it is being terminated',
     );
   });
+
+  it("fans one store watch per resource out to every client watch", async () => {
+    const { server, client: c } = await h.addServer();
+    const before = server.etcd.watchStreamsOpened;
+    const list = await c.list(PodSchema, { namespace: "kube-system" });
+    const streams = Array.from({ length: 5 }, () =>
+      c.watch(PodSchema, { namespace: "kube-system", resourceVersion: list.resourceVersion }),
+    );
+    const firsts = streams.map(async (stream) => {
+      for await (const ev of stream) {
+        stream.cancel();
+        return `${ev.type} ${ev.object.metadata?.name}`;
+      }
+      return "ended";
+    });
+    for (let i = 0; i < 100 && (server.watcherCounts().get("pods") ?? 0) < 5; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(server.watcherCounts().get("pods")).toBe(5);
+    await c.create(PodSchema, pod("fanned", {}, "kube-system"));
+    expect(await Promise.all(firsts)).toEqual(Array(5).fill("ADDED fanned"));
+    expect(server.etcd.watchStreamsOpened - before).toBe(1);
+  });
+
+  it("selects pods by spec.nodeName", async () => {
+    await client.create(PodSchema, pod("on-node", {}, "kube-node-lease"));
+    await client.create(PodSchema, pod("unbound", {}, "kube-node-lease"));
+    await client.bind("kube-node-lease", "on-node", "node-9");
+    const bound = await client.list(PodSchema, {
+      namespace: "kube-node-lease",
+      fieldSelector: "spec.nodeName=node-9",
+    });
+    expect(bound.items.map((p) => p.metadata?.name)).toEqual(["on-node"]);
+    const pending = await client.list(PodSchema, {
+      namespace: "kube-node-lease",
+      fieldSelector: "spec.nodeName=",
+    });
+    expect(pending.items.map((p) => p.metadata?.name)).toEqual(["unbound"]);
+  });
+
+  it("compacts the store's history every --etcd-compaction-interval", async () => {
+    const { client: c } = await h.addServer({ compactionIntervalMs: 300 });
+    const first = await c.list(ConfigMapSchema, { namespace: "default", limit: 1 });
+    expect(first.continue).not.toBe("");
+    // Two rounds: the first records the revision, the second compacts to it.
+    await c.create(
+      ConfigMapSchema,
+      create(ConfigMapSchema, { metadata: { name: "after-page", namespace: "default" } }),
+    );
+    const deadline = Date.now() + 10_000;
+    let expired: ApiError | undefined;
+    while (expired === undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      expired = await c
+        .list(ConfigMapSchema, { namespace: "default", limit: 1, continue: first.continue })
+        .then(
+          () => undefined,
+          (e: ApiError) => e,
+        );
+    }
+    expect(expired?.reason).toBe("Expired");
+    expect(expired?.code).toBe(410);
+  });
 });
