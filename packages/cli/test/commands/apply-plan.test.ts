@@ -1,8 +1,9 @@
-import type { JsonObject } from "@tug/api";
+import { applyDefaults, type JsonObject, objectFromJson, objectToJson } from "@tug/api";
 import { describe, expect, it } from "vitest";
 import {
   LAST_APPLIED_ANNOTATION,
   lastApplied,
+  patchChangesNothing,
   planApply,
   withLastApplied,
 } from "../../src/commands/apply-plan.js";
@@ -70,5 +71,32 @@ describe("planApply", () => {
     expect(recorded.status).toBeUndefined();
     expect((recorded.metadata as JsonObject).resourceVersion).toBeUndefined();
     expect((recorded.metadata as JsonObject).uid).toBeUndefined();
+  });
+});
+
+describe("planApply with the server's defaults", () => {
+  const pod: JsonObject = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "web", namespace: "default" },
+    spec: { containers: [{ name: "app", image: "tug/busybox:latest" }] },
+  };
+
+  it("calls a manifest unchanged when only defaults inside its lists differ", () => {
+    // The live pod as the server stores it: the manifest with Kubernetes' defaults filled in.
+    const current = live(objectToJson(applyDefaults(objectFromJson(withLastApplied(pod)))));
+    const container = ((current.spec as JsonObject).containers as JsonObject[])[0] as JsonObject;
+    expect(container.imagePullPolicy).toBe("Always");
+    const patch = { spec: { containers: (pod.spec as JsonObject).containers as JsonObject[] } };
+    expect(patchChangesNothing(current, patch)).toBe(true);
+    expect(planApply(pod, current)).toEqual({ action: "unchanged" });
+  });
+
+  it("still patches a real change inside a list", () => {
+    const current = live(withLastApplied(pod));
+    const changed = structuredClone(pod);
+    (((changed.spec as JsonObject).containers as JsonObject[])[0] as JsonObject).image =
+      "tug/busybox:v2";
+    expect(planApply(changed, current).action).toBe("patch");
   });
 });
