@@ -30,8 +30,10 @@ export const DEFAULT_CLIENT_IP_SERVICE_AFFINITY_SECONDS = 10800;
  * SetDefaults_Service: sessionAffinity None (ClientIP gets a 10800 s timeout), type ClusterIP,
  * each port protocol TCP and targetPort = port, externalTrafficPolicy Cluster for NodePort
  * and LoadBalancer, internalTrafficPolicy Cluster for all but ExternalName,
- * allocateLoadBalancerNodePorts true for LoadBalancer. ipFamilies and ipFamilyPolicy are set
- * by the API server's IP allocation, not here, as in Kubernetes.
+ * allocateLoadBalancerNodePorts true for LoadBalancer. Then what kube-apiserver's service
+ * storage fills on create in a single-stack cluster (initIPFamilyFields, normalizeClusterIPs):
+ * for all but ExternalName, ipFamilyPolicy SingleStack and ipFamilies the family of clusterIP
+ * (IPv4 while none is allocated), and clusterIPs [clusterIP].
  */
 export function defaultService(service: Service): void {
   const spec = service.spec;
@@ -59,6 +61,13 @@ export function defaultService(service: Service): void {
   }
   if (spec.type !== "ExternalName") spec.internalTrafficPolicy ??= "Cluster";
   if (spec.type === "LoadBalancer") spec.allocateLoadBalancerNodePorts ??= true;
+  if (spec.type !== "ExternalName") {
+    spec.ipFamilyPolicy ??= "SingleStack";
+    if (spec.ipFamilies.length === 0) {
+      spec.ipFamilies.push(spec.clusterIp.includes(":") ? "IPv6" : "IPv4");
+    }
+    if (spec.clusterIps.length === 0 && spec.clusterIp !== "") spec.clusterIps.push(spec.clusterIp);
+  }
 }
 
 /** SetDefaults_Endpoints: each port's protocol TCP. */

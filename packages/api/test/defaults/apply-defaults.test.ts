@@ -150,6 +150,8 @@ describe.each<[string, object, object]>([
         type: "ClusterIP",
         sessionAffinity: "None",
         internalTrafficPolicy: "Cluster",
+        ipFamilyPolicy: "SingleStack",
+        ipFamilies: ["IPv4"],
         ports: [{ port: 80, protocol: "TCP", targetPort: 80 }],
       },
     },
@@ -173,6 +175,26 @@ describe.each<[string, object, object]>([
         ports: [{ port: 80, protocol: "TCP", targetPort: "http" }],
       },
     },
+  ],
+  [
+    "Service with an IPv6 clusterIP",
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: meta,
+      spec: { clusterIP: "fd00::10", ports: [{ port: 80 }] },
+    },
+    { spec: { ipFamilies: ["IPv6"], clusterIPs: ["fd00::10"] } },
+  ],
+  [
+    "ExternalName Service",
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: meta,
+      spec: { type: "ExternalName", externalName: "db.example.com" },
+    },
+    { spec: { type: "ExternalName", sessionAffinity: "None" } },
   ],
   [
     "Deployment",

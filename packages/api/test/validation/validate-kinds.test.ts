@@ -586,7 +586,10 @@ describe("updates", () => {
         metadata: { name: "web", namespace: "default" },
         spec: { clusterIP: "10.96.0.1", ports: [{ port: 80 }] },
       },
-      ['spec.clusterIP: Invalid value: "10.96.0.2": field is immutable'],
+      [
+        'spec.clusterIP: Invalid value: "10.96.0.2": field is immutable',
+        'spec.clusterIPs[0]: Invalid value: "10.96.0.2": field is immutable',
+      ],
     ],
     [
       "StatefulSet serviceName change",
