@@ -1,0 +1,158 @@
+// Copies a container's output from Docker (its json-file log, read through the logs API with
+// follow and timestamps) into the CRI log file at the path CRI gave. Runs in the runtime
+// process for as long as the container runs; after a runtime restart it resumes after the
+// last entry already in the file, so nothing is lost or written twice.
+
+import type Docker from "dockerode";
+import {
+  CriLogFile,
+  criTimestamp,
+  type LogStream,
+  type LogTag,
+  lastLogTimestamp,
+} from "./cri-log-file.js";
+import { FrameDecoder, STDERR } from "./docker-stream.js";
+
+/** One container's copy loop. `done` settles when the container's output ends. */
+export class LogCopier {
+  readonly done: Promise<void>;
+  private readonly file: CriLogFile;
+  private stream: NodeJS.ReadableStream | undefined;
+  private stopped = false;
+  /** Per stream, a message without its newline, written as P once the next one arrives. */
+  private readonly held = new Map<LogStream, { time: string; content: Buffer }>();
+
+  constructor(
+    container: Docker.Container,
+    readonly logPath: string,
+    tty: boolean,
+    onError: (e: unknown) => void,
+  ) {
+    const resumeAfter = lastLogTimestamp(logPath);
+    this.file = new CriLogFile(logPath);
+    this.done = this.run(container, tty, resumeAfter).catch((e: unknown) => {
+      if (!this.stopped) onError(e);
+    });
+  }
+
+  private async run(
+    container: Docker.Container,
+    tty: boolean,
+    resumeAfter: string | undefined,
+  ): Promise<void> {
+    const since = resumeAfter === undefined ? 0 : Math.floor(Date.parse(resumeAfter) / 1000);
+    const stream = await container.logs({
+      follow: true,
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      since,
+    });
+    this.stream = stream;
+    if (this.stopped) {
+      destroy(stream);
+      return;
+    }
+    const message = (kind: LogStream, payload: Buffer) => {
+      for (const entry of splitMessage(payload)) {
+        // Docker's timestamps are fixed-width RFC 3339 in UTC, so string order is time order.
+        if (resumeAfter !== undefined && entry.time <= resumeAfter) continue;
+        this.entry(kind, entry.time, entry.content, entry.complete);
+      }
+    };
+    const decoder = new FrameDecoder((type, payload) =>
+      message(type === STDERR ? "stderr" : "stdout", payload),
+    );
+    let raw = Buffer.alloc(0);
+    await new Promise<void>((resolve, reject) => {
+      stream.on("data", (chunk: Buffer) => {
+        if (!tty) return decoder.push(chunk);
+        // A TTY stream is raw: cut it into lines here.
+        raw = Buffer.concat([raw, chunk]);
+        const end = raw.lastIndexOf(0x0a);
+        if (end < 0) return;
+        message("stdout", raw.subarray(0, end + 1));
+        raw = raw.subarray(end + 1);
+      });
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+      stream.on("error", reject);
+    });
+    if (raw.length > 0) message("stdout", raw);
+    this.flushHeld();
+    this.file.close();
+  }
+
+  private entry(stream: LogStream, time: string, content: Buffer, complete: boolean): void {
+    const held = this.held.get(stream);
+    if (held !== undefined) {
+      this.held.delete(stream);
+      this.write(held.time, stream, "P", held.content);
+    }
+    if (complete) this.write(time, stream, "F", content);
+    else this.held.set(stream, { time, content });
+  }
+
+  /** At the end of output a held partial line is the last line: it is written as F. */
+  private flushHeld(): void {
+    for (const [stream, held] of this.held) this.write(held.time, stream, "F", held.content);
+    this.held.clear();
+  }
+
+  private write(time: string, stream: LogStream, tag: LogTag, content: Buffer): void {
+    this.file.write(time, stream, tag, content);
+  }
+
+  /** ReopenContainerLog: continue in a fresh file at the same path. */
+  reopen(): void {
+    this.file.reopen();
+  }
+
+  /** Stops following (the container is being removed); waits for the loop to end. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.stream !== undefined) destroy(this.stream);
+    await this.done;
+    this.file.close();
+  }
+}
+
+function destroy(stream: NodeJS.ReadableStream): void {
+  const s = stream as NodeJS.ReadableStream & { destroy?: () => void };
+  s.destroy?.();
+}
+
+interface Entry {
+  time: string;
+  content: Buffer;
+  /** True when the message ended with a newline. */
+  complete: boolean;
+}
+
+/**
+ * One Docker log message with timestamps ("<RFC3339Nano> <text>[\n]") as CRI entries. A
+ * message normally holds one line; several lines (TTY output) share its timestamp.
+ */
+export function splitMessage(payload: Buffer): Entry[] {
+  const entries: Entry[] = [];
+  let time = "";
+  let start = 0;
+  while (start < payload.length) {
+    const nl = payload.indexOf(0x0a, start);
+    const end = nl < 0 ? payload.length : nl;
+    let line = payload.subarray(start, end);
+    const space = line.indexOf(0x20);
+    const head = space > 0 ? line.subarray(0, space).toString("latin1") : "";
+    if (/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/.test(head)) {
+      time = head;
+      line = line.subarray(space + 1);
+    }
+    let content = line;
+    if (content.length > 0 && content[content.length - 1] === 0x0d) {
+      content = content.subarray(0, content.length - 1); // TTY line endings are \r\n
+    }
+    entries.push({ time: time || criTimestamp(new Date()), content, complete: nl >= 0 });
+    start = end + 1;
+  }
+  return entries;
+}

@@ -1,0 +1,17 @@
+// What every CRI handler of tug-cri-docker works with: the Docker engine, the configuration,
+// the log copiers of running containers and the exec streaming server.
+
+import type Docker from "dockerode";
+import type { ExecStreamingServer } from "./exec-streaming-server.js";
+import type { LogCopier } from "./log-copier.js";
+
+export interface RuntimeContext {
+  readonly docker: Docker;
+  /** The image of sandbox (pause) containers, e.g. "tug/pause:latest". */
+  readonly pauseImage: string;
+  /** Running log copiers by container id. */
+  readonly logCopiers: Map<string, LogCopier>;
+  readonly streaming: ExecStreamingServer;
+  /** Reports failures that have no caller to return to (a log copy that broke). */
+  readonly onBackgroundError: (what: string, e: unknown) => void;
+}
