@@ -122,7 +122,7 @@ export class ScheduleAlgorithm {
     }
     const want = this.numFeasibleNodesToFind(numAll);
     const feasible: NodeInfo[] = [];
-    let reasons: Map<string, readonly string[]> | undefined;
+    const reasons = new Map<string, readonly string[]>();
     const start = this.nextStartNodeIndex % numAll;
     let examined = 0;
     const nf = filters.length;
@@ -134,12 +134,11 @@ export class ScheduleAlgorithm {
         if (failed !== undefined) break;
       }
       if (failed === undefined) feasible.push(node);
-      else (reasons ??= new Map()).set(node.name, failed);
+      else reasons.set(node.name, failed);
     }
     this.nextStartNodeIndex = (start + examined) % numAll;
     if (feasible.length === 0) {
-      const all = reasons ?? new Map<string, readonly string[]>();
-      return { kind: "unschedulable", message: fitErrorMessage(numAll, all), reasons: all };
+      return { kind: "unschedulable", message: fitErrorMessage(numAll, reasons), reasons };
     }
     const evaluatedNodes = examined;
     if (feasible.length === 1) {

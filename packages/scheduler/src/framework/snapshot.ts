@@ -18,7 +18,6 @@ interface PodState {
   info: PodInfo;
   nodeName: string;
   assumed: boolean;
-  bindingFinished: boolean;
 }
 
 /** Whether a pod has finished (its resources are free again). */
@@ -175,12 +174,6 @@ export class Snapshot {
     this.place(pod, nodeName, true);
   }
 
-  /** The bind call returned (either way); kept for symmetry with kube-scheduler's cache. */
-  finishBinding(key: string): void {
-    const state = this.pods.get(key);
-    if (state !== undefined && state.assumed) state.bindingFinished = true;
-  }
-
   /** Drops an assumed pod whose bind failed. A confirmed (bound) pod is left alone. */
   forgetPod(key: string): void {
     if (this.pods.get(key)?.assumed === true) this.removePod(key);
@@ -211,7 +204,7 @@ export class Snapshot {
     node.addPod(info);
     if (had !== node.podsWithAffinity.size > 0) this.affinityList = undefined;
     if (hadAnti !== node.podsWithRequiredAntiAffinity.size > 0) this.antiAffinityList = undefined;
-    this.pods.set(info.key, { info, nodeName, assumed, bindingFinished: false });
+    this.pods.set(info.key, { info, nodeName, assumed });
     if (info.ownerUid !== "") {
       let perNode = this.owners.get(info.ownerUid);
       if (perNode === undefined) {

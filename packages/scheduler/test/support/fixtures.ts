@@ -2,6 +2,9 @@
 
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { type Node, NodeSchema, type Pod, PodSchema } from "@tug/api";
+import type { FilterPlugin, ScorePlugin } from "../../src/framework/plugin.js";
+import { newPodInfo } from "../../src/framework/pod-info.js";
+import { Snapshot } from "../../src/framework/snapshot.js";
 
 export interface NodeOptions {
   cpu?: string;
@@ -41,6 +44,8 @@ export interface PodOptions {
   nodeName?: string;
   ownerUid?: string;
   priority?: number;
+  /** Host ports of the container (TCP, all host IPs unless "ip:port"). */
+  hostPorts?: (number | string)[];
   spec?: MessageInitShape<typeof PodSchema>["spec"];
 }
 
@@ -70,7 +75,17 @@ export function makePod(name: string, o: PodOptions = {}): Pod {
             ],
     },
     spec: {
-      containers: [{ name: "c", image: "busybox", resources: { requests } }],
+      containers: [
+        {
+          name: "c",
+          image: "busybox",
+          resources: { requests },
+          ports: (o.hostPorts ?? []).map((p) => {
+            const [ip, port] = typeof p === "number" ? ["", p] : (p.split(":") as [string, string]);
+            return { hostPort: Number(port), containerPort: 80, hostIp: ip };
+          }),
+        },
+      ],
       ...o.spec,
     },
   });
@@ -79,4 +94,47 @@ export function makePod(name: string, o: PodOptions = {}): Pod {
     if (o.priority !== undefined) pod.spec.priority = o.priority;
   }
   return pod;
+}
+
+/** A snapshot holding `nodes` and the bound `pods`. */
+export function snapshotOf(nodes: readonly Node[], pods: readonly Pod[] = []): Snapshot {
+  const s = new Snapshot();
+  for (const n of nodes) s.setNode(n);
+  for (const p of pods) s.setPod(p);
+  return s;
+}
+
+/** Runs `plugin`'s filter for `pod` on node `name`: undefined when it fits, else the reasons. */
+export function filterOn(
+  plugin: FilterPlugin,
+  pod: Pod,
+  snapshot: Snapshot,
+  name: string,
+): readonly string[] | undefined {
+  const filter = plugin.preFilter(newPodInfo(pod), snapshot);
+  if (filter === undefined) return undefined;
+  const node = snapshot.get(name);
+  if (node === undefined) throw new Error(`no node ${name} in the snapshot`);
+  return filter(node);
+}
+
+/** Runs `plugin`'s score and normalize for `pod` over every node: name -> final score. */
+export function scoresOf(
+  plugin: ScorePlugin,
+  pod: Pod,
+  snapshot: Snapshot,
+): Record<string, number> {
+  const nodes = snapshot.nodeInfos();
+  const scorer = plugin.preScore(newPodInfo(pod), snapshot, nodes);
+  const out: Record<string, number> = {};
+  if (scorer === undefined) {
+    for (const n of nodes) out[n.name] = 0;
+    return out;
+  }
+  const scores = new Float64Array(nodes.map((n) => scorer.score(n)));
+  scorer.normalize?.(scores);
+  nodes.forEach((n, i) => {
+    out[n.name] = scores[i] as number;
+  });
+  return out;
 }

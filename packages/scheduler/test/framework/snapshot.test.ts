@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { newPodInfo } from "../../src/framework/pod-info.js";
+import { Snapshot } from "../../src/framework/snapshot.js";
+import { makeNode, makePod } from "../support/fixtures.js";
+
+describe("Snapshot", () => {
+  it("accounts bound pods' requests and host ports on their node", () => {
+    const s = new Snapshot();
+    s.setNode(makeNode("n1"));
+    s.setPod(makePod("a", { nodeName: "n1", cpu: "500m", memory: "1Gi" }));
+    s.setPod(makePod("b", { nodeName: "n1", cpu: "250m", hostPorts: [8080] }));
+    const n1 = s.get("n1");
+    expect(n1?.requested.milliCpu).toBe(750);
+    expect(n1?.requested.memory).toBe(2 ** 30);
+    expect(n1?.pods.size).toBe(2);
+    expect(n1?.usedPorts.has("TCP/8080")).toBe(true);
+    s.removePod("default/b");
+    expect(n1?.requested.milliCpu).toBe(500);
+    expect(n1?.usedPorts.size).toBe(0);
+  });
+
+  it("moves a pod whose update binds it elsewhere, and drops terminal pods", () => {
+    const s = new Snapshot();
+    s.setNode(makeNode("n1"));
+    s.setNode(makeNode("n2"));
+    s.setPod(makePod("a", { nodeName: "n1", cpu: "1" }));
+    s.setPod(makePod("a", { nodeName: "n2", cpu: "1" }));
+    expect(s.get("n1")?.requested.milliCpu).toBe(0);
+    expect(s.get("n2")?.requested.milliCpu).toBe(1000);
+    const done = makePod("a", { nodeName: "n2", cpu: "1" });
+    done.status = { phase: "Succeeded" } as never;
+    s.setPod(done);
+    expect(s.get("n2")?.requested.milliCpu).toBe(0);
+    expect(s.numPods()).toBe(0);
+  });
+
+  it("counts an assumed pod until it is forgotten, and a confirmed one after", () => {
+    const s = new Snapshot();
+    s.setNode(makeNode("n1"));
+    const info = newPodInfo(makePod("a", { cpu: "1" }));
+    s.assumePod(info, "n1");
+    expect(s.isAssumed("default/a")).toBe(true);
+    expect(s.get("n1")?.requested.milliCpu).toBe(1000);
+    expect(() => s.assumePod(info, "n1")).toThrow(/already in the scheduler cache/);
+    // An unbound update arriving before the bound one keeps the assumption.
+    s.setPod(makePod("a", { cpu: "1" }));
+    expect(s.isAssumed("default/a")).toBe(true);
+    s.forgetPod("default/a");
+    expect(s.get("n1")?.requested.milliCpu).toBe(0);
+
+    s.assumePod(info, "n1");
+    s.setPod(makePod("a", { cpu: "1", nodeName: "n1" }));
+    expect(s.isAssumed("default/a")).toBe(false);
+    s.forgetPod("default/a");
+    expect(s.get("n1")?.requested.milliCpu).toBe(1000);
+  });
+
+  it("keeps pods of a deleted node out of the candidates until they go", () => {
+    const s = new Snapshot();
+    s.setNode(makeNode("n1"));
+    s.setPod(makePod("a", { nodeName: "n1" }));
+    s.removeNode("n1");
+    expect(s.numNodes()).toBe(0);
+    expect(s.get("n1")?.pods.size).toBe(1);
+    s.removePod("default/a");
+    expect(s.get("n1")).toBeUndefined();
+    // A pod bound to a node not seen yet waits for it.
+    s.setPod(makePod("b", { nodeName: "n9", cpu: "1" }));
+    expect(s.numNodes()).toBe(0);
+    s.setNode(makeNode("n9"));
+    expect(s.nodeInfos().map((n) => n.name)).toEqual(["n9"]);
+    expect(s.get("n9")?.requested.milliCpu).toBe(1000);
+  });
+
+  it("counts pods per controller owner per node", () => {
+    const s = new Snapshot();
+    s.setNode(makeNode("n1"));
+    s.setPod(makePod("a", { nodeName: "n1", ownerUid: "rs1" }));
+    s.setPod(makePod("b", { nodeName: "n1", ownerUid: "rs1" }));
+    expect(s.ownerPodsOn("rs1", "n1")).toBe(2);
+    s.removePod("default/a");
+    expect(s.ownerPodsOn("rs1", "n1")).toBe(1);
+  });
+});
