@@ -16,6 +16,7 @@ import { validateLabels } from "../labels/label-validation.js";
 import { validateContainers, validateInitContainers } from "./container-validation.js";
 import { FieldError, type FieldPath, root } from "./field-error.js";
 import { dnsLabel, dnsSubdomain, inclusiveRangeError, oneOf } from "./field-rules.js";
+import { isIP } from "./ip-address.js";
 import { validateAnnotations } from "./object-meta.js";
 import {
   validateAffinity,
@@ -72,6 +73,8 @@ export function validatePodSpec(
       ),
     );
   }
+  errs.push(...validateDnsConfig(spec, path.child("dnsConfig")));
+  errs.push(...uniqueHostPorts(spec, path.child("containers")));
   errs.push(...validateLabels(spec.nodeSelector, path.child("nodeSelector")));
   if (spec.serviceAccountName !== "") {
     errs.push(...dnsSubdomain(spec.serviceAccountName, path.child("serviceAccountName")));
@@ -286,4 +289,94 @@ function diffPaths(a: JsonValue | undefined, b: JsonValue | undefined, at: strin
   };
   walk(a, b, at);
   return out;
+}
+
+const MAX_DNS_NAMESERVERS = 3;
+const MAX_DNS_SEARCH_PATHS = 32;
+const MAX_DNS_SEARCH_LIST_CHARS = 2048;
+
+/**
+ * validatePodDNSConfig: at most 3 nameservers, each an IP (and one at least with dnsPolicy
+ * None); at most 32 search domains, each a DNS subdomain, 2048 characters in all; options
+ * named.
+ */
+function validateDnsConfig(spec: PodSpec, path: FieldPath): FieldError[] {
+  const config = spec.dnsConfig;
+  const errs: FieldError[] = [];
+  if (config === undefined) return errs;
+  const nameservers = path.child("nameservers");
+  if (config.nameservers.length > MAX_DNS_NAMESERVERS) {
+    errs.push(
+      FieldError.invalid(
+        nameservers,
+        config.nameservers,
+        `must not have more than ${MAX_DNS_NAMESERVERS} nameservers`,
+      ),
+    );
+  }
+  config.nameservers.forEach((server, i) => {
+    if (!isIP(server))
+      errs.push(FieldError.invalid(nameservers.index(i), server, "must be valid IP address"));
+  });
+  if (spec.dnsPolicy === "None" && config.nameservers.length === 0) {
+    errs.push(
+      FieldError.required(
+        nameservers,
+        "must provide at least one DNS nameserver when `dnsPolicy` is None",
+      ),
+    );
+  }
+  const searches = path.child("searches");
+  if (config.searches.length > MAX_DNS_SEARCH_PATHS) {
+    errs.push(
+      FieldError.invalid(
+        searches,
+        config.searches,
+        `must not have more than ${MAX_DNS_SEARCH_PATHS} search paths`,
+      ),
+    );
+  }
+  if (config.searches.join(" ").length > MAX_DNS_SEARCH_LIST_CHARS) {
+    errs.push(
+      FieldError.invalid(
+        searches,
+        config.searches,
+        `must not have more than ${MAX_DNS_SEARCH_LIST_CHARS} characters (including spaces) in the search list`,
+      ),
+    );
+  }
+  config.searches.forEach((search, i) => {
+    const domain = search.endsWith(".") ? search.slice(0, -1) : search;
+    errs.push(...dnsSubdomain(domain, searches.index(i)));
+  });
+  config.options.forEach((option, i) => {
+    if (option.name === "") {
+      errs.push(
+        FieldError.required(path.child("options").index(i), "Option.Name must not be empty"),
+      );
+    }
+  });
+  return errs;
+}
+
+/**
+ * AccumulateUniqueHostPorts: two containers may not bind the same protocol/hostIP/hostPort;
+ * the duplicate is printed as "<protocol>/<hostIP>/<hostPort>".
+ */
+function uniqueHostPorts(spec: PodSpec, path: FieldPath): FieldError[] {
+  const errs: FieldError[] = [];
+  const seen = new Set<string>();
+  spec.containers.forEach((container, i) => {
+    container.ports.forEach((port, j) => {
+      if (port.hostPort === 0) return;
+      const key = `${port.protocol}/${port.hostIp}/${port.hostPort}`;
+      if (seen.has(key)) {
+        errs.push(
+          FieldError.duplicate(path.index(i).child("ports").index(j).child("hostPort"), key),
+        );
+      }
+      seen.add(key);
+    });
+  });
+  return errs;
 }

@@ -321,6 +321,33 @@ describe("pod spec", () => {
       ],
     ],
     [
+      "two containers on one host port",
+      {
+        containers: [
+          container({ ports: [{ containerPort: 80, hostPort: 8080 }] }),
+          container({ name: "b", ports: [{ containerPort: 81, hostPort: 8080 }] }),
+        ],
+      },
+      ['spec.containers[1].ports[0].hostPort: Duplicate value: "TCP//8080"'],
+    ],
+    [
+      "dnsPolicy None without nameservers, bad search and option",
+      { dnsPolicy: "None", dnsConfig: { searches: ["bad_domain."], options: [{ value: "2" }] } },
+      [
+        "spec.dnsConfig.nameservers: Required value: must provide at least one DNS nameserver when `dnsPolicy` is None",
+        "spec.dnsConfig.searches[0]: Invalid value: \"bad_domain\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+        "spec.dnsConfig.options[0]: Required value: Option.Name must not be empty",
+      ],
+    ],
+    [
+      "too many nameservers",
+      { dnsConfig: { nameservers: ["1.1.1.1", "8.8.8.8", "9.9.9.9", "dns"] } },
+      [
+        'spec.dnsConfig.nameservers: Invalid value: []string{"1.1.1.1", "8.8.8.8", "9.9.9.9", "dns"}: must not have more than 3 nameservers',
+        'spec.dnsConfig.nameservers[3]: Invalid value: "dns": must be valid IP address',
+      ],
+    ],
+    [
       "activeDeadlineSeconds 0",
       { activeDeadlineSeconds: 0 },
       ["spec.activeDeadlineSeconds: Invalid value: 0: must be between 1 and 4294967295, inclusive"],
