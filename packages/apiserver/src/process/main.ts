@@ -84,6 +84,7 @@ export async function runTugApiserver(options: RunOptions): Promise<number> {
       compactionIntervalMs: settings.compactionIntervalMs,
       onCompactionError: (e) =>
         log.warn("compaction failed; trying again next interval", { error: e }),
+      onWatchEvent: (resource, type) => metrics?.watchEvent(resource, type),
       observe: (call) => {
         metrics?.record(call);
         if (call.error !== undefined && call.code >= 500) {

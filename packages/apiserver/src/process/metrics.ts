@@ -1,6 +1,6 @@
 // tug-apiserver's Prometheus metrics, named as kube-apiserver names them where it has one:
 // apiserver_request_total{verb,resource,code}, apiserver_request_duration_seconds (histogram),
-// apiserver_registered_watchers{resource}, apiserver_watch_events_total{resource},
+// apiserver_registered_watchers{resource}, apiserver_watch_events_total{resource,type},
 // etcd_request_errors_total. Text exposition format 0.0.4.
 // https://prometheus.io/docs/instrumenting/exposition_formats/
 
@@ -32,6 +32,7 @@ export class ApiServerMetrics {
   private readonly requests = new Map<string, { labels: Record<string, string>; n: number }>();
   private readonly latency = new Map<string, { labels: Record<string, string>; h: Histogram }>();
   private storeErrors = 0;
+  private readonly watchEvents = new Map<string, { labels: Record<string, string>; n: number }>();
 
   constructor(
     /** Open watches per resource, read at scrape time. */
@@ -68,6 +69,15 @@ export class ApiServerMetrics {
     this.latency.set(lKey, l);
   }
 
+  /** Counts one event sent to a watcher. */
+  watchEvent(resource: string, type: string): void {
+    const labels = { resource, type };
+    const key = labelText(labels);
+    const e = this.watchEvents.get(key) ?? { labels, n: 0 };
+    e.n++;
+    this.watchEvents.set(key, e);
+  }
+
   /** The exposition text. */
   render(): string {
     const lines: string[] = [];
@@ -100,6 +110,13 @@ export class ApiServerMetrics {
     );
     for (const [resource, n] of this.watchers()) {
       lines.push(`apiserver_registered_watchers${labelText({ resource })} ${n}`);
+    }
+    lines.push(
+      "# HELP apiserver_watch_events_total Events sent to watchers, by resource and type.",
+      "# TYPE apiserver_watch_events_total counter",
+    );
+    for (const e of this.watchEvents.values()) {
+      lines.push(`apiserver_watch_events_total${labelText(e.labels)} ${e.n}`);
     }
     lines.push(
       "# HELP etcd_request_errors_total Requests that failed because the store was unavailable or slow.",

@@ -71,8 +71,13 @@ export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube
 const PATCH_MERGE = "application/merge-patch+json";
 const PATCH_JSON = "application/json-patch+json";
 
-/** A change to send to a watcher, or the end of the watch with an error. */
-export type WatchSink = (event: apiv1.WatchEvent) => void;
+/**
+ * Sends one event to a watcher. A promise means the connection is full: the watch reads no
+ * further event until it settles, so a slow client's backlog builds up in the watch cache,
+ * which closes it once its buffer is full (the client then watches again from its last
+ * resourceVersion), instead of growing without bound in the connection.
+ */
+export type WatchSink = (event: apiv1.WatchEvent) => void | Promise<void>;
 
 export interface ApiHandlersOptions {
   readonly etcd: EtcdClient;
@@ -752,7 +757,7 @@ export class ApiHandlers {
       });
     } catch (e) {
       if (isApiError(e, "Expired") || isApiError(e, "Timeout")) {
-        send(errorEvent(new StatusError(e.reason, e.message)));
+        await send(errorEvent(new StatusError(e.reason, e.message)));
         return;
       }
       throw e;
@@ -765,9 +770,9 @@ export class ApiHandlers {
         if (event.type === "BOOKMARK") {
           const bookmark = create(kind.schema as DescMessage) as unknown as ApiObject;
           metaOf(kind, bookmark).resourceVersion = String(event.revision);
-          send(watchEvent("BOOKMARK", packObject(kind, bookmark)));
+          await send(watchEvent("BOOKMARK", packObject(kind, bookmark)));
         } else {
-          send(watchEvent(event.type, packObject(kind, event.object)));
+          await send(watchEvent(event.type, packObject(kind, event.object)));
         }
       }
     } finally {

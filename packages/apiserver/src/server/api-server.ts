@@ -10,7 +10,7 @@ import { EtcdClient } from "../storage/etcd-client.js";
 import { DEFAULT_REGISTRY_PREFIX } from "../storage/object-store.js";
 import type { WatchCacheOptions } from "../storage/watch-cache.js";
 import { ApiHandlers } from "./api-handlers.js";
-import { type CallObserver, grpcImplementation } from "./grpc-service.js";
+import { type CallObserver, grpcImplementation, type WatchEventObserver } from "./grpc-service.js";
 
 /**
  * Largest request the gRPC server reads: above the 1.5 MiB object limit, so an oversized
@@ -42,6 +42,8 @@ export interface ApiServerOptions {
   readonly env?: Partial<RegistryEnv>;
   /** Called after every call, for metrics and logs. */
   readonly observe?: CallObserver;
+  /** Called for every event sent to a watcher, for metrics. */
+  readonly onWatchEvent?: WatchEventObserver;
 }
 
 export class ApiServer {
@@ -83,7 +85,10 @@ export class ApiServer {
     });
     try {
       await handlers.ensureSystemNamespaces();
-      grpc.addService(apiServiceDefinition, grpcImplementation(handlers, options.observe));
+      grpc.addService(
+        apiServiceDefinition,
+        grpcImplementation(handlers, options.observe, options.onWatchEvent),
+      );
       const port = await new Promise<number>((resolve, reject) => {
         grpc.bindAsync(options.listen, ServerCredentials.createInsecure(), (err, p) =>
           err === null ? resolve(p) : reject(err),

@@ -29,6 +29,9 @@ export interface CallRecord {
 
 export type CallObserver = (record: CallRecord) => void;
 
+/** Called for every event sent to a watcher ("pods", "ADDED"). */
+export type WatchEventObserver = (resource: string, type: string) => void;
+
 /** The Kubernetes verb of each method. */
 const VERBS: Readonly<Record<ApiMethodName, string>> = {
   Create: "create",
@@ -84,6 +87,7 @@ function contextOf(
 export function grpcImplementation(
   handlers: ApiHandlers,
   observe: CallObserver = () => undefined,
+  onWatchEvent: WatchEventObserver = () => undefined,
 ): UntypedServiceImplementation {
   const unary =
     <Req, Res>(
@@ -210,30 +214,41 @@ export function grpcImplementation(
       const abort = new AbortController();
       call.on("cancelled", () => abort.abort());
       call.on("close", () => abort.abort());
-      handlers
-        .watch(call.request, (event) => call.write(event), abort.signal)
-        .then(
-          () => {
-            observe({
-              verb: "watch",
-              resource,
-              code: 200,
-              durationMs: performance.now() - started,
-            });
-            if (!abort.signal.aborted) call.end();
-          },
-          (e: unknown) => {
-            const error = toStatusError(e);
-            observe({
-              verb: "watch",
-              resource,
-              code: error.code,
-              durationMs: performance.now() - started,
-              error,
-            });
-            if (!abort.signal.aborted) call.emit("error", serviceError(error));
-          },
-        );
+      const send = (event: apiv1.WatchEvent): void | Promise<void> => {
+        onWatchEvent(resource, event.type);
+        if (call.write(event)) return;
+        return new Promise<void>((resolve) => {
+          const done = () => {
+            call.off("drain", done);
+            abort.signal.removeEventListener("abort", done);
+            resolve();
+          };
+          call.once("drain", done);
+          abort.signal.addEventListener("abort", done, { once: true });
+        });
+      };
+      handlers.watch(call.request, send, abort.signal).then(
+        () => {
+          observe({
+            verb: "watch",
+            resource,
+            code: 200,
+            durationMs: performance.now() - started,
+          });
+          if (!abort.signal.aborted) call.end();
+        },
+        (e: unknown) => {
+          const error = toStatusError(e);
+          observe({
+            verb: "watch",
+            resource,
+            code: error.code,
+            durationMs: performance.now() - started,
+            error,
+          });
+          if (!abort.signal.aborted) call.emit("error", serviceError(error));
+        },
+      );
     },
   };
 }

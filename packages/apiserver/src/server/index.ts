@@ -7,5 +7,10 @@ export {
   SYSTEM_NAMESPACES,
 } from "./api-handlers.js";
 export { ApiServer, type ApiServerOptions } from "./api-server.js";
-export { type CallObserver, type CallRecord, grpcImplementation } from "./grpc-service.js";
+export {
+  type CallObserver,
+  type CallRecord,
+  grpcImplementation,
+  type WatchEventObserver,
+} from "./grpc-service.js";
 export { REASON_CODES, type Reason, StatusError, toStatusError } from "./status-error.js";
