@@ -28,6 +28,11 @@ export const LABEL = {
   containerAttempt: "io.tug.cri.container.attempt",
   /** The container's absolute CRI log path (log_directory joined with log_path). */
   logPath: "io.tug.cri.container.log-path",
+  /**
+   * The keys of the CRI labels, as a JSON array: Docker merges the image's labels into the
+   * container's, and CRI's labels must come back exactly as given.
+   */
+  labelKeys: "io.tug.cri.label-keys",
 } as const;
 
 export const TYPE_SANDBOX = "podsandbox";
@@ -44,6 +49,7 @@ export function criToDockerLabels(
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(labels)) out[k] = v;
   for (const [k, v] of Object.entries(annotations)) out[ANNOTATION_PREFIX + k] = v;
+  out[LABEL.labelKeys] = JSON.stringify(Object.keys(labels).sort());
   return out;
 }
 
@@ -54,12 +60,24 @@ export function dockerToCriLabels(docker: Readonly<Record<string, string>> | und
 } {
   const labels: Record<string, string> = {};
   const annotations: Record<string, string> = {};
+  const keys = labelKeys(docker?.[LABEL.labelKeys]);
   for (const [k, v] of Object.entries(docker ?? {})) {
     if (k.startsWith(INTERNAL_PREFIX)) continue;
     if (k.startsWith(ANNOTATION_PREFIX)) annotations[k.slice(ANNOTATION_PREFIX.length)] = v;
-    else labels[k] = v;
+    else if (keys === undefined || keys.has(k)) labels[k] = v;
   }
   return { labels, annotations };
+}
+
+/** The recorded CRI label keys; undefined when absent (then every plain label is CRI's). */
+function labelKeys(json: string | undefined): Set<string> | undefined {
+  if (json === undefined) return undefined;
+  try {
+    const keys: unknown = JSON.parse(json);
+    return Array.isArray(keys) ? new Set(keys.map(String)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Docker's "label" filter values for a CRI label selector (exact matches, ANDed). */
