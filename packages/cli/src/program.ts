@@ -49,7 +49,7 @@ function buildProgram(
     .option("--token <token>", "bearer token for authentication to the API server")
     .option(
       "--request-timeout <duration>",
-      "how long to wait for one server request (0 = no limit), e.g. 30s",
+      "how long one server request may take, e.g. 30s, 2m (0: the client's default, 30s)",
       "0",
     )
     .option("--tugconfig <path>", "the config file (default: $TUGCONFIG, else ~/.tug/config)")
@@ -358,8 +358,9 @@ export async function runTug(argv: readonly string[], io: CliIo): Promise<number
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return 0;
-      const sub = argv.find((a) => !a.startsWith("-")) ?? "";
-      io.stderr.write(`See 'tug ${sub === "" ? "" : `${sub} `}--help' for usage.\n`);
+      const named = argv.find((a) => program.commands.some((c) => c.name() === a));
+      const sub = named === undefined ? "" : `${named} `;
+      io.stderr.write(`See 'tug ${sub}--help' for usage.\n`);
       return 1;
     }
     io.stderr.write(

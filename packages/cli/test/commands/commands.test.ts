@@ -549,3 +549,17 @@ async function waitFor(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
   if (!condition()) throw new Error("condition not reached");
 }
+
+describe("usage", () => {
+  it("points at the right help", async () => {
+    expect((await tug(["frob"])).err).toBe(
+      "error: unknown command 'frob'\nSee 'tug --help' for usage.\n",
+    );
+    expect((await tug(["--server", "h:1", "delete", "--frob"])).err).toContain(
+      "See 'tug delete --help' for usage.",
+    );
+    const help = await tug(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain("Usage: tug [options] [command]");
+  });
+});
