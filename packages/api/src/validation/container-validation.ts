@@ -27,6 +27,7 @@ import {
   resourceQuantity,
 } from "./field-rules.js";
 import { isValidPortName, isValidPortNum } from "./names.js";
+import { validateSecurityContext } from "./security-context-validation.js";
 import { noBacksteps } from "./volume-validation.js";
 
 /** supportedPortProtocols, sorted as Kubernetes lists them. */
@@ -173,6 +174,7 @@ function validateContainerCommon(
     ...validateVolumeMounts(container.volumeMounts, context.volumes, path.child("volumeMounts")),
   );
   errs.push(...validateResources(container.resources, path.child("resources")));
+  errs.push(...validateSecurityContext(container.securityContext, path.child("securityContext")));
   for (const [field, probe] of [
     ["livenessProbe", container.livenessProbe],
     ["readinessProbe", container.readinessProbe],

@@ -23,6 +23,7 @@ import {
   validateTolerations,
   validateTopologySpreadConstraints,
 } from "./scheduling-validation.js";
+import { validateHostAliases, validatePodSecurityContext } from "./security-context-validation.js";
 import { validateVolumes } from "./volume-validation.js";
 
 export const RESTART_POLICIES = ["Always", "OnFailure", "Never"];
@@ -74,6 +75,8 @@ export function validatePodSpec(
     );
   }
   errs.push(...validateDnsConfig(spec, path.child("dnsConfig")));
+  errs.push(...validatePodSecurityContext(spec.securityContext, path.child("securityContext")));
+  errs.push(...validateHostAliases(spec.hostAliases, path.child("hostAliases")));
   errs.push(...uniqueHostPorts(spec, path.child("containers")));
   errs.push(...validateLabels(spec.nodeSelector, path.child("nodeSelector")));
   if (spec.serviceAccountName !== "") {

@@ -348,6 +348,30 @@ describe("pod spec", () => {
       ],
     ],
     [
+      "security contexts and host aliases",
+      {
+        securityContext: {
+          runAsUser: -1,
+          sysctls: [
+            { name: "net.core.somaxconn", value: "1" },
+            { name: "net.core.somaxconn", value: "2" },
+          ],
+          seccompProfile: { type: "Localhost" },
+        },
+        hostAliases: [{ ip: "10.0.0.999", hostnames: ["db.local"] }],
+        containers: [
+          container({ securityContext: { privileged: true, allowPrivilegeEscalation: false } }),
+        ],
+      },
+      [
+        'spec.containers[0].securityContext: Invalid value: "": cannot set `allowPrivilegeEscalation` to false and `privileged` to true',
+        "spec.securityContext.runAsUser: Invalid value: -1: must be between 0 and 2147483647, inclusive",
+        'spec.securityContext.sysctls[1].name: Duplicate value: "net.core.somaxconn"',
+        "spec.securityContext.seccompProfile.localhostProfile: Required value: must be set when seccomp type is Localhost",
+        'spec.hostAliases[0].ip: Invalid value: "10.0.0.999": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
+      ],
+    ],
+    [
       "activeDeadlineSeconds 0",
       { activeDeadlineSeconds: 0 },
       ["spec.activeDeadlineSeconds: Invalid value: 0: must be between 1 and 4294967295, inclusive"],
