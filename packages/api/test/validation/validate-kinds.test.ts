@@ -3,9 +3,10 @@
 
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Message } from "@bufbuild/protobuf";
+import { create, type Message } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { applyDefaults } from "../../src/defaults/apply-defaults.js";
+import { PodListSchema } from "../../src/gen/tug/core/v1/pod_pb.js";
 import type { KindInfo } from "../../src/scheme/kinds.js";
 import { parseManifests } from "../../src/scheme/manifest.js";
 import { validateObject } from "../../src/validation/validate-object.js";
@@ -636,6 +637,82 @@ describe("updates", () => {
       ],
     ],
     [
+      "Job template change",
+      workload("batch/v1", "Job", {
+        template: template({
+          restartPolicy: "Never",
+          containers: [{ name: "app", image: "tug/app:2" }],
+        }),
+      }),
+      workload("batch/v1", "Job", { template: template({ restartPolicy: "Never" }) }),
+      ['spec.template: Invalid value: "template": field is immutable'],
+    ],
+    [
+      "suspended Job template change",
+      workload("batch/v1", "Job", {
+        suspend: false,
+        template: template({
+          restartPolicy: "Never",
+          containers: [{ name: "app", image: "tug/app:2" }],
+        }),
+      }),
+      workload("batch/v1", "Job", {
+        suspend: true,
+        template: template({ restartPolicy: "Never" }),
+      }),
+      [],
+    ],
+    [
+      "Job completions change",
+      workload("batch/v1", "Job", {
+        completions: 3,
+        template: template({ restartPolicy: "Never" }),
+      }),
+      workload("batch/v1", "Job", {
+        completions: 2,
+        template: template({ restartPolicy: "Never" }),
+      }),
+      ["spec.completions: Invalid value: 3: field is immutable"],
+    ],
+    [
+      "bound PVC resize",
+      {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: "c", namespace: "default" },
+        spec: {
+          accessModes: ["ReadWriteOnce"],
+          resources: { requests: { storage: "2Gi" } },
+          volumeName: "pv1",
+        },
+      },
+      {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: "c", namespace: "default" },
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+      },
+      [],
+    ],
+    [
+      "PVC access mode change",
+      {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: "c", namespace: "default" },
+        spec: { accessModes: ["ReadWriteMany"], resources: { requests: { storage: "1Gi" } } },
+      },
+      {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: "c", namespace: "default" },
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+      },
+      [
+        "spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims",
+      ],
+    ],
+    [
       "Namespace rename",
       { apiVersion: "v1", kind: "Namespace", metadata: { name: "b" } },
       { apiVersion: "v1", kind: "Namespace", metadata: { name: "a" } },
@@ -643,6 +720,15 @@ describe("updates", () => {
     ],
   ])("%s", (_name, next, old, expected) => {
     expect(updateErrors(next, old)).toEqual(expected);
+  });
+});
+
+describe("objects that are not API objects", () => {
+  it("a list is an internal error, not a crash", () => {
+    const list = create(PodListSchema, {});
+    expect(validateObject(list).map((e) => e.message)).toEqual([
+      ": Internal error: tug.core.v1.PodList is not an API object; validate each item of a list",
+    ]);
   });
 });
 
