@@ -4,9 +4,10 @@
 // way, so nothing here may depend on the member, the clock or chance.
 //
 // Encoding is on the write path of every proposal and decoding on the apply path of every
-// member: both map field by field, with no intermediate objects beyond protobufjs's own.
+// member: both map field by field, with no intermediate objects beyond protobufjs's own. Puts,
+// nearly every entry of a busy store, are written and read by hand (put-request-wire.ts).
 
-import protobuf, { type Long } from "protobufjs/minimal.js";
+import type { Long } from "protobufjs/minimal.js";
 import { StoreError } from "../errors.js";
 import { type etcdserverpb, tug } from "../gen/storepb.js";
 import type {
@@ -21,6 +22,7 @@ import type {
   SortTarget,
   TxnRequest,
 } from "../mvcc/index.js";
+import { decodePutBatch, encodePutRequest, encodeRequestBatch } from "./put-request-wire.js";
 
 const pb = tug.store;
 
@@ -148,8 +150,12 @@ function txnOut(t: TxnRequest): etcdserverpb.ITxnRequest {
 }
 
 export function encodeRequest(r: StoreRequest): Uint8Array {
-  const m: tug.store.IRequest = { proposer: r.proposer, id: r.id };
   const op = r.op;
+  if (op.type === "put") {
+    const encoded = encodePutRequest(r.proposer, r.id, op.put);
+    if (encoded !== undefined) return encoded;
+  }
+  const m: tug.store.IRequest = { proposer: r.proposer, id: r.id };
   switch (op.type) {
     case "put":
       m.put = op.put;
@@ -191,9 +197,7 @@ export function encodeRequest(r: StoreRequest): Uint8Array {
  * of encoded Requests is, so that no request is encoded twice.
  */
 export function encodeBatch(requests: readonly Uint8Array[]): Uint8Array {
-  const w = protobuf.Writer.create();
-  for (const r of requests) w.uint32(10).bytes(r); // field 1, length-delimited
-  return w.finish();
+  return encodeRequestBatch(requests);
 }
 
 // ---------------------------------------------------------------- decode
@@ -347,6 +351,8 @@ export function decodeRequest(data: Uint8Array): StoreRequest {
  * as an Error in its place, so that the others still apply.
  */
 export function decodeBatch(data: Uint8Array): (StoreRequest | StoreError)[] {
+  const puts = decodePutBatch(data);
+  if (puts !== undefined) return puts;
   const batch = parse(() => pb.RequestBatch.decode(data));
   return batch.requests.map((m) => {
     try {
