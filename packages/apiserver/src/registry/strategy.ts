@@ -4,7 +4,7 @@
 // spec/status separation on update, generation, field-selector attributes, delete defaults and
 // TTLs. Pure: the clock, uids and randomness come from the RegistryEnv.
 
-import type { fields, KindInfo, Namespace, PersistentVolume, Pod } from "@tug/api";
+import type { fields, Job, KindInfo, Namespace, PersistentVolume, Pod } from "@tug/api";
 import { ApiError } from "../storage/errors.js";
 import {
   type ApiObject,
@@ -17,6 +17,7 @@ import {
   setFieldOf,
   timestampAtSeconds,
 } from "./api-object.js";
+import { generateJobSelector } from "./job-selector.js";
 import { generateName, type RandomSource } from "./name-generator.js";
 import { podQosClass } from "./qos.js";
 import {
@@ -74,7 +75,8 @@ export interface Strategy {
    * resourceVersion, selfLink, deletionTimestamp and deletionGracePeriodSeconds cleared,
    * namespace cleared for cluster-scoped kinds, and status reset as Kubernetes does per kind
    * (Pod: phase Pending and its qosClass; Namespace: phase Active, spec.finalizers with
-   * "kubernetes"; PersistentVolume: phase Pending; Node: kept; others: empty).
+   * "kubernetes"; PersistentVolume: phase Pending; Node: kept; others: empty). A Job without
+   * manualSelector gets its generated selector and template labels (job-selector.ts).
    */
   prepareForCreate<T extends ApiObject>(obj: T): T;
   /** `base` plus 5 random characters: what prepareForCreate names an object with generateName. */
@@ -186,7 +188,16 @@ const BEHAVIOURS: ReadonlyMap<string, KindBehaviour> = new Map<string, KindBehav
   ["/Event", { ttl: "events" }],
   // Annotations are copied from a Deployment to its ReplicaSets, so they count as a change.
   ["apps/Deployment", { generationFields: ["annotations"] }],
-  ["batch/Job", { defaultPropagationPolicy: "Orphan" }],
+  [
+    "batch/Job",
+    {
+      resetOnCreate(obj, kind) {
+        clearStatus(obj, kind);
+        generateJobSelector(kind, obj as unknown as Job);
+      },
+      defaultPropagationPolicy: "Orphan",
+    },
+  ],
 ]);
 
 /** The strategy of `kind`: the default one with the kind's overrides. */
