@@ -158,6 +158,8 @@ export class WatchHub {
   // ---------------------------------------------------------------- live events
 
   private onApplied(events: readonly KvEvent[], revision: number): void {
+    // Nobody is watching live (the usual case on a busy write path): nothing to match.
+    if (this.syncedByKey.size === 0 && this.syncedRanges.size === 0) return;
     // Collect each touched watcher's events first: one response per watcher per revision.
     const touched = new Map<Watcher, KvEvent[]>();
     const add = (w: Watcher, ev: KvEvent) => {
