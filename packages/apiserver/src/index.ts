@@ -36,6 +36,13 @@ export {
   NAMESPACE_TERMINATING_CONFLICT,
   removeAfterUpdate,
 } from "./registry/deletion.js";
+export {
+  CONTROLLER_UID_LABEL,
+  generateJobSelector,
+  JOB_NAME_LABEL,
+  LEGACY_CONTROLLER_UID_LABEL,
+  LEGACY_JOB_NAME_LABEL,
+} from "./registry/job-selector.js";
 export { generateName, NAME_SUFFIX_ALPHABET } from "./registry/name-generator.js";
 export { podQosClass, type QosClass } from "./registry/qos.js";
 export { type FieldSet, fieldSetOf, selectableFieldsOf } from "./registry/selectable-fields.js";
