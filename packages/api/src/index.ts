@@ -1,8 +1,12 @@
-// @tug/api — public surface. Each export is added with the module that implements it.
+// @tug/api — the object model: every kind as a protobuf-es message (generated from
+// proto/tug/<group>/v1), the scheme (lookup by any name, manifests, JSON and binary codecs),
+// defaults and validation with Kubernetes' texts, quantities, label and field selectors (as
+// namespaces `labels` and `fields`, because both have a Selector, as in Go), name rules, and
+// JSON merge / JSON / three-way merge patches.
 
-// Label and field selectors, as namespaces because both have a Selector (as in Go).
+export { applyDefaults } from "./defaults/apply-defaults.js";
+export { imageTag } from "./defaults/pod-defaults.js";
 export * as fields from "./fields/index.js";
-// Generated protobuf-es messages of every API kind (proto/tug/<group>/v1).
 export * from "./gen/tug/apps/v1/controller_revision_pb.js";
 export * from "./gen/tug/apps/v1/daemon_set_pb.js";
 export * from "./gen/tug/apps/v1/deployment_pb.js";
@@ -32,9 +36,7 @@ export * from "./gen/tug/rbac/v1/rbac_pb.js";
 export * from "./gen/tug/storage/v1/storage_class_pb.js";
 export * as labels from "./labels/index.js";
 export { SelectorError } from "./labels/selector-error.js";
-// JSON merge patch (RFC 7386), JSON patch (RFC 6902) and kubectl's three-way merge patch.
 export * from "./patch/index.js";
-// Quantities ("500m", "128Mi"): exact arithmetic and Kubernetes' canonical form.
 export {
   MAX_QUANTITY_EXPONENT,
   parseQuantity,
@@ -45,7 +47,6 @@ export {
   QuantityError,
   type QuantityFormat,
 } from "./quantity.js";
-// The scheme: every kind, lookup by any name, manifests, JSON and binary codecs.
 export { intOrString, makeIntOrString } from "./scheme/int-or-string.js";
 export { allKinds, type KindInfo } from "./scheme/kinds.js";
 export {
@@ -70,7 +71,11 @@ export {
   type SchemeErrorCode,
   type SchemeErrorLocation,
 } from "./scheme/scheme-error.js";
-// Field paths and errors with Kubernetes' texts; name rules.
+export {
+  type CronSchedule,
+  CronScheduleError,
+  parseCronSchedule,
+} from "./validation/cron-schedule.js";
 export {
   aggregateMessage,
   type BadValue,
@@ -106,15 +111,4 @@ export {
   QUALIFIED_NAME_MAX_LENGTH,
   regexError,
 } from "./validation/names.js";
-
-// Defaults and validation of every kind, as the API server's admission chain runs them
-// (applyDefaults, then validateObject on create or validateUpdate on update), and the CronJob
-// schedule parser the CronJob controller uses.
-export { applyDefaults } from "./defaults/apply-defaults.js";
-export { imageTag } from "./defaults/pod-defaults.js";
-export {
-  type CronSchedule,
-  CronScheduleError,
-  parseCronSchedule,
-} from "./validation/cron-schedule.js";
 export { validateObject, validateUpdate } from "./validation/validate-object.js";
