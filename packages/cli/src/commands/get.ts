@@ -4,9 +4,10 @@
 // https://kubernetes.io/docs/reference/kubectl/generated/kubectl_get/
 
 import type { JsonObject, KindInfo } from "@tug/api";
-import { describeError } from "../api-status.js";
+import { describeError, hasReason } from "../api-status.js";
 import { CliError } from "../cli-error.js";
 import type { CommandContext } from "../command-context.js";
+import { str } from "../printers/json-view.js";
 import {
   type OutputFormat,
   objectName,
@@ -93,6 +94,7 @@ export async function runGet(
     withNamespace: options.allNamespaces === true && kind.namespaced,
     showLabels: options.showLabels === true,
     noHeaders,
+    qualifyNames: selections.length > 1,
   });
   const total = fetched.reduce((n, f) => n + f.objects.length, 0);
   if (!(options.watchOnly ?? false)) {
@@ -152,6 +154,21 @@ function printFetched(
   }
 }
 
+/**
+ * Where -w starts: the list's version; for objects fetched by name, the oldest of their
+ * versions (so none of their later changes is missed and none is printed twice); "0" (the
+ * current state first) when neither is known.
+ */
+function watchStart(from: Fetched): string {
+  if (from.resourceVersion !== "") return from.resourceVersion;
+  const versions = from.objects
+    .map((o) => str(o, "metadata", "resourceVersion"))
+    .filter((v) => /^\d+$/.test(v))
+    .map((v) => BigInt(v));
+  if (versions.length === 0) return "0";
+  return `${versions.reduce((a, b) => (b < a ? b : a))}`;
+}
+
 async function watchAndPrint(
   ctx: CommandContext,
   from: Fetched,
@@ -165,23 +182,40 @@ async function watchAndPrint(
   const namespace = await ctx.namespaceFor(kind, options.allNamespaces);
   const names = new Set(from.byName ? from.objects.map(nameOf) : []);
   let header = headerPrinted || options.noHeaders === true;
-  const events = client.watch(kind, namespace, {
-    labelSelector: options.selector,
-    fieldSelector: options.fieldSelector,
-    resourceVersion: from.resourceVersion === "" ? "0" : from.resourceVersion,
-    signal: ctx.io.signal,
-  });
-  for await (const event of events) {
-    if (event.type === "BOOKMARK") continue;
-    const json = toJson(event.object);
-    if (names.size > 0 && !names.has(nameOf(json))) continue;
-    if (format === "json" || format === "yaml") {
-      ctx.out(printStructured([{ kind, json }], format, false));
-    } else if (format === "name") {
-      ctx.out(`${objectName(kind, nameOf(json))}\n`);
-    } else {
-      ctx.out(printTable(kind, [json], tableOptions(kind, header), ctx.io.now()));
-      header = true;
+  let resourceVersion = watchStart(from);
+  // A watch ends when the user interrupts. The server may end it sooner: normally (watch
+  // again from the last version seen) or with Expired (that version is compacted: list
+  // again, silently, and watch from the list's version), as kubectl's watch does.
+  while (!ctx.io.signal.aborted) {
+    try {
+      const events = client.watch(kind, namespace, {
+        labelSelector: options.selector,
+        fieldSelector: options.fieldSelector,
+        resourceVersion,
+        signal: ctx.io.signal,
+      });
+      for await (const event of events) {
+        const json = toJson(event.object);
+        resourceVersion = str(json, "metadata", "resourceVersion") || resourceVersion;
+        if (event.type === "BOOKMARK") continue;
+        if (names.size > 0 && !names.has(nameOf(json))) continue;
+        if (format === "json" || format === "yaml") {
+          ctx.out(printStructured([{ kind, json }], format, false));
+        } else if (format === "name") {
+          ctx.out(`${objectName(kind, nameOf(json))}\n`);
+        } else {
+          ctx.out(printTable(kind, [json], tableOptions(kind, header), ctx.io.now()));
+          header = true;
+        }
+      }
+    } catch (err) {
+      if (ctx.io.signal.aborted) return;
+      if (!hasReason(err, "Expired") && !hasReason(err, "Gone")) throw err;
+      const list = await client.list(kind, namespace, {
+        labelSelector: options.selector,
+        fieldSelector: options.fieldSelector,
+      });
+      resourceVersion = list.resourceVersion;
     }
   }
 }

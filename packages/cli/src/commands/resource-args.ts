@@ -6,6 +6,21 @@
 import { type KindInfo, resolveKindName } from "@tug/api";
 import { CliError } from "../cli-error.js";
 
+/**
+ * kubectl's "all" category: the workload kinds and services (not configmaps, secrets or
+ * anything cluster-scoped).
+ */
+export const ALL_CATEGORY = [
+  "pods",
+  "services",
+  "daemonsets.apps",
+  "deployments.apps",
+  "replicasets.apps",
+  "statefulsets.apps",
+  "jobs.batch",
+  "cronjobs.batch",
+] as const;
+
 /** One kind and the names asked for (empty: every object that matches the selectors). */
 export interface ResourceSelection {
   readonly kind: KindInfo;
@@ -57,6 +72,6 @@ export function parseResourceArgs(args: readonly string[], verb: string): Resour
   const kinds = first
     .split(",")
     .filter((t) => t !== "")
-    .map(resolveKind);
+    .flatMap((t) => (t.toLowerCase() === "all" ? ALL_CATEGORY.map(resolveKind) : [resolveKind(t)]));
   return [...new Set(kinds)].map((kind) => ({ kind, names: [...rest] }));
 }

@@ -27,6 +27,8 @@ export interface TableOptions {
   readonly showLabels: boolean;
   /** Leaves out the header line (watch rows after the first, --no-headers). */
   readonly noHeaders: boolean;
+  /** Names objects "pod/web" in the NAME column, as kubectl does when several kinds print. */
+  readonly qualifyNames?: boolean;
 }
 
 /** Validates -o; throws a usage error naming the allowed formats. */
@@ -52,6 +54,10 @@ export function tableRows(
   if (options.showLabels) header.push("LABELS");
   const rows = objects.map((o) => {
     const row = [...table.row(o, now), ...(wide ? (table.wideRow?.(o, now) ?? []) : [])];
+    const nameColumn = table.header.indexOf("NAME");
+    if (options.qualifyNames === true && nameColumn >= 0) {
+      row[nameColumn] = objectName(kind, row[nameColumn] ?? "");
+    }
     if (options.withNamespace) row.unshift(str(o, "metadata", "namespace"));
     if (options.showLabels) row.push(formatMap(stringMap(o, "metadata", "labels")));
     return row;

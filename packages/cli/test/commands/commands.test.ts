@@ -196,6 +196,50 @@ describe("get", () => {
     expect(unknown.err).toContain("See 'tug get --help' for usage.");
   });
 
+  it("prints several kinds as tables naming objects TYPE/NAME, and `all` as kubectl's category", async () => {
+    const client = seeded();
+    client.seed({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "web", namespace: "default", creationTimestamp: "2024-05-01T11:00:00Z" },
+      spec: { clusterIP: "10.96.0.1", ports: [{ port: 80, protocol: "TCP" }] },
+    });
+    client.seed({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "not-in-all", namespace: "default" },
+    });
+    const want = [
+      "NAME      READY   STATUS    RESTARTS   AGE",
+      "pod/web   1/1     Running   0          3m12s",
+      "",
+      "NAME          TYPE        CLUSTER-IP   EXTERNAL-IP   PORT(S)   AGE",
+      "service/web   ClusterIP   10.96.0.1    <none>        80/TCP    60m",
+      "",
+    ].join("\n");
+    expect((await tug(["get", "pods,svc"], fakeIo({ client }))).out).toBe(want);
+    expect((await tug(["get", "all"], fakeIo({ client }))).out).toBe(want);
+  });
+
+  it("--watch on one name starts from its version and prints only its changes", async () => {
+    const client = seeded();
+    const io = fakeIo({ client });
+    const running = runTug(["get", "pod", "web", "-w", "-o", "name"], io);
+    await waitFor(() => client.watchers === 1);
+    expect(client.calls.at(-1)).toMatch(/^watch pods default from \d+$/);
+    expect(client.calls.at(-1)).not.toBe("watch pods default from 0");
+    client.seed({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "other", namespace: "default" },
+      spec: { containers: [{ name: "a" }] },
+    });
+    await tug(["label", "pod", "web", "x=y"], fakeIo({ client }));
+    await waitFor(() => io.out() === "pod/web\npod/web\n");
+    io.controller.abort();
+    expect(await running).toBe(0);
+  });
+
   it("--watch prints rows as changes arrive and stops when interrupted", async () => {
     const client = seeded();
     const io = fakeIo({ client });
