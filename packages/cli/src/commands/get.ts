@@ -165,8 +165,9 @@ function watchStart(from: Fetched): string {
     .map((o) => str(o, "metadata", "resourceVersion"))
     .filter((v) => /^\d+$/.test(v))
     .map((v) => BigInt(v));
-  if (versions.length === 0) return "0";
-  return `${versions.reduce((a, b) => (b < a ? b : a))}`;
+  let oldest: bigint | undefined;
+  for (const v of versions) if (oldest === undefined || v < oldest) oldest = v;
+  return oldest === undefined ? "0" : `${oldest}`;
 }
 
 async function watchAndPrint(
