@@ -36,6 +36,8 @@ export class Snapshot {
   /** ownerUid -> nodeName -> pods of that owner on that node. */
   private readonly owners = new Map<string, Map<string, number>>();
   private readonly namespaces = new Map<string, labels.LabelSet>();
+  /** "key=value" -> pods carrying that label (by pod key), for selectors that pin a label. */
+  private readonly byLabel = new Map<string, Map<string, PodState>>();
   private nodeList: NodeInfo[] | undefined;
   private affinityList: NodeInfo[] | undefined;
   private antiAffinityList: NodeInfo[] | undefined;
@@ -73,6 +75,37 @@ export class Snapshot {
       );
     }
     return this.antiAffinityList;
+  }
+
+  /**
+   * Calls `fn` for every pod `selector` may select, with its node: when the selector pins a
+   * label value (`app=web`, `app in (web)`), only the pods carrying it; otherwise every pod.
+   * A superset: the caller still checks the selector (and the namespace). The callback must
+   * not change the snapshot. Pods on nodes without a Node object are included (their node
+   * has no labels, so no topology domain).
+   */
+  forEachCandidate(selector: labels.Selector, fn: (node: NodeInfo, pod: PodInfo) => void): void {
+    if (!selector.selectable) return;
+    let best: Map<string, PodState> | undefined;
+    let pinned = false;
+    for (const r of selector.requirements) {
+      const value = selector.requiresExactMatch(r.key);
+      if (value === undefined) continue;
+      pinned = true;
+      const bucket = this.byLabel.get(`${r.key}=${value}`);
+      if (bucket === undefined) return;
+      if (best === undefined || bucket.size < best.size) best = bucket;
+    }
+    if (pinned && best !== undefined) {
+      for (const state of best.values()) {
+        const node = this.nodes.get(state.nodeName);
+        if (node !== undefined) fn(node, state.info);
+      }
+      return;
+    }
+    for (const node of this.nodes.values()) {
+      for (const pod of node.pods.values()) fn(node, pod);
+    }
   }
 
   /** How many pods controlled by `ownerUid` are on `nodeName`. */
@@ -152,6 +185,14 @@ export class Snapshot {
         }
       }
     }
+    for (const label of Object.keys(state.info.labels)) {
+      const bucketKey = `${label}=${state.info.labels[label]}`;
+      const bucket = this.byLabel.get(bucketKey);
+      if (bucket !== undefined) {
+        bucket.delete(key);
+        if (bucket.size === 0) this.byLabel.delete(bucketKey);
+      }
+    }
     if (state.info.ownerUid !== "") {
       const perNode = this.owners.get(state.info.ownerUid);
       if (perNode !== undefined) {
@@ -204,7 +245,17 @@ export class Snapshot {
     node.addPod(info);
     if (had !== node.podsWithAffinity.size > 0) this.affinityList = undefined;
     if (hadAnti !== node.podsWithRequiredAntiAffinity.size > 0) this.antiAffinityList = undefined;
-    this.pods.set(info.key, { info, nodeName, assumed });
+    const state: PodState = { info, nodeName, assumed };
+    this.pods.set(info.key, state);
+    for (const label of Object.keys(info.labels)) {
+      const bucketKey = `${label}=${info.labels[label]}`;
+      let bucket = this.byLabel.get(bucketKey);
+      if (bucket === undefined) {
+        bucket = new Map();
+        this.byLabel.set(bucketKey, bucket);
+      }
+      bucket.set(info.key, state);
+    }
     if (info.ownerUid !== "") {
       let perNode = this.owners.get(info.ownerUid);
       if (perNode === undefined) {

@@ -83,26 +83,27 @@ export const interPodAffinityFilter: FilterPlugin = {
     const anti = pod.requiredAntiAffinity;
     if (affinity.length === 0 && anti.length === 0 && existingAnti.empty) return undefined;
 
-    // The incoming pod's own terms need every placed pod: only pods with such terms pay this.
+    // The incoming pod's own terms look at the placed pods they may select (all of them for a
+    // selector that pins no label): only pods with such terms pay this.
     const affinityCounts = new TopologyCounts();
     const antiCounts = new TopologyCounts();
-    if (affinity.length > 0 || anti.length > 0) {
-      for (const node of snapshot.nodeInfos()) {
-        for (const existing of node.pods.values()) {
-          if (affinity.length > 0 && matchesAll(affinity, existing, snapshot)) {
-            for (const term of affinity) {
-              const value = node.labels[term.topologyKey];
-              if (value !== undefined) affinityCounts.add(term.topologyKey, value, 1);
-            }
-          }
-          for (const term of anti) {
-            const value = node.labels[term.topologyKey];
-            if (value !== undefined && termMatches(term, existing, ns)) {
-              antiCounts.add(term.topologyKey, value, 1);
-            }
-          }
+    const first = affinity[0];
+    if (first !== undefined) {
+      snapshot.forEachCandidate(first.selector, (node, existing) => {
+        if (!matchesAll(affinity, existing, snapshot)) return;
+        for (const term of affinity) {
+          const value = node.labels[term.topologyKey];
+          if (value !== undefined) affinityCounts.add(term.topologyKey, value, 1);
         }
-      }
+      });
+    }
+    for (const term of anti) {
+      snapshot.forEachCandidate(term.selector, (node, existing) => {
+        const value = node.labels[term.topologyKey];
+        if (value !== undefined && termMatches(term, existing, ns)) {
+          antiCounts.add(term.topologyKey, value, 1);
+        }
+      });
     }
     // The first pod of a group with affinity to itself may go anywhere its topology exists.
     const selfAffine = affinity.length > 0 && matchesAll(affinity, pod, snapshot);
@@ -135,7 +136,6 @@ export const interPodAffinityScore: ScorePlugin = {
   name: "InterPodAffinity",
   preScore(pod, snapshot): NodeScorer | undefined {
     const ns = snapshot.namespaceLabels;
-    const hasPreferred = pod.preferredAffinity.length > 0 || pod.preferredAntiAffinity.length > 0;
     const scores = new TopologyCounts();
     const addTerms = (
       terms: readonly AffinityTerm[],
@@ -151,14 +151,22 @@ export const interPodAffinityScore: ScorePlugin = {
         }
       }
     };
-    const nodes = hasPreferred ? snapshot.nodeInfos() : snapshot.nodesWithAffinityPods();
-    for (const node of nodes) {
-      const pods = hasPreferred ? node.pods : node.podsWithAffinity;
-      for (const existing of pods.values()) {
-        if (hasPreferred) {
-          addTerms(pod.preferredAffinity, existing, node, 1);
-          addTerms(pod.preferredAntiAffinity, existing, node, -1);
-        }
+    // The incoming pod's preferred terms, over the placed pods they may select.
+    const incoming = (terms: readonly AffinityTerm[], sign: 1 | -1): void => {
+      for (const term of terms) {
+        snapshot.forEachCandidate(term.selector, (node, existing) => {
+          const value = node.labels[term.topologyKey];
+          if (value !== undefined && termMatches(term, existing, ns)) {
+            scores.add(term.topologyKey, value, sign * term.weight);
+          }
+        });
+      }
+    };
+    incoming(pod.preferredAffinity, 1);
+    incoming(pod.preferredAntiAffinity, -1);
+    // Placed pods' terms that select the incoming pod.
+    for (const node of snapshot.nodesWithAffinityPods()) {
+      for (const existing of node.podsWithAffinity.values()) {
         if (existing.requiredAffinity.length > 0) {
           addTerms(existing.requiredAffinity, pod, node, 1, HARD_POD_AFFINITY_WEIGHT);
         }

@@ -68,14 +68,17 @@ function parseConstraints(pod: PodInfo, hard: boolean): Constraint[] {
   return out;
 }
 
-/** Pods on `node` in `namespace` that `selector` selects, not being deleted. */
-function countMatching(node: NodeInfo, selector: labels.Selector, namespace: string): number {
-  let n = 0;
-  for (const p of node.pods.values()) {
-    if (p.namespace !== namespace || p.pod.metadata?.deletionTimestamp !== undefined) continue;
-    if (selector.matches(p.labels)) n++;
-  }
-  return n;
+/** Calls `fn` with the node of every pod in `namespace` that `selector` selects, not being deleted. */
+function forEachMatching(
+  snapshot: Snapshot,
+  selector: labels.Selector,
+  namespace: string,
+  fn: (node: NodeInfo) => void,
+): void {
+  snapshot.forEachCandidate(selector, (node, p) => {
+    if (p.namespace !== namespace || p.pod.metadata?.deletionTimestamp !== undefined) return;
+    if (selector.matches(p.labels)) fn(node);
+  });
 }
 
 function hasAllKeys(node: NodeInfo, constraints: readonly Constraint[]): boolean {
@@ -98,18 +101,28 @@ export const podTopologySpreadFilter: FilterPlugin = {
     const constraints = parseConstraints(pod, true);
     if (constraints.length === 0) return undefined;
     const counts = constraints.map(() => new Map<string, number>());
+    // Every eligible domain exists, with 0 until a matching pod is counted there.
     for (const node of snapshot.nodeInfos()) {
       if (!hasAllKeys(node, constraints)) continue;
       constraints.forEach((c, i) => {
         if (!eligible(pod, c, node)) return;
         const value = node.labels[c.topologyKey] as string;
         const domain = counts[i] as Map<string, number>;
-        domain.set(
-          value,
-          (domain.get(value) ?? 0) + countMatching(node, c.selector, pod.namespace),
-        );
+        if (!domain.has(value)) domain.set(value, 0);
       });
     }
+    constraints.forEach((c, i) => {
+      const domain = counts[i] as Map<string, number>;
+      forEachMatching(snapshot, c.selector, pod.namespace, (node) => {
+        const value = node.labels[c.topologyKey];
+        if (value === undefined) return;
+        const current = domain.get(value);
+        // Absent: the node is not eligible (or lacks another constraint's key).
+        if (current !== undefined && hasAllKeys(node, constraints) && eligible(pod, c, node)) {
+          domain.set(value, current + 1);
+        }
+      });
+    });
     const minMatch = constraints.map((c, i) => {
       const domain = counts[i] as Map<string, number>;
       // Fewer eligible domains than minDomains: the global minimum is taken to be 0.
@@ -151,18 +164,25 @@ export const podTopologySpreadScore: ScorePlugin = {
       });
     }
     if (scoredNodes === 0) return undefined;
-    // Count matching pods per domain over every eligible node of the cluster.
-    for (const node of snapshot.nodeInfos()) {
-      if (!hasAllKeys(node, constraints)) continue;
-      constraints.forEach((c, i) => {
-        if (c.topologyKey === LABEL_HOSTNAME || !eligible(pod, c, node)) return;
-        const domain = domains[i] as Map<string, number>;
-        const value = node.labels[c.topologyKey] as string;
+    // Count matching pods per domain over every eligible node of the cluster, and per node
+    // for hostname constraints.
+    const perNode = constraints.map(() => new Map<string, number>());
+    constraints.forEach((c, i) => {
+      const domain = domains[i] as Map<string, number>;
+      const hosts = perNode[i] as Map<string, number>;
+      forEachMatching(snapshot, c.selector, pod.namespace, (node) => {
+        if (c.topologyKey === LABEL_HOSTNAME) {
+          hosts.set(node.name, (hosts.get(node.name) ?? 0) + 1);
+          return;
+        }
+        const value = node.labels[c.topologyKey];
+        if (value === undefined) return;
         const current = domain.get(value);
-        if (current !== undefined)
-          domain.set(value, current + countMatching(node, c.selector, pod.namespace));
+        if (current !== undefined && hasAllKeys(node, constraints) && eligible(pod, c, node)) {
+          domain.set(value, current + 1);
+        }
       });
-    }
+    });
     // topologyNormalizingWeight: log(domains + 2), so many small domains weigh more.
     const weights = constraints.map((c, i) =>
       Math.log(
@@ -179,7 +199,7 @@ export const podTopologySpreadScore: ScorePlugin = {
         constraints.forEach((c, i) => {
           const cnt =
             c.topologyKey === LABEL_HOSTNAME
-              ? countMatching(node, c.selector, pod.namespace)
+              ? ((perNode[i] as Map<string, number>).get(node.name) ?? 0)
               : ((domains[i] as Map<string, number>).get(node.labels[c.topologyKey] as string) ??
                 0);
           s += cnt * (weights[i] as number) + (c.maxSkew - 1);
