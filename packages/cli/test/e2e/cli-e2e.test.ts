@@ -2,7 +2,7 @@
 // gRPC through @tug/client's ApiClient, driven by runTug exactly as the bin runs it (only the
 // output streams are captured). Applies the example manifests and reads them back.
 
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -52,9 +52,18 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function tug(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+interface Run {
+  readonly done: Promise<number>;
+  out(): string;
+  err(): string;
+  interrupt(): void;
+}
+
+/** Starts `tug --server <the test server> ARGS` as the bin would run it, output captured. */
+function start(args: readonly string[], editor?: (file: string) => Promise<void>): Run {
   let out = "";
   let err = "";
+  const controller = new AbortController();
   const io: CliIo = {
     stdout: {
       write: (t) => {
@@ -70,13 +79,25 @@ async function tug(...args: string[]): Promise<{ code: number; out: string; err:
     env: { TUGCONFIG: join(dir, "config") },
     now: () => new Date(),
     connect: connectApiClient,
-    runEditor: async () => {
-      throw new Error("no editor in this test");
+    runEditor: async (_command, file) => {
+      if (editor === undefined) throw new Error("no editor in this test");
+      await editor(file);
     },
-    signal: new AbortController().signal,
+    signal: controller.signal,
   };
-  const code = await runTug(["--server", server.address, "--request-timeout", "10s", ...args], io);
-  return { code, out, err };
+  const done = runTug(["--server", server.address, "--request-timeout", "10s", ...args], io);
+  return { done, out: () => out, err: () => err, interrupt: () => controller.abort() };
+}
+
+async function tug(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const run = start(args);
+  const code = await run.done;
+  return { code, out: run.out(), err: run.err() };
+}
+
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 400 && !condition(); i++) await new Promise((r) => setTimeout(r, 25));
+  if (!condition()) throw new Error(`timed out waiting for ${what}`);
 }
 
 describe("tug against tug-apiserver on tug-store", () => {
@@ -193,6 +214,62 @@ describe("tug against tug-apiserver on tug-store", () => {
       out: "",
       err: 'Error from server (NotFound): pods "client-pod" not found\n',
     });
+  });
+
+  it("watches: get -w prints a row for each change until interrupted", async () => {
+    const watch = start(["get", "configmaps", "-w", "-l", "watched=yes"]);
+    try {
+      await waitFor(() => watch.err().includes("No resources found"), "the empty listing");
+      const file = join(dir, "watched.yaml");
+      await writeFile(
+        file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: w1\n  labels: {watched: 'yes'}\ndata: {a: '1'}\n",
+      );
+      expect((await tug("apply", "-f", file)).out).toBe("configmap/w1 created\n");
+      await waitFor(() => /w1\s+1\s+\d+s\n/.test(watch.out()), "the ADDED row");
+      expect((await tug("delete", "cm", "w1")).out).toBe('configmap "w1" deleted\n');
+      await waitFor(
+        () =>
+          watch
+            .out()
+            .split("\n")
+            .filter((l) => l.startsWith("w1")).length === 2,
+        "the DELETED row",
+      );
+    } finally {
+      watch.interrupt();
+    }
+    expect(await watch.done).toBe(0);
+    expect(watch.out()).toMatch(/^NAME\s+DATA\s+AGE\nw1\s+1\s+\d+s\nw1\s+1\s+\d+s\n$/);
+  });
+
+  it("edits through $EDITOR, reopening with the server's refusal as comments", async () => {
+    const file = join(dir, "edited.yaml");
+    await writeFile(
+      file,
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: edited\ndata: {a: '1'}\n",
+    );
+    await tug("apply", "-f", file);
+    const seen: string[] = [];
+    const run = start(["edit", "cm", "edited"], async (path) => {
+      const text = await readFile(path, "utf8");
+      seen.push(text);
+      if (seen.length === 1) {
+        // An invalid key: the server refuses it with a field error.
+        await writeFile(path, text.replace('a: "1"', 'bad key!: "1"'));
+      } else {
+        await writeFile(path, text.replace('bad key!: "1"', 'a: "2"'));
+      }
+    });
+    expect(await run.done).toBe(0);
+    expect(run.out()).toBe("configmap/edited edited\n");
+    expect(seen.length).toBe(2);
+    expect(seen[1]).toMatch(/^# Please edit the object below/);
+    expect(seen[1]).toMatch(
+      /\n# configmaps "edited" was not valid:\n# \* The ConfigMap "edited" is invalid: data\[bad key!\]/,
+    );
+    const data = JSON.parse((await tug("get", "cm", "edited", "-o", "json")).out).data;
+    expect(data).toEqual({ a: "2" });
   });
 
   it("says the connection was refused when nothing listens", async () => {
