@@ -71,6 +71,9 @@ export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube
 const PATCH_MERGE = "application/merge-patch+json";
 const PATCH_JSON = "application/json-patch+json";
 
+/** Which part of an object an update replaces: spec and metadata, status, or finalizers. */
+export type UpdateMode = "spec" | "status" | "finalize";
+
 /**
  * Sends one event to a watcher. A promise means the connection is full: the watch reads no
  * further event until it settles, so a slow client's backlog builds up in the watch cache,
@@ -481,9 +484,15 @@ export class ApiHandlers {
 
   // --- Update, UpdateStatus, Patch ------------------------------------------------------------
 
-  async update(req: apiv1.UpdateRequest, status: boolean): Promise<apiv1.ObjectResponse> {
+  /**
+   * Update (PUT), UpdateStatus (PUT .../status) or Finalize (PUT namespaces/<name>/finalize):
+   * what the request may change is the strategy's prepareForUpdate, prepareForStatusUpdate or
+   * prepareForFinalize.
+   */
+  async update(req: apiv1.UpdateRequest, mode: UpdateMode): Promise<apiv1.ObjectResponse> {
     const res = this.resolve(req.ref);
-    if (status && !res.kind.hasStatus) throw StatusError.resourceNotFound();
+    if (mode === "status" && !res.kind.hasStatus) throw StatusError.resourceNotFound();
+    if (mode === "finalize" && res.kind.kind !== "Namespace") throw StatusError.resourceNotFound();
     const obj = objectOf(res.kind, req.object);
     this.placeInNamespace(res.kind, obj, req.ref?.namespace ?? "", "update");
     const meta = metaOf(res.kind, obj);
@@ -500,7 +509,7 @@ export class ApiHandlers {
       meta.namespace,
       req.dryRun,
       () => cloneObject(res.kind, obj),
-      status,
+      mode,
     );
     return create(apiv1.ObjectResponseSchema, { object: packObject(res.kind, stored) });
   }
@@ -515,7 +524,7 @@ export class ApiHandlers {
     namespace: string,
     dryRun: boolean,
     next: (current: ApiObject) => ApiObject,
-    status: boolean,
+    mode: UpdateMode,
   ): Promise<ApiObject> {
     const kind = res.kind;
     const ref = kind.namespaced ? { namespace, name } : { name };
@@ -532,9 +541,12 @@ export class ApiHandlers {
           `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata?.uid ?? ""}`,
         );
       }
-      const prepared = status
-        ? res.strategy.prepareForStatusUpdate(requested, current)
-        : res.strategy.prepareForUpdate(requested, current);
+      const prepared =
+        mode === "status"
+          ? res.strategy.prepareForStatusUpdate(requested, current)
+          : mode === "finalize"
+            ? res.strategy.prepareForFinalize(requested, current)
+            : res.strategy.prepareForUpdate(requested, current);
       const meta = metaOf(kind, prepared);
       await this.admission.admit(
         {
@@ -544,12 +556,12 @@ export class ApiHandlers {
           name: meta.name,
           object: prepared,
           oldObject: current,
-          subresource: status ? "status" : "",
+          subresource: mode === "spec" ? "" : mode,
           dryRun,
         },
         this.lookups,
         () => {
-          if (!status) applyDefaults(prepared as unknown as Message);
+          if (mode === "spec") applyDefaults(prepared as unknown as Message);
           this.validate(
             kind,
             prepared,
@@ -572,7 +584,7 @@ export class ApiHandlers {
       old = current;
       return tryUpdate(current);
     });
-    return this.removeIfFinalized(res, stored, old);
+    return this.removeIfFinalized(res, stored, old, mode === "finalize");
   }
 
   /**
@@ -583,8 +595,15 @@ export class ApiHandlers {
     res: ServedResource,
     updated: ApiObject,
     old: ApiObject | undefined,
+    finalized = false,
   ): Promise<ApiObject> {
-    if (old === undefined || !removeAfterUpdate(updated, old)) return updated;
+    // A namespace whose last spec.finalizer Finalize removed, while it terminates, goes too.
+    const namespaceDone =
+      finalized &&
+      updated.metadata?.deletionTimestamp !== undefined &&
+      updated.metadata.finalizers.length === 0 &&
+      ((updated as unknown as Namespace).spec?.finalizers.length ?? 0) === 0;
+    if (old === undefined || !(namespaceDone || removeAfterUpdate(updated, old))) return updated;
     const meta = metaOf(res.kind, updated);
     const ref = res.kind.namespaced
       ? { namespace: meta.namespace, name: meta.name }
@@ -637,7 +656,7 @@ export class ApiHandlers {
       ref.namespace ?? "",
       req.dryRun,
       apply,
-      req.status,
+      req.status ? "status" : "spec",
     );
     return create(apiv1.ObjectResponseSchema, { object: packObject(res.kind, stored) });
   }

@@ -39,6 +39,7 @@ const VERBS: Readonly<Record<ApiMethodName, string>> = {
   List: "list",
   Update: "update",
   UpdateStatus: "update",
+  Finalize: "update",
   Patch: "patch",
   Delete: "delete",
   DeleteCollection: "deletecollection",
@@ -152,7 +153,7 @@ export function grpcImplementation(
     ),
     Update: unary<apiv1.UpdateRequest, apiv1.ObjectResponse>(
       "Update",
-      (req) => handlers.update(req, false),
+      (req) => handlers.update(req, "spec"),
       (req) => ({
         resource: resourceName(req.ref),
         ...refField(req.ref),
@@ -161,9 +162,18 @@ export function grpcImplementation(
     ),
     UpdateStatus: unary<apiv1.UpdateRequest, apiv1.ObjectResponse>(
       "UpdateStatus",
-      (req) => handlers.update(req, true),
+      (req) => handlers.update(req, "status"),
       (req) => ({
         resource: resourceName(req.ref, "status"),
+        ...refField(req.ref),
+        name: objectName(req.ref),
+      }),
+    ),
+    Finalize: unary<apiv1.UpdateRequest, apiv1.ObjectResponse>(
+      "Finalize",
+      (req) => handlers.update(req, "finalize"),
+      (req) => ({
+        resource: resourceName(req.ref, "finalize"),
         ...refField(req.ref),
         name: objectName(req.ref),
       }),

@@ -506,6 +506,11 @@ describe.each(STORES)("tug-apiserver on $name", ({ start }) => {
     expect(refused.message).toBe(
       'pods "late" is forbidden: unable to create new content in namespace doomed because it is being terminated',
     );
+    // The namespace controller, once the namespace is empty, finalizes it: then it is gone.
+    const terminating = await client.get(NamespaceSchema, "doomed");
+    if (terminating.spec) terminating.spec.finalizers = [];
+    await client.finalize(NamespaceSchema, terminating);
+    expect((await failure(client.get(NamespaceSchema, "doomed"))).reason).toBe("NotFound");
   });
 
   it("fans one store watch per resource out to every client watch", async () => {

@@ -305,7 +305,7 @@ export class ApiClient {
   }
 
   private async put<K extends KindArg>(
-    method: "Update" | "UpdateStatus",
+    method: "Update" | "UpdateStatus" | "Finalize",
     kind: K,
     obj: ObjectOf<K>,
     options: WriteOptions,
@@ -340,6 +340,19 @@ export class ApiClient {
     options: WriteOptions = {},
   ): Promise<ObjectOf<K>> {
     return this.put("UpdateStatus", kind, obj, options);
+  }
+
+  /**
+   * Replaces a namespace's spec.finalizers (namespaces/<name>/finalize), as the namespace
+   * controller does once the namespace is empty; a terminating namespace left without
+   * finalizers is removed.
+   */
+  finalize<K extends KindArg>(
+    kind: K,
+    obj: ObjectOf<K>,
+    options: WriteOptions = {},
+  ): Promise<ObjectOf<K>> {
+    return this.put("Finalize", kind, obj, options);
   }
 
   async patch<K extends KindArg>(
