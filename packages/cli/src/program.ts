@@ -63,8 +63,10 @@ function buildProgram(
   const flags = (command: Command): Record<string, unknown> => command.opts();
   // --server, --token and --namespace of the config verbs share their names with the global
   // flags (as in kubectl); commander hands such a flag to the program, so read both levels.
-  const withGlobals = (command: Command): Record<string, string | undefined> =>
-    command.optsWithGlobals();
+  const withGlobals = (command: Command, name: string): string | undefined => {
+    const value: unknown = command.optsWithGlobals()[name];
+    return typeof value === "string" ? value : undefined;
+  };
   const on = (command: Command, action: Action) =>
     command.action(async (..._args: unknown[]) => {
       await run(command, action);
@@ -282,7 +284,10 @@ function buildProgram(
       .description("Show the config file, tokens redacted")
       .option("--raw", "show tokens")
       .option("-o, --output <format>", "yaml (default) or json"),
-    (ctx, command) => runConfigView(ctx, flags(command)),
+    (ctx, command) => {
+      const o = flags(command);
+      return runConfigView(ctx, { raw: o.raw === true, output: o.output as string | undefined });
+    },
   );
   on(config.command("current-context").description("Print the current context"), (ctx) =>
     runCurrentContext(ctx),
@@ -300,7 +305,14 @@ function buildProgram(
       .option("--user <name>", "the user entry")
       .option("--namespace <namespace>", "the default namespace")
       .option("--current", "modify the current context"),
-    (ctx, command) => runSetContext(ctx, command.args[0], withGlobals(command)),
+    (ctx, command) => {
+      return runSetContext(ctx, command.args[0], {
+        cluster: withGlobals(command, "cluster"),
+        user: withGlobals(command, "user"),
+        namespace: withGlobals(command, "namespace"),
+        current: flags(command).current === true,
+      });
+    },
   );
   on(
     config
@@ -308,7 +320,8 @@ function buildProgram(
       .description("Create or modify a cluster entry")
       .argument("<name>")
       .option("--server <address>", "the API server, host:port"),
-    (ctx, command) => runSetCluster(ctx, command.args[0] ?? "", withGlobals(command)),
+    (ctx, command) =>
+      runSetCluster(ctx, command.args[0] ?? "", { server: withGlobals(command, "server") }),
   );
   on(
     config
@@ -316,7 +329,8 @@ function buildProgram(
       .description("Create or modify a user entry")
       .argument("<name>")
       .option("--token <token>", "bearer token"),
-    (ctx, command) => runSetCredentials(ctx, command.args[0] ?? "", withGlobals(command)),
+    (ctx, command) =>
+      runSetCredentials(ctx, command.args[0] ?? "", { token: withGlobals(command, "token") }),
   );
   on(
     config.command("get-contexts").description("List the contexts").argument("[name]"),
