@@ -16,6 +16,7 @@ import {
   applyDefaults,
   applyJsonPatch,
   applyMergePatch,
+  type Binding,
   decodeObject,
   FieldError,
   FieldErrorAggregate,
@@ -222,6 +223,9 @@ export class ApiHandlers {
   // --- Create ---------------------------------------------------------------------------------
 
   async create(req: apiv1.CreateRequest): Promise<apiv1.ObjectResponse> {
+    if ((req.ref?.group ?? "") === "" && req.ref?.resource === "bindings") {
+      return this.createBinding(req);
+    }
     const res = this.resolve(req.ref);
     const obj = objectOf(res.kind, req.object);
     this.placeInNamespace(res.kind, obj, req.ref?.namespace ?? "", "create");
@@ -799,6 +803,32 @@ export class ApiHandlers {
       signal.removeEventListener("abort", stop);
       watcher.stop();
     }
+  }
+
+  /**
+   * POST namespaces/<ns>/bindings with a Binding (the older spelling of pods/<name>/binding):
+   * binds the pod the Binding names to its target node.
+   */
+  private async createBinding(req: apiv1.CreateRequest): Promise<apiv1.ObjectResponse> {
+    const kind = kindOrThrow("", "bindings");
+    const binding = objectOf(kind, req.object) as unknown as Binding;
+    const namespace = binding.metadata?.namespace || req.ref?.namespace || "";
+    if (namespace === "") {
+      throw StatusError.badRequest(
+        "metadata.namespace: Required value: bindings are namespaced; give the pod's namespace",
+      );
+    }
+    if (req.dryRun) {
+      throw StatusError.badRequest("dryRun: Unsupported value: bindings cannot be dry-run");
+    }
+    return this.bind(
+      create(apiv1.BindRequestSchema, {
+        namespace,
+        name: binding.metadata?.name ?? "",
+        nodeName: binding.target?.name ?? "",
+        uid: binding.metadata?.uid ?? "",
+      }),
+    );
   }
 
   // --- Bind, Evict, Discover ------------------------------------------------------------------

@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import {
+  BindingSchema,
   ConfigMapSchema,
   EventSchema,
   LeaseSchema,
@@ -257,6 +258,18 @@ describe.each(STORES)("tug-apiserver on $name", ({ start }) => {
     expect(again.reason).toBe("Conflict");
     expect(again.message).toContain('pod bindme is already assigned to node "node-a"');
     expect((await failure(client.bind("default", "ghost", "node-a"))).reason).toBe("NotFound");
+    // The older spelling: create a Binding naming the pod.
+    await client.create(PodSchema, pod("bindobj"));
+    await client.create(
+      BindingSchema,
+      create(BindingSchema, {
+        metadata: { name: "bindobj", namespace: "default" },
+        target: { kind: "Node", name: "node-c" },
+      }),
+    );
+    expect((await client.get(PodSchema, "bindobj", { namespace: "default" })).spec?.nodeName).toBe(
+      "node-c",
+    );
   });
 
   it("refuses objects in a missing namespace, bad names and oversized objects", async () => {
