@@ -157,7 +157,9 @@ describe("kubectl's describe pages", () => {
       "Addresses:\n  InternalIP:  192.168.1.2\nCapacity:\n  cpu:     2\n  memory:  4Gi\n",
     );
     // As in kubectl's output, PodCIDR aligns with the System Info lines just above it.
-    expect(text).toContain("  Kubelet Version:            v0.1.0\nPodCIDR:                      10.244.1.0/24\n");
+    expect(text).toContain(
+      "  Kubelet Version:            v0.1.0\nPodCIDR:                      10.244.1.0/24\n",
+    );
   });
 
   it("events: repeated ones show (xN over ...), oldest first", () => {
