@@ -2,11 +2,12 @@
 // response message, or throws. The order of the steps is Kubernetes' (k8s.io/apiserver
 // pkg/endpoints/handlers and pkg/registry/generic/registry/store.go):
 //   Create: decode -> strategy.prepareForCreate -> mutating admission -> defaults -> validation
-//           -> validating admission -> size check -> storage (nothing stored on dryRun);
+//           -> validating admission (quota charged by compare-and-swap) -> size check ->
+//           storage (nothing stored on dryRun);
 //   Update: the same inside GuaranteedUpdate, with prepareForUpdate against the stored object
 //           and optimistic concurrency on metadata.resourceVersion;
-//   Delete: preconditions -> the deletion decision (graceful or with finalizers: set
-//           deletionTimestamp and keep; else remove).
+//   Delete: admission -> preconditions and the registry's deletion decision (graceful or
+//           with finalizers: set deletionTimestamp and keep; else remove).
 // Reads: "" is a quorum read from the store, "0" is served from the resource's watch cache.
 
 import { create, type DescMessage, type Message, toBinary } from "@bufbuild/protobuf";
@@ -92,12 +93,6 @@ export interface ApiHandlersOptions {
   readonly watchCache?: WatchCacheOptions;
   /** The admission chain; Kubernetes' default plugins (defaultAdmissionChain) when unset. */
   readonly admission?: AdmissionChain;
-}
-
-/** What the server knows about a finished request, for metrics and logs. */
-export interface RequestInfo {
-  readonly verb: string;
-  readonly resource: string;
 }
 
 function objectOf(kind: KindInfo, any: Any | undefined): ApiObject {
@@ -210,9 +205,7 @@ export class ApiHandlers {
   }
 
   private resourceOf(group: string, resource: string): ServedResource {
-    const kind = kindForResource(group, resource);
-    if (kind === undefined) throw new Error(`the scheme has no ${resource}.${group}`);
-    return this.served(kind);
+    return this.served(kindOrThrow(group, resource));
   }
 
   /** Stops every watch cache (and so every watch). */
