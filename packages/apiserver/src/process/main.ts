@@ -87,6 +87,12 @@ export async function runTugApiserver(options: RunOptions): Promise<number> {
       onWatchEvent: (resource, type) => metrics?.watchEvent(resource, type),
       observe: (call) => {
         metrics?.record(call);
+        log.debug("request", {
+          verb: call.verb,
+          resource: call.resource,
+          code: call.code,
+          ms: Math.round(call.durationMs * 10) / 10,
+        });
         if (call.error !== undefined && call.code >= 500) {
           log.warn("request failed", {
             verb: call.verb,
