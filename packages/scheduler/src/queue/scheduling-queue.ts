@@ -240,11 +240,15 @@ export class SchedulingQueue {
 
   /**
    * A cluster event that may let unschedulable pods fit (a node added or changed, a pod
-   * deleted): every one of them moves to activeQ, or to backoffQ until its back-off ends.
+   * deleted): every one of them (or those `which` accepts) moves to activeQ, or to backoffQ
+   * until its back-off ends.
    */
-  moveAllToActiveOrBackoff(): void {
-    for (const e of this.unschedulable.values()) this.moveOut(e);
-    this.unschedulable.clear();
+  moveAllToActiveOrBackoff(which?: (pod: Pod) => boolean): void {
+    for (const [key, e] of this.unschedulable) {
+      if (which !== undefined && !which(e.pod)) continue;
+      this.unschedulable.delete(key);
+      this.moveOut(e);
+    }
     this.moveRequestCycle = this.schedulingCycle;
   }
 

@@ -1,0 +1,263 @@
+// The scheduler loop (kube-scheduler's scheduleOne): pop a pod, pick a node on the cache,
+// assume the pod there, bind it through the API without waiting, and on failure record a
+// FailedScheduling event and requeue it. It talks to the world through three interfaces — the
+// informer handlers it exposes (onPodAdd, onNodeUpdate...), a Binder and an EventRecorder — so
+// that tests drive it with fakes and the process wires it to the API client.
+// Reference: https://kubernetes.io/docs/concepts/scheduling-eviction/kube-scheduler/
+
+import type { Namespace, Node, Pod } from "@tug/api";
+import type { Clock } from "@tug/client";
+import { newPodInfo, type PodInfo, PodSpecError, podKey } from "./framework/pod-info.js";
+import { DEFAULT_SCHEDULER_NAME, defaultProfile, type Profile } from "./framework/profile.js";
+import { ScheduleAlgorithm } from "./framework/schedule-algorithm.js";
+import { isTerminal, Snapshot } from "./framework/snapshot.js";
+import { SchedulingQueue } from "./queue/scheduling-queue.js";
+
+/** Binds pods to nodes: the API's Bind (pods/binding). */
+export interface Binder {
+  /** Resolves once the API accepted the binding; rejects with the API's error otherwise. */
+  bind(pod: Pod, nodeName: string): Promise<void>;
+}
+
+/** Records the scheduler's events on pods (type, reason and message as kube-scheduler's). */
+export interface EventRecorder {
+  /** Warning FailedScheduling: "0/3 nodes are available: ...". */
+  failedScheduling(pod: Pod, message: string): void;
+  /** Normal Scheduled: "Successfully assigned <namespace>/<name> to <node>". */
+  scheduled(pod: Pod, nodeName: string): void;
+}
+
+/** kube-scheduler's Scheduled event message. */
+export function scheduledMessage(pod: Pod, nodeName: string): string {
+  return `Successfully assigned ${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""} to ${nodeName}`;
+}
+
+/** At most this many Bind calls in flight; the loop waits for one to end beyond it. */
+export const DEFAULT_MAX_CONCURRENT_BINDS = 256;
+/** The loop yields to I/O (informer events, bind replies) after this much scheduling. */
+const YIELD_AFTER_MS = 10;
+
+export interface SchedulerOptions {
+  readonly binder: Binder;
+  readonly recorder: EventRecorder;
+  /** Defaults to kube-scheduler's default profile for "default-scheduler". */
+  readonly profile?: Profile;
+  readonly clock?: Clock;
+  /** Tie-breaking between equal scores; seed it in tests. */
+  readonly random?: () => number;
+  /** 0 (default) adaptive, as kube-scheduler's percentageOfNodesToScore. */
+  readonly percentageOfNodesToScore?: number;
+  readonly maxConcurrentBinds?: number;
+  /** Called with errors the loop survives (a node or pod the cache cannot read). */
+  readonly onError?: (err: unknown, context: string) => void;
+}
+
+/** Counters for /metrics and tests. */
+export interface SchedulerStats {
+  scheduled: number;
+  unschedulable: number;
+  bindErrors: number;
+}
+
+export class Scheduler {
+  readonly snapshot = new Snapshot();
+  readonly queue: SchedulingQueue;
+  readonly stats: SchedulerStats = { scheduled: 0, unschedulable: 0, bindErrors: 0 };
+  private readonly profile: Profile;
+  private readonly algorithm: ScheduleAlgorithm;
+  private readonly binder: Binder;
+  private readonly recorder: EventRecorder;
+  private readonly maxConcurrentBinds: number;
+  private readonly onError: (err: unknown, context: string) => void;
+  private readonly bindings = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(options: SchedulerOptions) {
+    this.profile = options.profile ?? defaultProfile();
+    this.algorithm = new ScheduleAlgorithm(this.profile, {
+      percentageOfNodesToScore: options.percentageOfNodesToScore,
+      random: options.random,
+    });
+    this.queue = new SchedulingQueue({ clock: options.clock });
+    this.binder = options.binder;
+    this.recorder = options.recorder;
+    this.maxConcurrentBinds = options.maxConcurrentBinds ?? DEFAULT_MAX_CONCURRENT_BINDS;
+    this.onError = options.onError ?? (() => {});
+  }
+
+  /** Whether this scheduler is the one for `pod` (spec.schedulerName, empty = default). */
+  responsibleFor(pod: Pod): boolean {
+    const name = pod.spec?.schedulerName || DEFAULT_SCHEDULER_NAME;
+    return name === this.profile.schedulerName;
+  }
+
+  // Informer handlers. They only update the cache and the queue; they never block.
+
+  onPodAdd(pod: Pod): void {
+    this.onPodUpdate(undefined, pod);
+  }
+
+  onPodUpdate(_old: Pod | undefined, pod: Pod): void {
+    const key = podKey(pod);
+    if ((pod.spec?.nodeName ?? "") !== "") {
+      // Bound (by us or anyone): the cache holds it, the queue no longer.
+      this.queue.delete(key);
+      const before = this.snapshot.nodeOf(key);
+      this.cacheSetPod(pod);
+      // A pod placed or changed can satisfy others' pod affinity or spread; one that went
+      // away (terminal) frees resources for anyone.
+      if (isTerminal(pod) && before !== undefined) this.queue.moveAllToActiveOrBackoff();
+      else this.queue.moveAllToActiveOrBackoff(dependsOnOtherPods);
+      return;
+    }
+    if (this.snapshot.nodeOf(key) !== undefined) {
+      // Assumed: our bind is on its way; the informer is behind.
+      return;
+    }
+    if (!this.responsibleFor(pod) || isTerminal(pod) || pod.metadata?.deletionTimestamp) {
+      this.queue.delete(key);
+      return;
+    }
+    this.queue.update(pod);
+  }
+
+  onPodDelete(pod: Pod): void {
+    const key = podKey(pod);
+    this.queue.delete(key);
+    if (this.snapshot.nodeOf(key) !== undefined) {
+      this.snapshot.removePod(key);
+      this.queue.moveAllToActiveOrBackoff();
+    }
+  }
+
+  onNodeAdd(node: Node): void {
+    this.onNodeUpdate(undefined, node);
+  }
+
+  onNodeUpdate(_old: Node | undefined, node: Node): void {
+    try {
+      this.snapshot.setNode(node);
+    } catch (err) {
+      this.onError(err, `node ${node.metadata?.name ?? ""}`);
+      return;
+    }
+    this.queue.moveAllToActiveOrBackoff();
+  }
+
+  onNodeDelete(node: Node): void {
+    this.snapshot.removeNode(node.metadata?.name ?? "");
+  }
+
+  onNamespaceUpdate(namespace: Namespace): void {
+    this.snapshot.setNamespace(namespace);
+    this.queue.moveAllToActiveOrBackoff(dependsOnOtherPods);
+  }
+
+  onNamespaceDelete(namespace: Namespace): void {
+    this.snapshot.removeNamespace(namespace.metadata?.name ?? "");
+  }
+
+  /**
+   * One scheduling cycle: waits for a pod, decides, assumes and starts the bind. Resolves false
+   * once the scheduler is stopped.
+   */
+  async scheduleOne(): Promise<boolean> {
+    while (this.bindings.size >= this.maxConcurrentBinds) {
+      await Promise.race(this.bindings);
+    }
+    const queued = await this.queue.pop();
+    if (queued === undefined) return false;
+    const { key, pod } = queued;
+    if (pod.metadata?.deletionTimestamp || this.snapshot.nodeOf(key) !== undefined) {
+      this.queue.done(key);
+      return true;
+    }
+    let info: PodInfo;
+    try {
+      info = newPodInfo(pod);
+    } catch (err) {
+      if (!(err instanceof PodSpecError)) throw err;
+      this.fail(pod, key, err.message);
+      return true;
+    }
+    const result = this.algorithm.schedulePod(info, this.snapshot);
+    if (result.kind !== "scheduled") {
+      this.fail(pod, key, result.message);
+      return true;
+    }
+    this.snapshot.assumePod(info, result.nodeName);
+    this.stats.scheduled++;
+    const binding: Promise<void> = this.bind(pod, key, result.nodeName).finally(() =>
+      this.bindings.delete(binding),
+    );
+    this.bindings.add(binding);
+    return true;
+  }
+
+  /** Schedules until stop(), yielding to I/O regularly. */
+  async run(): Promise<void> {
+    let since = performance.now();
+    while (!this.stopped && (await this.scheduleOne())) {
+      const now = performance.now();
+      if (now - since >= YIELD_AFTER_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        since = performance.now();
+      }
+    }
+  }
+
+  /** Stops the loop and the queue's timers; binds in flight finish (see idle()). */
+  stop(): void {
+    this.stopped = true;
+    this.queue.close();
+  }
+
+  /** Resolves when no Bind call is in flight. */
+  async idle(): Promise<void> {
+    while (this.bindings.size > 0) await Promise.allSettled([...this.bindings]);
+  }
+
+  private cacheSetPod(pod: Pod): void {
+    try {
+      this.snapshot.setPod(pod);
+    } catch (err) {
+      this.onError(err, `pod ${podKey(pod)}`);
+    }
+  }
+
+  private fail(pod: Pod, key: string, message: string): void {
+    this.stats.unschedulable++;
+    this.recorder.failedScheduling(pod, message);
+    this.queue.requeueUnschedulable(key);
+  }
+
+  private async bind(pod: Pod, key: string, nodeName: string): Promise<void> {
+    try {
+      await this.binder.bind(pod, nodeName);
+    } catch (err) {
+      this.stats.bindErrors++;
+      this.stats.scheduled--;
+      this.snapshot.forgetPod(key);
+      this.recorder.failedScheduling(
+        pod,
+        `binding rejected: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      this.queue.requeueBackoff(key);
+      // The resources it held on the node are free again.
+      this.queue.moveAllToActiveOrBackoff();
+      return;
+    }
+    this.queue.done(key);
+    this.recorder.scheduled(pod, nodeName);
+  }
+}
+
+/** Pods whose fit depends on where other pods are: pod (anti-)affinity or spread constraints. */
+function dependsOnOtherPods(pod: Pod): boolean {
+  const a = pod.spec?.affinity;
+  return (
+    a?.podAffinity !== undefined ||
+    a?.podAntiAffinity !== undefined ||
+    (pod.spec?.topologySpreadConstraints.length ?? 0) > 0
+  );
+}

@@ -1,0 +1,194 @@
+import { FakeClock } from "@tug/client";
+import { afterEach, describe, expect, it } from "vitest";
+import { Scheduler } from "../src/scheduler.js";
+import { drain, FakeBinder, FakeRecorder } from "./support/fakes.js";
+import { makeNode, makePod } from "./support/fixtures.js";
+
+const ZONE = "topology.kubernetes.io/zone";
+let current: Scheduler | undefined;
+
+function setup() {
+  const clock = new FakeClock();
+  const binder = new FakeBinder();
+  const recorder = new FakeRecorder();
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const scheduler = new Scheduler({ binder, recorder, clock, random });
+  binder.scheduler = scheduler;
+  current = scheduler;
+  scheduler.onNodeAdd(
+    makeNode("n1", { cpu: "2", memory: "4Gi", labels: { disk: "ssd", [ZONE]: "a" } }),
+  );
+  scheduler.onNodeAdd(
+    makeNode("n2", { cpu: "4", memory: "8Gi", labels: { disk: "hdd", [ZONE]: "b" } }),
+  );
+  scheduler.onNodeAdd(
+    makeNode("n3", {
+      cpu: "8",
+      memory: "16Gi",
+      labels: { [ZONE]: "c" },
+      taints: [{ key: "dedicated", value: "gpu", effect: "NoSchedule" }],
+    }),
+  );
+  return { clock, binder, recorder, scheduler };
+}
+
+afterEach(() => {
+  current?.stop();
+  current = undefined;
+});
+
+describe("Scheduler", () => {
+  it("places pods by requests, selectors and tolerations, and binds them", async () => {
+    const { scheduler, binder, recorder } = setup();
+    scheduler.onPodAdd(makePod("needs-3-cpu", { cpu: "3" }));
+    scheduler.onPodAdd(makePod("wants-ssd", { spec: { nodeSelector: { disk: "ssd" } } }));
+    scheduler.onPodAdd(
+      makePod("gpu-job", {
+        cpu: "6",
+        spec: {
+          tolerations: [
+            { key: "dedicated", operator: "Equal", value: "gpu", effect: "NoSchedule" },
+          ],
+        },
+      }),
+    );
+    await drain(scheduler);
+    expect(Object.fromEntries(binder.bound)).toEqual({
+      "default/needs-3-cpu": "n2",
+      "default/wants-ssd": "n1",
+      "default/gpu-job": "n3",
+    });
+    expect(recorder.failed).toEqual([]);
+    expect(recorder.scheduledEvents).toContainEqual({ pod: "gpu-job", node: "n3" });
+    // The watch confirmed every assumption.
+    expect(scheduler.snapshot.isAssumed("default/gpu-job")).toBe(false);
+    expect(scheduler.snapshot.get("n2")?.requested.milliCpu).toBe(3000);
+  });
+
+  it("records FailedScheduling with kube-scheduler's message, and the pod stays pending", async () => {
+    const { scheduler, binder, recorder } = setup();
+    scheduler.onPodAdd(makePod("huge", { cpu: "16" }));
+    scheduler.onPodAdd(makePod("nvme", { spec: { nodeSelector: { disk: "nvme" } } }));
+    await drain(scheduler);
+    expect(recorder.failuresOf("huge")).toEqual([
+      "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu.",
+    ]);
+    expect(recorder.failuresOf("nvme")).toEqual([
+      "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 node(s) didn't match Pod's node affinity/selector.",
+    ]);
+    expect(binder.bound.size).toBe(0);
+    expect(scheduler.queue.pending().unschedulable).toBe(2);
+  });
+
+  it("retries an unschedulable pod when a node is added, after its back-off", async () => {
+    const { scheduler, binder, recorder, clock } = setup();
+    scheduler.onPodAdd(makePod("big", { cpu: "12" }));
+    await drain(scheduler);
+    expect(recorder.failuresOf("big")).toHaveLength(1);
+    clock.advance(500);
+    scheduler.onNodeAdd(makeNode("n4", { cpu: "16", memory: "32Gi" }));
+    // Still backing off (1 s from the failure).
+    expect(scheduler.queue.pending()).toMatchObject({ backoff: 1, active: 0 });
+    clock.advance(500);
+    await drain(scheduler);
+    expect(binder.bound.get("default/big")).toBe("n4");
+  });
+
+  it("counts pods it just placed before their binding is confirmed", async () => {
+    const { scheduler, binder } = setup();
+    for (let i = 0; i < 3; i++)
+      scheduler.onPodAdd(
+        makePod(`p${i}`, { cpu: "1500m", spec: { nodeSelector: { disk: "hdd" } } }),
+      );
+    // Two cycles back to back, without letting binds or watch events run in between.
+    await scheduler.scheduleOne();
+    await scheduler.scheduleOne();
+    await scheduler.scheduleOne();
+    await drain(scheduler);
+    expect([...binder.bound.values()]).toEqual(["n2", "n2"]);
+    expect(scheduler.queue.pending().unschedulable).toBe(1);
+  });
+
+  it("forgets a pod whose bind failed and retries it after the back-off", async () => {
+    const { scheduler, binder, recorder, clock } = setup();
+    binder.failNext.set("default/a", "etcdserver: leader changed");
+    scheduler.onPodAdd(makePod("a", { cpu: "1" }));
+    await drain(scheduler);
+    expect(recorder.failuresOf("a")).toEqual(["binding rejected: etcdserver: leader changed"]);
+    expect(scheduler.snapshot.nodeOf("default/a")).toBeUndefined();
+    expect(scheduler.queue.pending().backoff).toBe(1);
+    clock.advance(1000);
+    await drain(scheduler);
+    expect(binder.bound.has("default/a")).toBe(true);
+  });
+
+  it("spreads the pods of one owner over nodes and keeps anti-affine pods apart", async () => {
+    const { scheduler, binder, recorder } = setup();
+    scheduler.onNodeDelete(makeNode("n3"));
+    scheduler.onNodeAdd(makeNode("n3", { cpu: "2", memory: "4Gi", labels: { [ZONE]: "c" } }));
+    const anti = {
+      affinity: {
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [
+            {
+              labelSelector: { matchLabels: { app: "db" } },
+              topologyKey: "kubernetes.io/hostname",
+            },
+          ],
+        },
+      },
+    };
+    for (let i = 0; i < 4; i++)
+      scheduler.onPodAdd(makePod(`db-${i}`, { labels: { app: "db" }, spec: anti }));
+    await drain(scheduler);
+    expect(new Set([...binder.bound.values()]).size).toBe(3);
+    expect(recorder.failed).toEqual([
+      {
+        pod: "db-3",
+        message: "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.",
+      },
+    ]);
+    for (let i = 0; i < 3; i++) scheduler.onPodAdd(makePod(`web-${i}`, { ownerUid: "rs-web" }));
+    await drain(scheduler);
+    const webNodes = [0, 1, 2].map((i) => binder.bound.get(`default/web-${i}`));
+    expect(new Set(webNodes).size).toBe(3);
+  });
+
+  it("honours zone spread constraints (DoNotSchedule)", async () => {
+    const { scheduler, binder } = setup();
+    const spec = {
+      tolerations: [{ operator: "Exists" }],
+      topologySpreadConstraints: [
+        {
+          maxSkew: 1,
+          topologyKey: ZONE,
+          whenUnsatisfiable: "DoNotSchedule",
+          labelSelector: { matchLabels: { app: "s" } },
+        },
+      ],
+    };
+    for (let i = 0; i < 6; i++)
+      scheduler.onPodAdd(makePod(`s-${i}`, { labels: { app: "s" }, spec }));
+    await drain(scheduler);
+    const perNode = new Map<string, number>();
+    for (const n of binder.bound.values()) perNode.set(n, (perNode.get(n) ?? 0) + 1);
+    expect(Object.fromEntries(perNode)).toEqual({ n1: 2, n2: 2, n3: 2 });
+  });
+
+  it("leaves pods of other schedulers and bound pods out of the queue", async () => {
+    const { scheduler } = setup();
+    scheduler.onPodAdd(makePod("mine"));
+    scheduler.onPodAdd(makePod("theirs", { spec: { schedulerName: "other-scheduler" } }));
+    scheduler.onPodAdd(makePod("bound", { nodeName: "n1", cpu: "1" }));
+    expect(scheduler.queue.has("default/mine")).toBe(true);
+    expect(scheduler.queue.has("default/theirs")).toBe(false);
+    expect(scheduler.queue.has("default/bound")).toBe(false);
+    expect(scheduler.snapshot.get("n1")?.requested.milliCpu).toBe(1000);
+    scheduler.onPodDelete(makePod("bound", { nodeName: "n1" }));
+    expect(scheduler.snapshot.get("n1")?.requested.milliCpu).toBe(0);
+  });
+});
