@@ -3,9 +3,9 @@
 
 import { create } from "@bufbuild/protobuf";
 import { type ConfigMap, ConfigMapSchema } from "@tug/api";
-import { apiListerWatcher } from "@tug/client";
+import { apiListerWatcher, SharedIndexInformer } from "@tug/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SharedIndexInformer } from "../../../client/src/informer/index.js";
+
 import { startTugStore } from "../support/stores.js";
 import { type Harness, startHarness } from "./harness.js";
 
