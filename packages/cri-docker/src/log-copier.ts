@@ -13,6 +13,9 @@ import {
 } from "./cri-log-file.js";
 import { FrameDecoder, STDERR } from "./docker-stream.js";
 
+/** How long a log follow may lag behind the container's exit before it is cut. */
+const FOLLOW_END_GRACE_MS = 1000;
+
 /** One container's copy loop. `done` settles when the container's output ends. */
 export class LogCopier {
   readonly done: Promise<void>;
@@ -40,32 +43,21 @@ export class LogCopier {
     tty: boolean,
     resumeAfter: string | undefined,
   ): Promise<void> {
-    const since = resumeAfter === undefined ? 0 : Math.floor(Date.parse(resumeAfter) / 1000);
-    const stream = await container.logs({
-      follow: true,
-      stdout: true,
-      stderr: true,
-      timestamps: true,
-      since,
-    });
-    this.stream = stream;
-    if (this.stopped) {
-      destroy(stream);
-      return;
-    }
+    let after = resumeAfter;
     const message = (kind: LogStream, payload: Buffer) => {
       for (const entry of splitMessage(payload)) {
         // Docker's timestamps are fixed-width RFC 3339 in UTC, so string order is time order.
-        if (resumeAfter !== undefined && entry.time <= resumeAfter) continue;
+        if (after !== undefined && entry.time <= after) continue;
+        after = entry.time;
         this.entry(kind, entry.time, entry.content, entry.complete);
       }
     };
-    const decoder = new FrameDecoder((type, payload) =>
-      message(type === STDERR ? "stderr" : "stdout", payload),
-    );
-    let raw = Buffer.alloc(0);
-    await new Promise<void>((resolve, reject) => {
-      stream.on("data", (chunk: Buffer) => {
+    const consume = (chunkSource: (onChunk: (chunk: Buffer) => void) => Promise<void>) => {
+      const decoder = new FrameDecoder((type, payload) =>
+        message(type === STDERR ? "stderr" : "stdout", payload),
+      );
+      let raw = Buffer.alloc(0);
+      return chunkSource((chunk) => {
         if (!tty) return decoder.push(chunk);
         // A TTY stream is raw: cut it into lines here.
         raw = Buffer.concat([raw, chunk]);
@@ -73,12 +65,57 @@ export class LogCopier {
         if (end < 0) return;
         message("stdout", raw.subarray(0, end + 1));
         raw = raw.subarray(end + 1);
+      }).then(() => {
+        if (raw.length > 0) message("stdout", raw);
       });
-      stream.on("end", resolve);
-      stream.on("close", resolve);
-      stream.on("error", reject);
+    };
+    const sinceOf = (time: string | undefined) =>
+      time === undefined ? 0 : Math.floor(Date.parse(time) / 1000);
+
+    const stream = await container.logs({
+      follow: true,
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      since: sinceOf(after),
     });
-    if (raw.length > 0) message("stdout", raw);
+    this.stream = stream;
+    if (this.stopped) {
+      destroy(stream);
+      return;
+    }
+    const followed = consume(
+      (onChunk) =>
+        new Promise<void>((resolve, reject) => {
+          stream.on("data", onChunk);
+          stream.on("end", resolve);
+          stream.on("close", resolve);
+          stream.on("error", reject);
+        }),
+    );
+    // Docker's follow can end before the engine has written the container's last messages to
+    // its log, or miss the exit and never end (engine races): once the container has stopped,
+    // the follow gets FOLLOW_END_GRACE_MS to end by itself, then it is cut, and the log is read
+    // once more without follow for whatever the follow missed (entries already copied are
+    // recognised by their timestamps).
+    const stoppedContainer = container.wait().then(
+      () => true,
+      () => false,
+    );
+    await Promise.race([followed, stoppedContainer]);
+    await stoppedContainer;
+    await Promise.race([followed, new Promise((r) => setTimeout(r, FOLLOW_END_GRACE_MS))]);
+    destroy(stream);
+    if (!this.stopped) {
+      const rest = await container.logs({
+        follow: false,
+        stdout: true,
+        stderr: true,
+        timestamps: true,
+        since: sinceOf(after),
+      });
+      await consume(async (onChunk) => onChunk(rest));
+    }
     this.flushHeld();
     this.file.close();
   }
