@@ -71,6 +71,17 @@ export {
   type RankedPod,
 } from "./framework/pod-state.js";
 export {
+  ControllerManager,
+  type ControllerManagerOptions,
+  type ControllerManagerStats,
+  type ControllerName,
+  DEFAULT_CONCURRENT_SYNCS,
+  DEFAULT_LEASE_NAME,
+  DEFAULT_LEASE_NAMESPACE,
+  KNOWN_CONTROLLERS,
+} from "./process/controller-manager.js";
+export { createLogger, type LogFields, type Logger, type LogLevel } from "./process/logger.js";
+export {
   BURST_REPLICAS,
   ReplicaSetController,
   type ReplicaSetControllerOptions,

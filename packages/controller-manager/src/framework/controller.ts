@@ -29,6 +29,8 @@ export interface RunControllerOptions {
   readonly signal: AbortSignal;
   /** Told of every failed reconcile before the key is retried with back-off. */
   readonly onError?: (key: string, error: unknown) => void;
+  /** Told of every reconcile that succeeded (for metrics). */
+  readonly onReconciled?: (key: string) => void;
 }
 
 /**
@@ -52,7 +54,11 @@ export async function runController(
     await runWorkers(
       controller.queue,
       options.workers,
-      (key) => (signal.aborted ? Promise.resolve() : controller.reconcile(key)),
+      async (key) => {
+        if (signal.aborted) return;
+        await controller.reconcile(key);
+        options.onReconciled?.(key);
+      },
       options.onError === undefined ? {} : { onError: options.onError },
     );
   } finally {

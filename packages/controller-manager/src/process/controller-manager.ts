@@ -1,0 +1,237 @@
+// tug-controller-manager's core: while this instance leads (a coordination/v1 Lease,
+// kube-system/kube-controller-manager by default), shared informers feed the enabled
+// controllers; when leadership ends, the controllers and informers stop. Each leadership term
+// starts from fresh caches, so a new leader acts only on what it has listed itself.
+
+import { hostname } from "node:os";
+import {
+  type Deployment,
+  DeploymentSchema,
+  type Pod,
+  PodSchema,
+  type ReplicaSet,
+  ReplicaSetSchema,
+} from "@tug/api";
+import {
+  ApiClient,
+  apiLeaseClient,
+  apiListerWatcher,
+  LEASE_DURATION_MS,
+  LeaderElector,
+  metaNamespaceIndexFunc,
+  NAMESPACE_INDEX,
+  RENEW_DEADLINE_MS,
+  RETRY_PERIOD_MS,
+  SharedInformerFactory,
+} from "@tug/client";
+import { DeploymentController } from "../deployment/deployment-controller.js";
+import { type Controller, runController } from "../framework/controller.js";
+import { ApiEventRecorder } from "../framework/event-recorder.js";
+import { ApiPodControl } from "../framework/pod-control.js";
+import { ReplicaSetController } from "../replicaset/replica-set-controller.js";
+import { type Logger, SILENT_LOGGER } from "./logger.js";
+
+/** Controllers this process can run, by their --controllers name. */
+export const KNOWN_CONTROLLERS = ["replicaset", "deployment"] as const;
+export type ControllerName = (typeof KNOWN_CONTROLLERS)[number];
+
+/** kube-controller-manager's lock: the Lease kube-system/kube-controller-manager. */
+export const DEFAULT_LEASE_NAMESPACE = "kube-system";
+export const DEFAULT_LEASE_NAME = "kube-controller-manager";
+/** kube-controller-manager's --concurrent-deployment-syncs and --concurrent-replicaset-syncs. */
+export const DEFAULT_CONCURRENT_SYNCS = 5;
+
+export interface ControllerManagerOptions {
+  /** tug-apiserver addresses. */
+  readonly servers: readonly string[];
+  /** Controllers to run; default all. */
+  readonly controllers?: readonly ControllerName[];
+  readonly leaderElect?: boolean;
+  readonly leaseDurationMs?: number;
+  readonly renewDeadlineMs?: number;
+  readonly retryPeriodMs?: number;
+  readonly leaseNamespace?: string;
+  readonly leaseName?: string;
+  /** This instance's identity in the Lease; default `<hostname>_<random>`. */
+  readonly identity?: string;
+  readonly concurrentDeploymentSyncs?: number;
+  readonly concurrentReplicaSetSyncs?: number;
+  readonly logger?: Logger;
+  /** Called when leadership is lost (not when stopped): kube-controller-manager exits then. */
+  readonly onLeadershipLost?: () => void;
+}
+
+/** Counters for /metrics. */
+export interface ControllerManagerStats {
+  leading: boolean;
+  terms: number;
+  readonly reconciles: Map<string, number>;
+  readonly reconcileErrors: Map<string, number>;
+}
+
+export class ControllerManager {
+  readonly identity: string;
+  readonly stats: ControllerManagerStats = {
+    leading: false,
+    terms: 0,
+    reconciles: new Map(),
+    reconcileErrors: new Map(),
+  };
+  private readonly api: ApiClient;
+  private readonly stopper = new AbortController();
+  private running: Promise<void> | undefined;
+  private readonly logger: Logger;
+  private term: Promise<void> | undefined;
+  private synced = false;
+
+  constructor(private readonly options: ControllerManagerOptions) {
+    this.identity = options.identity ?? `${hostname()}_${Math.random().toString(36).slice(2, 10)}`;
+    this.api = new ApiClient({ servers: options.servers });
+    this.logger = options.logger ?? SILENT_LOGGER;
+  }
+
+  /** Starts campaigning (or, without leader election, the controllers at once). */
+  start(): void {
+    if (this.running !== undefined) throw new Error("controller manager already started");
+    const signal = this.stopper.signal;
+    if (this.options.leaderElect === false) {
+      this.term = this.lead(signal);
+      this.running = this.term;
+      return;
+    }
+    const elector = new LeaderElector({
+      lease: apiLeaseClient(
+        this.api,
+        this.options.leaseNamespace ?? DEFAULT_LEASE_NAMESPACE,
+        this.options.leaseName ?? DEFAULT_LEASE_NAME,
+      ),
+      identity: this.identity,
+      leaseDurationMs: this.options.leaseDurationMs ?? LEASE_DURATION_MS,
+      renewDeadlineMs: this.options.renewDeadlineMs ?? RENEW_DEADLINE_MS,
+      retryPeriodMs: this.options.retryPeriodMs ?? RETRY_PERIOD_MS,
+      callbacks: {
+        onStartedLeading: (leading) => {
+          this.logger.info("started leading", { identity: this.identity });
+          this.term = this.lead(leading);
+        },
+        onStoppedLeading: () => {
+          this.logger.info("stopped leading", { identity: this.identity });
+          if (!signal.aborted) this.options.onLeadershipLost?.();
+        },
+        onNewLeader: (leader) => {
+          if (leader !== this.identity) this.logger.info("new leader observed", { leader });
+        },
+      },
+      onError: (error, context) => this.logger.warn(context, { error }),
+    });
+    this.running = elector.run(signal).then(() => this.term);
+  }
+
+  /** True while this instance runs controllers. */
+  isLeading(): boolean {
+    return this.stats.leading;
+  }
+
+  /** True once the controllers of the current term have synced caches (for /readyz). */
+  isSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Stops the controllers (in-flight reconciles finish) and leader election; idempotent. */
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.running;
+    this.api.close();
+  }
+
+  /** One leadership term: informers and controllers until `signal` aborts. */
+  private async lead(signal: AbortSignal): Promise<void> {
+    this.stats.leading = true;
+    this.stats.terms++;
+    const factory = new SharedInformerFactory({
+      onError: (error, context) => this.logger.warn(context, { error }),
+    });
+    const indexers = { [NAMESPACE_INDEX]: metaNamespaceIndexFunc };
+    const pods = factory.informerFor<Pod>({
+      key: "v1/pods",
+      newListerWatcher: () => apiListerWatcher(this.api, PodSchema),
+      indexers,
+    });
+    const replicaSets = factory.informerFor<ReplicaSet>({
+      key: "apps/v1/replicasets",
+      newListerWatcher: () => apiListerWatcher(this.api, ReplicaSetSchema),
+      indexers,
+    });
+    const deployments = factory.informerFor<Deployment>({
+      key: "apps/v1/deployments",
+      newListerWatcher: () => apiListerWatcher(this.api, DeploymentSchema),
+      indexers,
+    });
+    const enabled = new Set(this.options.controllers ?? KNOWN_CONTROLLERS);
+    const controllers: { controller: Controller; workers: number }[] = [];
+    const host = hostname();
+    if (enabled.has("replicaset")) {
+      const recorder = new ApiEventRecorder({
+        api: this.api,
+        component: "replicaset-controller",
+        host,
+        onError: (error, context) => this.logger.warn(context, { error }),
+      });
+      controllers.push({
+        controller: new ReplicaSetController({
+          api: this.api,
+          replicaSets,
+          pods,
+          podControl: new ApiPodControl(this.api, recorder),
+          recorder,
+          signal,
+        }),
+        workers: this.options.concurrentReplicaSetSyncs ?? DEFAULT_CONCURRENT_SYNCS,
+      });
+    }
+    if (enabled.has("deployment")) {
+      controllers.push({
+        controller: new DeploymentController({
+          api: this.api,
+          deployments,
+          replicaSets,
+          pods,
+          recorder: new ApiEventRecorder({
+            api: this.api,
+            component: "deployment-controller",
+            host,
+            onError: (error, context) => this.logger.warn(context, { error }),
+          }),
+        }),
+        workers: this.options.concurrentDeploymentSyncs ?? DEFAULT_CONCURRENT_SYNCS,
+      });
+    }
+    factory.start();
+    void factory.waitForCacheSync(signal).then((synced) => {
+      this.synced = [...synced.values()].every(Boolean) && !signal.aborted;
+    });
+    try {
+      await Promise.all(
+        controllers.map(({ controller, workers }) =>
+          runController(controller, {
+            workers,
+            signal,
+            onError: (key, error) => {
+              this.count(this.stats.reconcileErrors, controller.name);
+              this.logger.warn("reconcile failed", { controller: controller.name, key, error });
+            },
+            onReconciled: () => this.count(this.stats.reconciles, controller.name),
+          }),
+        ),
+      );
+    } finally {
+      await factory.shutdown();
+      this.synced = false;
+      this.stats.leading = false;
+    }
+  }
+
+  private count(map: Map<string, number>, name: string): void {
+    map.set(name, (map.get(name) ?? 0) + 1);
+  }
+}
