@@ -365,13 +365,11 @@ export async function runTug(argv: readonly string[], io: CliIo): Promise<number
   });
   try {
     await program.parseAsync([...argv], { from: "user" });
-    if (argv.length === 0) {
-      program.outputHelp();
-      return 0;
-    }
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.exitCode === 0) return 0;
+      // Help asked for, or shown because a command group was given without its subcommand
+      // (`tug`, `tug config`), as kubectl shows it: not an error.
+      if (err.exitCode === 0 || err.code === "commander.help") return 0;
       const named = argv.find((a) => program.commands.some((c) => c.name() === a));
       const sub = named === undefined ? "" : `${named} `;
       io.stderr.write(`See 'tug ${sub}--help' for usage.\n`);

@@ -100,6 +100,16 @@ async function page(
   return `${body}${describeEvents(events, now)}`;
 }
 
+async function byPrefix(
+  ctx: CommandContext,
+  kind: KindInfo,
+  namespace: string,
+  prefix: string,
+): Promise<JsonObject[]> {
+  const list = await (await ctx.client()).list(kind, namespace);
+  return list.items.map(toJson).filter((o) => nameOf(o).startsWith(prefix));
+}
+
 export async function runDescribe(
   ctx: CommandContext,
   args: readonly string[],
@@ -117,6 +127,15 @@ export async function runDescribe(
         try {
           objects.push(toJson(await client.get(kind, namespace, name)));
         } catch (err) {
+          // As kubectl: a name that matches nothing exactly describes the objects whose
+          // names start with it (`tug describe pod web` finds web-5d9c-x2x).
+          const prefixed = hasReason(err, "NotFound")
+            ? await byPrefix(ctx, kind, namespace, name)
+            : [];
+          if (prefixed.length > 0) {
+            objects.push(...prefixed);
+            continue;
+          }
           failed = true;
           ctx.io.stderr.write(`${describeError(err, ctx.serverForMessages()).text}\n`);
         }

@@ -435,6 +435,23 @@ describe("describe", () => {
     expect(r.out).not.toContain("Nope");
   });
 
+  it("describes the objects a name prefixes when none has that exact name", async () => {
+    const client = new FakeClient();
+    for (const name of ["web-5d9c-a", "web-5d9c-b", "db-0"]) {
+      client.seed({ apiVersion: "v1", kind: "ConfigMap", metadata: { name } });
+    }
+    const r = await tug(["describe", "cm", "web"], fakeIo({ client }));
+    expect(r.code).toBe(0);
+    expect(r.out.match(/^Name:\s+\S+$/gm)).toEqual([
+      "Name:         web-5d9c-a",
+      "Name:         web-5d9c-b",
+    ]);
+    expect(await tug(["describe", "cm", "nope"], fakeIo({ client }))).toMatchObject({
+      code: 1,
+      err: 'Error from server (NotFound): configmaps "nope" not found\n',
+    });
+  });
+
   it("describes other kinds field by field", async () => {
     const client = new FakeClient();
     client.seed({
@@ -605,5 +622,9 @@ describe("usage", () => {
     const help = await tug(["--help"]);
     expect(help.code).toBe(0);
     expect(help.out).toContain("Usage: tug [options] [command]");
+    const bare = await tug([]);
+    expect(bare.code).toBe(0);
+    expect(bare.err).toContain("Usage: tug [options] [command]");
+    expect((await tug(["config"])).code).toBe(0);
   });
 });
