@@ -588,4 +588,25 @@ describe.each(STORES)("tug-apiserver on $name", ({ start }) => {
     expect(expired?.reason).toBe("Expired");
     expect(expired?.code).toBe(410);
   });
+
+  it("stores nothing on dry-run updates and deletes, and refuses subresources a kind lacks", async () => {
+    const cm = await client.create(
+      ConfigMapSchema,
+      create(ConfigMapSchema, {
+        metadata: { name: "dry-cm", namespace: "default" },
+        data: { a: "1" },
+      }),
+    );
+    const changed = structuredClone(cm);
+    changed.data = { a: "2" };
+    const dry = await client.update(ConfigMapSchema, changed, { dryRun: true });
+    expect(dry.data).toEqual({ a: "2" });
+    await client.delete(ConfigMapSchema, "dry-cm", { namespace: "default", dryRun: true });
+    const still = await client.get(ConfigMapSchema, "dry-cm", { namespace: "default" });
+    expect(still.data).toEqual({ a: "1" });
+    expect(still.metadata?.resourceVersion).toBe(cm.metadata?.resourceVersion);
+    const noStatus = await failure(client.updateStatus(ConfigMapSchema, still));
+    expect(noStatus.reason).toBe("NotFound");
+    expect(noStatus.message).toBe("the server could not find the requested resource");
+  });
 });
