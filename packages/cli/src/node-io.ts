@@ -38,11 +38,18 @@ function runEditor(editor: string, file: string): Promise<void> {
   });
 }
 
-/** The process's CliIo. The first SIGINT ends watches; a second exits at once. */
+/**
+ * How long a command may take to wind down after Ctrl-C (a watch closing its stream) before
+ * the process exits anyway, as an interrupted kubectl does.
+ */
+const INTERRUPT_GRACE_MS = 1000;
+
+/** The process's CliIo. SIGINT ends watches cleanly; whatever is still running then exits. */
 export function nodeIo(): CliIo {
   const controller = new AbortController();
   process.once("SIGINT", () => {
     controller.abort();
+    setTimeout(() => process.exit(130), INTERRUPT_GRACE_MS).unref();
     process.once("SIGINT", () => process.exit(130));
   });
   return {
