@@ -13,6 +13,7 @@ export default defineConfig({
       "@tug/store": fileURLToPath(new URL("./packages/store/src/index.ts", import.meta.url)),
       "@tug/api": fileURLToPath(new URL("./packages/api/src/index.ts", import.meta.url)),
       "@tug/client": fileURLToPath(new URL("./packages/client/src/index.ts", import.meta.url)),
+      "@tug/agent": fileURLToPath(new URL("./packages/agent/src/index.ts", import.meta.url)),
       "@tug/cri-docker": fileURLToPath(new URL("./packages/cri-docker/src/index.ts", import.meta.url)),
       "@tug/scheduler": fileURLToPath(new URL("./packages/scheduler/src/index.ts", import.meta.url)),
       "@tug/controller-manager": fileURLToPath(
