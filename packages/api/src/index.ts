@@ -7,6 +7,9 @@
 export { applyDefaults } from "./defaults/apply-defaults.js";
 export { imageTag } from "./defaults/pod-defaults.js";
 export * as fields from "./fields/index.js";
+// The API service (proto/tug/apiserver/v1) as a namespace: its Preconditions and WatchEvent
+// would collide with meta/v1 names.
+export * as apiserverv1 from "./gen/tug/apiserver/v1/api_pb.js";
 export * from "./gen/tug/apps/v1/controller_revision_pb.js";
 export * from "./gen/tug/apps/v1/daemon_set_pb.js";
 export * from "./gen/tug/apps/v1/deployment_pb.js";
