@@ -133,5 +133,5 @@ export async function saveConfig(path: string, config: TugConfig): Promise<void>
 
 /** The config as YAML, in kubeconfig's layout (sequences not indented under their key). */
 export function formatConfig(config: TugConfig): string {
-  return stringify(config, { indentSeq: false, lineWidth: 0 });
+  return stringify(config, { indentSeq: false, lineWidth: 0, version: "1.1" });
 }

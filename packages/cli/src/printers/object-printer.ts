@@ -102,8 +102,9 @@ export function printStructured(
 
 /**
  * YAML as kubectl writes it: block style, sequences not indented under their key, long strings
- * never folded.
+ * never folded, and strings that YAML 1.1 would read as something else quoted ("yes", "on",
+ * timestamps, "0644"), since Kubernetes and `tug apply` read YAML as 1.1.
  */
 export function toYaml(value: unknown): string {
-  return stringify(value, { indentSeq: false, lineWidth: 0 });
+  return stringify(value, { indentSeq: false, lineWidth: 0, version: "1.1" });
 }

@@ -1,4 +1,4 @@
-import { type JsonObject, resolveKindName } from "@tug/api";
+import { type JsonObject, objectToJson, parseManifests, resolveKindName } from "@tug/api";
 import { describe, expect, it } from "vitest";
 import {
   objectName,
@@ -292,5 +292,26 @@ describe("-o name, json and yaml", () => {
       items: [one],
       metadata: { resourceVersion: "" },
     });
+  });
+});
+
+describe("-o yaml round trip", () => {
+  it("quotes strings YAML 1.1 would read as booleans, numbers or times, so apply reads them back", () => {
+    const kind = resolveKindName("cm");
+    const json = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: "cfg",
+        creationTimestamp: "2024-05-01T11:00:00Z",
+        labels: { enabled: "yes" },
+      },
+      data: { mode: "0644", switch: "on", n: "10" },
+    };
+    const yaml = printStructured([{ kind, json }], "yaml", false);
+    expect(yaml).toContain('creationTimestamp: "2024-05-01T11:00:00Z"');
+    expect(yaml).toContain('enabled: "yes"');
+    const [back] = parseManifests(yaml);
+    expect(back === undefined ? undefined : objectToJson(back.object)).toEqual(json);
   });
 });
