@@ -16,6 +16,7 @@ import {
   type PutResponse,
   type RangeRequest,
   type RangeResponse,
+  type RequestOp,
   type TxnRequest,
   type TxnResponse,
 } from "../mvcc/index.js";
@@ -118,7 +119,8 @@ export class LocalBackend implements EtcdBackend {
   }
 
   async put(r: PutRequest): Promise<PutResponse> {
-    return this.write(() => this.keyspace.put(r));
+    const owned = ownedPut(r);
+    return this.write(() => this.keyspace.put(owned));
   }
 
   async deleteRange(r: DeleteRangeRequest): Promise<DeleteRangeResponse> {
@@ -127,7 +129,8 @@ export class LocalBackend implements EtcdBackend {
 
   async txn(r: TxnRequest): Promise<TxnResponse> {
     if (isReadOnlyTxn(r)) return this.keyspace.txn(r);
-    return this.write(() => this.keyspace.txn(r));
+    const owned = ownedTxn(r);
+    return this.write(() => this.keyspace.txn(owned));
   }
 
   async compact(revision: number, _physical: boolean): Promise<CompactionResponse> {
@@ -307,4 +310,25 @@ function encodeImage(
     off = out.writeDoubleBE(l.remaining, off);
   }
   return out;
+}
+
+/**
+ * The put with its key and value copied: decoded requests hold views into the received gRPC
+ * message (codec.ts), which the keyspace, keeping what it is given, must not pin.
+ */
+function ownedPut(r: PutRequest): PutRequest {
+  const out: PutRequest = { ...r, key: new Uint8Array(r.key) };
+  if (r.value !== undefined) out.value = new Uint8Array(r.value);
+  return out;
+}
+
+/** The txn with the puts in its branches, nested txns' included, owned (ownedPut). */
+function ownedTxn(r: TxnRequest): TxnRequest {
+  const ops = (list: readonly RequestOp[] | undefined): RequestOp[] | undefined =>
+    list?.map((op) => {
+      if ("requestPut" in op) return { requestPut: ownedPut(op.requestPut) };
+      if ("requestTxn" in op) return { requestTxn: ownedTxn(op.requestTxn) };
+      return op;
+    });
+  return { ...r, success: ops(r.success), failure: ops(r.failure) };
 }

@@ -75,6 +75,25 @@ describe("LocalBackend", () => {
     });
   }
 
+  it("keeps its own copy of what a put or a txn's put writes, not views into the request", async () => {
+    const be = backend();
+    // Decoded requests are views into the received message (codec.ts); that buffer is reused.
+    const message = Buffer.from("k1v1k2v2");
+    await be.put({ key: message.subarray(0, 2), value: message.subarray(2, 4) });
+    await be.txn({
+      success: [{ requestPut: { key: message.subarray(4, 6), value: message.subarray(6, 8) } }],
+    });
+    message.fill(0);
+    const kvs = (await be.range({ key: b("k"), rangeEnd: b("l") })).kvs;
+    expect(
+      kvs.map((kv) => [Buffer.from(kv.key).toString(), Buffer.from(kv.value).toString()]),
+    ).toEqual([
+      ["k1", "v1"],
+      ["k2", "v2"],
+    ]);
+    be.close();
+  });
+
   it("deletes a revoked or expired lease's keys in one revision", async () => {
     const clock = new Clock();
     const be = backend(clock);
