@@ -48,6 +48,9 @@ export interface SchedulerOptions {
   /** 0 (default) adaptive, as kube-scheduler's percentageOfNodesToScore. */
   readonly percentageOfNodesToScore?: number;
   readonly maxConcurrentBinds?: number;
+  /** Back-off bounds (kube-scheduler's podInitialBackoffSeconds / podMaxBackoffSeconds). */
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
   /** Called with errors the loop survives (a node or pod the cache cannot read). */
   readonly onError?: (err: unknown, context: string) => void;
 }
@@ -78,7 +81,11 @@ export class Scheduler {
       percentageOfNodesToScore: options.percentageOfNodesToScore,
       random: options.random,
     });
-    this.queue = new SchedulingQueue({ clock: options.clock });
+    this.queue = new SchedulingQueue({
+      clock: options.clock,
+      initialBackoffMs: options.initialBackoffMs,
+      maxBackoffMs: options.maxBackoffMs,
+    });
     this.binder = options.binder;
     this.recorder = options.recorder;
     this.maxConcurrentBinds = options.maxConcurrentBinds ?? DEFAULT_MAX_CONCURRENT_BINDS;

@@ -1,0 +1,79 @@
+// The scheduler's Binder and EventRecorder over tug-apiserver: Bind is the API's Bind verb
+// (pods/binding), events are core/v1 Events written as kube-scheduler writes them (reason
+// FailedScheduling / Scheduled, source component = the scheduler's name).
+// https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/event-v1/
+
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { EventSchema, type Pod } from "@tug/api";
+import type { ApiClient } from "@tug/client";
+import { type Binder, type EventRecorder, scheduledMessage } from "../scheduler.js";
+
+/** The ApiClient calls the adapters make. */
+export type SchedulerApi = Pick<ApiClient, "bind" | "create">;
+
+export function apiBinder(api: SchedulerApi): Binder {
+  return {
+    async bind(pod: Pod, nodeName: string): Promise<void> {
+      const meta = pod.metadata;
+      // The uid guards against binding a pod recreated under the same name meanwhile.
+      await api.bind(meta?.namespace ?? "", meta?.name ?? "", nodeName, { uid: meta?.uid ?? "" });
+    },
+  };
+}
+
+export interface EventRecorderOptions {
+  /** source.component and reportingComponent: the scheduler's name. */
+  readonly component: string;
+  /** reportingInstance: this process's identity. */
+  readonly instance: string;
+  /** Event writes are best effort: failures go here. */
+  readonly onError: (err: unknown, pod: Pod) => void;
+  readonly now?: () => Date;
+}
+
+export function apiEventRecorder(api: SchedulerApi, options: EventRecorderOptions): EventRecorder {
+  const now = options.now ?? (() => new Date());
+  let seq = 0;
+  const record = (pod: Pod, type: string, reason: string, action: string, message: string) => {
+    const meta = pod.metadata;
+    const at = now();
+    const ts = timestampFromDate(at);
+    // Event names are <object>.<unique suffix>, as client-go's recorder makes them.
+    const suffix = (at.getTime() * 1000 + (seq++ % 1000)).toString(16);
+    const event = create(EventSchema, {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name: `${meta?.name ?? ""}.${suffix}`, namespace: meta?.namespace ?? "" },
+      involvedObject: {
+        apiVersion: "v1",
+        kind: "Pod",
+        namespace: meta?.namespace ?? "",
+        name: meta?.name ?? "",
+        uid: meta?.uid ?? "",
+        resourceVersion: meta?.resourceVersion ?? "",
+      },
+      reason,
+      message,
+      type,
+      action,
+      source: { component: options.component },
+      reportingComponent: options.component,
+      reportingInstance: options.instance,
+      firstTimestamp: ts,
+      lastTimestamp: ts,
+      count: 1,
+    });
+    api.create(EventSchema, event, { namespace: meta?.namespace ?? "" }).catch((err: unknown) => {
+      options.onError(err, pod);
+    });
+  };
+  return {
+    failedScheduling(pod, message) {
+      record(pod, "Warning", "FailedScheduling", "Scheduling", message);
+    },
+    scheduled(pod, nodeName) {
+      record(pod, "Normal", "Scheduled", "Binding", scheduledMessage(pod, nodeName));
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// tug-scheduler's Prometheus metrics, named as kube-scheduler names them:
+// scheduler_schedule_attempts_total{result}, scheduler_pending_pods{queue},
+// leader_election_master_status{name}. Read from the scheduler at scrape time.
+
+import type { Scheduler } from "../scheduler.js";
+
+export function renderMetrics(scheduler: Scheduler, leading: boolean, leaseName: string): string {
+  const s = scheduler.stats;
+  const q = scheduler.queue.pending();
+  return `${[
+    "# HELP scheduler_schedule_attempts_total Scheduling attempts by result.",
+    "# TYPE scheduler_schedule_attempts_total counter",
+    `scheduler_schedule_attempts_total{result="scheduled"} ${s.scheduled}`,
+    `scheduler_schedule_attempts_total{result="unschedulable"} ${s.unschedulable}`,
+    `scheduler_schedule_attempts_total{result="error"} ${s.bindErrors}`,
+    "# HELP scheduler_pending_pods Pending pods by sub-queue.",
+    "# TYPE scheduler_pending_pods gauge",
+    `scheduler_pending_pods{queue="active"} ${q.active}`,
+    `scheduler_pending_pods{queue="backoff"} ${q.backoff}`,
+    `scheduler_pending_pods{queue="unschedulable"} ${q.unschedulable}`,
+    `scheduler_pending_pods{queue="gated"} 0`,
+    "# HELP leader_election_master_status 1 while this process leads.",
+    "# TYPE leader_election_master_status gauge",
+    `leader_election_master_status{name="${leaseName}"} ${leading ? 1 : 0}`,
+  ].join("\n")}\n`;
+}
