@@ -1,0 +1,68 @@
+import type { Message } from "@bufbuild/protobuf";
+import type { Event } from "@tug/api";
+import { describe, expect, it } from "vitest";
+import { apiBinder, apiEventRecorder, type SchedulerApi } from "../../src/process/api-adapters.js";
+import { makePod } from "../support/fixtures.js";
+
+function fakeApi() {
+  const binds: unknown[][] = [];
+  const events: Event[] = [];
+  const api = {
+    bind: async (...args: unknown[]) => {
+      binds.push(args);
+      return {} as Message;
+    },
+    create: async (_kind: unknown, obj: unknown) => {
+      events.push(obj as Event);
+      return obj;
+    },
+  } as unknown as SchedulerApi;
+  return { api, binds, events };
+}
+
+describe("API adapters", () => {
+  it("binds through the API's Bind with the pod's uid", async () => {
+    const { api, binds } = fakeApi();
+    await apiBinder(api).bind(makePod("web"), "n1");
+    expect(binds).toEqual([["default", "web", "n1", { uid: "uid-web" }]]);
+  });
+
+  it("records FailedScheduling and Scheduled events as kube-scheduler does", async () => {
+    const { api, events } = fakeApi();
+    const recorder = apiEventRecorder(api, {
+      component: "default-scheduler",
+      instance: "host_1",
+      onError: () => {},
+      now: () => new Date("2026-01-01T00:00:00Z"),
+    });
+    recorder.failedScheduling(makePod("web"), "0/3 nodes are available: 3 Insufficient cpu.");
+    recorder.scheduled(makePod("web"), "n1");
+    await Promise.resolve();
+    expect(events.map((e) => [e.type, e.reason, e.message])).toEqual([
+      ["Warning", "FailedScheduling", "0/3 nodes are available: 3 Insufficient cpu."],
+      ["Normal", "Scheduled", "Successfully assigned default/web to n1"],
+    ]);
+    const first = events[0] as Event;
+    expect(first.involvedObject).toMatchObject({
+      kind: "Pod",
+      name: "web",
+      namespace: "default",
+      uid: "uid-web",
+    });
+    expect(first.source?.component).toBe("default-scheduler");
+    expect(first.metadata?.name).toMatch(/^web\.[0-9a-f]+$/);
+    expect(first.metadata?.name).not.toBe(events[1]?.metadata?.name);
+  });
+
+  it("reports a failed event write instead of throwing", async () => {
+    const failures: unknown[] = [];
+    const api = { create: () => Promise.reject(new Error("forbidden")) } as unknown as SchedulerApi;
+    apiEventRecorder(api, {
+      component: "s",
+      instance: "i",
+      onError: (e) => failures.push(e),
+    }).failedScheduling(makePod("p"), "m");
+    await new Promise((r) => setImmediate(r));
+    expect(String(failures[0])).toContain("forbidden");
+  });
+});
