@@ -35,3 +35,10 @@ export { computePodStatus, podPhase } from "./pods/pod-status.js";
 export { POD_ANNOTATION, POD_LABEL } from "./runtime/pod-labels.js";
 export { defaultPodNetwork, type PodNetwork } from "./runtime/pod-network.js";
 export { CriLogParser, type LogLine } from "./server/cri-log-reader.js";
+export {
+  type AgentExecOptions,
+  type AgentExecResult,
+  agentExec,
+  encodeExecFrame,
+  ExecFrameDecoder,
+} from "./server/exec-client.js";
