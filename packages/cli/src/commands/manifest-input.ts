@@ -53,7 +53,7 @@ export async function readInputObjects(
 ): Promise<InputObject[]> {
   if (paths.length === 0) {
     throw new CliError(
-      "must specify one of -f and -k; e.g. `tug apply -f pod.yaml` (a file, a directory, or - for stdin)",
+      "must specify -f: the manifests to use, a file, a directory or - for stdin (e.g. `tug apply -f pod.yaml`)",
     );
   }
   const objects: InputObject[] = [];
