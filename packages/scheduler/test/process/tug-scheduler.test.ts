@@ -183,6 +183,7 @@ describe("the tug-scheduler process", () => {
     const healthPort = await freePort();
     const logs: string[] = [];
     let running: RunningScheduler | undefined;
+    let exitCode: number | undefined;
     const exited = runTugScheduler({
       argv: [
         `--master=127.0.0.1:${apiPort}`,
@@ -236,9 +237,9 @@ describe("the tug-scheduler process", () => {
       expect(scheduled.message).toBe("Successfully assigned default/huge to big");
     } finally {
       running?.stop("test done");
-      const code = await exited;
-      if (code !== 0) throw new Error(`exit ${code}; logs:\n${logs.join("")}`);
+      exitCode = await exited;
     }
+    expect(exitCode, logs.join("")).toBe(0);
     const released = await client.get(LeaseSchema, "kube-scheduler", { namespace: "kube-system" });
     expect(released.spec?.holderIdentity ?? "").toBe("");
   }, 120_000);
