@@ -5,7 +5,8 @@
 // that tests drive it with fakes and the process wires it to the API client.
 // Reference: https://kubernetes.io/docs/concepts/scheduling-eviction/kube-scheduler/
 
-import type { Namespace, Node, Pod } from "@tug/api";
+import { clone, equals } from "@bufbuild/protobuf";
+import { type Namespace, type Node, type Pod, PodSchema } from "@tug/api";
 import type { Clock } from "@tug/client";
 import { newPodInfo, type PodInfo, PodSpecError, podKey } from "./framework/pod-info.js";
 import { DEFAULT_SCHEDULER_NAME, defaultProfile, type Profile } from "./framework/profile.js";
@@ -104,7 +105,7 @@ export class Scheduler {
     this.onPodUpdate(undefined, pod);
   }
 
-  onPodUpdate(_old: Pod | undefined, pod: Pod): void {
+  onPodUpdate(old: Pod | undefined, pod: Pod): void {
     const key = podKey(pod);
     if ((pod.spec?.nodeName ?? "") !== "") {
       // Bound (by us or anyone): the cache holds it, the queue no longer.
@@ -125,7 +126,7 @@ export class Scheduler {
       this.queue.delete(key);
       return;
     }
-    this.queue.update(pod);
+    this.queue.update(pod, old === undefined || podUpdated(old, pod));
   }
 
   onPodDelete(pod: Pod): void {
@@ -257,6 +258,26 @@ export class Scheduler {
     this.queue.done(key);
     this.recorder.scheduled(pod, nodeName);
   }
+}
+
+/**
+ * Whether `pod` differs from `old` in more than its status, resourceVersion, generation and
+ * managed fields (kube-scheduler's isPodUpdated): a status-only write, or an informer resync,
+ * cannot make an unschedulable pod fit and must not retry it.
+ */
+function podUpdated(old: Pod, pod: Pod): boolean {
+  if (old === pod) return false;
+  const strip = (p: Pod): Pod => {
+    const c = clone(PodSchema, p);
+    c.status = undefined;
+    if (c.metadata !== undefined) {
+      c.metadata.resourceVersion = "";
+      c.metadata.generation = 0;
+      c.metadata.managedFields = [];
+    }
+    return c;
+  };
+  return !equals(PodSchema, strip(old), strip(pod));
 }
 
 /** Pods whose fit depends on where other pods are: pod (anti-)affinity or spread constraints. */

@@ -1,3 +1,5 @@
+import { create } from "@bufbuild/protobuf";
+import { PodStatusSchema } from "@tug/api";
 import { FakeClock } from "@tug/client";
 import { afterEach, describe, expect, it } from "vitest";
 import { Scheduler } from "../src/scheduler.js";
@@ -177,6 +179,25 @@ describe("Scheduler", () => {
     const perNode = new Map<string, number>();
     for (const n of binder.bound.values()) perNode.set(n, (perNode.get(n) ?? 0) + 1);
     expect(Object.fromEntries(perNode)).toEqual({ n1: 2, n2: 2, n3: 2 });
+  });
+
+  it("retries an unschedulable pod on a spec change, not on a status-only update", async () => {
+    const { scheduler, binder, clock } = setup();
+    const pod = makePod("picky", { spec: { nodeSelector: { disk: "nvme" } } });
+    scheduler.onPodAdd(pod);
+    await drain(scheduler);
+    expect(scheduler.queue.pending().unschedulable).toBe(1);
+    const statusOnly = makePod("picky", { spec: { nodeSelector: { disk: "nvme" } } });
+    statusOnly.status = create(PodStatusSchema, { phase: "Pending", message: "still waiting" });
+    if (statusOnly.metadata !== undefined) statusOnly.metadata.resourceVersion = "42";
+    scheduler.onPodUpdate(pod, statusOnly);
+    expect(scheduler.queue.pending().unschedulable).toBe(1);
+    const relaxed = makePod("picky", { spec: { nodeSelector: { disk: "ssd" } } });
+    scheduler.onPodUpdate(statusOnly, relaxed);
+    expect(scheduler.queue.pending()).toMatchObject({ unschedulable: 0, backoff: 1 });
+    clock.advance(1000);
+    await drain(scheduler);
+    expect(binder.bound.get("default/picky")).toBe("n1");
   });
 
   it("leaves pods of other schedulers and bound pods out of the queue", async () => {

@@ -152,10 +152,11 @@ export class SchedulingQueue {
   }
 
   /**
-   * A pending pod changed. In flight: kept for when the attempt ends. Unschedulable: the change
-   * may make it fit, so it moves to activeQ (or backoffQ while backing off). Unknown: added.
+   * A pending pod changed. In flight: kept for when the attempt ends. Unschedulable: if
+   * `changed` (more than its status), the change may make it fit, so it moves to activeQ (or
+   * backoffQ while backing off). Unknown: added.
    */
-  update(pod: Pod): void {
+  update(pod: Pod, changed = true): void {
     if (this.closed) return;
     const key = podKey(pod);
     const flying = this.inFlight.get(key);
@@ -177,6 +178,7 @@ export class SchedulingQueue {
     const parked = this.unschedulable.get(key);
     if (parked !== undefined) {
       parked.pod = pod;
+      if (!changed) return;
       this.unschedulable.delete(key);
       this.moveOut(parked);
       return;

@@ -1,3 +1,5 @@
+import { create } from "@bufbuild/protobuf";
+import { PodStatusSchema } from "@tug/api";
 import { describe, expect, it } from "vitest";
 import { newPodInfo } from "../../src/framework/pod-info.js";
 import { Snapshot } from "../../src/framework/snapshot.js";
@@ -28,7 +30,7 @@ describe("Snapshot", () => {
     expect(s.get("n1")?.requested.milliCpu).toBe(0);
     expect(s.get("n2")?.requested.milliCpu).toBe(1000);
     const done = makePod("a", { nodeName: "n2", cpu: "1" });
-    done.status = { phase: "Succeeded" } as never;
+    done.status = create(PodStatusSchema, { phase: "Succeeded" });
     s.setPod(done);
     expect(s.get("n2")?.requested.milliCpu).toBe(0);
     expect(s.numPods()).toBe(0);
