@@ -75,7 +75,7 @@ describe("ApiEventRecorder", () => {
     r.event(rs, "Warning", "FailedCreate", "Error creating: other");
     await r.flush();
     expect(calls.map((c) => c.verb)).toEqual(["create", "patch", "patch", "create"]);
-    expect((calls[2]?.body as { count: number }).count).toBe(3);
+    expect(calls[2]?.body).toMatchObject({ count: 3 });
     expect(calls[1]?.name).toBe(calls[0]?.name);
   });
 
