@@ -9,13 +9,20 @@ import { CliError } from "../cli-error.js";
 import type { CommandContext } from "../command-context.js";
 import { str } from "../printers/json-view.js";
 import {
-  type OutputFormat,
+  type CustomColumn,
+  customColumnCell,
+  parseCustomColumns,
+  printJsonPath,
+} from "../printers/jsonpath.js";
+import {
+  type OutputSpec,
   objectName,
   parseOutputFormat,
   printStructured,
   printTable,
   type TableOptions,
 } from "../printers/object-printer.js";
+import { formatTable } from "../printers/table.js";
 import { nameOf, toJson } from "./object-json.js";
 import { parseResourceArgs } from "./resource-args.js";
 
@@ -48,7 +55,9 @@ export async function runGet(
   args: readonly string[],
   options: GetOptions,
 ): Promise<number> {
-  const format = parseOutputFormat(options.output);
+  const spec = parseOutputFormat(options.output);
+  const format = spec.format;
+  const columns = format === "custom-columns" ? parseCustomColumns(spec.template) : [];
   const selections = parseResourceArgs(args, "get");
   const watching = options.watch === true || options.watchOnly === true;
   if (watching && selections.length > 1) {
@@ -108,7 +117,9 @@ export async function runGet(
         ctx.io.stderr.write(`${noResourcesMessage(namespace)}\n`);
       }
     } else {
-      printFetched(ctx, fetched, format, (kind) => tableOptions(kind, options.noHeaders === true));
+      printFetched(ctx, fetched, spec, columns, (kind) =>
+        tableOptions(kind, options.noHeaders === true),
+      );
     }
   }
 
@@ -119,7 +130,8 @@ export async function runGet(
         ctx,
         first,
         options,
-        format,
+        spec,
+        columns,
         total > 0 && !(options.watchOnly ?? false),
         tableOptions,
       );
@@ -131,18 +143,41 @@ export async function runGet(
 function printFetched(
   ctx: CommandContext,
   fetched: readonly Fetched[],
-  format: OutputFormat,
+  spec: OutputSpec,
+  columns: readonly CustomColumn[],
   tableOptions: (kind: KindInfo) => TableOptions,
 ): void {
+  const format = spec.format;
+  const all = fetched.flatMap((f) => f.objects.map((json) => ({ kind: f.kind, json })));
+  const single = fetched.length === 1 && fetched[0]?.byName === true && all.length === 1;
   if (format === "json" || format === "yaml") {
-    const all = fetched.flatMap((f) => f.objects.map((json) => ({ kind: f.kind, json })));
-    const single = fetched.length === 1 && fetched[0]?.byName === true && all.length === 1;
     if (all.length > 0) ctx.out(printStructured(all, format, !single));
     return;
   }
+  if (format === "jsonpath") {
+    const root: JsonObject = single
+      ? (all[0]?.json ?? {})
+      : {
+          apiVersion: "v1",
+          kind: "List",
+          items: all.map((o) => o.json),
+          metadata: { resourceVersion: "" },
+        };
+    ctx.out(printJsonPath(spec.template, root));
+    return;
+  }
+  if (format === "custom-columns") {
+    const text = formatTable(
+      columns.map((c) => c.header),
+      all.map((o) => columns.map((c) => customColumnCell(c, o.json))),
+    );
+    const [first] = fetched;
+    const noHeaders = first !== undefined && tableOptions(first.kind).noHeaders;
+    ctx.out(noHeaders ? text.slice(text.indexOf("\n") + 1) : text);
+    return;
+  }
   if (format === "name") {
-    for (const f of fetched)
-      for (const o of f.objects) ctx.out(`${objectName(f.kind, nameOf(o))}\n`);
+    for (const o of all) ctx.out(`${objectName(o.kind, nameOf(o.json))}\n`);
     return;
   }
   let first = true;
@@ -174,7 +209,8 @@ async function watchAndPrint(
   ctx: CommandContext,
   from: Fetched,
   options: GetOptions,
-  format: OutputFormat,
+  spec: OutputSpec,
+  columns: readonly CustomColumn[],
   headerPrinted: boolean,
   tableOptions: (kind: KindInfo, noHeaders: boolean) => TableOptions,
 ): Promise<void> {
@@ -200,8 +236,18 @@ async function watchAndPrint(
         resourceVersion = str(json, "metadata", "resourceVersion") || resourceVersion;
         if (event.type === "BOOKMARK") continue;
         if (names.size > 0 && !names.has(nameOf(json))) continue;
+        const format = spec.format;
         if (format === "json" || format === "yaml") {
           ctx.out(printStructured([{ kind, json }], format, false));
+        } else if (format === "jsonpath") {
+          ctx.out(printJsonPath(spec.template, json));
+        } else if (format === "custom-columns") {
+          const text = formatTable(
+            columns.map((c) => c.header),
+            [columns.map((c) => customColumnCell(c, json))],
+          );
+          ctx.out(header ? text.slice(text.indexOf("\n") + 1) : text);
+          header = true;
         } else if (format === "name") {
           ctx.out(`${objectName(kind, nameOf(json))}\n`);
         } else {

@@ -9,9 +9,22 @@ import { str, stringMap } from "./json-view.js";
 import { formatMap, kindTable } from "./kind-tables.js";
 import { formatTable } from "./table.js";
 
-/** The formats -o accepts. */
-export const OUTPUT_FORMATS = ["wide", "yaml", "json", "name"] as const;
+/** The formats -o accepts; jsonpath and custom-columns take a template after "=". */
+export const OUTPUT_FORMATS = [
+  "wide",
+  "yaml",
+  "json",
+  "name",
+  "jsonpath",
+  "custom-columns",
+] as const;
 export type OutputFormat = "" | (typeof OUTPUT_FORMATS)[number];
+
+/** A parsed -o: the format, and the template of jsonpath=... or custom-columns=.... */
+export interface OutputSpec {
+  readonly format: OutputFormat;
+  readonly template: string;
+}
 
 /** One object to print, as Kubernetes JSON, with its kind. */
 export interface PrintedObject {
@@ -32,11 +45,24 @@ export interface TableOptions {
 }
 
 /** Validates -o; throws a usage error naming the allowed formats. */
-export function parseOutputFormat(value: string | undefined): OutputFormat {
-  if (value === undefined || value === "") return "";
-  if ((OUTPUT_FORMATS as readonly string[]).includes(value)) return value as OutputFormat;
+export function parseOutputFormat(raw: string | undefined): OutputSpec {
+  // `-o=json` reaches here as "=json" (commander keeps the "=" of a short option).
+  const value = raw?.startsWith("=") ? raw.slice(1) : raw;
+  if (value === undefined || value === "") return { format: "", template: "" };
+  const eq = value.indexOf("=");
+  const name = eq < 0 ? value : value.slice(0, eq);
+  const template = eq < 0 ? "" : value.slice(eq + 1);
+  const takesTemplate = name === "jsonpath" || name === "custom-columns";
+  if (takesTemplate && template === "") {
+    throw new Error(
+      `${name} needs a template, e.g. -o ${name}=${name === "jsonpath" ? "'{.metadata.name}'" : "NAME:.metadata.name"}`,
+    );
+  }
+  if ((OUTPUT_FORMATS as readonly string[]).includes(name) && (takesTemplate || eq < 0)) {
+    return { format: name as OutputFormat, template };
+  }
   throw new Error(
-    `unable to match a printer suitable for the output format "${value}", allowed formats are: ${OUTPUT_FORMATS.join(",")}`,
+    `unable to match a printer suitable for the output format "${value}", allowed formats are: wide,yaml,json,name,jsonpath=TEMPLATE,custom-columns=SPEC`,
   );
 }
 

@@ -167,6 +167,32 @@ describe("get", () => {
     expect(many).toMatch(/^apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n {2}kind: Pod\n/);
   });
 
+  it("prints -o jsonpath and -o custom-columns", async () => {
+    const client = seeded();
+    expect(
+      (
+        await tug(
+          ["get", "pods", "-A", "-o", "jsonpath={.items[*].metadata.name}"],
+          fakeIo({ client }),
+        )
+      ).out,
+    ).toBe("web db");
+    expect(
+      (await tug(["get", "pod", "web", "-o=jsonpath={.status.phase}"], fakeIo({ client }))).out,
+    ).toBe("Running");
+    expect(
+      (
+        await tug(
+          ["get", "pods", "-A", "-o", "custom-columns=NS:.metadata.namespace,NAME:.metadata.name"],
+          fakeIo({ client }),
+        )
+      ).out,
+    ).toBe("NS        NAME\ndefault   web\nprod      db\n");
+    expect((await tug(["get", "pods", "-o", "jsonpath"], fakeIo({ client }))).err).toContain(
+      "jsonpath needs a template",
+    );
+  });
+
   it("says so when nothing is found, and prints NotFound as kubectl", async () => {
     const client = seeded();
     expect(await tug(["get", "deploy"], fakeIo({ client }))).toMatchObject({
