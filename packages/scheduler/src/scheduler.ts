@@ -28,6 +28,19 @@ export interface EventRecorder {
   scheduled(pod: Pod, nodeName: string): void;
 }
 
+/**
+ * Writes a pod's PodScheduled condition when an attempt fails (kube-scheduler's updatePod):
+ * status False, reason `Unschedulable` when no node fits, `SchedulerError` otherwise. Best
+ * effort: a failed write is the writer's to report.
+ */
+export interface PodConditionWriter {
+  unschedulable(pod: Pod, reason: string, message: string): void;
+}
+
+/** PodScheduled reasons (core/v1 PodReasonUnschedulable, PodReasonSchedulerError). */
+export const REASON_UNSCHEDULABLE = "Unschedulable";
+export const REASON_SCHEDULER_ERROR = "SchedulerError";
+
 /** kube-scheduler's Scheduled event message. */
 export function scheduledMessage(pod: Pod, nodeName: string): string {
   return `Successfully assigned ${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""} to ${nodeName}`;
@@ -41,6 +54,8 @@ const YIELD_AFTER_MS = 10;
 export interface SchedulerOptions {
   readonly binder: Binder;
   readonly recorder: EventRecorder;
+  /** Optional: also mark failed pods PodScheduled=False (what `tug describe pod` shows). */
+  readonly conditions?: PodConditionWriter;
   /** Defaults to kube-scheduler's default profile for "default-scheduler". */
   readonly profile?: Profile;
   readonly clock?: Clock;
@@ -71,6 +86,7 @@ export class Scheduler {
   private readonly algorithm: ScheduleAlgorithm;
   private readonly binder: Binder;
   private readonly recorder: EventRecorder;
+  private readonly conditions: PodConditionWriter | undefined;
   private readonly maxConcurrentBinds: number;
   private readonly onError: (err: unknown, context: string) => void;
   private readonly bindings = new Set<Promise<void>>();
@@ -89,6 +105,7 @@ export class Scheduler {
     });
     this.binder = options.binder;
     this.recorder = options.recorder;
+    this.conditions = options.conditions;
     this.maxConcurrentBinds = options.maxConcurrentBinds ?? DEFAULT_MAX_CONCURRENT_BINDS;
     this.onError = options.onError ?? (() => {});
   }
@@ -185,12 +202,14 @@ export class Scheduler {
       info = newPodInfo(pod);
     } catch (err) {
       if (!(err instanceof PodSpecError)) throw err;
-      this.fail(pod, key, err.message);
+      this.fail(pod, key, REASON_SCHEDULER_ERROR, err.message);
       return true;
     }
     const result = this.algorithm.schedulePod(info, this.snapshot);
     if (result.kind !== "scheduled") {
-      this.fail(pod, key, result.message);
+      const reason =
+        result.kind === "unschedulable" ? REASON_UNSCHEDULABLE : REASON_SCHEDULER_ERROR;
+      this.fail(pod, key, reason, result.message);
       return true;
     }
     this.snapshot.assumePod(info, result.nodeName);
@@ -233,9 +252,10 @@ export class Scheduler {
     }
   }
 
-  private fail(pod: Pod, key: string, message: string): void {
+  private fail(pod: Pod, key: string, reason: string, message: string): void {
     this.stats.unschedulable++;
     this.recorder.failedScheduling(pod, message);
+    this.conditions?.unschedulable(pod, reason, message);
     this.queue.requeueUnschedulable(key);
   }
 
@@ -246,10 +266,9 @@ export class Scheduler {
       this.stats.bindErrors++;
       this.stats.scheduled--;
       this.snapshot.forgetPod(key);
-      this.recorder.failedScheduling(
-        pod,
-        `binding rejected: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      const message = `binding rejected: ${err instanceof Error ? err.message : String(err)}`;
+      this.recorder.failedScheduling(pod, message);
+      this.conditions?.unschedulable(pod, REASON_SCHEDULER_ERROR, message);
       this.queue.requeueBackoff(key);
       // The resources it held on the node are free again.
       this.queue.moveAllToActiveOrBackoff();

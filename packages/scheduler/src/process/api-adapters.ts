@@ -3,14 +3,61 @@
 // FailedScheduling / Scheduled, source component = the scheduler's name).
 // https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/event-v1/
 
-import { create } from "@bufbuild/protobuf";
+import { clone, create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { EventSchema, type Pod } from "@tug/api";
-import type { ApiClient } from "@tug/client";
-import { type Binder, type EventRecorder, scheduledMessage } from "../scheduler.js";
+import { EventSchema, type Pod, PodConditionSchema, PodSchema, PodStatusSchema } from "@tug/api";
+import { type ApiClient, isApiError } from "@tug/client";
+import {
+  type Binder,
+  type EventRecorder,
+  type PodConditionWriter,
+  scheduledMessage,
+} from "../scheduler.js";
 
 /** The ApiClient calls the adapters make. */
-export type SchedulerApi = Pick<ApiClient, "bind" | "create">;
+export type SchedulerApi = Pick<ApiClient, "bind" | "create" | "updateStatus">;
+
+/** The pod condition the scheduler owns. */
+export const POD_SCHEDULED = "PodScheduled";
+
+/**
+ * Sets PodScheduled=False with the reason and message through the status subresource, unless
+ * the pod already says so. The write carries the pod's resourceVersion: a Conflict means the
+ * pod changed meanwhile (its next attempt writes again), and NotFound that it is gone; both are
+ * dropped, anything else goes to `onError`.
+ */
+export function apiPodConditionWriter(
+  api: SchedulerApi,
+  onError: (err: unknown, pod: Pod) => void,
+  now: () => Date = () => new Date(),
+): PodConditionWriter {
+  return {
+    unschedulable(pod, reason, message) {
+      const current = pod.status?.conditions.find((c) => c.type === POD_SCHEDULED);
+      if (current?.status === "False" && current.reason === reason && current.message === message) {
+        return;
+      }
+      const updated = clone(PodSchema, pod);
+      updated.status ??= create(PodStatusSchema);
+      const condition = create(PodConditionSchema, {
+        type: POD_SCHEDULED,
+        status: "False",
+        reason,
+        message,
+        lastTransitionTime:
+          current?.status === "False" && current.lastTransitionTime !== undefined
+            ? current.lastTransitionTime
+            : timestampFromDate(now()),
+      });
+      const conditions = updated.status.conditions.filter((c) => c.type !== POD_SCHEDULED);
+      updated.status.conditions = [...conditions, condition];
+      api.updateStatus(PodSchema, updated).catch((err: unknown) => {
+        if (isApiError(err, "Conflict") || isApiError(err, "NotFound")) return;
+        onError(err, pod);
+      });
+    },
+  };
+}
 
 export function apiBinder(api: SchedulerApi): Binder {
   return {

@@ -29,7 +29,7 @@ import {
 } from "@tug/client";
 import { defaultProfile } from "../framework/profile.js";
 import { Scheduler } from "../scheduler.js";
-import { apiBinder, apiEventRecorder } from "./api-adapters.js";
+import { apiBinder, apiEventRecorder, apiPodConditionWriter } from "./api-adapters.js";
 import { type HealthServer, startHealthServer } from "./health-server.js";
 import { createLogger, type Logger } from "./logger.js";
 import { renderMetrics } from "./metrics.js";
@@ -105,6 +105,12 @@ async function schedule(
           error: err,
         }),
     }),
+    conditions: apiPodConditionWriter(api, (err, pod) =>
+      log.warn("cannot update pod condition", {
+        pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`,
+        error: err,
+      }),
+    ),
     profile: defaultProfile(settings.schedulerName),
     percentageOfNodesToScore: settings.percentageOfNodesToScore,
     initialBackoffMs: settings.podInitialBackoffMs,

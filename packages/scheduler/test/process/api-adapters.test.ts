@@ -1,7 +1,12 @@
 import type { Message } from "@bufbuild/protobuf";
-import type { Event } from "@tug/api";
+import type { Event, Pod } from "@tug/api";
 import { describe, expect, it } from "vitest";
-import { apiBinder, apiEventRecorder, type SchedulerApi } from "../../src/process/api-adapters.js";
+import {
+  apiBinder,
+  apiEventRecorder,
+  apiPodConditionWriter,
+  type SchedulerApi,
+} from "../../src/process/api-adapters.js";
 import { makePod } from "../support/fixtures.js";
 
 function fakeApi() {
@@ -64,5 +69,36 @@ describe("API adapters", () => {
     }).failedScheduling(makePod("p"), "m");
     await new Promise((r) => setImmediate(r));
     expect(String(failures[0])).toContain("forbidden");
+  });
+
+  it("marks a pod PodScheduled=False once per reason and message", async () => {
+    const written: Pod[] = [];
+    const api = {
+      updateStatus: async (_kind: unknown, obj: Pod) => {
+        written.push(obj);
+        return obj;
+      },
+    } as unknown as SchedulerApi;
+    const writer = apiPodConditionWriter(api, () => {});
+    const pod = makePod("p");
+    writer.unschedulable(pod, "Unschedulable", "0/1 nodes are available: 1 Insufficient cpu.");
+    await Promise.resolve();
+    expect(written).toHaveLength(1);
+    const marked = written[0] as Pod;
+    expect(marked.status?.conditions).toMatchObject([
+      {
+        type: "PodScheduled",
+        status: "False",
+        reason: "Unschedulable",
+        message: "0/1 nodes are available: 1 Insufficient cpu.",
+      },
+    ]);
+    // The pod as the informer then delivers it: same condition, nothing to write.
+    writer.unschedulable(marked, "Unschedulable", "0/1 nodes are available: 1 Insufficient cpu.");
+    writer.unschedulable(marked, "Unschedulable", "0/2 nodes are available: 2 Insufficient cpu.");
+    await Promise.resolve();
+    expect(written).toHaveLength(2);
+    expect(written[1]?.status?.conditions).toHaveLength(1);
+    expect(pod.status?.conditions ?? []).toHaveLength(0);
   });
 });

@@ -216,6 +216,15 @@ describe("the tug-scheduler process", () => {
       });
       expect(failed.message).toBe("0/3 nodes are available: 3 Insufficient cpu.");
       expect(failed.type).toBe("Warning");
+      const condition = await until("huge marked PodScheduled=False", async () => {
+        const p = await client.get(PodSchema, "huge", { namespace: "default" });
+        return p.status?.conditions.find((c) => c.type === "PodScheduled");
+      });
+      expect(condition).toMatchObject({
+        status: "False",
+        reason: "Unschedulable",
+        message: "0/3 nodes are available: 3 Insufficient cpu.",
+      });
       const lease = await client.get(LeaseSchema, "kube-scheduler", { namespace: "kube-system" });
       expect(lease.spec?.holderIdentity).toMatch(/_/);
       const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
