@@ -139,13 +139,15 @@ function buildProgram(
           collect,
         )
         .option("-R, --recursive", "read directories given with -f recursively")
-        .option("-o, --output <format>", "name: print only TYPE/NAME"),
+        .option("-o, --output <format>", "name: print only TYPE/NAME")
+        .option("--save-config", "create, replace: record the manifest for a later tug apply"),
       (ctx, command) => {
         const o = flags(command);
         return runFromFiles(ctx, verb, {
           filename: o.filename as string[] | undefined,
           recursive: o.recursive === true,
           output: o.output as string | undefined,
+          saveConfig: o.saveConfig === true,
         });
       },
     );

@@ -10,7 +10,7 @@ import { CliError } from "../cli-error.js";
 import type { CommandContext } from "../command-context.js";
 import { str } from "../printers/json-view.js";
 import { objectName } from "../printers/object-printer.js";
-import { planApply } from "./apply-plan.js";
+import { LAST_APPLIED_ANNOTATION, lastApplied, planApply, withLastApplied } from "./apply-plan.js";
 import { type InputObject, readInputObjects } from "./manifest-input.js";
 import { fromJson, metadataOf, nameOf, toJson } from "./object-json.js";
 
@@ -18,6 +18,8 @@ export interface FileOptions {
   filename?: string[];
   recursive?: boolean;
   output?: string;
+  /** create/replace: record the manifest in the last-applied annotation, so apply can follow. */
+  saveConfig?: boolean;
 }
 
 type Verb = "apply" | "create" | "replace";
@@ -42,7 +44,12 @@ async function targetNamespace(
   return own || connection.namespace;
 }
 
-async function applyOne(ctx: CommandContext, input: InputObject, verb: Verb): Promise<string> {
+async function applyOne(
+  ctx: CommandContext,
+  input: InputObject,
+  verb: Verb,
+  saveConfig: boolean,
+): Promise<string> {
   const client = await ctx.client();
   const json = toJson(input.object);
   const namespace = await targetNamespace(ctx, input, json);
@@ -53,12 +60,13 @@ async function applyOne(ctx: CommandContext, input: InputObject, verb: Verb): Pr
       `${input.source}: a ${input.kind.kind} without metadata.name cannot be used with ${verb}; give it a name (generateName works only with create)`,
     );
   }
+  const sent = saveConfig && verb !== "apply" ? withLastApplied(json) : json;
   if (verb === "create") {
-    const created = toJson(await client.create(input.kind, namespace, fromJson(json)));
+    const created = toJson(await client.create(input.kind, namespace, fromJson(sent)));
     return `${objectName(input.kind, nameOf(created))} created`;
   }
   if (verb === "replace") {
-    await client.update(input.kind, namespace, fromJson(json));
+    await client.update(input.kind, namespace, fromJson(sent));
     return `${objectName(input.kind, name)} replaced`;
   }
   let live: JsonObject | undefined;
@@ -66,6 +74,11 @@ async function applyOne(ctx: CommandContext, input: InputObject, verb: Verb): Pr
     live = toJson(await client.get(input.kind, namespace, name));
   } catch (err) {
     if (!hasReason(err, "NotFound")) throw err;
+  }
+  if (live !== undefined && lastApplied(live) === null) {
+    ctx.io.stderr.write(
+      `Warning: resource ${input.kind.resource}/${name} is missing the ${LAST_APPLIED_ANNOTATION} annotation which is required by tug apply. tug apply should only be used on resources created declaratively by either tug create --save-config or tug apply. The missing annotation will be patched automatically.\n`,
+    );
   }
   const plan = planApply(json, live);
   switch (plan.action) {
@@ -102,7 +115,7 @@ export async function runFromFiles(
   let failed = false;
   for (const input of inputs) {
     try {
-      const line = await applyOne(ctx, input, verb);
+      const line = await applyOne(ctx, input, verb, options.saveConfig === true);
       ctx.out(`${options.output === "name" ? line.slice(0, line.lastIndexOf(" ")) : line}\n`);
     } catch (err) {
       failed = true;

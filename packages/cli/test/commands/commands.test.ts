@@ -90,6 +90,26 @@ describe("apply, create, replace", () => {
     );
   });
 
+  it("warns when applying over an object created without --save-config, not with it", async () => {
+    const client = new FakeClient();
+    const file = join(dir, "cm.yaml");
+    await writeFile(file, cmYaml);
+    await tug(["create", "-f", file], fakeIo({ client }));
+    const over = await tug(["apply", "-f", file], fakeIo({ client }));
+    expect(over.err).toMatch(
+      /^Warning: resource configmaps\/cfg is missing the kubectl.kubernetes.io\/last-applied-configuration annotation/,
+    );
+    expect(over.out).toBe("configmap/cfg configured\n");
+    expect((await tug(["apply", "-f", file], fakeIo({ client }))).err).toBe("");
+
+    const saved = new FakeClient();
+    await tug(["create", "--save-config", "-f", file], fakeIo({ client: saved }));
+    expect(await tug(["apply", "-f", file], fakeIo({ client: saved }))).toMatchObject({
+      err: "",
+      out: "configmap/cfg unchanged\n",
+    });
+  });
+
   it("refuses an object whose namespace differs from an explicit -n", async () => {
     await writeFile(
       join(dir, "cm.yaml"),
