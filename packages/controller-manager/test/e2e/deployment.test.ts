@@ -17,6 +17,7 @@ import {
   type Cluster,
   eventually,
   type FakeKubelet,
+  NEVER_READY_IMAGE,
   startCluster,
   startFakeKubelet,
 } from "../support/cluster.js";
@@ -223,5 +224,66 @@ describe("Deployment controller end to end", () => {
     expect(
       observer.live().every((p) => p.metadata?.labels[POD_TEMPLATE_HASH_LABEL] !== firstHash),
     ).toBe(true);
+  });
+
+  it("reports ProgressDeadlineExceeded when a rollout makes no progress for progressDeadlineSeconds", async () => {
+    const { client } = cluster;
+    await client.create(
+      DeploymentSchema,
+      deployment("stuck", {
+        replicas: 2,
+        progressDeadlineSeconds: 2,
+        maxSurge: 1,
+        maxUnavailable: 0,
+      }),
+    );
+    await rolledOut(client, "stuck", 2);
+    await changeImage(client, "stuck", NEVER_READY_IMAGE);
+    let d = await getDeployment(client, "stuck");
+    await eventually(
+      "Progressing=False",
+      async () => {
+        d = await getDeployment(client, "stuck");
+        return (
+          d.status?.conditions.some((c) => c.type === "Progressing" && c.status === "False") ===
+          true
+        );
+      },
+      20_000,
+    );
+    const rss = await replicaSetsOf(client, d);
+    const newRS = rss.find(
+      (rs) => rs.spec?.template?.spec?.containers[0]?.image === NEVER_READY_IMAGE,
+    );
+    const progressing = d.status?.conditions.find((c) => c.type === "Progressing");
+    expect(progressing).toMatchObject({
+      reason: "ProgressDeadlineExceeded",
+      message: `ReplicaSet "${newRS?.metadata?.name}" has timed out progressing.`,
+    });
+    // maxUnavailable 0: the old pods all stay while the new one never becomes ready.
+    expect(d.status?.availableReplicas).toBe(2);
+    expect(d.status?.conditions.find((c) => c.type === "Available")?.status).toBe("True");
+  });
+
+  it("keeps revisionHistoryLimit old ReplicaSets", async () => {
+    const { client } = cluster;
+    await client.create(
+      DeploymentSchema,
+      deployment("history", { replicas: 1, revisionHistoryLimit: 1 }),
+    );
+    await rolledOut(client, "history", 1);
+    for (const image of ["busybox:2", "busybox:3", "busybox:4"]) {
+      await changeImage(client, "history", image);
+      await rolledOut(client, "history", 1);
+    }
+    let rss: ReplicaSet[] = [];
+    await eventually("old ReplicaSets cleaned up", async () => {
+      rss = await replicaSetsOf(client, await getDeployment(client, "history"));
+      return rss.length === 2;
+    });
+    expect(rss.map((rs) => rs.metadata?.annotations[REVISION_ANNOTATION]).sort()).toEqual([
+      "3",
+      "4",
+    ]);
   });
 });

@@ -65,10 +65,14 @@ export async function startCluster(): Promise<Cluster> {
   };
 }
 
+/** An image whose containers never become ready on the fake kubelet (a failing readiness probe). */
+export const NEVER_READY_IMAGE = "never-ready:1";
+
 /**
  * Simulated nodes `nodes`: pods without a node are bound round-robin, bound pods become Running
- * and Ready, and pods being deleted are deleted for good (grace period 0), one pod at a time per
- * key through a workqueue, as a kubelet's pod workers would.
+ * and Ready (Ready=False for NEVER_READY_IMAGE), and pods being deleted are deleted for good
+ * (grace period 0), one pod at a time per key through a workqueue, as a kubelet's pod workers
+ * would.
  */
 export async function startFakeKubelet(
   address: string,
@@ -108,8 +112,14 @@ export async function startFakeKubelet(
       if (running.status !== undefined) {
         running.status.phase = "Running";
         running.status.startTime = now;
+        const ready = pod.spec?.containers.every((c) => c.image !== NEVER_READY_IMAGE) ?? true;
         running.status.conditions = ["PodScheduled", "Initialized", "ContainersReady", "Ready"].map(
-          (type) => create(PodConditionSchema, { type, status: "True", lastTransitionTime: now }),
+          (type) =>
+            create(PodConditionSchema, {
+              type,
+              status: ready || type === "PodScheduled" || type === "Initialized" ? "True" : "False",
+              lastTransitionTime: now,
+            }),
         );
       }
       await client.updateStatus(PodSchema, running);
