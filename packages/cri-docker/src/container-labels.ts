@@ -14,6 +14,11 @@ export const SANDBOX_CONTAINER_NAME = "POD";
 export const LABEL = {
   /** "podsandbox" or "container". */
   type: "io.tug.cri.type",
+  /**
+   * The runtime instance that owns the object (--instance): several tug-cri-docker instances
+   * (several agents of a local cluster) can share one engine without seeing each other's pods.
+   */
+  instance: "io.tug.cri.instance",
   podName: "io.tug.cri.pod.name",
   podNamespace: "io.tug.cri.pod.namespace",
   podUid: "io.tug.cri.pod.uid",
@@ -78,6 +83,23 @@ function labelKeys(json: string | undefined): Set<string> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The instance name of a runtime started without one. */
+export const DEFAULT_INSTANCE = "default";
+
+/** Docker "label" filter values selecting `instance`'s objects of `type`. */
+export function ownedFilters(instance: string, type: string): string[] {
+  return [`${LABEL.type}=${type}`, `${LABEL.instance}=${instance}`];
+}
+
+/** Whether Docker labels mark an object of `type` owned by `instance`. */
+export function isOwned(
+  labels: Readonly<Record<string, string>> | undefined,
+  instance: string,
+  type: string,
+): boolean {
+  return labels?.[LABEL.type] === type && labels?.[LABEL.instance] === instance;
 }
 
 /** Docker's "label" filter values for a CRI label selector (exact matches, ANDed). */

@@ -9,8 +9,10 @@ import {
   LABEL,
   labelFilters,
   labelNumber,
+  ownedFilters,
   TYPE_CONTAINER,
 } from "./container-labels.js";
+import { inspectContainer } from "./containers.js";
 import { CriError, isDockerNotFound, toCriError } from "./cri-error.js";
 import { rfc3339ToNanos } from "./docker-time.js";
 import {
@@ -18,6 +20,7 @@ import {
   type ContainerStatsFilter,
   ContainerStatsSchema,
 } from "./gen/cri/api_pb.js";
+import type { RuntimeContext } from "./runtime-context.js";
 
 interface StatsSource {
   id: string;
@@ -67,27 +70,21 @@ async function statsOf(docker: Docker, source: StatsSource): Promise<ContainerSt
 }
 
 /** ContainerStats of one container; NOT_FOUND if it is not a CRI container. */
-export async function containerStats(docker: Docker, id: string): Promise<ContainerStats> {
-  if (id === "") throw CriError.invalidArgument("container_id is required; name a container");
-  let info: Docker.ContainerInspectInfo;
-  try {
-    info = await docker.getContainer(id).inspect();
-  } catch (e) {
-    throw toCriError(e, `container "${id}" not found`);
-  }
-  const labels = info.Config.Labels ?? {};
-  if (labels[LABEL.type] !== TYPE_CONTAINER) {
-    throw CriError.notFound(`container "${id}" not found (it is not a CRI container)`);
-  }
-  return statsOf(docker, { id: info.Id, labels });
+export async function containerStats(ctx: RuntimeContext, id: string): Promise<ContainerStats> {
+  const info = await inspectContainer(ctx, id);
+  return statsOf(ctx.docker, { id: info.Id, labels: info.Config.Labels ?? {} });
 }
 
 /** ListContainerStats: stats of the running CRI containers matching the filter. */
 export async function listContainerStats(
-  docker: Docker,
+  ctx: RuntimeContext,
   filter: ContainerStatsFilter | undefined,
 ): Promise<ContainerStats[]> {
-  const labels = [`${LABEL.type}=${TYPE_CONTAINER}`, ...labelFilters(filter?.labelSelector ?? {})];
+  const docker = ctx.docker;
+  const labels = [
+    ...ownedFilters(ctx.instance, TYPE_CONTAINER),
+    ...labelFilters(filter?.labelSelector ?? {}),
+  ];
   if (filter?.podSandboxId) labels.push(`${LABEL.sandboxId}=${filter.podSandboxId}`);
   const filters: Record<string, string[]> = { label: labels, status: ["running"] };
   if (filter?.id) filters.id = [filter.id];

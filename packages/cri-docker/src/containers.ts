@@ -10,9 +10,11 @@ import {
   containerName,
   criToDockerLabels,
   dockerToCriLabels,
+  isOwned,
   LABEL,
   labelFilters,
   labelNumber,
+  ownedFilters,
   TYPE_CONTAINER,
 } from "./container-labels.js";
 import { CriError, toCriError } from "./cri-error.js";
@@ -94,7 +96,7 @@ export async function createContainer(
   ctx: RuntimeContext,
   req: CreateContainerRequest,
 ): Promise<string> {
-  const sandbox = await inspectSandbox(ctx.docker, req.podSandboxId);
+  const sandbox = await inspectSandbox(ctx, req.podSandboxId);
   const config = req.config;
   if (config === undefined) throw CriError.invalidArgument("config is required");
   const name = required(config.metadata?.name, "config.metadata.name");
@@ -116,6 +118,7 @@ export async function createContainer(
   const labels: Record<string, string> = {
     ...criToDockerLabels(config.labels, config.annotations),
     [LABEL.type]: TYPE_CONTAINER,
+    [LABEL.instance]: ctx.instance,
     [LABEL.sandboxId]: sandbox.Id,
     [LABEL.podName]: pod,
     [LABEL.podNamespace]: namespace,
@@ -207,15 +210,18 @@ function containerUser(
 }
 
 /** Inspects an app container; NOT_FOUND when the id names none of this runtime. */
-async function inspectContainer(docker: Docker, id: string): Promise<Docker.ContainerInspectInfo> {
+export async function inspectContainer(
+  ctx: RuntimeContext,
+  id: string,
+): Promise<Docker.ContainerInspectInfo> {
   required(id, "container_id");
   let info: Docker.ContainerInspectInfo;
   try {
-    info = await docker.getContainer(id).inspect();
+    info = await ctx.docker.getContainer(id).inspect();
   } catch (e) {
     throw toCriError(e, `container "${id}" not found`);
   }
-  if (info.Config.Labels?.[LABEL.type] !== TYPE_CONTAINER) {
+  if (!isOwned(info.Config.Labels, ctx.instance, TYPE_CONTAINER)) {
     throw CriError.notFound(`container "${id}" not found (it is not a CRI container)`);
   }
   return info;
@@ -236,7 +242,7 @@ export function followLogs(ctx: RuntimeContext, info: Docker.ContainerInspectInf
 
 /** StartContainer: starts it and begins copying its output to the CRI log path. */
 export async function startContainer(ctx: RuntimeContext, id: string): Promise<void> {
-  const info = await inspectContainer(ctx.docker, id);
+  const info = await inspectContainer(ctx, id);
   try {
     await ctx.docker.getContainer(info.Id).start();
   } catch (e) {
@@ -308,7 +314,7 @@ export async function containerStatus(
   ctx: RuntimeContext,
   id: string,
 ): Promise<ContainerStatusResponse> {
-  const info = await inspectContainer(ctx.docker, id);
+  const info = await inspectContainer(ctx, id);
   const labels = info.Config.Labels ?? {};
   const cri = dockerToCriLabels(labels);
   const state = containerState(info.State.Status);
@@ -356,7 +362,10 @@ export async function listContainers(
   req: ListContainersRequest,
 ): Promise<ListContainersResponse> {
   const filter = req.filter;
-  const labels = [`${LABEL.type}=${TYPE_CONTAINER}`, ...labelFilters(filter?.labelSelector ?? {})];
+  const labels = [
+    ...ownedFilters(ctx.instance, TYPE_CONTAINER),
+    ...labelFilters(filter?.labelSelector ?? {}),
+  ];
   if (filter?.podSandboxId) labels.push(`${LABEL.sandboxId}=${filter.podSandboxId}`);
   const filters: Record<string, string[]> = { label: labels };
   if (filter?.id) filters.id = [filter.id];
@@ -402,7 +411,7 @@ export async function updateContainerResources(
   id: string,
   resources: LinuxContainerResources | undefined,
 ): Promise<void> {
-  const info = await inspectContainer(ctx.docker, id);
+  const info = await inspectContainer(ctx, id);
   const update = dockerResources(resources);
   if (Object.keys(update).length === 0) return;
   try {
@@ -418,7 +427,7 @@ export async function updateContainerResources(
  * file may be created.
  */
 export async function reopenContainerLog(ctx: RuntimeContext, id: string): Promise<void> {
-  const info = await inspectContainer(ctx.docker, id);
+  const info = await inspectContainer(ctx, id);
   const copier = ctx.logCopiers.get(info.Id);
   if (!info.State.Running || copier === undefined) {
     throw CriError.failedPrecondition(

@@ -18,6 +18,7 @@ import { containerStats, listContainerStats } from "./container-stats.js";
 import {
   containerStatus,
   createContainer,
+  inspectContainer,
   listContainers,
   removeContainer,
   reopenContainerLog,
@@ -235,7 +236,8 @@ export function runtimeServiceImplementation(
       "ExecSync",
       cri.ExecSyncResponseSchema,
       async (req) => {
-        const r = await execSync(ctx.docker, req.containerId, req.cmd, Number(req.timeout));
+        const info = await inspectContainer(ctx, req.containerId);
+        const r = await execSync(ctx.docker, info.Id, req.cmd, Number(req.timeout));
         return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
       },
     ),
@@ -245,12 +247,7 @@ export function runtimeServiceImplementation(
       async (req) => {
         if (req.containerId === "") throw CriError.invalidArgument("container_id is required");
         // Fail now, not on connect, when the container does not run.
-        const info = await ctx.docker
-          .getContainer(req.containerId)
-          .inspect()
-          .catch((e: unknown) => {
-            throw CriError.notFound(`container "${req.containerId}" not found`, e);
-          });
+        const info = await inspectContainer(ctx, req.containerId);
         if (!info.State.Running) {
           throw CriError.failedPrecondition(`container ${req.containerId} is not running`);
         }
@@ -270,13 +267,13 @@ export function runtimeServiceImplementation(
       typeof cri.ContainerStatsRequestSchema,
       typeof cri.ContainerStatsResponseSchema
     >("ContainerStats", cri.ContainerStatsResponseSchema, async (req) => ({
-      stats: await containerStats(ctx.docker, req.containerId),
+      stats: await containerStats(ctx, req.containerId),
     })),
     ListContainerStats: unary<
       typeof cri.ListContainerStatsRequestSchema,
       typeof cri.ListContainerStatsResponseSchema
     >("ListContainerStats", cri.ListContainerStatsResponseSchema, async (req) => ({
-      stats: await listContainerStats(ctx.docker, req.filter),
+      stats: await listContainerStats(ctx, req.filter),
     })),
   };
 }

@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import { dirname } from "node:path";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type Docker from "dockerode";
-import { LABEL, TYPE_CONTAINER } from "./container-labels.js";
+import { DEFAULT_INSTANCE, ownedFilters, TYPE_CONTAINER } from "./container-labels.js";
 import { followLogs } from "./containers.js";
 import {
   type CallObserver,
@@ -36,6 +36,11 @@ export interface CriServerOptions {
   dockerEndpoint?: string;
   /** A dockerode client to use instead of `dockerEndpoint`. */
   docker?: Docker;
+  /**
+   * This runtime's name among the runtimes sharing the engine (one per agent of a local
+   * cluster); it manages only the containers it labelled. Default "default".
+   */
+  instance?: string;
   /** Sandbox image. Default tug/pause:latest. */
   pauseImage?: string;
   /** Address of the exec streaming server. Default 127.0.0.1, port 0 (any free port). */
@@ -69,6 +74,7 @@ export class CriServer {
     await streaming.listen(options.streamingHost ?? "127.0.0.1", options.streamingPort ?? 0);
     const ctx: RuntimeContext = {
       docker,
+      instance: options.instance || DEFAULT_INSTANCE,
       pauseImage: options.pauseImage ?? DEFAULT_PAUSE_IMAGE,
       logCopiers: new Map<string, LogCopier>(),
       streaming,
@@ -104,7 +110,7 @@ export class CriServer {
     let running: Docker.ContainerInfo[];
     try {
       running = await this.docker.listContainers({
-        filters: { label: [`${LABEL.type}=${TYPE_CONTAINER}`], status: ["running"] },
+        filters: { label: ownedFilters(this.ctx.instance, TYPE_CONTAINER), status: ["running"] },
       });
     } catch (e) {
       this.ctx.onBackgroundError("list running containers to resume their logs", e);

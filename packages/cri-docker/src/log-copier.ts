@@ -22,6 +22,8 @@ export class LogCopier {
   private readonly file: CriLogFile;
   private stream: NodeJS.ReadableStream | undefined;
   private stopped = false;
+  /** Aborts the engine requests that wait on the container, on stop(). */
+  private readonly abort = new AbortController();
   /** Per stream, a message without its newline, written as P once the next one arrives. */
   private readonly held = new Map<LogStream, { time: string; content: Buffer }>();
 
@@ -78,6 +80,7 @@ export class LogCopier {
       stderr: true,
       timestamps: true,
       since: sinceOf(after),
+      abortSignal: this.abort.signal,
     });
     this.stream = stream;
     if (this.stopped) {
@@ -98,13 +101,18 @@ export class LogCopier {
     // the follow gets FOLLOW_END_GRACE_MS to end by itself, then it is cut, and the log is read
     // once more without follow for whatever the follow missed (entries already copied are
     // recognised by their timestamps).
-    const stoppedContainer = container.wait().then(
+    const stoppedContainer = container.wait({ abortSignal: this.abort.signal }).then(
       () => true,
       () => false,
     );
-    await Promise.race([followed, stoppedContainer]);
-    await stoppedContainer;
-    await Promise.race([followed, new Promise((r) => setTimeout(r, FOLLOW_END_GRACE_MS))]);
+    const stopRequested = new Promise<void>((resolve) =>
+      this.abort.signal.addEventListener("abort", () => resolve(), { once: true }),
+    );
+    await Promise.race([followed, stoppedContainer, stopRequested]);
+    await Promise.race([stoppedContainer, stopRequested]);
+    if (!this.stopped) {
+      await Promise.race([followed, new Promise((r) => setTimeout(r, FOLLOW_END_GRACE_MS))]);
+    }
     destroy(stream);
     if (!this.stopped) {
       const rest = await container.logs({
@@ -148,6 +156,7 @@ export class LogCopier {
   /** Stops following (the container is being removed); waits for the loop to end. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.abort.abort();
     if (this.stream !== undefined) destroy(this.stream);
     await this.done;
     this.file.close();

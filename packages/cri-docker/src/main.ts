@@ -78,6 +78,11 @@ export async function runTugCriDocker(options: RunOptions): Promise<number> {
         .default(DEFAULT_DOCKER_ENDPOINT),
     )
     .addOption(
+      new Option("--instance <name>", "this runtime's name among runtimes sharing one engine")
+        .env("TUG_CRI_INSTANCE")
+        .default("default"),
+    )
+    .addOption(
       new Option("--pause-image <image>", "image of pod sandbox containers")
         .env("TUG_CRI_PAUSE_IMAGE")
         .default(DEFAULT_PAUSE_IMAGE),
@@ -115,6 +120,7 @@ export async function runTugCriDocker(options: RunOptions): Promise<number> {
     listen: string;
     dockerEndpoint: string;
     pauseImage: string;
+    instance: string;
     streamingAddress: string;
     metricsAddress: string;
   }>();
@@ -135,6 +141,7 @@ export async function runTugCriDocker(options: RunOptions): Promise<number> {
       socketPath: opts.listen,
       dockerEndpoint: opts.dockerEndpoint,
       pauseImage: opts.pauseImage,
+      instance: opts.instance,
       streamingHost: streaming.host,
       streamingPort: streaming.port,
       onCall: (r) => {
@@ -157,6 +164,7 @@ export async function runTugCriDocker(options: RunOptions): Promise<number> {
     socket: server.socketPath,
     dockerEndpoint: opts.dockerEndpoint,
     pauseImage: opts.pauseImage,
+    instance: opts.instance,
     streaming: server.streamingUrl,
   });
   let http: Server | undefined;

@@ -7,6 +7,8 @@ import type { LogCopier } from "./log-copier.js";
 
 export interface RuntimeContext {
   readonly docker: Docker;
+  /** This runtime's instance name: it sees only the containers labelled with it. */
+  readonly instance: string;
   /** The image of sandbox (pause) containers, e.g. "tug/pause:latest". */
   readonly pauseImage: string;
   /** Running log copiers by container id. */

@@ -9,9 +9,11 @@ import type Docker from "dockerode";
 import {
   criToDockerLabels,
   dockerToCriLabels,
+  isOwned,
   LABEL,
   labelFilters,
   labelNumber,
+  ownedFilters,
   sandboxName,
   TYPE_CONTAINER,
   TYPE_SANDBOX,
@@ -65,6 +67,7 @@ function sandboxCreateOptions(
   config: PodSandboxConfig,
   pauseImage: string,
   runtimeHandler: string,
+  instance: string,
 ): Docker.ContainerCreateOptions {
   const md = config.metadata;
   const name = required(md?.name, "config.metadata.name");
@@ -94,6 +97,7 @@ function sandboxCreateOptions(
   const labels: Record<string, string> = {
     ...criToDockerLabels(config.labels, config.annotations),
     [LABEL.type]: TYPE_SANDBOX,
+    [LABEL.instance]: instance,
     [LABEL.podName]: name,
     [LABEL.podNamespace]: namespace,
     [LABEL.podUid]: uid,
@@ -150,10 +154,20 @@ export async function runPodSandbox(
       `runtime_handler "${req.runtimeHandler}" is unknown; use "" (the default) or "runc"`,
     );
   }
-  const options = sandboxCreateOptions(req.config, ctx.pauseImage, req.runtimeHandler);
+  const options = sandboxCreateOptions(
+    req.config,
+    ctx.pauseImage,
+    req.runtimeHandler,
+    ctx.instance,
+  );
   await ensureImage(ctx.docker, ctx.pauseImage);
   const existing = await findByName(ctx.docker, options.name ?? "");
   if (existing !== undefined) {
+    if (!isOwned(existing.Config.Labels, ctx.instance, TYPE_SANDBOX)) {
+      throw CriError.failedPrecondition(
+        `a container named ${options.name} exists and is not a sandbox of this runtime instance; remove it or run with another --instance`,
+      );
+    }
     if (existing.State.Running) return existing.Id;
     await ctx.docker
       .getContainer(existing.Id)
@@ -195,17 +209,17 @@ async function findByName(
 
 /** Inspects a sandbox; NOT_FOUND when the id names no sandbox of this runtime. */
 export async function inspectSandbox(
-  docker: Docker,
+  ctx: RuntimeContext,
   id: string,
 ): Promise<Docker.ContainerInspectInfo> {
   required(id, "pod_sandbox_id");
   let info: Docker.ContainerInspectInfo;
   try {
-    info = await docker.getContainer(id).inspect();
+    info = await ctx.docker.getContainer(id).inspect();
   } catch (e) {
     throw toCriError(e, `pod sandbox "${id}" not found`);
   }
-  if (info.Config.Labels?.[LABEL.type] !== TYPE_SANDBOX) {
+  if (!isOwned(info.Config.Labels, ctx.instance, TYPE_SANDBOX)) {
     throw CriError.notFound(`pod sandbox "${id}" not found (the container is not a pod sandbox)`);
   }
   return info;
@@ -213,13 +227,15 @@ export async function inspectSandbox(
 
 /** The containers of a sandbox (every state). */
 async function sandboxContainers(
-  docker: Docker,
+  ctx: RuntimeContext,
   sandboxId: string,
 ): Promise<Docker.ContainerInfo[]> {
   try {
-    return await docker.listContainers({
+    return await ctx.docker.listContainers({
       all: true,
-      filters: { label: [`${LABEL.type}=${TYPE_CONTAINER}`, `${LABEL.sandboxId}=${sandboxId}`] },
+      filters: {
+        label: [...ownedFilters(ctx.instance, TYPE_CONTAINER), `${LABEL.sandboxId}=${sandboxId}`],
+      },
     });
   } catch (e) {
     throw toCriError(e, `list the containers of sandbox ${sandboxId}`);
@@ -233,12 +249,12 @@ async function sandboxContainers(
 export async function stopPodSandbox(ctx: RuntimeContext, id: string): Promise<void> {
   let info: Docker.ContainerInspectInfo;
   try {
-    info = await inspectSandbox(ctx.docker, id);
+    info = await inspectSandbox(ctx, id);
   } catch (e) {
     if (e instanceof CriError && e.code === status.NOT_FOUND) return;
     throw e;
   }
-  for (const c of await sandboxContainers(ctx.docker, info.Id)) {
+  for (const c of await sandboxContainers(ctx, info.Id)) {
     if (c.State !== "running") continue;
     await stopQuietly(ctx.docker.getContainer(c.Id), 0);
   }
@@ -266,12 +282,12 @@ export async function stopQuietly(
 export async function removePodSandbox(ctx: RuntimeContext, id: string): Promise<void> {
   let info: Docker.ContainerInspectInfo;
   try {
-    info = await inspectSandbox(ctx.docker, id);
+    info = await inspectSandbox(ctx, id);
   } catch (e) {
     if (e instanceof CriError && e.code === status.NOT_FOUND) return;
     throw e;
   }
-  for (const c of await sandboxContainers(ctx.docker, info.Id)) {
+  for (const c of await sandboxContainers(ctx, info.Id)) {
     await removeQuietly(ctx, c.Id);
   }
   await removeQuietly(ctx, info.Id);
@@ -317,7 +333,7 @@ export async function podSandboxStatus(
   ctx: RuntimeContext,
   id: string,
 ): Promise<PodSandboxStatusResponse> {
-  const info = await inspectSandbox(ctx.docker, id);
+  const info = await inspectSandbox(ctx, id);
   const labels = info.Config.Labels ?? {};
   const cri = dockerToCriLabels(labels);
   return create(PodSandboxStatusResponseSchema, {
@@ -345,7 +361,10 @@ export async function listPodSandbox(
 ): Promise<ListPodSandboxResponse> {
   const filter = req.filter;
   const filters: Record<string, string[]> = {
-    label: [`${LABEL.type}=${TYPE_SANDBOX}`, ...labelFilters(filter?.labelSelector ?? {})],
+    label: [
+      ...ownedFilters(ctx.instance, TYPE_SANDBOX),
+      ...labelFilters(filter?.labelSelector ?? {}),
+    ],
   };
   if (filter?.id) filters.id = [filter.id];
   let list: Docker.ContainerInfo[];

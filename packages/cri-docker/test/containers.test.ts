@@ -2,7 +2,7 @@
 // sandbox IP, exit codes and reasons (Completed, Error, OOMKilled), logs in CRI format at the
 // CRI path, ExecSync, Exec streaming, stats, list filters, idempotent stop and remove.
 
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -189,6 +189,37 @@ describe("containers", () => {
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${ts} stdout F $`)));
     // The last line has no newline: it ends the output, so it is a full line, not a partial.
     expect(lines[lines.length - 1]).toMatch(new RegExp(`^${ts} stdout F no newline$`));
+  });
+
+  it("reopens the log file after rotation (ReopenContainerLog)", async () => {
+    const id = await run("rotate", [
+      "sh",
+      "-c",
+      "echo one; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo two; sleep 300",
+    ]);
+    const path = join(sandboxConfig.logDirectory, "rotate/0.log");
+    const read = (p: string) => {
+      try {
+        return readFileSync(p, "utf8");
+      } catch {
+        return "";
+      }
+    };
+    await eventually("the first line", async () =>
+      read(path).includes("stdout F one") ? true : undefined,
+    );
+    renameSync(path, `${path}.1`);
+    await h.client.runtime.reopenContainerLog({ containerId: id });
+    await h.client.runtime.execSync({ containerId: id, cmd: ["touch", "/tmp/go"] });
+    await eventually("the second line in the new file", async () =>
+      read(path).includes("stdout F two") ? true : undefined,
+    );
+    expect(read(`${path}.1`)).not.toContain("two");
+    await h.client.runtime.stopContainer({ containerId: id, timeout: 0n });
+    const refused = await h.client.runtime
+      .reopenContainerLog({ containerId: id })
+      .catch((e: unknown) => e);
+    expect((refused as CriError).code).toBe(status.FAILED_PRECONDITION);
   });
 
   it("streams Exec over the upgraded connection with stdin, stdout, stderr and the exit code", async () => {

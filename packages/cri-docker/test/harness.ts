@@ -48,6 +48,8 @@ export async function startHarness(): Promise<Harness> {
     socketPath: join(dir, "run", "cri.sock"),
     docker,
     pauseImage: PAUSE,
+    // Its own instance: test files run in parallel, each with its own server on one engine.
+    instance: `test-${runId}`,
   });
   const client = new CriClient(server.socketPath);
   const labels = { [RUN_LABEL]: runId };

@@ -1,11 +1,12 @@
 // Pod sandboxes against the real Docker engine: lifecycle, status, list filters, idempotent
 // stop and remove, names and labels as DESIGN.md fixes them, and the socket rules.
 
-import { writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CriError, CriServer, cri } from "../src/index.js";
+import { CriClient, CriError, CriServer, cri } from "../src/index.js";
+import { runTugCriDocker } from "../src/main.js";
 import { type Harness, podConfig, startHarness } from "./harness.js";
 
 let h: Harness;
@@ -45,8 +46,46 @@ describe("runtime", () => {
     ).rejects.toThrow(/in use by a running server/);
     const stale = join(h.dir, "stale.sock");
     writeFileSync(stale, "");
-    const second = await CriServer.start({ socketPath: stale, docker: h.docker });
+    const second = await CriServer.start({
+      socketPath: stale,
+      docker: h.docker,
+      instance: `stale-${h.runId}`,
+    });
     await second.stop();
+  });
+});
+
+describe("tug-cri-docker process", () => {
+  it("serves on --listen until stopped, then removes its socket", async () => {
+    const socket = join(h.dir, "proc", "cri.sock");
+    const stop = new AbortController();
+    const exited = runTugCriDocker({
+      argv: [
+        "--listen",
+        socket,
+        "--pause-image",
+        "tug/pause:latest",
+        "--instance",
+        `proc-${h.runId}`,
+      ],
+      env: {},
+      signal: stop.signal,
+    });
+    const client = new CriClient(socket);
+    try {
+      await client.waitForReady(20_000);
+      expect((await client.runtime.version({})).runtimeName).toBe("docker");
+      expect(statSync(socket).mode & 0o777).toBe(0o660);
+    } finally {
+      client.close();
+      stop.abort();
+    }
+    expect(await exited).toBe(0);
+    expect(existsSync(socket)).toBe(false);
+  });
+
+  it("exits 2 with the flag named for a bad flag value", async () => {
+    expect(await runTugCriDocker({ argv: ["--streaming-address", "nope"], env: {} })).toBe(2);
   });
 });
 
@@ -125,6 +164,25 @@ describe("pod sandbox", () => {
       .items[0];
     expect(item?.metadata?.name).toBe("lista");
     expect(item?.annotations).toEqual({ "tug.io/note": "sandbox lista" });
+  });
+
+  it("keeps runtime instances sharing the engine apart", async () => {
+    const { podSandboxId } = await h.client.runtime.runPodSandbox({ config: podConfig(h, "mine") });
+    const other = await CriServer.start({
+      socketPath: join(h.dir, "other.sock"),
+      docker: h.docker,
+      instance: `other-${h.runId}`,
+    });
+    const client = new CriClient(other.socketPath);
+    try {
+      const seen = await client.runtime.listPodSandbox({ filter: { labelSelector: h.labels } });
+      expect(seen.items).toEqual([]);
+      const e = await rejection(client.runtime.podSandboxStatus({ podSandboxId }));
+      expect(e.code).toBe(status.NOT_FOUND);
+    } finally {
+      client.close();
+      await other.stop();
+    }
   });
 
   it("rejects a config without pod metadata, naming the field", async () => {
