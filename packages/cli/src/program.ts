@@ -19,6 +19,7 @@ import {
   runSetCredentials,
   runUseContext,
 } from "./commands/config.js";
+import { runCreateNamespace } from "./commands/create-namespace.js";
 import { runDelete } from "./commands/delete.js";
 import { runDescribe } from "./commands/describe.js";
 import { runEdit } from "./commands/edit.js";
@@ -150,6 +151,22 @@ function buildProgram(
           saveConfig: o.saveConfig === true,
         });
       },
+    );
+  }
+
+  const create = program.commands.find((c) => c.name() === "create");
+  if (create !== undefined) {
+    on(
+      create
+        .command("namespace")
+        .alias("ns")
+        .description("Create a namespace")
+        .argument("<name>")
+        .option("--save-config", "record the manifest for a later tug apply"),
+      (ctx, command) =>
+        runCreateNamespace(ctx, command.args[0] ?? "", {
+          saveConfig: flags(command).saveConfig === true,
+        }),
     );
   }
 

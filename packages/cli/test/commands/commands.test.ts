@@ -110,6 +110,24 @@ describe("apply, create, replace", () => {
     });
   });
 
+  it("create namespace NAME generates the object; create -f still reads files", async () => {
+    const client = new FakeClient();
+    expect(await tug(["create", "namespace", "dev"], fakeIo({ client }))).toMatchObject({
+      code: 0,
+      out: "namespace/dev created\n",
+    });
+    expect((await tug(["create", "ns", "Bad_Name"], fakeIo({ client }))).err).toContain(
+      'invalid namespace name "Bad_Name"',
+    );
+    await writeFile(join(dir, "cm.yaml"), cmYaml);
+    expect((await tug(["create", "-f", join(dir, "cm.yaml")], fakeIo({ client }))).out).toBe(
+      "configmap/cfg created\n",
+    );
+    expect((await tug(["get", "ns", "-o", "name"], fakeIo({ client }))).out).toBe(
+      "namespace/dev\n",
+    );
+  });
+
   it("refuses an object whose namespace differs from an explicit -n", async () => {
     await writeFile(
       join(dir, "cm.yaml"),
