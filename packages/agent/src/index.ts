@@ -39,6 +39,6 @@ export {
   type AgentExecOptions,
   type AgentExecResult,
   agentExec,
-  encodeExecFrame,
   ExecFrameDecoder,
+  encodeExecFrame,
 } from "./server/exec-client.js";

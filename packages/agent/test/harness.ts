@@ -5,7 +5,7 @@
 // Docker or the local images.
 
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,7 +54,13 @@ export async function startCluster(agentOptions: Partial<AgentOptions> = {}): Pr
   const node = `agent-test-${process.pid}-${Date.now().toString(36)}`;
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
-    for (const f of cleanups.reverse()) await f().catch(() => undefined);
+    for (const f of cleanups.reverse()) {
+      const t = Date.now();
+      await f().catch(() => undefined);
+      if (process.env.TUG_TEST_DEBUG)
+        process.stderr.write(`cleanup ${cleanups.indexOf(f)} took ${Date.now() - t} ms\n`);
+    }
+    await unmountUnder(dir);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -129,20 +135,42 @@ export async function startCluster(agentOptions: Partial<AgentOptions> = {}): Pr
   }
 }
 
+/** Unmounts what the agent mounted under `dir` (tmpfs emptyDirs of pods left running). */
+async function unmountUnder(dir: string): Promise<void> {
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[4] ?? "")
+    .filter((m) => m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) await run("umount", ["-l", m]).catch(() => undefined);
+}
+
 /** Stops and removes every sandbox and container labelled with `node`. */
 export async function removeNodeContainers(cri: CriClient, node: string): Promise<void> {
   const selector = { [POD_LABEL.node]: node };
-  const containers = (await cri.runtime.listContainers({ filter: { labelSelector: selector } })).containers;
-  for (const c of containers) await cri.runtime.removeContainer({ containerId: c.id }).catch(() => undefined);
-  const sandboxes = (await cri.runtime.listPodSandbox({ filter: { labelSelector: selector } })).items;
-  for (const s of sandboxes) {
-    await cri.runtime.stopPodSandbox({ podSandboxId: s.id }).catch(() => undefined);
-    await cri.runtime.removePodSandbox({ podSandboxId: s.id }).catch(() => undefined);
-  }
+  const containers = (await cri.runtime.listContainers({ filter: { labelSelector: selector } }))
+    .containers;
+  await Promise.all(
+    containers.map((c) =>
+      cri.runtime.removeContainer({ containerId: c.id }).catch(() => undefined),
+    ),
+  );
+  const sandboxes = (await cri.runtime.listPodSandbox({ filter: { labelSelector: selector } }))
+    .items;
+  // Removal force-removes the pause container: no need to wait out a stop.
+  await Promise.all(
+    sandboxes.map((s) =>
+      cri.runtime.removePodSandbox({ podSandboxId: s.id }).catch(() => undefined),
+    ),
+  );
 }
 
 /** Polls `check` every 200 ms until it returns a value (not undefined), or fails after `ms`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  ms = 30_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {
@@ -153,7 +181,9 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
       last = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${ms} ms waiting for ${what}${last === undefined ? "" : ` (last error: ${String(last)})`}`);
+      throw new Error(
+        `timed out after ${ms} ms waiting for ${what}${last === undefined ? "" : ` (last error: ${String(last)})`}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -163,7 +193,8 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 export async function createPod(c: Cluster, json: Record<string, unknown>): Promise<Pod> {
   const pod = objectFromJson({ apiVersion: "v1", kind: "Pod", ...json }) as Pod;
   if (pod.spec !== undefined) pod.spec.nodeName = c.node;
-  if (pod.metadata !== undefined && pod.metadata.namespace === "") pod.metadata.namespace = "default";
+  if (pod.metadata !== undefined && pod.metadata.namespace === "")
+    pod.metadata.namespace = "default";
   return c.client.create(PodSchema, pod);
 }
 
@@ -178,11 +209,21 @@ export async function getPod(c: Cluster, name: string): Promise<Pod | undefined>
 }
 
 /** Waits until `pred` holds for the pod; returns the pod. */
-export function waitForPod(c: Cluster, name: string, what: string, pred: (p: Pod) => boolean, ms = 30_000): Promise<Pod> {
-  return eventually(`pod ${name}: ${what}`, async () => {
-    const p = await getPod(c, name);
-    return p !== undefined && pred(p) ? p : undefined;
-  }, ms);
+export function waitForPod(
+  c: Cluster,
+  name: string,
+  what: string,
+  pred: (p: Pod) => boolean,
+  ms = 30_000,
+): Promise<Pod> {
+  return eventually(
+    `pod ${name}: ${what}`,
+    async () => {
+      const p = await getPod(c, name);
+      return p !== undefined && pred(p) ? p : undefined;
+    },
+    ms,
+  );
 }
 
 /** A GET on the agent API; returns status and body. */
@@ -191,7 +232,9 @@ export function agentGet(agent: Agent, path: string): Promise<{ status: number; 
     const req = request({ host: "127.0.0.1", port: agent.port, path, method: "GET" }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (d: Buffer) => chunks.push(d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -201,13 +244,17 @@ export function agentGet(agent: Agent, path: string): Promise<{ status: number; 
 
 /** Container ids of this node, by CRI label, sorted. */
 export async function nodeContainerIds(c: Cluster): Promise<string[]> {
-  const list = await c.cri.runtime.listContainers({ filter: { labelSelector: { [POD_LABEL.node]: c.node } } });
+  const list = await c.cri.runtime.listContainers({
+    filter: { labelSelector: { [POD_LABEL.node]: c.node } },
+  });
   return list.containers.map((x) => x.id).sort();
 }
 
 /** Sandbox ids of this node, by CRI label, sorted. */
 export async function nodeSandboxIds(c: Cluster): Promise<string[]> {
-  const list = await c.cri.runtime.listPodSandbox({ filter: { labelSelector: { [POD_LABEL.node]: c.node } } });
+  const list = await c.cri.runtime.listPodSandbox({
+    filter: { labelSelector: { [POD_LABEL.node]: c.node } },
+  });
   return list.items.map((x) => x.id).sort();
 }
 

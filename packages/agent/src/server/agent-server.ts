@@ -122,7 +122,6 @@ export class AgentServer {
         parts[2] as string,
         parts[3] as string,
         url.searchParams,
-        req,
         res,
       );
       return;
@@ -162,7 +161,6 @@ export class AgentServer {
     name: string,
     container: string,
     q: URLSearchParams,
-    req: IncomingMessage,
     res: ServerResponse,
   ): Promise<void> {
     const follow = flag(q.get("follow"));
@@ -175,8 +173,17 @@ export class AgentServer {
     }
     const sinceText = q.get("sinceSeconds");
     const sinceMs = sinceText === null ? 0 : Date.now() - Number.parseInt(sinceText, 10) * 1000;
-    const { list } = await this.containersOf(namespace, name, container);
-    const target = previous ? list[1] : list[0];
+    const { pod, list } = await this.containersOf(namespace, name, container);
+    // --previous is the container the status's lastState names (the kubelet's rule: during
+    // CrashLoopBackOff that is the run that just failed), else the one before the newest.
+    const statuses = [
+      ...(pod.status?.containerStatuses ?? []),
+      ...(pod.status?.initContainerStatuses ?? []),
+    ];
+    const lastId = statuses
+      .find((s) => s.name === container)
+      ?.lastState?.terminated?.containerId.replace(/^[a-z]+:\/\//, "");
+    const target = previous ? (list.find((x) => x.id === lastId) ?? list[1]) : list[0];
     if (target === undefined) {
       throw new HttpError(
         400,
@@ -201,7 +208,7 @@ export class AgentServer {
     }
     let offset = first.offset;
     let closed = false;
-    req.on("close", () => {
+    res.on("close", () => {
       closed = true;
     });
     let lastCheck = 0;

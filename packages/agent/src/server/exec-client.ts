@@ -74,7 +74,13 @@ export function agentExec(o: AgentExecOptions): Promise<AgentExecResult> {
     req.on("response", (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (d: Buffer) => chunks.push(d));
-      res.on("end", () => reject(new Error(`exec refused: HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().trim()}`)));
+      res.on("end", () =>
+        reject(
+          new Error(
+            `exec refused: HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().trim()}`,
+          ),
+        ),
+      );
     });
     req.on("error", reject);
     req.on("upgrade", (_res, socket: Duplex, head: Buffer) => {
