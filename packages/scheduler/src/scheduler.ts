@@ -197,20 +197,32 @@ export class Scheduler {
       this.queue.done(key);
       return true;
     }
+    try {
+      this.attempt(pod, key);
+    } catch (err) {
+      // A defect, not a verdict on the pod: report it and retry the pod after its back-off.
+      this.onError(err, `scheduling pod ${key}`);
+      if (this.snapshot.isAssumed(key)) this.snapshot.forgetPod(key);
+      this.queue.requeueBackoff(key);
+    }
+    return true;
+  }
+
+  private attempt(pod: Pod, key: string): void {
     let info: PodInfo;
     try {
       info = newPodInfo(pod);
     } catch (err) {
       if (!(err instanceof PodSpecError)) throw err;
       this.fail(pod, key, REASON_SCHEDULER_ERROR, err.message);
-      return true;
+      return;
     }
     const result = this.algorithm.schedulePod(info, this.snapshot);
     if (result.kind !== "scheduled") {
       const reason =
         result.kind === "unschedulable" ? REASON_UNSCHEDULABLE : REASON_SCHEDULER_ERROR;
       this.fail(pod, key, reason, result.message);
-      return true;
+      return;
     }
     this.snapshot.assumePod(info, result.nodeName);
     this.stats.scheduled++;
@@ -218,7 +230,6 @@ export class Scheduler {
       this.bindings.delete(binding),
     );
     this.bindings.add(binding);
-    return true;
   }
 
   /** Schedules until stop(), yielding to I/O regularly. */

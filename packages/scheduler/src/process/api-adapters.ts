@@ -5,7 +5,14 @@
 
 import { clone, create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { EventSchema, type Pod, PodConditionSchema, PodSchema, PodStatusSchema } from "@tug/api";
+import {
+  type Event,
+  EventSchema,
+  type Pod,
+  PodConditionSchema,
+  PodSchema,
+  PodStatusSchema,
+} from "@tug/api";
 import { type ApiClient, isApiError } from "@tug/client";
 import {
   type Binder,
@@ -15,7 +22,7 @@ import {
 } from "../scheduler.js";
 
 /** The ApiClient calls the adapters make. */
-export type SchedulerApi = Pick<ApiClient, "bind" | "create" | "updateStatus">;
+export type SchedulerApi = Pick<ApiClient, "bind" | "create" | "update" | "updateStatus">;
 
 /** The pod condition the scheduler owns. */
 export const POD_SCHEDULED = "PodScheduled";
@@ -79,13 +86,45 @@ export interface EventRecorderOptions {
   readonly now?: () => Date;
 }
 
+/** Similar events within this window are one Event with a count (client-go's correlator: 10 min). */
+export const EVENT_AGGREGATION_WINDOW_MS = 10 * 60_000;
+/** At most this many recent events are remembered for aggregation. */
+const EVENT_CACHE_LIMIT = 4096;
+
+interface RecentEvent {
+  event: Event;
+  at: number;
+}
+
+/**
+ * Records events. A repeat of the same event (same pod, reason and message) within
+ * EVENT_AGGREGATION_WINDOW_MS updates the first one's count and lastTimestamp instead of
+ * writing a new Event, as client-go's recorder does, so a pod retried every 10 s does not
+ * flood its namespace.
+ */
 export function apiEventRecorder(api: SchedulerApi, options: EventRecorderOptions): EventRecorder {
   const now = options.now ?? (() => new Date());
   let seq = 0;
+  const recent = new Map<string, RecentEvent>();
   const record = (pod: Pod, type: string, reason: string, action: string, message: string) => {
     const meta = pod.metadata;
     const at = now();
     const ts = timestampFromDate(at);
+    const dedupeKey = `${meta?.uid ?? ""}\u0000${reason}\u0000${message}`;
+    const seen = recent.get(dedupeKey);
+    if (seen !== undefined && at.getTime() - seen.at < EVENT_AGGREGATION_WINDOW_MS) {
+      const repeated = clone(EventSchema, seen.event);
+      repeated.count = seen.event.count + 1;
+      repeated.lastTimestamp = ts;
+      seen.event = repeated;
+      // resourceVersion "" overwrites: this recorder is the Event's only writer.
+      if (repeated.metadata !== undefined) repeated.metadata.resourceVersion = "";
+      api.update(EventSchema, repeated).catch((err: unknown) => {
+        recent.delete(dedupeKey);
+        options.onError(err, pod);
+      });
+      return;
+    }
     // Event names are <object>.<unique suffix>, as client-go's recorder makes them.
     const suffix = (at.getTime() * 1000 + (seq++ % 1000)).toString(16);
     const event = create(EventSchema, {
@@ -111,7 +150,10 @@ export function apiEventRecorder(api: SchedulerApi, options: EventRecorderOption
       lastTimestamp: ts,
       count: 1,
     });
+    if (recent.size >= EVENT_CACHE_LIMIT) recent.clear();
+    recent.set(dedupeKey, { event, at: at.getTime() });
     api.create(EventSchema, event, { namespace: meta?.namespace ?? "" }).catch((err: unknown) => {
+      recent.delete(dedupeKey);
       options.onError(err, pod);
     });
   };

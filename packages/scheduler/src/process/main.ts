@@ -258,7 +258,10 @@ export async function runTugScheduler(options: RunOptions): Promise<number> {
   try {
     if (!settings.leaderElect) {
       term.leading = true;
-      await schedule(settings, api, identity, log, term, stopper.signal);
+      await schedule(settings, api, identity, log, term, stopper.signal).catch((err: unknown) => {
+        log.error("scheduling failed", { error: err });
+        exitCode = 1;
+      });
     } else {
       let work: Promise<void> | undefined;
       const elector = new LeaderElector({
@@ -275,7 +278,10 @@ export async function runTugScheduler(options: RunOptions): Promise<number> {
             log.info("became leader", {
               lease: `${settings.leaseNamespace}/${settings.leaseName}`,
             });
-            work = schedule(settings, api, identity, log, term, signal);
+            work = schedule(settings, api, identity, log, term, signal).catch((err: unknown) => {
+              log.error("scheduling failed", { error: err });
+              stop("scheduling failed", 1);
+            });
           },
           onStoppedLeading: () => {
             term.leading = false;

@@ -12,6 +12,7 @@ import { makePod } from "../support/fixtures.js";
 function fakeApi() {
   const binds: unknown[][] = [];
   const events: Event[] = [];
+  const updates: Event[] = [];
   const api = {
     bind: async (...args: unknown[]) => {
       binds.push(args);
@@ -21,8 +22,12 @@ function fakeApi() {
       events.push(obj as Event);
       return obj;
     },
+    update: async (_kind: unknown, obj: unknown) => {
+      updates.push(obj as Event);
+      return obj;
+    },
   } as unknown as SchedulerApi;
-  return { api, binds, events };
+  return { api, binds, events, updates };
 }
 
 describe("API adapters", () => {
@@ -57,6 +62,34 @@ describe("API adapters", () => {
     expect(first.source?.component).toBe("default-scheduler");
     expect(first.metadata?.name).toMatch(/^web\.[0-9a-f]+$/);
     expect(first.metadata?.name).not.toBe(events[1]?.metadata?.name);
+  });
+
+  it("counts a repeated event on the first one for 10 minutes, then starts a new one", async () => {
+    const { api, events, updates } = fakeApi();
+    let clock = Date.parse("2026-01-01T00:00:00Z");
+    const recorder = apiEventRecorder(api, {
+      component: "default-scheduler",
+      instance: "i",
+      onError: () => {},
+      now: () => new Date(clock),
+    });
+    const message = "0/3 nodes are available: 3 Insufficient cpu.";
+    recorder.failedScheduling(makePod("web"), message);
+    clock += 10_000;
+    recorder.failedScheduling(makePod("web"), message);
+    clock += 20_000;
+    recorder.failedScheduling(makePod("web"), message);
+    recorder.failedScheduling(makePod("web"), "0/4 nodes are available: 4 Insufficient cpu.");
+    await Promise.resolve();
+    expect(events).toHaveLength(2);
+    expect(updates.map((e) => [e.metadata?.name, e.count])).toEqual([
+      [events[0]?.metadata?.name, 2],
+      [events[0]?.metadata?.name, 3],
+    ]);
+    clock += 10 * 60_000;
+    recorder.failedScheduling(makePod("web"), message);
+    await Promise.resolve();
+    expect(events).toHaveLength(3);
   });
 
   it("reports a failed event write instead of throwing", async () => {

@@ -25,7 +25,7 @@ import { type RunningScheduler, runTugScheduler } from "../../src/process/main.j
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../../..");
 /** A cold tsx start of a process takes several seconds on a busy 2-core machine. */
-const START_TIMEOUT_MS = 90_000;
+const START_TIMEOUT_MS = 120_000;
 const WAIT_TIMEOUT_MS = 30_000;
 
 function freePort(): Promise<number> {
