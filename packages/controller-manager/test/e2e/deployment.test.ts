@@ -286,4 +286,40 @@ describe("Deployment controller end to end", () => {
       "4",
     ]);
   });
+
+  it("docs' proportional scaling: 10 replicas (maxSurge 3, maxUnavailable 2) stuck mid-rollout at 8+5, scaled to 15 → 11+7", async () => {
+    const { client } = cluster;
+    await client.create(
+      DeploymentSchema,
+      deployment("prop", { replicas: 10, maxSurge: 3, maxUnavailable: 2 }),
+    );
+    await rolledOut(client, "prop", 10);
+    await changeImage(client, "prop", NEVER_READY_IMAGE);
+    const sizes = async () => {
+      const d = await getDeployment(client, "prop");
+      const rss = await replicaSetsOf(client, d);
+      const image = (rs: ReplicaSet) => rs.spec?.template?.spec?.containers[0]?.image;
+      const oldRS = rss.find((rs) => image(rs) !== NEVER_READY_IMAGE);
+      const newRS = rss.find((rs) => image(rs) === NEVER_READY_IMAGE);
+      return [oldRS?.spec?.replicas, newRS?.spec?.replicas];
+    };
+    await eventually("stuck at 8 old + 5 new", async () => {
+      const [o, n] = await sizes();
+      return o === 8 && n === 5;
+    });
+    for (;;) {
+      const d = clone(DeploymentSchema, await getDeployment(client, "prop"));
+      if (d.spec !== undefined) d.spec.replicas = 15;
+      try {
+        await client.update(DeploymentSchema, d);
+        break;
+      } catch (e) {
+        if ((e as { reason?: string }).reason !== "Conflict") throw e;
+      }
+    }
+    await eventually("3 more to the old ReplicaSet, 2 to the new", async () => {
+      const [o, n] = await sizes();
+      return o === 11 && n === 7;
+    });
+  });
 });
