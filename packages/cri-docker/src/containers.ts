@@ -5,6 +5,7 @@
 
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
+import { status } from "@grpc/grpc-js";
 import type Docker from "dockerode";
 import {
   containerName,
@@ -260,14 +261,29 @@ export async function stopContainer(
   id: string,
   timeout: bigint,
 ): Promise<void> {
-  required(id, "container_id");
-  await stopQuietly(ctx.docker.getContainer(id), Number(timeout < 0n ? 0n : timeout));
+  const info = await ownedOrGone(ctx, id);
+  if (info === undefined) return;
+  await stopQuietly(ctx.docker.getContainer(info.Id), Number(timeout < 0n ? 0n : timeout));
 }
 
 /** RemoveContainer: force-removes it. Idempotent: a missing container is not an error. */
 export async function removeContainer(ctx: RuntimeContext, id: string): Promise<void> {
-  required(id, "container_id");
-  await removeQuietly(ctx, id);
+  const info = await ownedOrGone(ctx, id);
+  if (info === undefined) return;
+  await removeQuietly(ctx, info.Id);
+}
+
+/** The container, or undefined when this instance has no container `id` (it is gone). */
+async function ownedOrGone(
+  ctx: RuntimeContext,
+  id: string,
+): Promise<Docker.ContainerInspectInfo | undefined> {
+  try {
+    return await inspectContainer(ctx, id);
+  } catch (e) {
+    if (e instanceof CriError && e.code === status.NOT_FOUND) return undefined;
+    throw e;
+  }
 }
 
 function containerState(dockerState: string): ContainerState {
