@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { type Pod, PodSchema, type Taint } from "@tug/api";
 import { ApiClient, apiListerWatcher, isApiError, SharedIndexInformer } from "@tug/client";
 import { CriClient } from "@tug/cri-docker";
+import { apiEventRecorder, type EventRecorder } from "./events/event-recorder.js";
 import {
   CONTAINER_GC_PERIOD_MS,
   collectGarbage,
@@ -90,6 +91,7 @@ export class Agent {
   private readonly workers: PodWorkers;
   private readonly syncer: PodSyncer;
   private readonly probes: ProbeManager;
+  private readonly events: EventRecorder;
   private readonly statuses: StatusManager;
   private readonly heartbeat: NodeHeartbeat;
   private readonly server: AgentServer;
@@ -133,7 +135,25 @@ export class Agent {
       name: "pods",
       onError: (e, what) => this.log.warn(what, { error: errorText(e) }),
     });
-    this.probes = new ProbeManager(this.runtime, (uid) => this.workers.enqueue(uid));
+    this.events = apiEventRecorder(this.client, this.nodeName, this.log);
+    this.probes = new ProbeManager(
+      this.runtime,
+      (uid) => this.workers.enqueue(uid),
+      (subject, type, message) => {
+        const pod = this.podsByUid.get(subject.podUid);
+        const what =
+          type === "liveness" ? "Liveness" : type === "readiness" ? "Readiness" : "Startup";
+        if (pod !== undefined) {
+          this.events.pod(
+            pod,
+            "Warning",
+            "Unhealthy",
+            `${what} probe failed: ${message.trim()}`,
+            subject.container.name,
+          );
+        }
+      },
+    );
     this.statuses = new StatusManager(this.client);
     const sources = apiConfigSources(this.client);
     this.syncer = new PodSyncer({
@@ -157,6 +177,7 @@ export class Agent {
       clusterDns: o.clusterDns ?? [],
       clusterDomain: o.clusterDomain ?? "cluster.local",
       log: this.log,
+      events: this.events,
       onContainerStarted: () => this.metricsCounters.containersStarted++,
     });
     this.workers = new PodWorkers(

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { type Container, ContainerSchema, ExecActionSchema, type Pod } from "@tug/api";
 import { type CriClient, cri } from "@tug/cri-docker";
+import type { EventRecorder } from "../events/event-recorder.js";
 import { errorText, type Logger } from "../log.js";
 import type { ProbeManager } from "../probes/probe-manager.js";
 import { type ProbeHandler, runHandler } from "../probes/probe-runner.js";
@@ -57,6 +58,7 @@ export interface PodSyncerOptions {
   clusterDns: readonly string[];
   clusterDomain: string;
   log: Logger;
+  events: EventRecorder;
   /** Counts container starts (metrics). */
   onContainerStarted?: () => void;
 }
@@ -204,11 +206,25 @@ export class PodSyncer {
         undefined,
         "sandbox changed",
       );
+      if (rp.sandboxes.length > 0) {
+        this.o.events.pod(
+          pod,
+          "Normal",
+          "SandboxChanged",
+          "Pod sandbox changed, it will be killed and re-created.",
+        );
+      }
       const attempt =
         rp.sandboxes.length === 0 ? 0 : Math.max(...rp.sandboxes.map((s) => s.attempt)) + 1;
       try {
         await this.o.runtime.runtime.runPodSandbox({ config: this.sandboxConfig(pod, attempt) });
       } catch (e) {
+        this.o.events.pod(
+          pod,
+          "Warning",
+          "FailedCreatePodSandBox",
+          `Failed to create pod sandbox: ${errorText(e)}`,
+        );
         this.o.log.warn("cannot create the pod sandbox", {
           pod: `${ref.namespace}/${ref.name}`,
           error: errorText(e),
@@ -243,6 +259,7 @@ export class PodSyncer {
       volumes = await this.o.volumes.prepare(pod, facts);
     } catch (e) {
       const message = `MountVolume.SetUp failed: ${errorText(e)}`;
+      this.o.events.pod(pod, "Warning", "FailedMount", message);
       if (!(e instanceof VolumeError))
         this.o.log.warn("volume setup failed", {
           pod: `${ref.namespace}/${ref.name}`,
@@ -325,7 +342,21 @@ export class PodSyncer {
             container: c.name,
             message: `${what} probe failed: ${failure.message}`,
           });
-          await this.killContainers([latest], pod, c, `failed ${failure.type} probe`);
+          this.o.events.pod(
+            pod,
+            "Normal",
+            "Killing",
+            `Container ${c.name} failed ${failure.type} probe, will be restarted`,
+            c.name,
+          );
+          await this.killContainers(
+            [latest],
+            pod,
+            c,
+            `failed ${failure.type} probe`,
+            undefined,
+            false,
+          );
           want(0);
         }
         continue;
@@ -405,6 +436,13 @@ export class PodSyncer {
         reason: "CrashLoopBackOff",
         message: `back-off ${goDuration(this.o.backOff.delayMs(key))} restarting failed container=${c.name} pod=${ref.name}_${ref.namespace}(${ref.uid})`,
       });
+      this.o.events.pod(
+        pod,
+        "Warning",
+        "BackOff",
+        `Back-off restarting failed container ${c.name} in pod ${ref.name}_${ref.namespace}(${ref.uid})`,
+        c.name,
+      );
       want(remaining);
       return;
     }
@@ -440,15 +478,23 @@ export class PodSyncer {
     if (policy === "Never") {
       const id = await present();
       if (id === undefined) {
-        waiting.set(containerKey(kind, c.name), {
-          reason: "ErrImageNeverPull",
-          message: `Container image "${image}" is not present with pull policy of Never`,
-        });
+        const message = `Container image "${image}" is not present with pull policy of Never`;
+        waiting.set(containerKey(kind, c.name), { reason: "ErrImageNeverPull", message });
+        this.o.events.pod(pod, "Warning", "ErrImageNeverPull", message, c.name);
         want(5_000);
       }
       return id === undefined ? undefined : image;
     }
-    if (policy === "IfNotPresent" && (await present()) !== undefined) return image;
+    if (policy === "IfNotPresent" && (await present()) !== undefined) {
+      this.o.events.pod(
+        pod,
+        "Normal",
+        "Pulled",
+        `Container image "${image}" already present on machine`,
+        c.name,
+      );
+      return image;
+    }
     const key = `${pod.metadata?.uid ?? ""}/pull/${image}`;
     const remaining = this.o.pullBackOff.remainingMs(key, Date.now());
     if (remaining > 0) {
@@ -456,13 +502,30 @@ export class PodSyncer {
         reason: "ImagePullBackOff",
         message: `Back-off pulling image "${image}"`,
       });
+      this.o.events.pod(pod, "Normal", "BackOff", `Back-off pulling image "${image}"`, c.name);
       want(remaining);
       return undefined;
     }
+    this.o.events.pod(pod, "Normal", "Pulling", `Pulling image "${image}"`, c.name);
+    const pullStart = Date.now();
     try {
       await this.o.runtime.image.pullImage({ image: { image } });
+      this.o.events.pod(
+        pod,
+        "Normal",
+        "Pulled",
+        `Successfully pulled image "${image}" in ${((Date.now() - pullStart) / 1000).toFixed(3)}s`,
+        c.name,
+      );
       return image;
     } catch (e) {
+      this.o.events.pod(
+        pod,
+        "Warning",
+        "Failed",
+        `Failed to pull image "${image}": ${errorText(e)}`,
+        c.name,
+      );
       this.o.pullBackOff.restarted(key, Date.now());
       waiting.set(containerKey(kind, c.name), {
         reason: "ErrImagePull",
@@ -510,6 +573,7 @@ export class PodSyncer {
           reason: CREATE_CONTAINER_CONFIG_ERROR,
           message: e.message,
         });
+        this.o.events.pod(pod, "Warning", "Failed", `Error: ${e.message}`, c.name);
         want(2_000);
         return;
       }
@@ -521,11 +585,13 @@ export class PodSyncer {
             sandboxConfig: { logDirectory: this.logDirectory(ref) },
           })
         ).containerId;
+        this.o.events.pod(pod, "Normal", "Created", `Created container ${c.name}`, c.name);
       } catch (e) {
         waiting.set(containerKey(kind, c.name), {
           reason: "CreateContainerError",
           message: errorText(e),
         });
+        this.o.events.pod(pod, "Warning", "Failed", `Error: ${errorText(e)}`, c.name);
         want(5_000);
         return;
       }
@@ -533,6 +599,7 @@ export class PodSyncer {
     try {
       await this.o.runtime.runtime.startContainer({ containerId: id });
       this.o.onContainerStarted?.();
+      this.o.events.pod(pod, "Normal", "Started", `Started container ${c.name}`, c.name);
       this.o.log.info("started container", {
         pod: `${ref.namespace}/${ref.name}`,
         container: c.name,
@@ -548,8 +615,43 @@ export class PodSyncer {
         reason: "RunContainerError",
         message: errorText(e),
       });
+      this.o.events.pod(pod, "Warning", "Failed", `Error: ${errorText(e)}`, c.name);
       want(this.o.backOff.delayMs(`${ref.uid}/${kind}/${c.name}`));
+      return;
     }
+    await this.runPostStart(pod, c, id, facts.podIp);
+  }
+
+  /**
+   * The postStart hook, right after the start (the kubelet runs it before reporting the
+   * container running): a failure kills the container, which is then restarted per policy.
+   */
+  private async runPostStart(pod: Pod, c: Container, id: string, podIp: string): Promise<void> {
+    const hook = c.lifecycle?.postStart;
+    if (hook === undefined) return;
+    const grace = pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+    let failure: string | undefined;
+    if (hook.sleep !== undefined) {
+      await new Promise((r) => setTimeout(r, (hook.sleep?.seconds ?? 0) * 1000));
+    } else {
+      const outcome = await runHandler(
+        hook,
+        { runtime: this.o.runtime, containerId: id, container: c, podIp },
+        grace,
+      );
+      if (!outcome.success) failure = outcome.message;
+    }
+    if (failure === undefined) return;
+    this.o.events.pod(
+      pod,
+      "Warning",
+      "FailedPostStartHook",
+      `PostStartHook failed: ${failure}`,
+      c.name,
+    );
+    await this.o.runtime.runtime
+      .stopContainer({ containerId: id, timeout: BigInt(MIN_GRACE_SECONDS) })
+      .catch(() => undefined);
   }
 
   /**
@@ -562,6 +664,7 @@ export class PodSyncer {
     spec: Container | undefined,
     why: string,
     graceOverride?: number,
+    announce = true,
   ): Promise<void> {
     await Promise.all(
       containers.map(async (rc) => {
@@ -575,6 +678,9 @@ export class PodSyncer {
           pod?.metadata?.deletionGracePeriodSeconds ??
           pod?.spec?.terminationGracePeriodSeconds ??
           recordedGraceSeconds(rc, DEFAULT_GRACE_SECONDS);
+        if (announce && pod !== undefined && rc.state === "running") {
+          this.o.events.pod(pod, "Normal", "Killing", `Stopping container ${rc.name}`, rc.name);
+        }
         const started = Date.now();
         if (rc.state === "running" && grace > 0) await this.runPreStop(rc, c, grace, pod);
         const left = Math.max(MIN_GRACE_SECONDS, Math.ceil(grace - (Date.now() - started) / 1000));

@@ -100,6 +100,7 @@ class Worker {
       this.failures++;
       this.successes = 0;
       this.lastFailure = outcome.message;
+      this.manager.onFailure(this.subject, this.type, outcome.message);
       if (this.failures >= failureThreshold && (this.result || this.type !== "readiness")) {
         const wasResult = this.result;
         this.result = false;
@@ -121,6 +122,9 @@ export class ProbeManager {
   constructor(
     readonly runtime: CriClient,
     private readonly onChange: (podUid: string) => void,
+    /** Every failed attempt (for the Unhealthy event). */
+    readonly onFailure: (subject: ProbeSubject, type: ProbeType, message: string) => void = () =>
+      undefined,
   ) {}
 
   /** Runs the probes `subject`'s container defines (idempotent per container id and type). */
