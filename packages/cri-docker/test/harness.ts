@@ -61,21 +61,30 @@ export async function startHarness(): Promise<Harness> {
     runId,
     labels,
     async close() {
-      client.close();
-      await server.stop().catch(() => undefined);
-      const left = await docker.listContainers({
-        all: true,
-        filters: { label: [`${RUN_LABEL}=${runId}`] },
-      });
-      await Promise.all(
-        left.map((c) =>
-          docker
-            .getContainer(c.Id)
-            .remove({ force: true })
-            .catch(() => undefined),
-        ),
-      );
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        client.close();
+        // Bounded: a hung stop must not keep the containers below from being removed.
+        await Promise.race([
+          server.stop(),
+          new Promise((_, reject) =>
+            setTimeout(() => reject(new Error("CriServer.stop took over 15 s")), 15_000),
+          ),
+        ]);
+      } finally {
+        const left = await docker.listContainers({
+          all: true,
+          filters: { label: [`${RUN_LABEL}=${runId}`] },
+        });
+        await Promise.all(
+          left.map((c) =>
+            docker
+              .getContainer(c.Id)
+              .remove({ force: true })
+              .catch(() => undefined),
+          ),
+        );
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }
