@@ -61,6 +61,9 @@ import { StatusError } from "./status-error.js";
  */
 export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
 
+/** The core/v1 resources admission reads, from their watch caches. */
+const ADMISSION_RESOURCES = ["namespaces", "serviceaccounts", "limitranges", "resourcequotas"];
+
 /** How many times Create admits again when a quota it charges changed meanwhile. */
 const QUOTA_ATTEMPTS = 5;
 
@@ -130,12 +133,16 @@ export class ApiHandlers {
   private readonly leases: LeaseManager;
 
   private readonly admission: AdmissionChain;
+  /** Admission's reads, from the watch caches (see cachedLookups). */
   private readonly lookups: AdmissionLookups;
+  /** Admission's reads as quorum reads, for a create admitted again after a quota conflict. */
+  private readonly freshLookups: AdmissionLookups;
 
   constructor(private readonly options: ApiHandlersOptions) {
     this.leases = new LeaseManager(options.etcd);
     this.admission = options.admission ?? defaultAdmissionChain();
-    this.lookups = this.storeLookups();
+    this.freshLookups = this.storeLookups();
+    this.lookups = this.cachedLookups(this.freshLookups);
     this.env = defaultRegistryEnv(options.env);
     this.registryPrefix = options.registryPrefix ?? DEFAULT_REGISTRY_PREFIX;
   }
@@ -163,6 +170,53 @@ export class ApiHandlers {
       getServiceAccount: (namespace, name) =>
         getOrUndefined<ServiceAccount>("", "serviceaccounts", { namespace, name }),
     };
+  }
+
+  /**
+   * What admission reads, from the resources' watch caches as kube-apiserver's plugins read
+   * their informers: no store round trip per request. An object the cache does not hold (a
+   * namespace or service account created a moment ago on another server) is looked up in the
+   * store before it counts as missing, as NamespaceLifecycle and ServiceAccount do. Quotas and
+   * limit ranges are as the cache holds them: one created in the last moment may not apply
+   * yet (Kubernetes has the same window); a quota that changed since is caught by the charge's
+   * compare-and-swap, and the create is admitted again with freshLookups.
+   */
+  private cachedLookups(store: AdmissionLookups): AdmissionLookups {
+    const cachedOr = async <T>(
+      group: string,
+      resource: string,
+      ref: { namespace?: string; name: string },
+      live: () => T | undefined | Promise<T | undefined>,
+    ): Promise<T | undefined> => {
+      try {
+        return (await this.resourceOf(group, resource).watchCache().get(ref, "0")) as unknown as T;
+      } catch (e) {
+        if (isApiError(e, "NotFound")) return live();
+        throw e;
+      }
+    };
+    const listIn = async <T>(resource: string, namespace: string) =>
+      (await this.resourceOf("", resource).watchCache().list({ namespace, resourceVersion: "0" }))
+        .items as unknown as T[];
+    return {
+      getNamespace: (name) => cachedOr("", "namespaces", { name }, () => store.getNamespace(name)),
+      listLimitRanges: (namespace) => listIn<LimitRange>("limitranges", namespace),
+      listResourceQuotas: (namespace) => listIn<ResourceQuota>("resourcequotas", namespace),
+      getServiceAccount: (namespace, name) =>
+        cachedOr("", "serviceaccounts", { namespace, name }, () =>
+          store.getServiceAccount(namespace, name),
+        ),
+    };
+  }
+
+  /**
+   * Starts the watch caches admission reads (namespaces, service accounts, limit ranges,
+   * resource quotas), as kube-apiserver starts its admission informers before serving.
+   */
+  async startAdmissionCaches(): Promise<void> {
+    await Promise.all(
+      ADMISSION_RESOURCES.map((resource) => this.resourceOf("", resource).watchCache().start()),
+    );
   }
 
   /** Every resource that has been used, for metrics. */
@@ -283,7 +337,7 @@ export class ApiHandlers {
           subresource: "",
           dryRun,
         },
-        this.lookups,
+        attempt === 1 ? this.lookups : this.freshLookups,
         () => {
           applyDefaults(prepared as unknown as Message);
           this.validate(kind, prepared, validateObject(prepared as unknown as Message));

@@ -85,6 +85,7 @@ export class ApiServer {
     });
     try {
       await handlers.ensureSystemNamespaces();
+      await handlers.startAdmissionCaches();
       grpc.addService(
         apiServiceDefinition,
         grpcImplementation(handlers, options.observe, options.onWatchEvent),

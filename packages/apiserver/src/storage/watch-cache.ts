@@ -3,7 +3,7 @@
 // of recent events, serves List from memory and fans every change out to any number of client
 // watches, each with its own filter.
 
-import { ApiError } from "./errors.js";
+import { ApiError, isApiError } from "./errors.js";
 import type {
   ObjectCodec,
   ObjectRef,
@@ -240,11 +240,17 @@ export class WatchCache<T> {
     return this.watchers.size;
   }
 
-  /** Lists, starts the store watch and the bookmark timer; resolves once the cache is filled. */
-  start(): Promise<void> {
+  /**
+   * Lists, starts the store watch and the bookmark timer; resolves once the cache is filled.
+   * `fromRevision`: the first watch that starts the cache asks for changes after this
+   * revision, so the cache lists at it (when the store still has it) and catches up by its
+   * store watch: a cache started after the client's list could otherwise begin past the
+   * client's revision and answer its watch with Expired.
+   */
+  start(fromRevision?: number): Promise<void> {
     this.started ??= (async () => {
       try {
-        await this.relist();
+        await this.relist(fromRevision);
       } catch (e) {
         this.started = undefined;
         throw e;
@@ -256,8 +262,17 @@ export class WatchCache<T> {
     return this.started;
   }
 
-  private async relist(): Promise<void> {
-    const list = await this.store.listEntries();
+  private async relist(atRevision?: number): Promise<void> {
+    let list: Awaited<ReturnType<ObjectStore<T>["listEntries"]>>;
+    try {
+      list = await this.store.listEntries(
+        atRevision === undefined ? {} : { resourceVersion: String(atRevision) },
+      );
+    } catch (e) {
+      // Compacted: that revision is gone; start from the latest (the watch will be Expired).
+      if (atRevision === undefined || !isApiError(e, "Expired")) throw e;
+      list = await this.store.listEntries();
+    }
     if (this.stopped) return;
     this.objects.clear();
     for (const { key, object } of list.entries) this.objects.set(key, object);
@@ -433,9 +448,9 @@ export class WatchCache<T> {
     }
   }
 
-  private async ready(): Promise<void> {
+  private async ready(fromRevision?: number): Promise<void> {
     if (this.stopped) throw ApiError.serviceUnavailable("the watch cache is stopped");
-    await this.start();
+    await this.start(fromRevision);
   }
 
   /** Lists from memory, in key order; see CacheListOptions for resourceVersion. */
@@ -471,9 +486,9 @@ export class WatchCache<T> {
 
   /** Opens a client watch; see CacheWatchOptions. */
   async watch(options: CacheWatchOptions<T>): Promise<CacheWatcher<T>> {
-    await this.ready();
     const rv = options.resourceVersion;
     const from = rv === "" || rv === "0" ? undefined : parseRv(rv);
+    await this.ready(from);
     if (from !== undefined) await this.waitUntilFresh(from);
     if (this.stopped) throw ApiError.serviceUnavailable("the watch cache is stopped");
     // From here to the end, synchronous: no event can slip between the replay and registration.
