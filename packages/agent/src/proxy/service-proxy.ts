@@ -1,0 +1,90 @@
+// tug-agent's service proxy: Services and Endpoints informers → proxyServicePorts → the
+// iptables proxier, resynced on every change (coalesced, MIN_SYNC_INTERVAL_MS apart) and
+// every RESYNC_PERIOD_MS in case someone flushed the rules.
+
+import { type Endpoints, EndpointsSchema, type Service, ServiceSchema } from "@tug/api";
+import { type ApiClient, apiListerWatcher, SharedIndexInformer } from "@tug/client";
+import type { HostCommand } from "../network/host-command.js";
+import { IptablesProxier, MIN_SYNC_INTERVAL_MS, SyncRunner } from "./iptables-proxier.js";
+import { proxyServicePorts } from "./service-ports.js";
+
+/** kube-proxy's --iptables-sync-period is 30 s: rules are rewritten even without a change. */
+export const PROXY_RESYNC_PERIOD_MS = 30_000;
+
+export interface ServiceProxyOptions {
+  client: ApiClient;
+  run: HostCommand;
+  clusterCidr?: string;
+  nodePortAddresses?: readonly string[];
+  minSyncIntervalMs?: number;
+  onError?: (e: unknown, what: string) => void;
+}
+
+export class ServiceProxy {
+  readonly services: SharedIndexInformer<Service>;
+  readonly endpoints: SharedIndexInformer<Endpoints>;
+  readonly proxier: IptablesProxier;
+  private readonly runner: SyncRunner;
+  private resync: NodeJS.Timeout | undefined;
+  /** How many syncs succeeded (for metrics and tests). */
+  syncs = 0;
+
+  constructor(o: ServiceProxyOptions) {
+    const onError = o.onError ?? (() => {});
+    this.services = new SharedIndexInformer<Service>({
+      listerWatcher: apiListerWatcher(o.client, ServiceSchema),
+      name: "services",
+      onError: (e, what) => onError(e, what),
+    });
+    this.endpoints = new SharedIndexInformer<Endpoints>({
+      listerWatcher: apiListerWatcher(o.client, EndpointsSchema),
+      name: "endpoints",
+      onError: (e, what) => onError(e, what),
+    });
+    this.proxier = new IptablesProxier({
+      run: o.run,
+      ...(o.clusterCidr !== undefined && { clusterCidr: o.clusterCidr }),
+      ...(o.nodePortAddresses !== undefined && { nodePortAddresses: o.nodePortAddresses }),
+    });
+    this.runner = new SyncRunner(
+      async () => {
+        await this.proxier.sync(
+          proxyServicePorts(this.services.getIndexer().list(), this.endpoints.getIndexer().list()),
+        );
+        this.syncs++;
+      },
+      o.minSyncIntervalMs ?? MIN_SYNC_INTERVAL_MS,
+      (e) => onError(e, "service proxy sync"),
+    );
+    const changed = {
+      onAdd: () => this.requestSync(),
+      onUpdate: () => this.requestSync(),
+      onDelete: () => this.requestSync(),
+    };
+    this.services.addEventHandler(changed);
+    this.endpoints.addEventHandler(changed);
+  }
+
+  private requestSync(): void {
+    if (this.services.hasSynced() && this.endpoints.hasSynced()) this.runner.request();
+  }
+
+  /** Starts the informers; the first sync runs once both caches have synced. */
+  async start(): Promise<void> {
+    void this.services.run();
+    void this.endpoints.run();
+    await this.services.waitForCacheSync();
+    await this.endpoints.waitForCacheSync();
+    this.runner.request();
+    this.resync = setInterval(() => this.runner.request(), PROXY_RESYNC_PERIOD_MS);
+  }
+
+  /** Stops syncing; with `cleanup`, removes tug's chains and jumps. */
+  async stop(cleanup = false): Promise<void> {
+    if (this.resync !== undefined) clearInterval(this.resync);
+    await this.runner.stop();
+    await this.services.stop();
+    await this.endpoints.stop();
+    if (cleanup) await this.proxier.cleanup();
+  }
+}
