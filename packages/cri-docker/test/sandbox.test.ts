@@ -2,7 +2,9 @@
 // stop and remove, names and labels as DESIGN.md fixes them, and the socket rules.
 
 import { existsSync, statSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CriClient, CriError, CriServer, cri } from "../src/index.js";
@@ -16,6 +18,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
+
+/** A TCP port free on 127.0.0.1 right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 async function rejection(p: Promise<unknown>): Promise<CriError> {
   try {
@@ -92,6 +106,11 @@ describe("tug-cri-docker process", () => {
 describe("pod sandbox", () => {
   it("runs a pause container named and labelled for adoption, reports it, stops and removes it", async () => {
     const config = podConfig(h, "life");
+    const hostPort = await freePort();
+    config.portMappings = [
+      create(cri.PortMappingSchema, { containerPort: 8080, hostPort, hostIp: "127.0.0.1" }),
+      create(cri.PortMappingSchema, { containerPort: 53, protocol: cri.Protocol.UDP }),
+    ];
     const { podSandboxId: id } = await h.client.runtime.runPodSandbox({ config });
     const info = await h.docker.getContainer(id).inspect();
     expect(info.Name).toBe(`/tug_POD_life_default_${config.metadata?.uid}_0`);
@@ -105,6 +124,10 @@ describe("pod sandbox", () => {
     expect(info.HostConfig.Dns).toEqual(["10.96.0.10"]);
     expect(info.HostConfig.DnsOptions).toEqual(["ndots:5"]);
     expect(info.Config.Hostname).toBe("life");
+    expect(info.HostConfig.PortBindings).toEqual({
+      "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: String(hostPort) }],
+    });
+    expect(Object.keys(info.Config.ExposedPorts).sort()).toEqual(["53/udp", "8080/tcp"]);
 
     const st = (await h.client.runtime.podSandboxStatus({ podSandboxId: id })).status;
     expect(st?.state).toBe(cri.PodSandboxState.SANDBOX_READY);
