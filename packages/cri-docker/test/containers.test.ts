@@ -274,6 +274,26 @@ describe("containers", () => {
     });
   });
 
+  it("refuses a container whose image is absent or whose sandbox is unknown, saying why", async () => {
+    const noImage = await h.client.runtime
+      .createContainer({
+        podSandboxId: sandboxId,
+        sandboxConfig,
+        config: { metadata: { name: "ghost" }, image: { image: "tug/absent:1" }, labels: h.labels },
+      })
+      .catch((e: unknown) => e);
+    expect((noImage as CriError).code).toBe(status.NOT_FOUND);
+    expect((noImage as CriError).message).toContain('image "tug/absent:1" is not present');
+    const noSandbox = await h.client.runtime
+      .createContainer({
+        podSandboxId: "0123456789ab",
+        config: { metadata: { name: "ghost" }, image: { image: BUSYBOX }, labels: h.labels },
+      })
+      .catch((e: unknown) => e);
+    expect((noSandbox as CriError).code).toBe(status.NOT_FOUND);
+    expect((noSandbox as CriError).message).toContain('pod sandbox "0123456789ab" not found');
+  });
+
   it("removing the sandbox removes its containers", async () => {
     const config = podConfig(h, "doomed");
     const { podSandboxId } = await h.client.runtime.runPodSandbox({ config });
