@@ -57,7 +57,10 @@ export interface ControllerManagerOptions {
   readonly concurrentDeploymentSyncs?: number;
   readonly concurrentReplicaSetSyncs?: number;
   readonly logger?: Logger;
-  /** Called when leadership is lost (not when stopped): kube-controller-manager exits then. */
+  /**
+   * Called when leadership is lost (not when stopped); kube-controller-manager exits then. Without
+   * it the instance campaigns again, from fresh caches.
+   */
   readonly onLeadershipLost?: () => void;
 }
 
@@ -99,32 +102,49 @@ export class ControllerManager {
       this.running = this.term;
       return;
     }
-    const elector = new LeaderElector({
-      lease: apiLeaseClient(
-        this.api,
-        this.options.leaseNamespace ?? DEFAULT_LEASE_NAMESPACE,
-        this.options.leaseName ?? DEFAULT_LEASE_NAME,
-      ),
-      identity: this.identity,
-      leaseDurationMs: this.options.leaseDurationMs ?? LEASE_DURATION_MS,
-      renewDeadlineMs: this.options.renewDeadlineMs ?? RENEW_DEADLINE_MS,
-      retryPeriodMs: this.options.retryPeriodMs ?? RETRY_PERIOD_MS,
-      callbacks: {
-        onStartedLeading: (leading) => {
-          this.logger.info("started leading", { identity: this.identity });
-          this.term = this.lead(leading);
+    this.running = this.campaign(signal);
+  }
+
+  /**
+   * Campaigns and leads, term after term. A term that ends without `signal` (leadership lost)
+   * ends the process's work when onLeadershipLost is set (kube-controller-manager exits then);
+   * otherwise this instance campaigns again with a fresh elector.
+   */
+  private async campaign(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      let lost = false;
+      const elector = new LeaderElector({
+        lease: apiLeaseClient(
+          this.api,
+          this.options.leaseNamespace ?? DEFAULT_LEASE_NAMESPACE,
+          this.options.leaseName ?? DEFAULT_LEASE_NAME,
+        ),
+        identity: this.identity,
+        leaseDurationMs: this.options.leaseDurationMs ?? LEASE_DURATION_MS,
+        renewDeadlineMs: this.options.renewDeadlineMs ?? RENEW_DEADLINE_MS,
+        retryPeriodMs: this.options.retryPeriodMs ?? RETRY_PERIOD_MS,
+        callbacks: {
+          onStartedLeading: (leading) => {
+            this.logger.info("started leading", { identity: this.identity });
+            this.term = this.lead(leading);
+          },
+          onStoppedLeading: () => {
+            this.logger.info("stopped leading", { identity: this.identity });
+            lost = !signal.aborted;
+          },
+          onNewLeader: (leader) => {
+            if (leader !== this.identity) this.logger.info("new leader observed", { leader });
+          },
         },
-        onStoppedLeading: () => {
-          this.logger.info("stopped leading", { identity: this.identity });
-          if (!signal.aborted) this.options.onLeadershipLost?.();
-        },
-        onNewLeader: (leader) => {
-          if (leader !== this.identity) this.logger.info("new leader observed", { leader });
-        },
-      },
-      onError: (error, context) => this.logger.warn(context, { error }),
-    });
-    this.running = elector.run(signal).then(() => this.term);
+        onError: (error, context) => this.logger.warn(context, { error }),
+      });
+      await elector.run(signal);
+      await this.term;
+      if (lost && this.options.onLeadershipLost !== undefined) {
+        this.options.onLeadershipLost();
+        return;
+      }
+    }
   }
 
   /** True while this instance runs controllers. */

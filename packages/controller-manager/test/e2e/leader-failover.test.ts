@@ -3,6 +3,7 @@
 // over and finishes it, and no ReplicaSet ever creates more pods than it needs.
 
 import { clone } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { DeploymentSchema, LeaseSchema } from "@tug/api";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { ControllerManager } from "../../src/index.js";
@@ -96,4 +97,30 @@ it("the standby takes over a rollout in flight when the leader stops; no pod is 
     namespace: "kube-system",
   });
   expect(after.spec?.holderIdentity).toBe(standby.identity);
+});
+
+it("a leader that loses its lease stops its controllers and campaigns again from fresh caches", async () => {
+  const { client } = cluster;
+  const m = new ControllerManager({ servers: [cluster.address], identity: "cm-1", ...TIMINGS });
+  managers.push(m);
+  m.start();
+  await eventually("leading", () => m.isLeading());
+  // Another holder writes itself into the lease (as a partitioned leader's successor would).
+  const lease = clone(
+    LeaseSchema,
+    await client.get(LeaseSchema, "kube-controller-manager", { namespace: "kube-system" }),
+  );
+  if (lease.spec !== undefined) {
+    lease.spec.holderIdentity = "usurper";
+    lease.spec.renewTime = timestampFromDate(new Date());
+  }
+  await client.update(LeaseSchema, lease);
+  await eventually("leadership lost", () => !m.isLeading(), 10_000);
+  await eventually("leading again after the usurper's lease expired", () => m.isLeading(), 15_000);
+  expect(m.stats.terms).toBe(2);
+  await client.create(DeploymentSchema, deployment("again", { replicas: 2 }));
+  await eventually("the new term reconciles", async () => {
+    const d = await client.get(DeploymentSchema, "again", { namespace: "default" });
+    return d.status?.availableReplicas === 2;
+  });
 });
