@@ -7,6 +7,7 @@
 
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { type Pod, PodSchema, type Taint } from "@tug/api";
 import { ApiClient, apiListerWatcher, isApiError, SharedIndexInformer } from "@tug/client";
 import { CriClient } from "@tug/cri-docker";
@@ -27,7 +28,7 @@ import {
 import { type NodeIdentity, nodeAllocatable, nodeCapacity } from "./node/node-object.js";
 import { INITIAL_BACK_OFF_MS, MAX_BACK_OFF_MS, RestartBackOff } from "./pods/back-off.js";
 import { apiConfigSources } from "./pods/config-sources.js";
-import { computePodStatus } from "./pods/pod-status.js";
+import { computePodStatus, type PodStatusInput } from "./pods/pod-status.js";
 import { DEFAULT_GRACE_SECONDS, PodSyncer } from "./pods/pod-syncer.js";
 import { PodWorkers } from "./pods/pod-workers.js";
 import { StatusManager } from "./pods/status-manager.js";
@@ -37,6 +38,14 @@ import { defaultPodNetwork, type PodNetwork } from "./runtime/pod-network.js";
 import { listContainers, listSandboxes, type readRuntimePod } from "./runtime/runtime-pod.js";
 import { AgentServer } from "./server/agent-server.js";
 import { VolumeManager } from "./volumes/volume-manager.js";
+
+/** The kubelet's message for a pod past its activeDeadlineSeconds. */
+export const ACTIVE_DEADLINE_MESSAGE =
+  "Pod was active on the node longer than the specified deadline";
+
+function timestampMs(t: Timestamp): number {
+  return Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6);
+}
 
 /** The default --root-dir parent; the node's name is appended. */
 export const DEFAULT_ROOT_DIR = "/var/lib/tug-agent";
@@ -351,6 +360,23 @@ export class Agent {
       await this.syncer.terminate(ref, pod, DEFAULT_GRACE_SECONDS);
       return undefined;
     }
+    const deadline = pod.spec?.activeDeadlineSeconds;
+    const started = pod.status?.startTime;
+    if (
+      deadline !== undefined &&
+      started !== undefined &&
+      timestampMs(started) + deadline * 1000 <= Date.now()
+    ) {
+      // The kubelet's activeDeadlineHandler: kill everything, fail the pod.
+      this.events.pod(pod, "Normal", "DeadlineExceeded", ACTIVE_DEADLINE_MESSAGE);
+      const rp = await this.syncer.terminate(ref, pod);
+      await this.writeStatus(pod, rp, undefined, "", undefined, {
+        phase: "Failed",
+        reason: "DeadlineExceeded",
+        message: ACTIVE_DEADLINE_MESSAGE,
+      });
+      return undefined;
+    }
     const result = await this.syncer.sync(pod);
     const status = await this.writeStatus(
       pod,
@@ -363,6 +389,10 @@ export class Agent {
       // Re-sync right away: the terminal branch stops the sandbox once the API has the phase.
       return 500;
     }
+    if (deadline !== undefined && started !== undefined) {
+      const left = timestampMs(started) + deadline * 1000 - Date.now();
+      return Math.min(result.requeueAfterMs ?? left, left);
+    }
     return result.requeueAfterMs;
   }
 
@@ -372,6 +402,7 @@ export class Agent {
     sandboxId: string | undefined,
     podIp: string,
     waiting = new Map<string, { reason: string; message: string }>(),
+    end?: PodStatusInput["end"],
   ): Promise<string> {
     const status = computePodStatus({
       pod,
@@ -382,6 +413,7 @@ export class Agent {
       waiting,
       probes: this.probes,
       nowMs: Date.now(),
+      ...(end !== undefined && { end }),
     });
     await this.statuses.update(pod, status);
     return status.phase;

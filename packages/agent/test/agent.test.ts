@@ -9,6 +9,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import {
   ConfigMapSchema,
+  EventSchema,
   LeaseSchema,
   NodeSchema,
   type Pod,
@@ -190,6 +191,21 @@ describe("pods", () => {
     expect(st?.lastState?.terminated).toMatchObject({ exitCode: 3, reason: "Error" });
     expect(st?.restartCount).toBeGreaterThanOrEqual(1);
     expect(pod.status?.phase).toBe("Running");
+    const events = await eventually("the BackOff event", async () => {
+      const list = await c.client.list(EventSchema, { namespace: "default" });
+      const mine = list.items.filter((e) => e.involvedObject?.uid === pod.metadata?.uid);
+      return mine.some((e) => e.reason === "BackOff") ? mine : undefined;
+    });
+    const backOff = events.find((e) => e.reason === "BackOff");
+    expect(backOff).toMatchObject({
+      type: "Warning",
+      message: `Back-off restarting failed container boom in pod crash_default(${pod.metadata?.uid})`,
+      source: { component: "kubelet", host: c.node },
+    });
+    expect(backOff?.involvedObject?.fieldPath).toBe("spec.containers{boom}");
+    expect(events.map((e) => e.reason)).toEqual(
+      expect.arrayContaining(["Pulling", "Pulled", "Created", "Started"]),
+    );
     expect(cond(pod, "Ready")).toBe("False");
     // The previous run's log is served with ?previous=true.
     const previous = await agentGet(c.agent, "/containerLogs/default/crash/boom?previous=true");
@@ -251,6 +267,41 @@ describe("pods", () => {
       (p) => (status(p, "main")?.restartCount ?? 0) >= 1,
     );
     expect(retry.status?.phase).toBe("Running");
+  });
+
+  it("enforces limits.memory as a cgroup limit (OOMKilled) and activeDeadlineSeconds (DeadlineExceeded)", async () => {
+    await createPod(c, {
+      metadata: { name: "oom" },
+      spec: {
+        restartPolicy: "Never",
+        containers: [
+          {
+            name: "main",
+            image: BUSYBOX,
+            command: ["tail", "/dev/zero"],
+            resources: { limits: { memory: "16Mi" } },
+          },
+        ],
+      },
+    });
+    await createPod(c, {
+      metadata: { name: "deadline" },
+      spec: {
+        activeDeadlineSeconds: 2,
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: "main", image: BUSYBOX, command: ["sleep", "100000"] }],
+      },
+    });
+    const oom = await waitForPod(c, "oom", "Failed", (p) => p.status?.phase === "Failed");
+    expect(status(oom, "main")?.state?.terminated).toMatchObject({
+      exitCode: 137,
+      reason: "OOMKilled",
+    });
+    const late = await waitForPod(c, "deadline", "Failed", (p) => p.status?.phase === "Failed");
+    expect(late.status).toMatchObject({
+      reason: "DeadlineExceeded",
+      message: "Pod was active on the node longer than the specified deadline",
+    });
   });
 
   it("runs init containers in order before the app containers", async () => {

@@ -50,6 +50,8 @@ export interface PodStatusInput {
   waiting: ReadonlyMap<string, WaitingReason>;
   probes: ReadinessView;
   nowMs: number;
+  /** Ends the pod with this phase, reason and message (activeDeadlineSeconds exceeded ...). */
+  end?: { phase: "Failed" | "Succeeded"; reason: string; message: string };
 }
 
 /** CRI container ids are reported as "<runtime>://<id>", as the kubelet does. */
@@ -225,6 +227,7 @@ export function computePodStatus(input: PodStatusInput): PodStatus {
   let phase = podPhase(pod, initStatuses, statuses);
   // A terminal phase is final (the kubelet never moves a pod out of Succeeded or Failed).
   if (TERMINAL.has(old?.phase ?? "")) phase = old?.phase ?? phase;
+  else if (input.end !== undefined) phase = input.end.phase;
   const incompleteInit = initStatuses
     .filter((s) => !(s.state?.terminated !== undefined && s.state.terminated.exitCode === 0))
     .map((s) => s.name);
@@ -290,8 +293,8 @@ export function computePodStatus(input: PodStatusInput): PodStatus {
   return create(PodStatusSchema, {
     phase,
     conditions,
-    message: old?.message ?? "",
-    reason: old?.reason ?? "",
+    message: input.end?.message ?? old?.message ?? "",
+    reason: input.end?.reason ?? old?.reason ?? "",
     nominatedNodeName: old?.nominatedNodeName ?? "",
     hostIp: input.hostIp,
     hostIps: input.hostIp === "" ? [] : [{ ip: input.hostIp }],
