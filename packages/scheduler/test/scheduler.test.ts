@@ -200,6 +200,35 @@ describe("Scheduler", () => {
     expect(binder.bound.get("default/picky")).toBe("n1");
   });
 
+  it("retries pending pods when a bound pod is deleted and frees room", async () => {
+    const { scheduler, binder, recorder, clock } = setup();
+    scheduler.onPodAdd(makePod("hog", { cpu: "4", spec: { nodeSelector: { disk: "hdd" } } }));
+    await drain(scheduler);
+    expect(binder.bound.get("default/hog")).toBe("n2");
+    scheduler.onPodAdd(makePod("next", { cpu: "3", spec: { nodeSelector: { disk: "hdd" } } }));
+    await drain(scheduler);
+    expect(recorder.failuresOf("next")).toEqual([
+      "0/3 nodes are available: 1 Insufficient cpu, 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {dedicated: gpu}.",
+    ]);
+    scheduler.onPodDelete(makePod("hog", { nodeName: "n2", cpu: "4" }));
+    clock.advance(1000);
+    await drain(scheduler);
+    expect(binder.bound.get("default/next")).toBe("n2");
+  });
+
+  it("drops a pod deleted while its bind is in flight, even if the bind fails", async () => {
+    const { scheduler, binder } = setup();
+    binder.failNext.set("default/gone", 'pods "gone" not found');
+    scheduler.onPodAdd(makePod("gone", { cpu: "1" }));
+    await scheduler.scheduleOne();
+    expect(scheduler.snapshot.isAssumed("default/gone")).toBe(true);
+    scheduler.onPodDelete(makePod("gone"));
+    await drain(scheduler);
+    expect(scheduler.snapshot.nodeOf("default/gone")).toBeUndefined();
+    expect(scheduler.queue.has("default/gone")).toBe(false);
+    expect(scheduler.snapshot.get("n3")?.requested.milliCpu ?? 0).toBe(0);
+  });
+
   it("leaves pods of other schedulers and bound pods out of the queue", async () => {
     const { scheduler } = setup();
     scheduler.onPodAdd(makePod("mine"));
