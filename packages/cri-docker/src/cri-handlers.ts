@@ -29,7 +29,7 @@ import {
 import { CriError } from "./cri-error.js";
 import { execSync } from "./exec-sync.js";
 import * as cri from "./gen/cri/api_pb.js";
-import { imageFsInfo, imageStatus, listImages, pullImage, removeImage } from "./images.js";
+import { cachedImageFsInfo, imageStatus, listImages, pullImage, removeImage } from "./images.js";
 import { networkReady } from "./pod-network.js";
 import type { RuntimeContext } from "./runtime-context.js";
 import {
@@ -311,7 +311,7 @@ export function imageServiceImplementation(
     ImageFsInfo: unary<typeof cri.ImageFsInfoRequestSchema, typeof cri.ImageFsInfoResponseSchema>(
       "ImageFsInfo",
       cri.ImageFsInfoResponseSchema,
-      () => imageFsInfo(ctx.docker),
+      () => cachedImageFsInfo(ctx.docker),
     ),
   };
 }

@@ -161,6 +161,25 @@ export async function removeImage(docker: Docker, spec: ImageSpec | undefined): 
  * ImageFsInfo: the engine's image store (`<DockerRootDir>/<storage driver>`, e.g.
  * /var/lib/docker/vfs) and the bytes its layers use, from Docker's disk usage report.
  */
+/**
+ * How long an ImageFsInfo answer is reused. Docker computes disk usage by walking its store
+ * (on vfs, 1-2 s of engine work here), and the agent asks periodically; image usage changes
+ * only with pulls and removals.
+ */
+export const IMAGE_FS_INFO_TTL_MS = 10_000;
+
+const fsInfoCache = new WeakMap<Docker, { at: number; answer: Promise<ImageFsInfoResponse> }>();
+
+/** ImageFsInfo, answered from a cache younger than IMAGE_FS_INFO_TTL_MS when there is one. */
+export function cachedImageFsInfo(docker: Docker): Promise<ImageFsInfoResponse> {
+  const hit = fsInfoCache.get(docker);
+  if (hit !== undefined && Date.now() - hit.at < IMAGE_FS_INFO_TTL_MS) return hit.answer;
+  const answer = imageFsInfo(docker);
+  fsInfoCache.set(docker, { at: Date.now(), answer });
+  answer.catch(() => fsInfoCache.delete(docker));
+  return answer;
+}
+
 export async function imageFsInfo(docker: Docker): Promise<ImageFsInfoResponse> {
   let mountpoint: string;
   let used: number;

@@ -4,6 +4,7 @@
 // last entry already in the file, so nothing is lost or written twice.
 
 import type Docker from "dockerode";
+import { isDockerNotFound } from "./cri-error.js";
 import {
   CriLogFile,
   criTimestamp,
@@ -115,14 +116,23 @@ export class LogCopier {
     }
     destroy(stream);
     if (!this.stopped) {
-      const rest = await container.logs({
-        follow: false,
-        stdout: true,
-        stderr: true,
-        timestamps: true,
-        since: sinceOf(after),
-      });
-      await consume(async (onChunk) => onChunk(rest));
+      let rest: Buffer | undefined;
+      try {
+        rest = await container.logs({
+          follow: false,
+          stdout: true,
+          stderr: true,
+          timestamps: true,
+          since: sinceOf(after),
+        });
+      } catch (e) {
+        // Removed meanwhile: there is nothing more to read.
+        if (!isDockerNotFound(e)) throw e;
+      }
+      if (rest !== undefined) {
+        const output = rest;
+        await consume(async (onChunk) => onChunk(output));
+      }
     }
     this.flushHeld();
     this.file.close();
