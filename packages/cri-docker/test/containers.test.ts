@@ -238,6 +238,20 @@ describe("containers", () => {
     expect(frames.exit).toEqual({ exitCode: 4 });
     // A URL is good for one use only.
     await expect(execStream(url, Buffer.alloc(0))).rejects.toThrow(/404/);
+    // With a TTY, all output is one stream, with the terminal's line endings.
+    const tty = await h.client.runtime.exec({
+      containerId: id,
+      cmd: ["sh", "-c", "tty; echo hi"],
+      tty: true,
+      stdout: true,
+    });
+    const ttyOut = await execStream(tty.url, Buffer.alloc(0));
+    expect(ttyOut.stdout).toMatch(/^\/dev\/pts\/\d+\r\nhi\r\n$/);
+    expect(ttyOut.exit).toEqual({ exitCode: 0 });
+    const bad = await h.client.runtime
+      .exec({ containerId: id, cmd: ["true"], tty: true, stdout: true, stderr: true })
+      .catch((e: unknown) => e);
+    expect((bad as CriError).code).toBe(status.INVALID_ARGUMENT);
   });
 
   it("lists containers by sandbox, state and label selector", async () => {
