@@ -9,7 +9,13 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { type Pod, PodSchema, type Taint } from "@tug/api";
-import { ApiClient, apiListerWatcher, isApiError, SharedIndexInformer } from "@tug/client";
+import {
+  ApiClient,
+  apiListerWatcher,
+  isApiError,
+  isDeletedFinalStateUnknown,
+  SharedIndexInformer,
+} from "@tug/client";
 import { CriClient } from "@tug/cri-docker";
 import { apiEventRecorder, type EventRecorder } from "./events/event-recorder.js";
 import {
@@ -237,7 +243,7 @@ export class Agent {
       onAdd: (pod) => this.observe(pod),
       onUpdate: (_old, pod) => this.observe(pod),
       onDelete: (obj) => {
-        const pod = "obj" in obj ? (obj as { obj: Pod }).obj : (obj as Pod);
+        const pod = isDeletedFinalStateUnknown(obj) ? obj.obj : obj;
         const uid = pod.metadata?.uid ?? "";
         this.podsByUid.delete(uid);
         this.workers.enqueue(uid);
