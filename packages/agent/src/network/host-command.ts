@@ -29,13 +29,15 @@ export function hostCommand(netns?: string): HostCommand {
         reject(new Error("hostCommand: argv is empty; pass the program and its arguments"));
         return;
       }
-      const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"] });
+      const child = spawn(file, args, {
+        stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      });
       let out = "";
       let err = "";
-      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      child.stdout?.setEncoding("utf8").on("data", (d: string) => {
         out += d;
       });
-      child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      child.stderr?.setEncoding("utf8").on("data", (d: string) => {
         err += d;
       });
       child.on("error", (e) => reject(new HostCommandError(full, null, e.message)));
@@ -43,7 +45,12 @@ export function hostCommand(netns?: string): HostCommand {
         if (code === 0) resolve(out);
         else reject(new HostCommandError(full, code, err));
       });
-      child.stdin.end(stdin ?? "");
+      if (stdin !== undefined && child.stdin !== null) {
+        // A program that exits without reading its input closes the pipe: its exit code and
+        // stderr tell what happened, not the EPIPE.
+        child.stdin.on("error", () => {});
+        child.stdin.end(stdin);
+      }
     });
 }
 

@@ -15,12 +15,27 @@
 import { createHash } from "node:crypto";
 import { type ProxyServicePort, servicePortName } from "./service-ports.js";
 
-/** Every chain tug's proxy owns starts with this; nothing else is touched. */
+/** Every chain tug creates starts with this; nothing else is touched. */
 export const CHAIN_PREFIX = "TUG-";
 export const SERVICES_CHAIN = "TUG-SERVICES";
 export const NODEPORTS_CHAIN = "TUG-NODEPORTS";
 export const MARK_MASQ_CHAIN = "TUG-MARK-MASQ";
 export const POSTROUTING_CHAIN = "TUG-POSTROUTING";
+
+/**
+ * Whether the proxy owns a nat chain: its four fixed chains and every TUG-SVC-* and TUG-SEP-*.
+ * Other TUG- chains (the pod network's) are left alone by syncs and cleanup.
+ */
+export function isProxyChain(chain: string): boolean {
+  return (
+    chain === SERVICES_CHAIN ||
+    chain === NODEPORTS_CHAIN ||
+    chain === MARK_MASQ_CHAIN ||
+    chain === POSTROUTING_CHAIN ||
+    chain.startsWith("TUG-SVC-") ||
+    chain.startsWith("TUG-SEP-")
+  );
+}
 /** kube-proxy's masquerade mark bit (--iptables-masquerade-bit 14). */
 export const MASQ_MARK = "0x4000";
 
@@ -52,7 +67,7 @@ export interface NatRulesetInput {
    * local address (`-m addrtype --dst-type LOCAL`).
    */
   readonly nodePortAddresses?: readonly string[];
-  /** tug's chains in the table now: those no longer needed are deleted (-X). */
+  /** The nat table's chains now: the proxy's chains no longer needed are deleted (-X). */
   readonly existingChains?: readonly string[];
 }
 
@@ -210,7 +225,7 @@ export function natRuleset(input: NatRulesetInput): string {
   }
   const keep = new Set(chains);
   const stale = [...new Set(input.existingChains ?? [])]
-    .filter((c) => c.startsWith(CHAIN_PREFIX) && !keep.has(c))
+    .filter((c) => isProxyChain(c) && !keep.has(c))
     .sort();
   const lines = [
     "*nat",
@@ -224,9 +239,9 @@ export function natRuleset(input: NatRulesetInput): string {
   return lines.join("\n");
 }
 
-/** The nat input that removes every chain in `existingChains` (after the jumps are gone). */
+/** The nat input that removes the proxy's chains among `existingChains` (after the jumps are gone). */
 export function natCleanupRuleset(existingChains: readonly string[]): string {
-  const ours = [...new Set(existingChains)].filter((c) => c.startsWith(CHAIN_PREFIX)).sort();
+  const ours = [...new Set(existingChains)].filter(isProxyChain).sort();
   return [
     "*nat",
     ...ours.map((c) => `:${c} - [0:0]`),

@@ -119,6 +119,7 @@ describe("natRuleset", () => {
     expect(text).toContain("-X TUG-SVC-OLD");
     expect(text).not.toContain("DOCKER");
     expect(text).not.toContain("-X TUG-SERVICES");
+    expect(text).not.toContain("TUG-POD-MASQ");
   });
 
   it("limits node ports to the given addresses", () => {
@@ -129,8 +130,8 @@ describe("natRuleset", () => {
 
   it("cleanup input flushes and deletes only tug's chains", () => {
     const save =
-      "*nat\n:PREROUTING ACCEPT [0:0]\n:DOCKER - [0:0]\n:TUG-SERVICES - [0:0]\n:TUG-SEP-X - [0:0]\nCOMMIT\n";
-    expect(tugChains(save)).toEqual(["TUG-SERVICES", "TUG-SEP-X"]);
+      "*nat\n:PREROUTING ACCEPT [0:0]\n:DOCKER - [0:0]\n:TUG-SERVICES - [0:0]\n:TUG-SEP-X - [0:0]\n:TUG-POD-MASQ - [0:0]\nCOMMIT\n";
+    expect(tugChains(save)).toEqual(["TUG-SERVICES", "TUG-SEP-X", "TUG-POD-MASQ"]);
     expect(natCleanupRuleset(tugChains(save))).toBe(
       "*nat\n:TUG-SEP-X - [0:0]\n:TUG-SERVICES - [0:0]\n-X TUG-SEP-X\n-X TUG-SERVICES\nCOMMIT\n",
     );
