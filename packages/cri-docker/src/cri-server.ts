@@ -7,14 +7,16 @@ import { connect } from "node:net";
 import { dirname } from "node:path";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type Docker from "dockerode";
-import { DEFAULT_INSTANCE, ownedFilters, TYPE_CONTAINER } from "./container-labels.js";
+import { DEFAULT_INSTANCE, LABEL, ownedFilters, TYPE_CONTAINER } from "./container-labels.js";
 import { followLogs } from "./containers.js";
 import {
   type CallObserver,
   imageServiceImplementation,
   runtimeServiceImplementation,
 } from "./cri-handlers.js";
+import { lastLogTimestamp } from "./cri-log-file.js";
 import { dockerClient } from "./docker-endpoint.js";
+import { rfc3339ToNanos } from "./docker-time.js";
 import { ExecStreamingServer } from "./exec-streaming-server.js";
 import type { LogCopier } from "./log-copier.js";
 import type { RuntimeContext } from "./runtime-context.js";
@@ -105,20 +107,32 @@ export class CriServer {
     return server;
   }
 
-  /** Resumes log copying for the running CRI containers that exist (after a restart). */
+  /**
+   * Resumes log copying after a restart: for every running container, and for every container
+   * that exited after the last entry in its log file (it stopped while no runtime copied).
+   */
   private async adopt(): Promise<void> {
-    let running: Docker.ContainerInfo[];
+    let containers: Docker.ContainerInfo[];
     try {
-      running = await this.docker.listContainers({
-        filters: { label: ownedFilters(this.ctx.instance, TYPE_CONTAINER), status: ["running"] },
+      containers = await this.docker.listContainers({
+        all: true,
+        filters: { label: ownedFilters(this.ctx.instance, TYPE_CONTAINER) },
       });
     } catch (e) {
-      this.ctx.onBackgroundError("list running containers to resume their logs", e);
+      this.ctx.onBackgroundError("list containers to resume their logs", e);
       return;
     }
-    for (const c of running) {
+    for (const c of containers) {
+      const logPath = c.Labels?.[LABEL.logPath] ?? "";
+      if (logPath === "" || c.State === "created") continue;
       try {
-        followLogs(this.ctx, await this.docker.getContainer(c.Id).inspect());
+        const info = await this.docker.getContainer(c.Id).inspect();
+        if (!info.State.Running) {
+          const last = lastLogTimestamp(logPath);
+          const finished = rfc3339ToNanos(info.State.FinishedAt);
+          if (last !== undefined && rfc3339ToNanos(last) >= finished) continue;
+        }
+        followLogs(this.ctx, info);
       } catch (e) {
         this.ctx.onBackgroundError(`resume the log of container ${c.Id}`, e);
       }
