@@ -53,6 +53,7 @@ import { LeaseManager } from "../storage/lease-manager.js";
 import { DEFAULT_REGISTRY_PREFIX, UNCHANGED } from "../storage/object-store.js";
 import type { WatchCacheOptions } from "../storage/watch-cache.js";
 import { ServedResource } from "./served-resource.js";
+import { SharedWatchEvents } from "./shared-watch-events.js";
 import { StatusError } from "./status-error.js";
 
 /**
@@ -133,6 +134,8 @@ export class ApiHandlers {
   private readonly leases: LeaseManager;
 
   private readonly admission: AdmissionChain;
+  /** Watch events made once per cached object and shared by every watcher it goes to. */
+  private readonly sharedEvents = new SharedWatchEvents();
   /** Admission's reads, from the watch caches (see cachedLookups). */
   private readonly lookups: AdmissionLookups;
   /** Admission's reads as quorum reads, for a create admitted again after a quota conflict. */
@@ -842,7 +845,7 @@ export class ApiHandlers {
           metaOf(kind, bookmark).resourceVersion = String(event.revision);
           await send(watchEvent("BOOKMARK", packObject(kind, bookmark)));
         } else {
-          await send(watchEvent(event.type, packObject(kind, event.object)));
+          await send(this.sharedEvents.eventFor(kind, event.type, event.object, packedEvent));
         }
       }
     } finally {
@@ -1074,6 +1077,10 @@ function encodedSize(kind: KindInfo, obj: ApiObject): number {
 
 function watchEvent(type: string, object: Any): apiv1.WatchEvent {
   return create(apiv1.WatchEventSchema, { type, object });
+}
+
+function packedEvent(kind: KindInfo, type: string, obj: ApiObject): apiv1.WatchEvent {
+  return watchEvent(type, packObject(kind, obj));
 }
 
 /** The ERROR event that ends a watch, holding the Status. */

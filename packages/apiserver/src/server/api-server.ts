@@ -11,6 +11,7 @@ import { DEFAULT_REGISTRY_PREFIX } from "../storage/object-store.js";
 import type { WatchCacheOptions } from "../storage/watch-cache.js";
 import { ApiHandlers } from "./api-handlers.js";
 import { type CallObserver, grpcImplementation, type WatchEventObserver } from "./grpc-service.js";
+import { withSharedWatchEncoding } from "./shared-watch-events.js";
 
 /**
  * Largest request the gRPC server reads: above the 1.5 MiB object limit, so an oversized
@@ -87,7 +88,7 @@ export class ApiServer {
       await handlers.ensureSystemNamespaces();
       await handlers.startAdmissionCaches();
       grpc.addService(
-        apiServiceDefinition,
+        withSharedWatchEncoding(apiServiceDefinition),
         grpcImplementation(handlers, options.observe, options.onWatchEvent),
       );
       const port = await new Promise<number>((resolve, reject) => {
