@@ -21,8 +21,10 @@
 //   BENCH_RATES                    requests/s, comma-separated (default "100,500")
 //   BENCH_WATCH_CONNECTIONS        gRPC connections of the watchers (default 10)
 //   BENCH_WATCHES_PER_CONNECTION   watches on each (default 100)
-//   BENCH_WATCH_WRITES             writes the watchers must see (default 100)
-//   BENCH_WATCH_WRITE_RATE         of those, per second (default 10)
+//   BENCH_WATCH_WRITES             writes the watchers must see (default 40)
+//   BENCH_WATCH_WRITE_RATE         of those, per second (default 2: 2000 deliveries/s)
+//   BENCH_WATCH_DECODE             "raw" (default): watchers read only the annotation from the
+//                                  event bytes; "full": ApiClient watches decoding every pod
 //   BENCH_APISERVER_NODE_ARGS      node flags for the apiserver, e.g.
 //                                  "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_STORE_NODE_ARGS          node flags for the store members
@@ -66,8 +68,15 @@ const rates = (process.env.BENCH_RATES ?? "100,500").split(",").map((r) => {
 });
 const watchConnections = envNumber("BENCH_WATCH_CONNECTIONS", 10);
 const watchesPerConnection = envNumber("BENCH_WATCHES_PER_CONNECTION", 100);
-const watchWrites = envNumber("BENCH_WATCH_WRITES", 100);
-const watchWriteRate = envNumber("BENCH_WATCH_WRITE_RATE", 10);
+const watchWrites = envNumber("BENCH_WATCH_WRITES", 40);
+const watchWriteRate = envNumber("BENCH_WATCH_WRITE_RATE", 2);
+const watchDecode = ((): "raw" | "full" => {
+  const d = process.env.BENCH_WATCH_DECODE ?? "raw";
+  if (d !== "raw" && d !== "full") {
+    throw new Error(`BENCH_WATCH_DECODE=${d}: give "raw" (default) or "full"`);
+  }
+  return d;
+})();
 const phases = new Set(
   (process.env.BENCH_PHASES ?? "load,watch").split(",").map((p) => {
     const phase = p.trim();
@@ -181,7 +190,7 @@ function printTable(load: Map<string, LoadStats>, fanout: FanoutResult | undefin
     const rows: [string, string][] = [
       [
         "watchers",
-        `${fanout.watchers} (${fanout.connections} gRPC connections × ${fanout.watchers / fanout.connections} watches)`,
+        `${fanout.watchers} (${fanout.connections} gRPC connections × ${fanout.watchers / fanout.connections} watches, decode ${fanout.decode})`,
       ],
       ["writes (pod creates)", `${fanout.writes} at ${watchWriteRate}/s`],
       ["delivery p50 ms", fmt(fanout.p50Ms)],
@@ -194,6 +203,7 @@ function printTable(load: Map<string, LoadStats>, fanout: FanoutResult | undefin
       ],
       ["watch streams failed", String(fanout.streamErrors)],
       ["write p99 ms during fan-out", fmt(fanout.writeP99Ms)],
+      ["writes failed at the client", String(fanout.writeErrors)],
     ];
     process.stdout.write(
       `${["| watch fan-out | |", "| --- | ---: |", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n")}\n`,
@@ -244,6 +254,7 @@ async function main(): Promise<number> {
             watchesPerConnection,
             writes: watchWrites,
             writeRate: watchWriteRate,
+            decode: watchDecode,
             writer: client,
             registeredWatchers: () => podWatchers(apiserver.healthUrl),
             log,

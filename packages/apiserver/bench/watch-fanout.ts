@@ -3,17 +3,23 @@
 // in an annotation, so that a watcher needs nothing but the event to time it.
 
 import { performance } from "node:perf_hooks";
+import type { Client } from "@grpc/grpc-js";
 import { PodSchema } from "@tug/api";
 import { ApiClient } from "@tug/client";
 import { benchPod, REQUEST_TIMEOUT_MS, WATCH_NAMESPACE } from "./api-workload.js";
 import { percentile } from "./open-loop.js";
+import { rawClient, watchAnnotation } from "./raw-watch.js";
 
-/** The annotation holding a write's send time. */
+/** The annotation holding a write's name and send time: "<name>@<epoch ms>". */
 export const SENT_AT_ANNOTATION = "bench.tug.io/sent-at";
 /** How long the watchers may take to see the warm-up write (1000 streams opening). */
 const WARMUP_TIMEOUT_MS = 60_000;
 /** How long after the last write the watchers may take to receive everything. */
 const DRAIN_TIMEOUT_MS = 30_000;
+/** Deliveries are over when none came for this long. */
+const QUIET_MS = 2_000;
+/** The list of what was stored, after the writes: generous, the server may still be busy. */
+const FINAL_LIST_TIMEOUT_MS = 60_000;
 
 export interface FanoutOptions {
   /** The apiserver's port; it listens on every address. */
@@ -25,6 +31,11 @@ export interface FanoutOptions {
   readonly writes: number;
   /** Creates per second. */
   readonly writeRate: number;
+  /**
+   * "raw": watchers read only the annotation from each event's bytes (raw-watch.ts); "full":
+   * each is an ApiClient watch that decodes every pod.
+   */
+  readonly decode: "raw" | "full";
   /** The bench's client for the writes. */
   readonly writer: ApiClient;
   /** Registered pod watchers, from the apiserver's /metrics. */
@@ -35,6 +46,7 @@ export interface FanoutOptions {
 export interface FanoutResult {
   readonly watchers: number;
   readonly connections: number;
+  readonly decode: "raw" | "full";
   readonly writes: number;
   /** Deliveries expected (watchers × writes) and received. */
   readonly expected: number;
@@ -45,7 +57,10 @@ export interface FanoutResult {
   /** Watch streams that ended with an error. */
   readonly streamErrors: number;
   readonly firstStreamError?: string;
-  /** Write failures (each then expected by no one). */
+  /**
+   * Writes the client saw fail (a timed-out one may still have been stored: what is expected
+   * is what a list of the namespace shows afterwards).
+   */
   readonly writeErrors: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -61,48 +76,82 @@ function nowMs(): number {
 
 export async function measureFanout(options: FanoutOptions): Promise<FanoutResult> {
   const total = options.connections * options.watchesPerConnection;
-  const clients = Array.from(
-    { length: options.connections },
-    (_, c) => new ApiClient({ servers: [`127.0.0.${c + 1}:${options.port}`] }),
-  );
   /** Per watcher: the names of the measured writes it has seen. */
   const seen = Array.from({ length: total }, () => new Set<string>());
+  const warm = new Set<number>();
   const latencies: number[] = [];
   let streamErrors = 0;
   let firstStreamError: string | undefined;
-  let warmedUp = 0;
   const listed = await options.writer.list(PodSchema, {
     namespace: WATCH_NAMESPACE,
     timeoutMs: REQUEST_TIMEOUT_MS,
   });
-  const streams = Array.from({ length: total }, (_, w) =>
-    (clients[w % options.connections] as ApiClient).watch(PodSchema, {
-      namespace: WATCH_NAMESPACE,
-      resourceVersion: listed.resourceVersion,
-    }),
-  );
-  const readers = streams.map(async (stream, w) => {
-    const mine = seen[w] as Set<string>;
-    let warm = false;
-    try {
-      for await (const event of stream) {
-        if (event.type !== "ADDED") continue;
-        const meta = event.object.metadata;
-        const sentAt = Number(meta?.annotations[SENT_AT_ANNOTATION]);
-        const name = meta?.name ?? "";
-        if (name.startsWith("warmup")) {
-          if (!warm) warmedUp++;
-          warm = true;
-          continue;
-        }
-        latencies.push(nowMs() - sentAt);
-        mine.add(name);
-      }
-    } catch (e) {
-      streamErrors++;
-      firstStreamError ??= e instanceof Error ? e.message : String(e);
+  /** A watcher saw an event whose annotation says `value` ("<name>@<sent epoch ms>"). */
+  const deliver = (w: number, value: string): void => {
+    const now = nowMs();
+    const sep = value.lastIndexOf("@");
+    const name = value.slice(0, sep);
+    if (name === "warmup") {
+      warm.add(w);
+      return;
     }
-  });
+    latencies.push(now - Number(value.slice(sep + 1)));
+    (seen[w] as Set<string>).add(name);
+  };
+  const failed = (e: unknown): void => {
+    streamErrors++;
+    firstStreamError ??= e instanceof Error ? e.message : String(e);
+  };
+  const addresses = Array.from(
+    { length: options.connections },
+    (_, c) => `127.0.0.${c + 1}:${options.port}`,
+  );
+  let cancelAll: () => void;
+  let readers: Promise<void>[];
+  let closeClients: () => void;
+  if (options.decode === "raw") {
+    const clients = addresses.map(rawClient);
+    const watches = Array.from({ length: total }, (_, w) =>
+      watchAnnotation(
+        clients[w % clients.length] as Client,
+        WATCH_NAMESPACE,
+        listed.resourceVersion,
+        SENT_AT_ANNOTATION,
+        (value) => deliver(w, value),
+      ),
+    );
+    cancelAll = () => {
+      for (const x of watches) x.cancel();
+    };
+    readers = watches.map((x) => x.done.catch(failed));
+    closeClients = () => {
+      for (const c of clients) c.close();
+    };
+  } else {
+    const clients = addresses.map((a) => new ApiClient({ servers: [a] }));
+    const streams = Array.from({ length: total }, (_, w) =>
+      (clients[w % clients.length] as ApiClient).watch(PodSchema, {
+        namespace: WATCH_NAMESPACE,
+        resourceVersion: listed.resourceVersion,
+      }),
+    );
+    cancelAll = () => {
+      for (const x of streams) x.cancel();
+    };
+    readers = streams.map(async (stream, w) => {
+      try {
+        for await (const event of stream) {
+          const value = event.object.metadata?.annotations[SENT_AT_ANNOTATION];
+          if (value !== undefined) deliver(w, value);
+        }
+      } catch (e) {
+        failed(e);
+      }
+    });
+    closeClients = () => {
+      for (const c of clients) c.close();
+    };
+  }
 
   const waitFor = async (
     what: string,
@@ -117,7 +166,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
   };
   const writeLatencies: number[] = [];
   let writeErrors = 0;
-  const written: string[] = [];
+  let written: string[] = [];
   try {
     options.log(
       `  opening ${total} pod watches over ${options.connections} gRPC connections (${options.watchesPerConnection} each)`,
@@ -135,12 +184,12 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
     });
     await options.writer.create(
       PodSchema,
-      benchPod(WATCH_NAMESPACE, "warmup", { [SENT_AT_ANNOTATION]: String(nowMs()) }),
+      benchPod(WATCH_NAMESPACE, "warmup", { [SENT_AT_ANNOTATION]: `warmup@${nowMs()}` }),
       { timeoutMs: REQUEST_TIMEOUT_MS },
     );
     await waitFor(
       "every watcher seeing the warm-up write",
-      () => warmedUp >= total,
+      () => warm.size >= total,
       WARMUP_TIMEOUT_MS,
     );
     options.log(`  ${total} watchers up; writing ${options.writes} pods at ${options.writeRate}/s`);
@@ -156,7 +205,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
         options.writer
           .create(
             PodSchema,
-            benchPod(WATCH_NAMESPACE, name, { [SENT_AT_ANNOTATION]: String(sent) }),
+            benchPod(WATCH_NAMESPACE, name, { [SENT_AT_ANNOTATION]: `${name}@${sent}` }),
             {
               timeoutMs: REQUEST_TIMEOUT_MS,
             },
@@ -164,7 +213,6 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
           .then(
             () => {
               writeLatencies.push(nowMs() - sent);
-              written.push(name);
             },
             () => {
               writeErrors++;
@@ -173,6 +221,22 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
       );
     }
     await Promise.all(writes);
+    // Wait until deliveries stop coming (or the drain time is up), then learn what was stored.
+    const drainDeadline = Date.now() + DRAIN_TIMEOUT_MS;
+    for (let last = -1; latencies.length !== last && Date.now() < drainDeadline; ) {
+      last = latencies.length;
+      await new Promise((r) => setTimeout(r, QUIET_MS));
+    }
+    const stored = await options.writer.list(PodSchema, {
+      namespace: WATCH_NAMESPACE,
+      timeoutMs: FINAL_LIST_TIMEOUT_MS,
+    });
+    written = stored.items.map((p) => p.metadata?.name ?? "").filter((n) => n.startsWith("w-"));
+    if (writeErrors > 0) {
+      options.log(
+        `  ${writeErrors} writes failed at the client; ${written.length} of ${options.writes} are stored`,
+      );
+    }
     const expected = written.length * total;
     await waitFor(
       "every watcher receiving every write",
@@ -182,9 +246,9 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
       options.log(`  !! ${e instanceof Error ? e.message : String(e)}`);
     });
   } finally {
-    for (const s of streams) s.cancel();
+    cancelAll();
     await Promise.all(readers);
-    for (const c of clients) c.close();
+    closeClients();
   }
   let missing = 0;
   let watchersMissing = 0;
@@ -198,6 +262,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
   return {
     watchers: total,
     connections: options.connections,
+    decode: options.decode,
     writes: written.length,
     expected: written.length * total,
     delivered: latencies.length,
