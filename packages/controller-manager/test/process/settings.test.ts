@@ -1,6 +1,7 @@
 // tug-controller-manager's flags and environment.
 
 import { describe, expect, it } from "vitest";
+import { KNOWN_CONTROLLERS } from "../../src/index.js";
 import {
   ConfigError,
   envName,
@@ -18,7 +19,7 @@ describe("parseSettings", () => {
   it("defaults to kube-controller-manager's values", () => {
     expect(settings([])).toEqual({
       servers: ["127.0.0.1:6443"],
-      controllers: ["replicaset", "deployment"],
+      controllers: [...KNOWN_CONTROLLERS],
       leaderElect: true,
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
@@ -84,8 +85,8 @@ describe("parseSettings", () => {
 
 describe("parseControllers (kube-controller-manager's --controllers)", () => {
   it.each([
-    ["*", ["replicaset", "deployment"]],
-    ["*,-replicaset", ["deployment"]],
+    ["*", [...KNOWN_CONTROLLERS]],
+    ["*,-replicaset", KNOWN_CONTROLLERS.filter((c) => c !== "replicaset")],
     ["replicaset", ["replicaset"]],
     ["deployment,replicaset", ["replicaset", "deployment"]],
   ])("%s → %j", (value, expected) => {

@@ -64,9 +64,10 @@ it("runs, leads, serves health and metrics, reconciles, and exits 0 on SIGTERM",
       String(healthPort),
       "--bind-address",
       "127.0.0.1",
-      "--leader-elect-lease-duration=2s",
-      "--leader-elect-renew-deadline=1500ms",
-      "--leader-elect-retry-period=200ms",
+      // Short enough for a quick start, long enough that a loaded machine does not lose the lease.
+      "--leader-elect-lease-duration=6s",
+      "--leader-elect-renew-deadline=4s",
+      "--leader-elect-retry-period=500ms",
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -98,10 +99,18 @@ it("runs, leads, serves health and metrics, reconciles, and exits 0 on SIGTERM",
   await eventually("ready", async () => (await fetch(`${base}/readyz`)).status === 200, 15_000);
 
   await cluster.client.create(DeploymentSchema, deployment("proc"));
-  await eventually("rolled out", async () => {
-    const d = await cluster?.client.get(DeploymentSchema, "proc", { namespace: "default" });
-    return d?.status?.availableReplicas === 3 && d.status.updatedReplicas === 3;
-  });
+  try {
+    await eventually(
+      "rolled out",
+      async () => {
+        const d = await cluster?.client.get(DeploymentSchema, "proc", { namespace: "default" });
+        return d?.status?.availableReplicas === 3 && d.status.updatedReplicas === 3;
+      },
+      START_TIMEOUT_MS,
+    );
+  } catch (e) {
+    throw new Error(`${String(e)}; process log tail: ${JSON.stringify(lines.slice(-15))}`);
+  }
   const metrics = await (await fetch(`${base}/metrics`)).text();
   expect(metrics).toContain('leader_election_master_status{name="kube-controller-manager"} 1');
   expect(metrics).toMatch(/tug_controller_reconciles_total\{controller="deployment"\} [1-9]/);
