@@ -22,10 +22,13 @@ import {
 import { runCreateNamespace } from "./commands/create-namespace.js";
 import { runDelete } from "./commands/delete.js";
 import { runDescribe } from "./commands/describe.js";
+import { runDown } from "./commands/down.js";
 import { runEdit } from "./commands/edit.js";
 import { runGet } from "./commands/get.js";
 import { runLabelOrAnnotate } from "./commands/label.js";
 import { runScale } from "./commands/scale.js";
+import { runStatus } from "./commands/status.js";
+import { runUp } from "./commands/up.js";
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -292,6 +295,60 @@ function buildProgram(
         noHeaders: o.headers === false,
       });
     },
+  );
+
+  on(
+    program
+      .command("up")
+      .description("Start a whole local cluster on this machine and point the config at it")
+      .option(
+        "--data-dir <dir>",
+        "where the cluster keeps data, logs and pid files (default ~/.tug/cluster)",
+      )
+      .option("--agents <count>", "number of nodes, each an agent with its own runtime", "2")
+      .option(
+        "--base-port <port>",
+        "the first store member's client port; every port moves with it",
+        "2379",
+      )
+      .option(
+        "--run-dir <dir>",
+        "where the runtimes' CRI sockets go, one directory per node",
+        "/run/tug",
+      )
+      .option(
+        "--from-source",
+        "run the daemons from their TypeScript sources even if dist/ is built",
+      ),
+    (ctx, command) => {
+      const o = flags(command);
+      return runUp(ctx, {
+        dataDir: o.dataDir as string | undefined,
+        agents: o.agents as string | undefined,
+        basePort: o.basePort as string | undefined,
+        runDir: o.runDir as string | undefined,
+        fromSource: o.fromSource === true,
+        tty: process.stdout.isTTY === true && io.env.TERM !== "dumb",
+      });
+    },
+  );
+  on(
+    program
+      .command("down")
+      .description("Stop the local cluster and remove its containers (data kept unless --purge)")
+      .option("--data-dir <dir>", "the cluster's data dir (default ~/.tug/cluster)")
+      .option("--purge", "also delete the data dir"),
+    (ctx, command) => {
+      const o = flags(command);
+      return runDown(ctx, { dataDir: o.dataDir as string | undefined, purge: o.purge === true });
+    },
+  );
+  on(
+    program
+      .command("status")
+      .description("Show every local cluster component's pid, ports, health and the store leader")
+      .option("--data-dir <dir>", "the cluster's data dir (default ~/.tug/cluster)"),
+    (ctx, command) => runStatus(ctx, { dataDir: flags(command).dataDir as string | undefined }),
   );
 
   const config = program
