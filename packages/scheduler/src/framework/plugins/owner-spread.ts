@@ -19,24 +19,21 @@ export const ownerSpread: ScorePlugin = {
     if (pod.ownerUid === "") return undefined;
     const owner = pod.ownerUid;
     const zoneOf = (node: NodeInfo) => node.labels[LABEL_ZONE];
-    let haveZones = false;
-    const zoneCounts = new Map<string, number>();
     return {
       score(node) {
         return snapshot.ownerPodsOn(owner, node.name);
       },
+      // `scores[i]` is the count on `feasible[i]`: sum them per zone over the feasible nodes.
       normalize(scores) {
         let maxNode = 0;
+        const zoneCounts = new Map<string, number>();
         for (let i = 0; i < scores.length; i++) {
-          const n = feasible[i] as NodeInfo;
           const s = scores[i] as number;
           if (s > maxNode) maxNode = s;
-          const zone = zoneOf(n);
-          if (zone !== undefined) {
-            haveZones = true;
-            zoneCounts.set(zone, (zoneCounts.get(zone) ?? 0) + s);
-          }
+          const zone = zoneOf(feasible[i] as NodeInfo);
+          if (zone !== undefined) zoneCounts.set(zone, (zoneCounts.get(zone) ?? 0) + s);
         }
+        const haveZones = zoneCounts.size > 0;
         let maxZone = 0;
         for (const c of zoneCounts.values()) if (c > maxZone) maxZone = c;
         for (let i = 0; i < scores.length; i++) {
