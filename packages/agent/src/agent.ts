@@ -103,6 +103,8 @@ export class Agent {
   private readonly log: Logger;
   private readonly informer: SharedIndexInformer<Pod>;
   private readonly podsByUid = new Map<string, Pod>();
+  /** The last state of pods deleted from the API, for their grace period and hooks. */
+  private readonly gonePods = new Map<string, Pod>();
   private readonly workers: PodWorkers;
   private readonly syncer: PodSyncer;
   private readonly probes: ProbeManager;
@@ -246,6 +248,7 @@ export class Agent {
         const pod = isDeletedFinalStateUnknown(obj) ? obj.obj : obj;
         const uid = pod.metadata?.uid ?? "";
         this.podsByUid.delete(uid);
+        this.gonePods.set(uid, pod);
         this.workers.enqueue(uid);
       },
     });
@@ -336,10 +339,12 @@ export class Agent {
       // Gone from the API (or never ours): stop and remove whatever the runtime holds.
       const ref = await this.refFromRuntime(uid);
       if (ref !== undefined) {
-        await this.syncer.terminate(ref, undefined);
+        // The last known pod (if the informer saw it go) gives the grace period and preStop.
+        await this.syncer.terminate(ref, this.gonePods.get(uid));
         await this.syncer.remove(ref);
         this.log.info("removed pod that is gone", { uid, pod: `${ref.namespace}/${ref.name}` });
       }
+      this.gonePods.delete(uid);
       this.statuses.forget(uid);
       this.workers.forget(uid);
       return undefined;

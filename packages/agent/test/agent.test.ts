@@ -55,6 +55,15 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
+/** Deletes pods a case is done with, so their restarts and probes stop loading the machine. */
+async function retire(...names: string[]): Promise<void> {
+  await Promise.all(
+    names.map((name) =>
+      c.client.delete(PodSchema, name, { namespace: "default", gracePeriodSeconds: 1 }),
+    ),
+  );
+}
+
 const status = (p: Pod, name: string) => p.status?.containerStatuses.find((s) => s.name === name);
 const cond = (p: Pod, type: string) => p.status?.conditions.find((x) => x.type === type)?.status;
 
@@ -228,6 +237,7 @@ describe("pods", () => {
       },
       15_000,
     );
+    await retire("crash");
   });
 
   it("ends pods per restartPolicy: Never and OnFailure with exit reasons Completed and Error", async () => {
@@ -267,6 +277,7 @@ describe("pods", () => {
       (p) => (status(p, "main")?.restartCount ?? 0) >= 1,
     );
     expect(retry.status?.phase).toBe("Running");
+    await retire("onfailure-retry");
   });
 
   it("enforces limits.memory as a cgroup limit (OOMKilled) and activeDeadlineSeconds (DeadlineExceeded)", async () => {
@@ -395,6 +406,7 @@ describe("pods", () => {
       "ContainersNotReady",
     );
     expect(status(unready, "web")?.restartCount).toBe(0);
+    await retire("ready");
   });
 
   it("restarts a container whose exec liveness probe fails", async () => {
@@ -434,6 +446,7 @@ describe("pods", () => {
         status(p, "main")?.restartCount === 1 && status(p, "main")?.state?.running !== undefined,
     );
     expect(status(restarted, "main")?.lastState?.terminated).toBeDefined();
+    await retire("live");
   });
 
   it("projects configMap and secret volumes (items, modes) and env from values, refs, envFrom and the downward API", async () => {
@@ -606,6 +619,7 @@ describe("pods", () => {
     expect(unknown.body).toContain("container nope is not valid for pod talker");
     const missing = await agentGet(c.agent, "/containerLogs/default/ghost/main");
     expect(missing.status).toBe(404);
+    await retire("talker");
   });
 
   it("deletes gracefully: preStop and SIGTERM honoured, SIGKILL after the grace period, then the pod object is removed", async () => {
