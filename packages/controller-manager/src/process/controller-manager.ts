@@ -7,32 +7,70 @@ import { hostname } from "node:os";
 import {
   type Deployment,
   DeploymentSchema,
+  EndpointsSchema,
+  LeaseSchema,
+  NamespaceSchema,
+  NodeSchema,
+  PersistentVolumeClaimSchema,
+  PersistentVolumeSchema,
   type Pod,
   PodSchema,
   type ReplicaSet,
   ReplicaSetSchema,
+  ResourceQuotaSchema,
+  ServiceAccountSchema,
+  ServiceSchema,
 } from "@tug/api";
 import {
   ApiClient,
   apiLeaseClient,
   apiListerWatcher,
+  type CacheObject,
+  type KindArg,
+  kindInfoOf,
   LEASE_DURATION_MS,
   LeaderElector,
   metaNamespaceIndexFunc,
   NAMESPACE_INDEX,
+  type ObjectOf,
   RENEW_DEADLINE_MS,
   RETRY_PERIOD_MS,
+  type SharedIndexInformer,
   SharedInformerFactory,
 } from "@tug/client";
 import { DeploymentController } from "../deployment/deployment-controller.js";
+import { EndpointsController } from "../endpoints/endpoints-controller.js";
 import { type Controller, runController } from "../framework/controller.js";
 import { ApiEventRecorder } from "../framework/event-recorder.js";
 import { ApiPodControl } from "../framework/pod-control.js";
+import { GarbageCollector, informerKey } from "../garbagecollector/garbage-collector.js";
+import { NamespaceController } from "../namespace/namespace-controller.js";
+import { NodeIpamController } from "../nodeipam/node-ipam-controller.js";
+import {
+  NodeLifecycleController,
+  type NodeLifecycleControllerOptions,
+} from "../nodelifecycle/node-lifecycle-controller.js";
+import { TaintEvictionController } from "../nodelifecycle/taint-eviction-controller.js";
 import { ReplicaSetController } from "../replicaset/replica-set-controller.js";
+import { ResourceQuotaController } from "../resourcequota/resource-quota-controller.js";
+import { ServiceAccountsController } from "../serviceaccount/service-accounts-controller.js";
+import { PersistentVolumeBinder } from "../volumebinding/persistent-volume-binder.js";
 import { type Logger, SILENT_LOGGER } from "./logger.js";
 
 /** Controllers this process can run, by their --controllers name. */
-export const KNOWN_CONTROLLERS = ["replicaset", "deployment"] as const;
+export const KNOWN_CONTROLLERS = [
+  "replicaset",
+  "deployment",
+  "nodelifecycle",
+  "taint-eviction-controller",
+  "nodeipam",
+  "endpoint",
+  "serviceaccount",
+  "namespace",
+  "garbagecollector",
+  "resourcequota",
+  "persistentvolume-binder",
+] as const;
 export type ControllerName = (typeof KNOWN_CONTROLLERS)[number];
 
 /** kube-controller-manager's lock: the Lease kube-system/kube-controller-manager. */
@@ -56,6 +94,8 @@ export interface ControllerManagerOptions {
   readonly identity?: string;
   readonly concurrentDeploymentSyncs?: number;
   readonly concurrentReplicaSetSyncs?: number;
+  /** Timings and ranges of the cluster controllers (node lifecycle, IPAM, quota, volumes). */
+  readonly cluster?: ClusterControllerSettings;
   readonly logger?: Logger;
   /**
    * Called when leadership is lost (not when stopped); kube-controller-manager exits then. Without
@@ -63,6 +103,26 @@ export interface ControllerManagerOptions {
    */
   readonly onLeadershipLost?: () => void;
 }
+
+/**
+ * kube-controller-manager's flags for the cluster controllers; each unset one takes the
+ * controller's Kubernetes default (NODE_MONITOR_GRACE_PERIOD_MS, DEFAULT_CLUSTER_CIDR, ...).
+ */
+export type ClusterControllerSettings = Pick<
+  NodeLifecycleControllerOptions,
+  | "nodeMonitorPeriodMs"
+  | "nodeMonitorGracePeriodMs"
+  | "nodeStartupGracePeriodMs"
+  | "nodeEvictionRate"
+  | "secondaryNodeEvictionRate"
+  | "largeClusterSizeThreshold"
+  | "unhealthyZoneThreshold"
+> & {
+  readonly clusterCidr?: string;
+  readonly nodeCidrMaskSize?: number;
+  readonly resourceQuotaSyncPeriodMs?: number;
+  readonly pvClaimBinderSyncPeriodMs?: number;
+};
 
 /** Counters for /metrics. */
 export interface ControllerManagerStats {
@@ -226,6 +286,7 @@ export class ControllerManager {
         workers: this.options.concurrentDeploymentSyncs ?? DEFAULT_CONCURRENT_SYNCS,
       });
     }
+    controllers.push(...this.clusterControllers(factory, pods, enabled, host));
     factory.start();
     void factory.waitForCacheSync(signal).then((synced) => {
       this.synced = [...synced.values()].every(Boolean) && !signal.aborted;
@@ -249,6 +310,94 @@ export class ControllerManager {
       this.synced = false;
       this.stats.leading = false;
     }
+  }
+
+  /** The enabled controllers of the cluster's own objects: nodes, namespaces, ownership, storage. */
+  private clusterControllers(
+    factory: SharedInformerFactory,
+    pods: SharedIndexInformer<Pod>,
+    enabled: ReadonlySet<ControllerName>,
+    host: string,
+  ): { controller: Controller; workers: number }[] {
+    const api = this.api;
+    const settings = this.options.cluster ?? {};
+    const inform = <K extends KindArg>(kind: K) =>
+      factory.informerFor<ObjectOf<K> & CacheObject>({
+        key: informerKey(kindInfoOf(kind)),
+        newListerWatcher: () => apiListerWatcher(api, kind),
+      });
+    const recorder = (component: string) =>
+      new ApiEventRecorder({
+        api,
+        component,
+        host,
+        onError: (error, context) => this.logger.warn(context, { error }),
+      });
+    const build: Record<string, () => Controller> = {
+      nodelifecycle: () =>
+        new NodeLifecycleController({
+          ...settings,
+          api,
+          nodes: inform(NodeSchema),
+          leases: inform(LeaseSchema),
+          pods,
+          recorder: recorder("node-controller"),
+        }),
+      "taint-eviction-controller": () =>
+        new TaintEvictionController({
+          api,
+          nodes: inform(NodeSchema),
+          pods,
+          recorder: recorder("taint-eviction-controller"),
+        }),
+      nodeipam: () =>
+        new NodeIpamController({
+          api,
+          nodes: inform(NodeSchema),
+          recorder: recorder("cidrAllocator"),
+          ...(settings.clusterCidr === undefined ? {} : { clusterCidr: settings.clusterCidr }),
+          ...(settings.nodeCidrMaskSize === undefined
+            ? {}
+            : { nodeCidrMaskSize: settings.nodeCidrMaskSize }),
+        }),
+      endpoint: () =>
+        new EndpointsController({
+          api,
+          services: inform(ServiceSchema),
+          pods,
+          endpoints: inform(EndpointsSchema),
+        }),
+      serviceaccount: () =>
+        new ServiceAccountsController({
+          api,
+          namespaces: inform(NamespaceSchema),
+          serviceAccounts: inform(ServiceAccountSchema),
+        }),
+      namespace: () => new NamespaceController({ api, namespaces: inform(NamespaceSchema) }),
+      garbagecollector: () => new GarbageCollector({ api, factory, client: api }),
+      resourcequota: () =>
+        new ResourceQuotaController({
+          api,
+          quotas: inform(ResourceQuotaSchema),
+          pods,
+          ...(settings.resourceQuotaSyncPeriodMs === undefined
+            ? {}
+            : { syncPeriodMs: settings.resourceQuotaSyncPeriodMs }),
+        }),
+      "persistentvolume-binder": () =>
+        new PersistentVolumeBinder({
+          api,
+          volumes: inform(PersistentVolumeSchema),
+          claims: inform(PersistentVolumeClaimSchema),
+          recorder: recorder("persistentvolume-controller"),
+          ...(settings.pvClaimBinderSyncPeriodMs === undefined
+            ? {}
+            : { syncPeriodMs: settings.pvClaimBinderSyncPeriodMs }),
+        }),
+    };
+    return Object.entries(build)
+      .filter(([name]) => enabled.has(name as ControllerName))
+      .map(([, make]) => ({ controller: make(), workers: DEFAULT_CONCURRENT_SYNCS }));
   }
 
   private count(map: Map<string, number>, name: string): void {
