@@ -36,6 +36,20 @@ export {
   rollbackDeployment,
   rolledBackDeployment,
 } from "./deployment/rollback.js";
+// The cluster controllers: node lifecycle and taint eviction, node IPAM, endpoints, service
+// accounts, namespace deletion, garbage collection, resource quota usage, volume binding.
+export {
+  computeEndpointSubsets,
+  findPort,
+  HEADLESS_LABEL,
+  MAX_ENDPOINTS_CAPACITY,
+  OVER_CAPACITY_ANNOTATION,
+} from "./endpoints/endpoint-subsets.js";
+export {
+  DEFAULT_CONCURRENT_ENDPOINT_SYNCS,
+  EndpointsController,
+  type EndpointsControllerOptions,
+} from "./endpoints/endpoints-controller.js";
 export { apiClaimActions, isGone } from "./framework/api-claim-actions.js";
 export {
   type Controller,
@@ -71,6 +85,59 @@ export {
   type RankedPod,
 } from "./framework/pod-state.js";
 export {
+  DependencyGraph,
+  FINALIZER_FOREGROUND,
+  FINALIZER_ORPHAN,
+  type GraphNode,
+} from "./garbagecollector/dependency-graph.js";
+export {
+  DEFAULT_CONCURRENT_GC_SYNCS,
+  GarbageCollector,
+  type GarbageCollectorOptions,
+  garbageCollectedKinds,
+  informerKey,
+} from "./garbagecollector/garbage-collector.js";
+export {
+  DEFAULT_CONCURRENT_NAMESPACE_SYNCS,
+  FINALIZER_KUBERNETES,
+  NamespaceController,
+  type NamespaceControllerOptions,
+} from "./namespace/namespace-controller.js";
+export { CidrSet, formatCidr, parseCidr } from "./nodeipam/cidr-set.js";
+export {
+  DEFAULT_CLUSTER_CIDR,
+  DEFAULT_NODE_CIDR_MASK_SIZE,
+  NodeIpamController,
+  type NodeIpamControllerOptions,
+} from "./nodeipam/node-ipam-controller.js";
+export {
+  NODE_LEASE_NAMESPACE,
+  NODE_MONITOR_GRACE_PERIOD_MS,
+  NODE_MONITOR_PERIOD_MS,
+  NODE_STARTUP_GRACE_PERIOD_MS,
+  NodeLifecycleController,
+  type NodeLifecycleControllerOptions,
+} from "./nodelifecycle/node-lifecycle-controller.js";
+export { POD_NODE_NAME_INDEX, podNodeNameIndexFunc } from "./nodelifecycle/pods-by-node.js";
+export {
+  TaintEvictionController,
+  type TaintEvictionControllerOptions,
+} from "./nodelifecycle/taint-eviction-controller.js";
+export {
+  matchingTolerations,
+  minTolerationMs,
+  TAINT_NODE_NOT_READY,
+  TAINT_NODE_UNREACHABLE,
+  TAINT_NODE_UNSCHEDULABLE,
+  toleratesTaint,
+} from "./nodelifecycle/taints.js";
+export {
+  LARGE_CLUSTER_SIZE_THRESHOLD,
+  NODE_EVICTION_RATE,
+  SECONDARY_NODE_EVICTION_RATE,
+  UNHEALTHY_ZONE_THRESHOLD,
+} from "./nodelifecycle/zone-state.js";
+export {
   ControllerManager,
   type ControllerManagerOptions,
   type ControllerManagerStats,
@@ -88,3 +155,21 @@ export {
 } from "./replicaset/replica-set-controller.js";
 export { calculateReplicaSetStatus, REPLICA_FAILURE } from "./replicaset/replica-set-status.js";
 export { SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from "./replicaset/slow-start.js";
+export {
+  RESOURCE_QUOTA_SYNC_PERIOD_MS,
+  ResourceQuotaController,
+  type ResourceQuotaControllerOptions,
+} from "./resourcequota/resource-quota-controller.js";
+export {
+  DEFAULT_SERVICE_ACCOUNTS,
+  ServiceAccountsController,
+  type ServiceAccountsControllerOptions,
+} from "./serviceaccount/service-accounts-controller.js";
+export {
+  ANN_BIND_COMPLETED,
+  ANN_BOUND_BY_CONTROLLER,
+  PersistentVolumeBinder,
+  type PersistentVolumeBinderOptions,
+  PV_CLAIM_BINDER_SYNC_PERIOD_MS,
+} from "./volumebinding/persistent-volume-binder.js";
+export { findMatchingVolume } from "./volumebinding/volume-match.js";
