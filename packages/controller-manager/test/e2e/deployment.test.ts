@@ -31,7 +31,11 @@ let observer: PodObserver | undefined;
 beforeEach(async () => {
   cluster = await startCluster();
   kubelet = await startFakeKubelet(cluster.address);
-  manager = new ControllerManager({ servers: [cluster.address], leaderElect: false });
+  manager = new ControllerManager({
+    servers: [cluster.address],
+    leaderElect: false,
+    controllers: ["replicaset", "deployment"],
+  });
   manager.start();
 });
 

@@ -18,6 +18,8 @@ import { deployment, observePods, type PodObserver } from "../support/workloads.
 
 /** Short election timings so that failover takes seconds (same ratios as Kubernetes' 15/10/2). */
 const TIMINGS = { leaseDurationMs: 1_500, renewDeadlineMs: 1_000, retryPeriodMs: 200 };
+/** Only the controllers under test, so that others' work cannot blur what is counted. */
+const CONTROLLERS = ["replicaset", "deployment"] as const;
 
 let cluster: Cluster;
 let kubelet: FakeKubelet;
@@ -40,7 +42,12 @@ afterEach(async () => {
 it("the standby takes over a rollout in flight when the leader stops; no pod is created twice", async () => {
   const { client } = cluster;
   for (const identity of ["cm-1", "cm-2"]) {
-    const m = new ControllerManager({ servers: [cluster.address], identity, ...TIMINGS });
+    const m = new ControllerManager({
+      servers: [cluster.address],
+      identity,
+      controllers: CONTROLLERS,
+      ...TIMINGS,
+    });
     managers.push(m);
     m.start();
   }
@@ -101,7 +108,12 @@ it("the standby takes over a rollout in flight when the leader stops; no pod is 
 
 it("a leader that loses its lease stops its controllers and campaigns again from fresh caches", async () => {
   const { client } = cluster;
-  const m = new ControllerManager({ servers: [cluster.address], identity: "cm-1", ...TIMINGS });
+  const m = new ControllerManager({
+    servers: [cluster.address],
+    identity: "cm-1",
+    controllers: CONTROLLERS,
+    ...TIMINGS,
+  });
   managers.push(m);
   m.start();
   await eventually("leading", () => m.isLeading());
