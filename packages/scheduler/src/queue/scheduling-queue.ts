@@ -57,6 +57,8 @@ interface Entry {
 
 interface InFlight {
   entry: Entry;
+  /** The uid of the pod being attempted. */
+  readonly uid: string;
   /** Set when the pod was deleted during the attempt: it must not come back. */
   deleted: boolean;
 }
@@ -162,6 +164,8 @@ export class SchedulingQueue {
     const flying = this.inFlight.get(key);
     if (flying !== undefined) {
       flying.entry.pod = pod;
+      // Deleted and created again under the same name: the new pod is pending.
+      if (flying.deleted && pod.metadata?.uid !== flying.uid) flying.deleted = false;
       return;
     }
     const active = this.activeQ.get(key);
@@ -210,9 +214,16 @@ export class SchedulingQueue {
     });
   }
 
-  /** The attempt ended and the pod needs no retry (it was bound, or is gone). */
+  /**
+   * The attempt ended and the pod needs no retry (it was bound, or is gone). A pod created
+   * again under the same name during the attempt is queued as new.
+   */
   done(key: string): void {
+    const flying = this.inFlight.get(key);
+    if (flying === undefined) return;
     this.inFlight.delete(key);
+    const latest = flying.entry.pod;
+    if (!this.closed && !flying.deleted && latest.metadata?.uid !== flying.uid) this.add(latest);
   }
 
   /**
@@ -300,7 +311,7 @@ export class SchedulingQueue {
     this.schedulingCycle++;
     e.attempts++;
     e.cycle = this.schedulingCycle;
-    this.inFlight.set(e.key, { entry: e, deleted: false });
+    this.inFlight.set(e.key, { entry: e, uid: e.pod.metadata?.uid ?? "", deleted: false });
     return toQueued(e);
   }
 

@@ -120,4 +120,21 @@ describe("SchedulingQueue", () => {
     expect(q.has("default/a")).toBe(false);
     q.close();
   });
+
+  it("queues a pod recreated under the same name during an attempt", async () => {
+    const { q } = newQueue();
+    q.add(makePod("a"));
+    await q.pop();
+    q.delete("default/a");
+    const again = makePod("a");
+    if (again.metadata !== undefined) again.metadata.uid = "uid-a-2";
+    q.add(again);
+    // The old pod's attempt ends either way; the new one is pending.
+    q.done("default/a");
+    const next = await q.pop();
+    expect(next?.pod.metadata?.uid).toBe("uid-a-2");
+    q.requeueUnschedulable("default/a");
+    expect(q.pending().unschedulable).toBe(1);
+    q.close();
+  });
 });
