@@ -123,13 +123,29 @@ it("a node that stops renewing its Lease goes Unknown, is tainted, and loses its
       },
     }),
   );
+  // Tolerates the key and effect but not the (empty) value: evicted as soon as tainted. The
+  // admission plugin sees a toleration for the key and adds no default one.
+  await client.create(
+    PodSchema,
+    create(PodSchema, {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "impatient", namespace: "default" },
+      spec: {
+        containers: [{ name: "main", image: "busybox:1" }],
+        tolerations: [
+          { key: UNREACHABLE, operator: "Equal", value: "elsewhere", effect: "NoExecute" },
+        ],
+      },
+    }),
+  );
   const podsOn = async (node: string) =>
     (await client.list(PodSchema, { namespace: "default", fieldSelector: `spec.nodeName=${node}` }))
       .items;
   const running = (p: Pod) =>
     p.status?.phase === "Running" && p.metadata?.deletionTimestamp === undefined;
-  await eventually("3 pods running on node-a", async () => {
-    return (await podsOn("node-a")).filter(running).length === 3;
+  await eventually("4 pods running on node-a", async () => {
+    return (await podsOn("node-a")).filter(running).length === 4;
   });
   const firstUids = new Set((await podsOn("node-a")).map((p) => p.metadata?.uid));
 
@@ -181,6 +197,13 @@ it("a node that stops renewing its Lease goes Unknown, is tainted, and loses its
     );
     expect(evictedAt - taintedAt).toBeGreaterThanOrEqual(TOLERATION_SECONDS * 1000 - 50);
   }
+  // The pod whose toleration does not match went at once.
+  const impatient = onA.find((p) => p.metadata?.name === "impatient");
+  const impatientAt = msOf(
+    impatient?.status?.conditions.find((c) => c.type === "DisruptionTarget")?.lastTransitionTime,
+    "impatient's DisruptionTarget",
+  );
+  expect(impatientAt - taintedAt).toBeLessThan(TOLERATION_SECONDS * 1000);
   // The pod that tolerates the taint forever is still there, not being deleted.
   const patient = await client.get(PodSchema, "patient", { namespace: "default" });
   expect(patient.metadata?.deletionTimestamp).toBeUndefined();
@@ -198,4 +221,35 @@ it("a node that stops renewing its Lease goes Unknown, is tainted, and loses its
     const back = await client.get(NodeSchema, "node-a");
     return readyCondition(back)?.status === "True" && (back.spec?.taints ?? []).length === 0;
   });
+}, 60_000);
+
+it("a lone node that dies goes Unknown but is not tainted for eviction (every zone is down)", async () => {
+  const { client } = cluster;
+  agents.set("solo", await startFakeNodeAgent(cluster.address, "solo", { subnet: 3 }));
+  controllers = await runControllers(cluster.address, ({ api, nodes, pods, leases }) => [
+    new NodeLifecycleController({
+      api,
+      nodes,
+      pods,
+      leases,
+      recorder: NO_EVENTS,
+      nodeMonitorPeriodMs: 200,
+      nodeMonitorGracePeriodMs: 1_000,
+    }),
+  ]);
+  await agents.get("solo")?.stop();
+  agents.delete("solo");
+  let node: Node | undefined;
+  await eventually("solo Unknown with the NoSchedule taint", async () => {
+    node = await client.get(NodeSchema, "solo");
+    return (
+      readyCondition(node)?.status === "Unknown" &&
+      (node.spec?.taints ?? []).some((t) => t.key === UNREACHABLE && t.effect === "NoSchedule")
+    );
+  });
+  // Several monitor periods later, still no NoExecute taint.
+  await new Promise((r) => setTimeout(r, 1_000));
+  node = await client.get(NodeSchema, "solo");
+  expect((node.spec?.taints ?? []).filter((t) => t.effect === "NoExecute")).toEqual([]);
+  expect(controllers.errors).toEqual([]);
 }, 60_000);
