@@ -2,9 +2,12 @@
 // a temporary socket and the real Docker engine. One cluster is shared by the cases (each
 // case uses its own pods); afterAll removes every sandbox and container of the test's node.
 
+import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
-import { join } from "node:path";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import {
@@ -31,6 +34,21 @@ import {
   startCluster,
   waitForPod,
 } from "./harness.js";
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
+const BIN = join(REPO_ROOT, "packages/agent/bin/tug-agent.ts");
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 let c: Cluster;
 beforeAll(async () => {
@@ -740,4 +758,61 @@ describe("agent API", () => {
     expect(metrics.body).toMatch(/^tug_agent_pod_syncs_total \d+$/m);
     expect(metrics.body).toMatch(/^tug_agent_pods \d+$/m);
   });
+});
+
+describe("the tug-agent process", () => {
+  it("registers its node from flags and env vars, serves /healthz, and exits 0 on SIGTERM", async () => {
+    const port = await freePort();
+    const name = `${c.node}-proc`;
+    const child = spawn(
+      process.execPath,
+      [
+        "--conditions=source",
+        "--import",
+        "tsx",
+        BIN,
+        `--node-name=${name}`,
+        `--container-runtime-endpoint=${c.criEndpoint}`,
+        `--root-dir=${join(c.dir, "proc")}`,
+        "--address=127.0.0.1",
+        `--port=${port}`,
+        "--node-labels=tier=test",
+      ],
+      {
+        cwd: REPO_ROOT,
+        stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, TUG_AGENT_SERVER: c.apiAddress },
+      },
+    );
+    let output = "";
+    child.stderr?.on("data", (b: Buffer) => {
+      output += b.toString();
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      child.once("exit", (code) => resolve(code)),
+    );
+    try {
+      const node = await eventually(
+        "the process's Node",
+        async () => {
+          const n = await c.client.get(NodeSchema, name);
+          return n.status?.conditions.some((x) => x.type === "Ready" && x.status === "True")
+            ? n
+            : undefined;
+        },
+        60_000,
+      );
+      expect(node.metadata?.labels.tier).toBe("test");
+      expect(node.status?.daemonEndpoints?.kubeletEndpoint?.port).toBe(port);
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(await health.text()).toBe("ok");
+      await eventually("the started log line", async () =>
+        output.includes('"msg":"tug-agent started"') ? true : undefined,
+      );
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 90_000);
 });

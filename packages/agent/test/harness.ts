@@ -25,6 +25,10 @@ export const PAUSE = "tug/pause:latest";
 
 export interface Cluster {
   client: ApiClient;
+  /** The API server's host:port. */
+  apiAddress: string;
+  /** The CRI endpoint, unix://... */
+  criEndpoint: string;
   cri: CriClient;
   node: string;
   dir: string;
@@ -115,6 +119,8 @@ export async function startCluster(agentOptions: Partial<AgentOptions> = {}): Pr
     await agent.start();
     return {
       client,
+      apiAddress: api.address,
+      criEndpoint: `unix://${socketPath}`,
       cri,
       node,
       dir,
