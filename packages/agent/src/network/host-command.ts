@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 /** Runs argv with optional stdin; resolves stdout; rejects with HostCommandError on exit ≠ 0. */
 export type HostCommand = (argv: readonly string[], stdin?: string) => Promise<string>;
 
-/** A failed host command: its argv, exit code and stderr. */
+/** A failed host command: its argv, exit code and stderr (stdout when stderr is empty). */
 export class HostCommandError extends Error {
   constructor(
     readonly argv: readonly string[],
@@ -43,7 +43,8 @@ export function hostCommand(netns?: string): HostCommand {
       child.on("error", (e) => reject(new HostCommandError(full, null, e.message)));
       child.on("close", (code) => {
         if (code === 0) resolve(out);
-        else reject(new HostCommandError(full, code, err));
+        // Some tools (busybox nslookup) report failures on stdout.
+        else reject(new HostCommandError(full, code, err.trim() === "" ? out : err));
       });
       if (stdin !== undefined && child.stdin !== null) {
         // A program that exits without reading its input closes the pipe: its exit code and

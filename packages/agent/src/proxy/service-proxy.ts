@@ -6,7 +6,7 @@ import { type Endpoints, EndpointsSchema, type Service, ServiceSchema } from "@t
 import { type ApiClient, apiListerWatcher, SharedIndexInformer } from "@tug/client";
 import type { HostCommand } from "../network/host-command.js";
 import { IptablesProxier, MIN_SYNC_INTERVAL_MS, SyncRunner } from "./iptables-proxier.js";
-import { proxyServicePorts } from "./service-ports.js";
+import { type ProxyServicePort, proxyServicePorts } from "./service-ports.js";
 
 /** kube-proxy's --iptables-sync-period is 30 s: rules are rewritten even without a change. */
 export const PROXY_RESYNC_PERIOD_MS = 30_000;
@@ -17,7 +17,34 @@ export interface ServiceProxyOptions {
   clusterCidr?: string;
   nodePortAddresses?: readonly string[];
   minSyncIntervalMs?: number;
+  /**
+   * The node-local cluster DNS: the DNS ClusterIP (kube-dns's 10.96.0.10, the agent's
+   * --cluster-dns) is DNATed, UDP and TCP port 53, to this node's DNS server (listening on the
+   * pod bridge's gateway), so every node answers its own pods.
+   */
+  localDns?: LocalDns;
   onError?: (e: unknown, what: string) => void;
+}
+
+export interface LocalDns {
+  readonly clusterIp: string;
+  /** Where this node's DNS server listens: the pod bridge's gateway IP. */
+  readonly address: string;
+  readonly port: number;
+}
+
+/** The service ports that send DNS traffic for `dns.clusterIp` to this node's DNS server. */
+export function localDnsServicePorts(dns: LocalDns): ProxyServicePort[] {
+  return (["UDP", "TCP"] as const).map((protocol) => ({
+    namespace: "kube-system",
+    name: "tug-node-dns",
+    portName: protocol === "UDP" ? "dns" : "dns-tcp",
+    protocol,
+    clusterIp: dns.clusterIp,
+    port: 53,
+    nodePort: 0,
+    endpoints: [{ ip: dns.address, port: dns.port }],
+  }));
 }
 
 export class ServiceProxy {
@@ -48,9 +75,12 @@ export class ServiceProxy {
     });
     this.runner = new SyncRunner(
       async () => {
-        await this.proxier.sync(
-          proxyServicePorts(this.services.getIndexer().list(), this.endpoints.getIndexer().list()),
+        const ports = proxyServicePorts(
+          this.services.getIndexer().list(),
+          this.endpoints.getIndexer().list(),
         );
+        const dns = o.localDns === undefined ? [] : localDnsServicePorts(o.localDns);
+        await this.proxier.sync([...dns, ...ports]);
         this.syncs++;
       },
       o.minSyncIntervalMs ?? MIN_SYNC_INTERVAL_MS,

@@ -6,11 +6,14 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostCommand } from "../../src/network/host-command.js";
 import { NodeNetwork, type NodeNetworkSpec } from "../../src/network/node-network.js";
 import { IptablesProxier, tugChains } from "../../src/proxy/iptables-proxier.js";
 import type { ProxyServicePort } from "../../src/proxy/service-ports.js";
+import { localDnsServicePorts } from "../../src/proxy/service-proxy.js";
 
 const id = randomBytes(3).toString("hex");
 const ns = (name: string) => `tug${id}-${name}`;
@@ -22,6 +25,7 @@ const NODE1_IP = "192.168.250.1";
 const NODE2_IP = "192.168.250.2";
 const CLUSTER_CIDR = "10.244.0.0/16";
 const CLUSTER_IP = "10.96.0.20";
+const UDP_IP = "10.96.0.53";
 const DNS_IP = "10.96.0.10";
 const NODE_PORT = 31515;
 const PODS = [
@@ -65,7 +69,7 @@ const dnsPort: ProxyServicePort = {
   name: "kube-dns",
   portName: "dns",
   protocol: "UDP",
-  clusterIp: DNS_IP,
+  clusterIp: UDP_IP,
   port: 53,
   nodePort: 0,
   endpoints: [{ ip: "10.244.1.11", port: 5353 }],
@@ -147,6 +151,50 @@ function startServer(pod: string): Promise<void> {
   });
 }
 
+// The cluster DNS server (tug's own code, run by tsx) inside node n2 on its bridge gateway,
+// answering web.default.svc.cluster.local with the ClusterIP.
+const src = (rel: string) => fileURLToPath(new URL(`../../src/dns/${rel}`, import.meta.url));
+const DNS_SERVER = `
+import { DnsServer } from ${JSON.stringify(src("dns-server.ts"))};
+import { answerQuery } from ${JSON.stringify(src("cluster-dns-resolver.ts"))};
+const web = { metadata: { name: "web", namespace: "default" }, spec: { type: "ClusterIP", clusterIp: "${CLUSTER_IP}", ports: [] } };
+const source = { service: (ns, name) => (ns === "default" && name === "web" ? web : undefined), endpoints: () => undefined };
+const server = new DnsServer({ address: "${GATEWAY.n2}", port: 53, handler: (q) => answerQuery(q, source) });
+await server.listen();
+console.log("ready");`;
+
+function startDnsServer(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        ns("n2"),
+        "node",
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        DNS_SERVER,
+      ],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        cwd: fileURLToPath(new URL("../../../..", import.meta.url)),
+      },
+    );
+    servers.push(child);
+    let err = "";
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
+    child.stdout.on("data", (d) => {
+      if (String(d).includes("ready")) resolve();
+    });
+    child.on("exit", (code) => reject(new Error(`DNS server exited ${code}: ${err}`)));
+  });
+}
+
 async function addNetns(name: string): Promise<void> {
   await sh("ip", "netns", "add", name);
   created.push(name);
@@ -209,6 +257,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of servers) s.kill("SIGKILL");
+  rmSync(`/etc/netns/${ns("cl")}`, { recursive: true, force: true });
   for (const name of created.reverse()) {
     await sh("ip", "netns", "del", name).catch(() => {});
   }
@@ -243,7 +292,7 @@ describe("pod network and service proxy in network namespaces", () => {
     const seen = await runClient("tcp", CLUSTER_IP, 80, 60);
     expect(Object.keys(seen).sort()).toEqual(["ep1", "ep2", "ep3"]);
     // UDP by ClusterIP, DNATed to another port.
-    expect(await runClient("udp", DNS_IP, 53, 3)).toEqual({ ep2: 3 });
+    expect(await runClient("udp", UDP_IP, 53, 3)).toEqual({ ep2: 3 });
   });
 
   it("follows endpoint changes and removes the chains of gone endpoints", async () => {
@@ -252,6 +301,27 @@ describe("pod network and service proxy in network namespaces", () => {
     const chains = tugChains(await hostCommand(ns("n2"))(["iptables-save", "-t", "nat"]));
     expect(chains.filter((c) => c.startsWith("TUG-SEP-"))).toHaveLength(1);
     expect(chains.filter((c) => c.startsWith("TUG-SVC-"))).toHaveLength(1);
+  });
+
+  it("pods resolve service names through the DNS ClusterIP, DNATed to the node's DNS server", async () => {
+    // \`ip netns exec\` bind-mounts /etc/netns/<ns>/resolv.conf: the pod's resolver as the
+    // sandbox DNS config gives it (server, search path, ndots:5).
+    mkdirSync(`/etc/netns/${ns("cl")}`, { recursive: true });
+    writeFileSync(
+      `/etc/netns/${ns("cl")}/resolv.conf`,
+      `nameserver ${DNS_IP}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`,
+    );
+    await startDnsServer();
+    await proxy2.sync([
+      ...localDnsServicePorts({ clusterIp: DNS_IP, address: GATEWAY.n2, port: 53 }),
+      web(["10.244.2.10"]),
+    ]);
+    const cl = hostCommand(ns("cl"));
+    const full = await cl(["busybox", "nslookup", "web.default.svc.cluster.local", DNS_IP]);
+    expect(full).toMatch(/Address:\s+10\.96\.0\.20/);
+    await expect(
+      cl(["busybox", "nslookup", "nope.default.svc.cluster.local", DNS_IP]),
+    ).rejects.toThrow(/NXDOMAIN|can't find/);
   });
 
   it("answers on the NodePort of the other node's IP", async () => {
