@@ -28,15 +28,19 @@
 //   BENCH_APISERVER_NODE_ARGS      node flags for the apiserver, e.g.
 //                                  "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_STORE_NODE_ARGS          node flags for the store members
+//   BENCH_KEEP_LOGS                "1": keep the temp dir with every process's log
 //   BENCH_PHASES                   "load,watch" (default), or one of them
 
 import { cpus } from "node:os";
+import { performance } from "node:perf_hooks";
+import { PodSchema } from "@tug/api";
 import { ApiClient } from "@tug/client";
 import {
   createNamespaces,
   createReadPods,
   LIST_LIMIT,
   LIST_NAMESPACE_PODS,
+  READ_NAMESPACE,
   REQUEST_TIMEOUT_MS,
   verbRequests,
 } from "./api-workload.js";
@@ -46,6 +50,10 @@ import { type FanoutResult, measureFanout } from "./watch-fanout.js";
 
 const TARGET_MUTATING_P99_MS = 50;
 const TARGET_WATCH_P99_MS = 100;
+/** Between runs, wait until a get takes less than this... */
+const SETTLED_GET_MS = 50;
+/** ...but no longer than this. */
+const SETTLE_MAX_MS = 30_000;
 
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -135,6 +143,22 @@ function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): CpuSnapshot {
   };
 }
 
+/** A run starts once a get is quick again (or after SETTLE_MAX_MS): no backlog carried over. */
+async function settle(client: ApiClient): Promise<void> {
+  const deadline = Date.now() + SETTLE_MAX_MS;
+  while (Date.now() < deadline) {
+    const t0 = performance.now();
+    try {
+      await client.get(PodSchema, "read-0", { namespace: READ_NAMESPACE, timeoutMs: 5_000 });
+      if (performance.now() - t0 < SETTLED_GET_MS) return;
+    } catch {
+      // still busy
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  log(`  (the server was still slow after ${SETTLE_MAX_MS} ms; going on)`);
+}
+
 async function runLoad(client: ApiClient, env: BenchEnvironment): Promise<Map<string, LoadStats>> {
   const pods = await createReadPods(client);
   const results = new Map<string, LoadStats>();
@@ -147,6 +171,7 @@ async function runLoad(client: ApiClient, env: BenchEnvironment): Promise<Map<st
   for (const rate of rates) {
     const requests = verbRequests(client, `r${rate}`, pods);
     for (const verb of VERBS) {
+      await settle(client);
       const cpuBefore = await cpuSnapshot(env);
       const stats = await runOpenLoop({ rate, seconds, request: requests[verb] });
       const cpu = cpuDelta(cpuBefore, await cpuSnapshot(env));
@@ -287,6 +312,7 @@ async function main(): Promise<number> {
   } finally {
     client?.close();
     await env.stop();
+    if (process.env.BENCH_KEEP_LOGS === "1") log(`logs kept in ${env.baseDir}`);
   }
   printTable(load, fanout);
   const first = rates[0];

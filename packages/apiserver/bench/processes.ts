@@ -244,6 +244,8 @@ export class BenchEnvironment {
       }
       await Promise.all(this.processes.map((p) => p.stop()));
       live.delete(this);
+      // BENCH_KEEP_LOGS=1 keeps the logs (and data dirs) for a look after the run.
+      if (process.env.BENCH_KEEP_LOGS === "1") return;
       await rm(this.baseDir, { recursive: true, force: true });
     })();
     return this.stopping;
