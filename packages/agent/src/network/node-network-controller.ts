@@ -36,6 +36,8 @@ export class NodeNetworkController {
   private readonly runner: SyncRunner;
   private resync: NodeJS.Timeout | undefined;
   private applied: NodeNetworkSpec | undefined;
+  /** Set by the periodic resync: apply even when the spec did not change. */
+  private force = true;
   private readonly readyWaiters: ((spec: NodeNetworkSpec) => void)[] = [];
 
   constructor(private readonly o: NodeNetworkControllerOptions) {
@@ -73,6 +75,10 @@ export class NodeNetworkController {
       clusterCidr: this.o.clusterCidr,
       peers: peersFromNodes(nodes, this.o.nodeName),
     };
+    // Node heartbeats update every Node every few seconds; only a changed spec (or the
+    // periodic resync) touches the host.
+    if (!this.force && JSON.stringify(spec) === JSON.stringify(this.applied)) return;
+    this.force = false;
     if (this.o.dockerSocket !== false) {
       await ensureDockerNetwork(
         dockerNetworkConfig(spec),
@@ -89,7 +95,10 @@ export class NodeNetworkController {
     void this.nodes.run();
     await this.nodes.waitForCacheSync();
     this.runner.request();
-    this.resync = setInterval(() => this.runner.request(), NETWORK_RESYNC_PERIOD_MS);
+    this.resync = setInterval(() => {
+      this.force = true;
+      this.runner.request();
+    }, NETWORK_RESYNC_PERIOD_MS);
   }
 
   /**
