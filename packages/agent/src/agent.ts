@@ -188,6 +188,7 @@ export class Agent {
         o.initialBackOffMs ?? INITIAL_BACK_OFF_MS,
         o.maxBackOffMs ?? MAX_BACK_OFF_MS,
       ),
+      rootDir: this.rootDir,
       podLogsDir: join(this.rootDir, "pod-logs"),
       hostIp: () => this.identity.nodeIp,
       allocatable: () => nodeAllocatable(nodeCapacity(this.identity), this.identity.reserved),

@@ -298,7 +298,7 @@ describe("pods", () => {
     await retire("onfailure-retry");
   });
 
-  it("enforces limits.memory as a cgroup limit (OOMKilled) and activeDeadlineSeconds (DeadlineExceeded)", async () => {
+  it("enforces limits.memory (OOMKilled) and activeDeadlineSeconds (DeadlineExceeded), and reports termination messages", async () => {
     await createPod(c, {
       metadata: { name: "oom" },
       spec: {
@@ -321,6 +321,25 @@ describe("pods", () => {
         containers: [{ name: "main", image: BUSYBOX, command: ["sleep", "100000"] }],
       },
     });
+    await createPod(c, {
+      metadata: { name: "messages" },
+      spec: {
+        restartPolicy: "Never",
+        containers: [
+          {
+            name: "file",
+            image: BUSYBOX,
+            command: ["sh", "-c", "echo bye now > /dev/termination-log; exit 4"],
+          },
+          {
+            name: "logs",
+            image: BUSYBOX,
+            command: ["sh", "-c", "echo oops; exit 5"],
+            terminationMessagePolicy: "FallbackToLogsOnError",
+          },
+        ],
+      },
+    });
     const oom = await waitForPod(c, "oom", "Failed", (p) => p.status?.phase === "Failed");
     expect(status(oom, "main")?.state?.terminated).toMatchObject({
       exitCode: 137,
@@ -330,6 +349,15 @@ describe("pods", () => {
     expect(late.status).toMatchObject({
       reason: "DeadlineExceeded",
       message: "Pod was active on the node longer than the specified deadline",
+    });
+    const messages = await waitForPod(c, "messages", "Failed", (p) => p.status?.phase === "Failed");
+    expect(status(messages, "file")?.state?.terminated).toMatchObject({
+      exitCode: 4,
+      message: "bye now\n",
+    });
+    expect(status(messages, "logs")?.state?.terminated).toMatchObject({
+      exitCode: 5,
+      message: "oops\n",
     });
   });
 

@@ -11,6 +11,9 @@ import type { PreparedVolume } from "../volumes/volume-manager.js";
 import { ContainerConfigError } from "./container-config-error.js";
 import { type EnvEntry, expandEnvReferences } from "./container-env.js";
 
+/** Where a container writes its termination message unless it says otherwise (the API default). */
+export const DEFAULT_TERMINATION_MESSAGE_PATH = "/dev/termination-log";
+
 /** The CFS period the kubelet uses for CPU limits (100 ms). */
 export const CPU_PERIOD_US = 100_000n;
 /** Lowest cpu.shares the kernel accepts (the kubelet's MinShares). */
@@ -55,6 +58,8 @@ export interface ContainerConfigInput {
   env: readonly EnvEntry[];
   volumes: ReadonlyMap<string, PreparedVolume>;
   imageRef: string;
+  /** The host file to mount at terminationMessagePath; none: no termination message file. */
+  terminationMessageHostPath?: string;
 }
 
 /** The ContainerConfig for CreateContainer. */
@@ -63,7 +68,7 @@ export function containerConfig(input: ContainerConfigInput): cri.ContainerConfi
   const md = pod.metadata;
   const podRef = { name: md?.name ?? "", namespace: md?.namespace ?? "", uid: md?.uid ?? "" };
   const vars = new Map(input.env.map((e) => [e.name, e.value]));
-  const mounts = container.volumeMounts.map((m) => {
+  const mounts: cri.Mount[] = container.volumeMounts.map((m) => {
     const v = input.volumes.get(m.name);
     if (v === undefined) {
       throw new ContainerConfigError(
@@ -91,6 +96,18 @@ export function containerConfig(input: ContainerConfigInput): cri.ContainerConfi
   const annotations: Record<string, string> = {
     [POD_ANNOTATION.terminationGracePeriod]: String(pod.spec?.terminationGracePeriodSeconds ?? 30),
   };
+  const messagePath = container.terminationMessagePath || DEFAULT_TERMINATION_MESSAGE_PATH;
+  if (input.terminationMessageHostPath !== undefined) {
+    annotations[POD_ANNOTATION.terminationMessageHostPath] = input.terminationMessageHostPath;
+    annotations[POD_ANNOTATION.terminationMessagePolicy] =
+      container.terminationMessagePolicy || "File";
+    mounts.push(
+      create(cri.MountSchema, {
+        containerPath: messagePath,
+        hostPath: input.terminationMessageHostPath,
+      }),
+    );
+  }
   const preStop = container.lifecycle?.preStop?.exec?.command;
   if (preStop !== undefined && preStop.length > 0) {
     annotations[POD_ANNOTATION.preStopExec] = JSON.stringify(preStop);

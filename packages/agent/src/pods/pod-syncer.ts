@@ -6,8 +6,8 @@
 // restarted agent continues where the last one stopped; the in-memory parts (back-off, probe
 // results) only delay or add restarts.
 
-import { rmSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { type Container, ContainerSchema, ExecActionSchema, type Pod } from "@tug/api";
 import { type CriClient, cri } from "@tug/cri-docker";
@@ -24,7 +24,12 @@ import {
   readRuntimePod,
   recordedGraceSeconds,
 } from "../runtime/runtime-pod.js";
-import { type PreparedVolume, VolumeError, type VolumeManager } from "../volumes/volume-manager.js";
+import {
+  type PreparedVolume,
+  podDir,
+  VolumeError,
+  type VolumeManager,
+} from "../volumes/volume-manager.js";
 import { goDuration, type RestartBackOff } from "./back-off.js";
 import type { ConfigSources } from "./config-sources.js";
 import { containerConfig } from "./container-config.js";
@@ -50,6 +55,8 @@ export interface PodSyncerOptions {
   backOff: RestartBackOff;
   /** Back-off of failed image pulls (ImagePullBackOff). */
   pullBackOff: RestartBackOff;
+  /** The agent's root dir (pods/<uid>/... lives under it). */
+  rootDir: string;
   /** Directory of the pods' CRI log directories. */
   podLogsDir: string;
   hostIp: () => string;
@@ -557,7 +564,18 @@ export class PodSyncer {
       let config: cri.ContainerConfig;
       try {
         const env = await containerEnv(pod, c, this.o.sources, facts);
+        const messageFile = join(
+          podDir(this.o.rootDir, ref.uid),
+          "containers",
+          c.name,
+          `${kind}-${attempt}`,
+        );
+        mkdirSync(dirname(messageFile), { recursive: true });
+        writeFileSync(messageFile, "");
+        // Any user of the container may write its termination message.
+        chmodSync(messageFile, 0o666);
         config = containerConfig({
+          terminationMessageHostPath: messageFile,
           node: this.o.node,
           pod,
           container: c,

@@ -21,6 +21,10 @@ export const POD_ANNOTATION = {
   terminationGracePeriod: "io.kubernetes.pod.terminationGracePeriod",
   /** The container's preStop exec command, as JSON (run on kill even if the pod is gone). */
   preStopExec: "io.tug.agent.container.preStopExec",
+  /** The host file bind-mounted at the container's terminationMessagePath. */
+  terminationMessageHostPath: "io.tug.agent.container.terminationMessageHostPath",
+  /** The container's terminationMessagePolicy (File or FallbackToLogsOnError). */
+  terminationMessagePolicy: "io.kubernetes.container.terminationMessagePolicy",
 } as const;
 
 /** The labels of a pod's sandbox. */

@@ -2,8 +2,44 @@
 // ContainerStatus filtered by the agent's labels): the agent's only source of truth about
 // containers, so that it can be restarted at any moment and pick up where it was.
 
+import { readFileSync } from "node:fs";
 import { type CriClient, cri } from "@tug/cri-docker";
+import { CriLogParser, readFrom } from "../server/cri-log-reader.js";
 import { POD_ANNOTATION, POD_LABEL } from "./pod-labels.js";
+
+/** The kubelet's cap on a termination message read from its file. */
+export const MAX_TERMINATION_MESSAGE_BYTES = 4096;
+/** FallbackToLogsOnError: the last this many log lines ... */
+export const FALLBACK_LOG_LINES = 80;
+/** ... and at most this many bytes of them. */
+export const FALLBACK_LOG_BYTES = 2048;
+
+/**
+ * The termination message of an exited container (the kubelet's rules): the file it wrote at
+ * terminationMessagePath, capped; if empty, with FallbackToLogsOnError and a failure, the tail
+ * of its log.
+ */
+export function terminationMessage(
+  annotations: Readonly<Record<string, string>>,
+  logPath: string,
+  exitCode: number,
+): string {
+  const file = annotations[POD_ANNOTATION.terminationMessageHostPath];
+  let message = "";
+  if (file !== undefined) {
+    try {
+      message = readFileSync(file).subarray(0, MAX_TERMINATION_MESSAGE_BYTES).toString("utf8");
+    } catch {
+      message = "";
+    }
+  }
+  if (message !== "" || exitCode === 0) return message;
+  if (annotations[POD_ANNOTATION.terminationMessagePolicy] !== "FallbackToLogsOnError") return "";
+  if (logPath === "") return "";
+  const lines = new CriLogParser().push(readFrom(logPath, 0).text).slice(-FALLBACK_LOG_LINES);
+  const text = lines.map((l) => `${l.content}\n`).join("");
+  return Buffer.from(text).subarray(-FALLBACK_LOG_BYTES).toString("utf8");
+}
 
 /** A container's state as the agent reasons about it. */
 export type RuntimeContainerState = "created" | "running" | "exited" | "unknown";
@@ -126,7 +162,10 @@ export async function readRuntimePod(
       finishedAtMs: nsToMs(st.finishedAt),
       exitCode: st.exitCode,
       reason: st.reason,
-      message: st.message,
+      message:
+        stateOf(st.state) === "exited"
+          ? terminationMessage(st.annotations, st.logPath, st.exitCode) || st.message
+          : st.message,
       image: st.image?.image ?? c.image?.image ?? "",
       imageRef: st.imageRef,
       logPath: st.logPath,
