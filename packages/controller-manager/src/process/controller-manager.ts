@@ -3,6 +3,7 @@
 // controllers; when leadership ends, the controllers and informers stop. Each leadership term
 // starts from fresh caches, so a new leader acts only on what it has listed itself.
 
+import type { KeyObject } from "node:crypto";
 import { hostname } from "node:os";
 import {
   type Deployment,
@@ -18,6 +19,7 @@ import {
   type ReplicaSet,
   ReplicaSetSchema,
   ResourceQuotaSchema,
+  SecretSchema,
   ServiceAccountSchema,
   ServiceSchema,
 } from "@tug/api";
@@ -54,6 +56,7 @@ import { TaintEvictionController } from "../nodelifecycle/taint-eviction-control
 import { ReplicaSetController } from "../replicaset/replica-set-controller.js";
 import { ResourceQuotaController } from "../resourcequota/resource-quota-controller.js";
 import { ServiceAccountsController } from "../serviceaccount/service-accounts-controller.js";
+import { TokensController } from "../serviceaccount/tokens-controller.js";
 import { PersistentVolumeBinder } from "../volumebinding/persistent-volume-binder.js";
 import { type Logger, SILENT_LOGGER } from "./logger.js";
 
@@ -70,6 +73,7 @@ export const KNOWN_CONTROLLERS = [
   "garbagecollector",
   "resourcequota",
   "persistentvolume-binder",
+  "serviceaccount-token",
 ] as const;
 export type ControllerName = (typeof KNOWN_CONTROLLERS)[number];
 
@@ -122,6 +126,10 @@ export type ClusterControllerSettings = Pick<
   readonly nodeCidrMaskSize?: number;
   readonly resourceQuotaSyncPeriodMs?: number;
   readonly pvClaimBinderSyncPeriodMs?: number;
+  /** --service-account-private-key-file, loaded; without it "serviceaccount-token" does not run. */
+  readonly serviceAccountSigningKey?: KeyObject;
+  /** --root-ca-file's content, for token Secrets' ca.crt. */
+  readonly rootCa?: Uint8Array;
 };
 
 /** Counters for /metrics. */
@@ -395,6 +403,17 @@ export class ControllerManager {
             : { syncPeriodMs: settings.pvClaimBinderSyncPeriodMs }),
         }),
     };
+    const signingKey = settings.serviceAccountSigningKey;
+    if (signingKey !== undefined) {
+      build["serviceaccount-token"] = () =>
+        new TokensController({
+          api,
+          signingKey,
+          secrets: inform(SecretSchema),
+          serviceAccounts: inform(ServiceAccountSchema),
+          ...(settings.rootCa === undefined ? {} : { rootCa: settings.rootCa }),
+        });
+    }
     return Object.entries(build)
       .filter(([name]) => enabled.has(name as ControllerName))
       .map(([, make]) => ({ controller: make(), workers: DEFAULT_CONCURRENT_SYNCS }));
