@@ -27,6 +27,12 @@ import type { ProgressDisplay } from "./progress-display.js";
  */
 export const STAGE_READY_TIMEOUT_MS = 60_000;
 const READY_POLL_MS = 250;
+/**
+ * A component that exits before it is ready is started again, at most this many times in all,
+ * as a service manager's Restart=on-failure would: a daemon that lost a start-up race (a write
+ * conflict with a controller) comes up on the next try, one that cannot start fails fast.
+ */
+export const START_ATTEMPTS = 3;
 /** Log lines shown for a component that did not become healthy. */
 export const FAILURE_LOG_LINES = 20;
 
@@ -34,10 +40,13 @@ export class StartFailure extends Error {
   override readonly name = "StartFailure";
   readonly component: string;
   readonly logLines: readonly string[];
-  constructor(component: string, reason: string, logLines: readonly string[]) {
+  /** True when the process exited (rather than never answering in time). */
+  readonly exited: boolean;
+  constructor(component: string, reason: string, logLines: readonly string[], exited = false) {
     super(`${component} did not become ready: ${reason}`);
     this.component = component;
     this.logLines = logLines;
+    this.exited = exited;
   }
 }
 
@@ -52,6 +61,7 @@ async function waitReady(component: ComponentState, deadline: number): Promise<v
         component.name,
         `the process exited (pid ${component.pid}); log: ${component.log}`,
         await tailFile(component.log, FAILURE_LOG_LINES),
+        true,
       );
     }
     const result = await probe(component.readyUrl);
@@ -84,38 +94,63 @@ export interface StartOptions {
 export async function startCluster(options: StartOptions): Promise<ClusterState> {
   const { plan, display } = options;
   let state = initialState(plan, options.now);
-  await writeState(state);
-  for (const stage of STAGES) {
-    const started: ComponentState[] = [];
-    for (const component of plan.components.filter((c) => c.stage === stage)) {
-      if (component.criSocket !== undefined) {
-        await mkdir(dirname(component.criSocket), { recursive: true });
-      }
-      const log = logPath(plan.dataDir, component.name);
-      const pid = await startDetached(
-        options.launchFor(component),
-        component.args,
-        log,
-        options.cwd,
-      );
-      const running: ComponentState = { ...component, pid, log };
-      started.push(running);
-      state = { ...state, components: [...state.components, running] };
-      await writeState(state);
-      display.set(component.name, "starting", `pid ${pid}, :${component.ports[0]}`);
+  // Components of a stage start and restart concurrently; their state writes go one by one.
+  let writes: Promise<void> = writeState(state);
+  const record = (running: ComponentState): Promise<void> => {
+    const known = state.components.some((c) => c.name === running.name);
+    state = {
+      ...state,
+      components: known
+        ? state.components.map((c) => (c.name === running.name ? running : c))
+        : [...state.components, running],
+    };
+    const snapshot = state;
+    writes = writes.then(() => writeState(snapshot));
+    return writes;
+  };
+  const start = async (component: ComponentPlan): Promise<ComponentState> => {
+    if (component.criSocket !== undefined) {
+      await mkdir(dirname(component.criSocket), { recursive: true });
     }
-    const deadline = Date.now() + STAGE_READY_TIMEOUT_MS;
-    await Promise.all(
-      started.map(async (c) => {
-        try {
-          await waitReady(c, deadline);
-          display.set(c.name, "healthy", `pid ${c.pid}, :${c.ports[0]}`);
-        } catch (err) {
-          display.set(c.name, "failed", err instanceof StartFailure ? "see below" : String(err));
-          throw err;
+    const log = logPath(plan.dataDir, component.name);
+    const pid = await startDetached(options.launchFor(component), component.args, log, options.cwd);
+    const running: ComponentState = { ...component, pid, log };
+    await record(running);
+    return running;
+  };
+  const bringUp = async (component: ComponentPlan, deadline: number): Promise<void> => {
+    let running = await start(component);
+    display.set(component.name, "starting", `pid ${running.pid}, :${component.ports[0]}`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await waitReady(running, deadline);
+        display.set(component.name, "healthy", `pid ${running.pid}, :${component.ports[0]}`);
+        return;
+      } catch (err) {
+        const failure = err instanceof StartFailure ? err : undefined;
+        if (failure?.exited === true && attempt < START_ATTEMPTS) {
+          const why = (failure.logLines.at(-1) ?? "").slice(0, 100);
+          running = await start(component);
+          display.set(
+            component.name,
+            "starting",
+            `pid ${running.pid}, restart ${attempt} after an exit: ${why}`,
+          );
+          continue;
         }
-      }),
+        display.set(component.name, "failed", failure === undefined ? String(err) : "see below");
+        throw err;
+      }
+    }
+  };
+  for (const stage of STAGES) {
+    const deadline = Date.now() + STAGE_READY_TIMEOUT_MS;
+    const results = await Promise.allSettled(
+      plan.components.filter((c) => c.stage === stage).map((c) => bringUp(c, deadline)),
     );
+    await writes;
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
   }
   return state;
 }
