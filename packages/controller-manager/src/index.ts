@@ -137,6 +137,7 @@ export {
   SECONDARY_NODE_EVICTION_RATE,
   UNHEALTHY_ZONE_THRESHOLD,
 } from "./nodelifecycle/zone-state.js";
+export type { ClusterControllerSettings } from "./process/controller-manager.js";
 export {
   ControllerManager,
   type ControllerManagerOptions,
@@ -165,6 +166,16 @@ export {
   ServiceAccountsController,
   type ServiceAccountsControllerOptions,
 } from "./serviceaccount/service-accounts-controller.js";
+export {
+  keyId,
+  LEGACY_TOKEN_ISSUER,
+  SERVICE_ACCOUNT_NAME_ANNOTATION,
+  SERVICE_ACCOUNT_TOKEN_TYPE,
+  SERVICE_ACCOUNT_UID_ANNOTATION,
+  signToken,
+  TokensController,
+  type TokensControllerOptions,
+} from "./serviceaccount/tokens-controller.js";
 export {
   ANN_BIND_COMPLETED,
   ANN_BOUND_BY_CONTROLLER,
