@@ -2,8 +2,8 @@
 // runs one per node, listening on the node's pod-bridge gateway (reachable from every pod on
 // the node) and handing that address to pods as their resolver (the agent's --cluster-dns).
 
-import { type Endpoints, EndpointsSchema, type Service, ServiceSchema } from "@tug/api";
-import { type ApiClient, apiListerWatcher, SharedIndexInformer } from "@tug/client";
+import type { ApiClient } from "@tug/client";
+import { ServiceInformers } from "../proxy/service-informers.js";
 import { answerQuery, type ClusterDnsSource } from "./cluster-dns-resolver.js";
 import { DnsServer } from "./dns-server.js";
 
@@ -13,29 +13,24 @@ export interface ClusterDnsOptions {
   port?: number;
   zone?: string;
   ttlSeconds?: number;
+  /** Informers shared with the service proxy; default: the DNS server's own. */
+  informers?: ServiceInformers;
   onError?: (e: unknown, what: string) => void;
 }
 
 export class ClusterDns {
-  readonly services: SharedIndexInformer<Service>;
-  readonly endpoints: SharedIndexInformer<Endpoints>;
+  readonly informers: ServiceInformers;
   readonly server: DnsServer;
+  private readonly ownInformers: boolean;
 
   constructor(o: ClusterDnsOptions) {
     const onError = o.onError ?? (() => {});
-    this.services = new SharedIndexInformer<Service>({
-      listerWatcher: apiListerWatcher(o.client, ServiceSchema),
-      name: "services",
-      onError,
-    });
-    this.endpoints = new SharedIndexInformer<Endpoints>({
-      listerWatcher: apiListerWatcher(o.client, EndpointsSchema),
-      name: "endpoints",
-      onError,
-    });
+    this.ownInformers = o.informers === undefined;
+    this.informers = o.informers ?? new ServiceInformers(o.client, onError);
+    const { services, endpoints } = this.informers;
     const source: ClusterDnsSource = {
-      service: (ns, name) => this.services.getIndexer().getByKey(`${ns}/${name}`),
-      endpoints: (ns, name) => this.endpoints.getIndexer().getByKey(`${ns}/${name}`),
+      service: (ns, name) => services.getIndexer().getByKey(`${ns}/${name}`),
+      endpoints: (ns, name) => endpoints.getIndexer().getByKey(`${ns}/${name}`),
     };
     this.server = new DnsServer({
       address: o.address,
@@ -51,16 +46,12 @@ export class ClusterDns {
 
   /** Syncs the caches, then listens; resolves the bound port. */
   async start(): Promise<number> {
-    void this.services.run();
-    void this.endpoints.run();
-    await this.services.waitForCacheSync();
-    await this.endpoints.waitForCacheSync();
+    await this.informers.start();
     return this.server.listen();
   }
 
   async stop(): Promise<void> {
     await this.server.close();
-    await this.services.stop();
-    await this.endpoints.stop();
+    if (this.ownInformers) await this.informers.stop();
   }
 }

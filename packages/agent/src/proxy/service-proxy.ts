@@ -2,10 +2,10 @@
 // iptables proxier, resynced on every change (coalesced, MIN_SYNC_INTERVAL_MS apart) and
 // every RESYNC_PERIOD_MS in case someone flushed the rules.
 
-import { type Endpoints, EndpointsSchema, type Service, ServiceSchema } from "@tug/api";
-import { type ApiClient, apiListerWatcher, SharedIndexInformer } from "@tug/client";
+import type { ApiClient, HandlerRegistration } from "@tug/client";
 import type { HostCommand } from "../network/host-command.js";
 import { IptablesProxier, MIN_SYNC_INTERVAL_MS, SyncRunner } from "./iptables-proxier.js";
+import { ServiceInformers } from "./service-informers.js";
 import { type ProxyServicePort, proxyServicePorts } from "./service-ports.js";
 
 /** kube-proxy's --iptables-sync-period is 30 s: rules are rewritten even without a change. */
@@ -23,6 +23,8 @@ export interface ServiceProxyOptions {
    * pod bridge's gateway), so every node answers its own pods.
    */
   localDns?: LocalDns;
+  /** Informers shared with the cluster DNS; default: the proxy's own. */
+  informers?: ServiceInformers;
   onError?: (e: unknown, what: string) => void;
 }
 
@@ -48,9 +50,10 @@ export function localDnsServicePorts(dns: LocalDns): ProxyServicePort[] {
 }
 
 export class ServiceProxy {
-  readonly services: SharedIndexInformer<Service>;
-  readonly endpoints: SharedIndexInformer<Endpoints>;
+  readonly informers: ServiceInformers;
   readonly proxier: IptablesProxier;
+  private readonly ownInformers: boolean;
+  private readonly registrations: HandlerRegistration[] = [];
   private readonly runner: SyncRunner;
   private resync: NodeJS.Timeout | undefined;
   /** How many syncs succeeded (for metrics and tests). */
@@ -58,16 +61,8 @@ export class ServiceProxy {
 
   constructor(o: ServiceProxyOptions) {
     const onError = o.onError ?? (() => {});
-    this.services = new SharedIndexInformer<Service>({
-      listerWatcher: apiListerWatcher(o.client, ServiceSchema),
-      name: "services",
-      onError: (e, what) => onError(e, what),
-    });
-    this.endpoints = new SharedIndexInformer<Endpoints>({
-      listerWatcher: apiListerWatcher(o.client, EndpointsSchema),
-      name: "endpoints",
-      onError: (e, what) => onError(e, what),
-    });
+    this.ownInformers = o.informers === undefined;
+    this.informers = o.informers ?? new ServiceInformers(o.client, onError);
     this.proxier = new IptablesProxier({
       run: o.run,
       ...(o.clusterCidr !== undefined && { clusterCidr: o.clusterCidr }),
@@ -76,8 +71,8 @@ export class ServiceProxy {
     this.runner = new SyncRunner(
       async () => {
         const ports = proxyServicePorts(
-          this.services.getIndexer().list(),
-          this.endpoints.getIndexer().list(),
+          this.informers.services.getIndexer().list(),
+          this.informers.endpoints.getIndexer().list(),
         );
         const dns = o.localDns === undefined ? [] : localDnsServicePorts(o.localDns);
         await this.proxier.sync([...dns, ...ports]);
@@ -91,20 +86,19 @@ export class ServiceProxy {
       onUpdate: () => this.requestSync(),
       onDelete: () => this.requestSync(),
     };
-    this.services.addEventHandler(changed);
-    this.endpoints.addEventHandler(changed);
+    this.registrations.push(
+      this.informers.services.addEventHandler(changed),
+      this.informers.endpoints.addEventHandler(changed),
+    );
   }
 
   private requestSync(): void {
-    if (this.services.hasSynced() && this.endpoints.hasSynced()) this.runner.request();
+    if (this.informers.hasSynced()) this.runner.request();
   }
 
   /** Starts the informers; the first sync runs once both caches have synced. */
   async start(): Promise<void> {
-    void this.services.run();
-    void this.endpoints.run();
-    await this.services.waitForCacheSync();
-    await this.endpoints.waitForCacheSync();
+    await this.informers.start();
     this.runner.request();
     this.resync = setInterval(() => this.runner.request(), PROXY_RESYNC_PERIOD_MS);
   }
@@ -113,8 +107,8 @@ export class ServiceProxy {
   async stop(cleanup = false): Promise<void> {
     if (this.resync !== undefined) clearInterval(this.resync);
     await this.runner.stop();
-    await this.services.stop();
-    await this.endpoints.stop();
+    for (const r of this.registrations) r.remove();
+    if (this.ownInformers) await this.informers.stop();
     if (cleanup) await this.proxier.cleanup();
   }
 }

@@ -1,4 +1,4 @@
-// ServiceProxy and ClusterDns against a real tug-apiserver (tug-store in process): Services and
+// ServiceProxy and ClusterDns, sharing one pair of informers, against a real tug-apiserver (tug-store in process): Services and
 // Endpoints created, changed and deleted through the API reach the iptables input (recorded by
 // a fake host command) and the DNS answers (over real UDP on 127.0.0.1).
 
@@ -19,6 +19,7 @@ import {
   RR_TYPE,
 } from "../../src/dns/dns-message.js";
 import type { HostCommand } from "../../src/network/host-command.js";
+import { ServiceInformers } from "../../src/proxy/service-informers.js";
 import { ServiceProxy } from "../../src/proxy/service-proxy.js";
 
 const restores: string[] = [];
@@ -98,13 +99,15 @@ function udpAsk(port: number, name: string): Promise<DnsMessage> {
 
 describe("service proxy and cluster DNS from the API", () => {
   it("program rules and answer names as Services and Endpoints change", async () => {
+    const informers = new ServiceInformers(client);
     const proxy = new ServiceProxy({
       client,
+      informers,
       run: fakeHost,
       clusterCidr: "10.244.0.0/16",
       minSyncIntervalMs: 50,
     });
-    const dns = new ClusterDns({ client, address: "127.0.0.1", port: 0 });
+    const dns = new ClusterDns({ client, informers, address: "127.0.0.1", port: 0 });
     try {
       await proxy.start();
       const port = await dns.start();
@@ -170,6 +173,7 @@ describe("service proxy and cluster DNS from the API", () => {
     } finally {
       await proxy.stop();
       await dns.stop();
+      await informers.stop();
     }
   });
 });
