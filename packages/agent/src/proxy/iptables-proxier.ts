@@ -4,7 +4,15 @@
 // spaced by a minimum interval, as kube-proxy's --iptables-min-sync-period.
 
 import { detectIptables, type HostCommand, type IptablesTools } from "../network/host-command.js";
-import { CHAIN_PREFIX, NAT_JUMPS, natCleanupRuleset, natRuleset } from "./nat-ruleset.js";
+import {
+  CHAIN_PREFIX,
+  FILTER_JUMPS,
+  filterRuleset,
+  NAT_JUMPS,
+  natCleanupRuleset,
+  natRuleset,
+  SERVICES_CHAIN,
+} from "./nat-ruleset.js";
 import type { ProxyServicePort } from "./service-ports.js";
 
 /** kube-proxy's --iptables-min-sync-period default (1 s): bursts of changes make one sync. */
@@ -47,27 +55,48 @@ export class IptablesProxier {
         nodePortAddresses: this.o.nodePortAddresses,
       }),
     });
-    await this.o.run([t.restore, "--noflush"], input);
-    for (const jump of NAT_JUMPS) {
-      const exists = await this.o
-        .run([t.iptables, "-t", "nat", "-C", jump.chain, ...jump.rule])
-        .then(() => true)
-        .catch(() => false);
-      if (!exists) await this.o.run([t.iptables, "-t", "nat", "-I", jump.chain, "1", ...jump.rule]);
+    // One transaction for both tables: the nat rules and the filter REJECTs change together.
+    await this.o.run([t.restore, "--noflush"], `${filterRuleset(servicePorts)}${input}`);
+    for (const [table, jumps] of [
+      ["nat", NAT_JUMPS],
+      ["filter", FILTER_JUMPS],
+    ] as const) {
+      for (const jump of jumps) {
+        const exists = await this.o
+          .run([t.iptables, "-t", table, "-C", jump.chain, ...jump.rule])
+          .then(() => true)
+          .catch(() => false);
+        if (!exists) {
+          await this.o.run([t.iptables, "-t", table, "-I", jump.chain, "1", ...jump.rule]);
+        }
+      }
     }
   }
 
-  /** Removes the jumps and every TUG-* nat chain. Safe to call when nothing is installed. */
+  /** Removes the jumps, the proxy's nat chains and its filter chain. Safe to repeat. */
   async cleanup(): Promise<void> {
     const t = await this.iptables();
-    for (const jump of NAT_JUMPS) {
-      for (;;) {
-        const removed = await this.o
-          .run([t.iptables, "-t", "nat", "-D", jump.chain, ...jump.rule])
-          .then(() => true)
-          .catch(() => false);
-        if (!removed) break;
+    for (const [table, jumps] of [
+      ["nat", NAT_JUMPS],
+      ["filter", FILTER_JUMPS],
+    ] as const) {
+      for (const jump of jumps) {
+        for (;;) {
+          const removed = await this.o
+            .run([t.iptables, "-t", table, "-D", jump.chain, ...jump.rule])
+            .then(() => true)
+            .catch(() => false);
+          if (!removed) break;
+        }
       }
+    }
+    const filterChain = await this.o
+      .run([t.iptables, "-t", "filter", "-S", SERVICES_CHAIN])
+      .then(() => true)
+      .catch(() => false);
+    if (filterChain) {
+      await this.o.run([t.iptables, "-t", "filter", "-F", SERVICES_CHAIN]);
+      await this.o.run([t.iptables, "-t", "filter", "-X", SERVICES_CHAIN]);
     }
     const existing = tugChains(await this.o.run([t.save, "-t", "nat"]));
     if (existing.length > 0)

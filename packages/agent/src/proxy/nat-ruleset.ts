@@ -250,3 +250,73 @@ export function natCleanupRuleset(existingChains: readonly string[]): string {
     "",
   ].join("\n");
 }
+
+/**
+ * The filter table's TUG-SERVICES chain: service ports without a ready endpoint REJECT new
+ * connections (ICMP port unreachable: the client sees "connection refused" at once instead of
+ * a timeout), on the ClusterIP and, for node ports, on every local address — kube-proxy's
+ * filter-table KUBE-SERVICES and KUBE-EXTERNAL-SERVICES rules, in one chain.
+ */
+export function filterRuleset(servicePorts: readonly ProxyServicePort[]): string {
+  const lines = ["*filter", `:${SERVICES_CHAIN} - [0:0]`];
+  for (const sp of servicePorts) {
+    if (sp.endpoints.length > 0) continue;
+    const proto = sp.protocol.toLowerCase();
+    const head = ["-A", SERVICES_CHAIN, ...comment(`${servicePortName(sp)} has no endpoints`)];
+    const reject = ["-j", "REJECT", "--reject-with", "icmp-port-unreachable"];
+    lines.push(
+      [
+        ...head,
+        "-p",
+        proto,
+        "-m",
+        proto,
+        "-d",
+        `${sp.clusterIp}/32`,
+        "--dport",
+        String(sp.port),
+        ...reject,
+      ].join(" "),
+    );
+    if (sp.nodePort > 0) {
+      lines.push(
+        [
+          ...head,
+          "-m",
+          "addrtype",
+          "--dst-type",
+          "LOCAL",
+          "-p",
+          proto,
+          "-m",
+          proto,
+          "--dport",
+          String(sp.nodePort),
+          ...reject,
+        ].join(" "),
+      );
+    }
+  }
+  return [...lines, "COMMIT", ""].join("\n");
+}
+
+/** The jumps from built-in filter chains into the filter table's TUG-SERVICES (new connections only). */
+export const FILTER_JUMPS: readonly { chain: string; rule: readonly string[] }[] = [
+  "INPUT",
+  "FORWARD",
+  "OUTPUT",
+].map((chain) => ({
+  chain,
+  rule: [
+    "-m",
+    "conntrack",
+    "--ctstate",
+    "NEW",
+    "-m",
+    "comment",
+    "--comment",
+    "tug service portals",
+    "-j",
+    SERVICES_CHAIN,
+  ],
+}));

@@ -229,6 +229,8 @@ beforeAll(async () => {
   await sh("ip", "-n", ns("n2"), "addr", "add", `${NODE2_IP}/24`, "dev", `u${id}b`);
   await sh("ip", "-n", ns("n1"), "link", "set", `u${id}a`, "up");
   await sh("ip", "-n", ns("n2"), "link", "set", `u${id}b`, "up");
+  // A real node has a default route; un-DNATed service traffic must reach FORWARD to be rejected.
+  await sh("ip", "-n", ns("n2"), "route", "add", "10.96.0.0/12", "via", NODE1_IP);
   for (const pod of PODS) {
     await addNetns(ns(pod.name));
     const hostSide = `v${id}${pod.name}`;
@@ -301,6 +303,11 @@ describe("pod network and service proxy in network namespaces", () => {
     const chains = tugChains(await hostCommand(ns("n2"))(["iptables-save", "-t", "nat"]));
     expect(chains.filter((c) => c.startsWith("TUG-SEP-"))).toHaveLength(1);
     expect(chains.filter((c) => c.startsWith("TUG-SVC-"))).toHaveLength(1);
+    // No ready endpoint: refused at once (the filter table's REJECT), no DNAT.
+    await proxy2.sync([web([])]);
+    expect(await runClient("tcp", CLUSTER_IP, 80, 2)).toEqual({
+      "error:connect ECONNREFUSED 10.96.0.20:80": 2,
+    });
   });
 
   it("pods resolve service names through the DNS ClusterIP, DNATed to the node's DNS server", async () => {

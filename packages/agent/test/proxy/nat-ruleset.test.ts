@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { tugChains } from "../../src/proxy/iptables-proxier.js";
 import {
   endpointChain,
+  filterRuleset,
   natCleanupRuleset,
   natRuleset,
   probability,
@@ -120,6 +121,21 @@ describe("natRuleset", () => {
     expect(text).not.toContain("DOCKER");
     expect(text).not.toContain("-X TUG-SERVICES");
     expect(text).not.toContain("TUG-POD-MASQ");
+  });
+
+  it("REJECTs new connections to service ports without endpoints, in the filter table", () => {
+    const ports = proxyServicePorts([web, dns], [dnsEndpoints]);
+    expect(filterRuleset(ports)).toBe(
+      [
+        "*filter",
+        ":TUG-SERVICES - [0:0]",
+        '-A TUG-SERVICES -m comment --comment "default/web:http has no endpoints" -p tcp -m tcp -d 10.96.0.20/32 --dport 80 -j REJECT --reject-with icmp-port-unreachable',
+        '-A TUG-SERVICES -m comment --comment "default/web:http has no endpoints" -m addrtype --dst-type LOCAL -p tcp -m tcp --dport 31515 -j REJECT --reject-with icmp-port-unreachable',
+        "COMMIT",
+        "",
+      ].join("\n"),
+    );
+    expect(natRuleset({ servicePorts: ports })).not.toContain("10.96.0.20");
   });
 
   it("limits node ports to the given addresses", () => {
