@@ -41,6 +41,11 @@ export function connectApiClient(connection: Connection, requestTimeoutMs: numbe
         gracePeriodSeconds: options?.gracePeriodSeconds,
         propagationPolicy: options?.propagationPolicy,
       }),
+    evict: (namespace, name, options) =>
+      client.evict(namespace, name, {
+        gracePeriodSeconds: options?.gracePeriodSeconds,
+        propagationPolicy: options?.propagationPolicy,
+      }),
     watch: (kind, namespace, options) =>
       client.watch(kind, {
         namespace,

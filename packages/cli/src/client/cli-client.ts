@@ -82,6 +82,11 @@ export interface CliClient {
     name: string,
     options?: DeleteOptions,
   ): Promise<Message>;
+  /**
+   * Evicts a pod through the Eviction API (pods/eviction): a delete that a
+   * PodDisruptionBudget may refuse with reason "TooManyRequests" (429). Returns the pod.
+   */
+  evict(namespace: string, name: string, options?: DeleteOptions): Promise<Message>;
   watch(kind: KindInfo, namespace: string, options: WatchOptions): AsyncIterable<WatchEvent>;
   discover(): Promise<ApiResourceInfo[]>;
   /** Releases connections; the client is unusable afterwards. */

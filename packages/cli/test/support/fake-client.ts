@@ -226,6 +226,28 @@ export class FakeClient implements CliClient {
     return objectFromJson(current);
   }
 
+  /**
+   * Evictions a PodDisruptionBudget refuses, per "namespace/name": each refusal is used up by
+   * one evict call that fails with 429 TooManyRequests, as the API server answers.
+   */
+  readonly evictionRefusals = new Map<string, number>();
+
+  async evict(namespace: string, name: string, options?: DeleteOptions): Promise<Message> {
+    this.calls.push(`evict pods ${namespace}/${name}`);
+    const pods = allKinds.find((k) => k.group === "" && k.resource === "pods") as KindInfo;
+    if (!this.objects.has(this.#key(pods, namespace, name))) throw this.#notFound(pods, name);
+    const refusals = this.evictionRefusals.get(`${namespace}/${name}`) ?? 0;
+    if (refusals > 0) {
+      this.evictionRefusals.set(`${namespace}/${name}`, refusals - 1);
+      throw new FakeApiError(
+        "TooManyRequests",
+        429,
+        "Cannot evict pod as it would violate the pod's disruption budget.",
+      );
+    }
+    return this.delete(pods, namespace, name, options);
+  }
+
   watch(kind: KindInfo, namespace: string, options: WatchOptions): AsyncIterable<WatchEvent> {
     this.calls.push(`watch ${kind.resource} ${namespace} from ${options.resourceVersion ?? ""}`);
     const queue: WatchEvent[] = [];
