@@ -19,13 +19,22 @@ import {
   runSetCredentials,
   runUseContext,
 } from "./commands/config.js";
+import { runCordon } from "./commands/cordon.js";
 import { runCreateNamespace } from "./commands/create-namespace.js";
 import { runDelete } from "./commands/delete.js";
 import { runDescribe } from "./commands/describe.js";
 import { runDown } from "./commands/down.js";
+import { runDrain } from "./commands/drain.js";
 import { runEdit } from "./commands/edit.js";
 import { runGet } from "./commands/get.js";
 import { runLabelOrAnnotate } from "./commands/label.js";
+import {
+  runRolloutHistory,
+  runRolloutPause,
+  runRolloutRestart,
+  runRolloutStatus,
+  runRolloutUndo,
+} from "./commands/rollout.js";
 import { runScale } from "./commands/scale.js";
 import { runStatus } from "./commands/status.js";
 import { runUp } from "./commands/up.js";
@@ -349,6 +358,117 @@ function buildProgram(
       .description("Show every local cluster component's pid, ports, health and the store leader")
       .option("--data-dir <dir>", "the cluster's data dir (default ~/.tug/cluster)"),
     (ctx, command) => runStatus(ctx, { dataDir: flags(command).dataDir as string | undefined }),
+  );
+
+  const rollout = program
+    .command("rollout")
+    .description("Manage the rollout of deployments (and daemonsets, statefulsets)");
+  on(
+    rollout
+      .command("status")
+      .description("Follow a rollout until it completes")
+      .argument("<resources...>", "TYPE NAME or TYPE/NAME")
+      .addOption(
+        new Option("-w, --watch [bool]", "keep following until the rollout completes")
+          .argParser(boolFlag)
+          .default(true),
+      )
+      .option("--timeout <duration>", "give up after this long, e.g. 5m (0: never)", "0"),
+    (ctx, command) => {
+      const o = flags(command);
+      return runRolloutStatus(ctx, command.args, {
+        watch: o.watch !== false,
+        timeout: o.timeout as string | undefined,
+      });
+    },
+  );
+  on(
+    rollout
+      .command("history")
+      .description("List a deployment's revisions")
+      .argument("<resources...>", "TYPE NAME or TYPE/NAME")
+      .option("--revision <n>", "show the pod template of this revision"),
+    (ctx, command) =>
+      runRolloutHistory(ctx, command.args, {
+        revision: flags(command).revision as string | undefined,
+      }),
+  );
+  on(
+    rollout
+      .command("undo")
+      .description("Roll a deployment back to the previous (or a given) revision")
+      .argument("<resources...>", "TYPE NAME or TYPE/NAME")
+      .option("--to-revision <n>", "the revision to roll back to (0: the previous one)", "0"),
+    (ctx, command) =>
+      runRolloutUndo(ctx, command.args, {
+        toRevision: flags(command).toRevision as string | undefined,
+      }),
+  );
+  for (const verb of ["pause", "resume"] as const) {
+    on(
+      rollout
+        .command(verb)
+        .description(
+          verb === "pause"
+            ? "Pause a deployment: template changes wait until resume"
+            : "Resume a paused deployment",
+        )
+        .argument("<resources...>", "TYPE NAME or TYPE/NAME"),
+      (ctx, command) => runRolloutPause(ctx, command.args, verb === "pause"),
+    );
+  }
+  on(
+    rollout
+      .command("restart")
+      .description("Replace every pod of a deployment, daemonset or statefulset by a rollout")
+      .argument("<resources...>", "TYPE NAME or TYPE/NAME"),
+    (ctx, command) => runRolloutRestart(ctx, command.args),
+  );
+
+  for (const verb of ["cordon", "uncordon"] as const) {
+    on(
+      program
+        .command(verb)
+        .description(
+          verb === "cordon" ? "Mark nodes unschedulable" : "Mark nodes schedulable again",
+        )
+        .argument("[nodes...]", "node names")
+        .option("-l, --selector <selector>", "the nodes with these labels"),
+      (ctx, command) =>
+        runCordon(ctx, command.args, verb === "cordon", {
+          selector: flags(command).selector as string | undefined,
+        }),
+    );
+  }
+  on(
+    program
+      .command("drain")
+      .description("Cordon nodes and evict their pods, honouring PodDisruptionBudgets")
+      .argument("[nodes...]", "node names")
+      .option("-l, --selector <selector>", "the nodes with these labels")
+      .option("--force", "also delete pods that no controller manages")
+      .option("--ignore-daemonsets", "leave DaemonSet-managed pods in place")
+      .option(
+        "--delete-emptydir-data",
+        "also evict pods with emptyDir volumes (their data is lost)",
+      )
+      .option(
+        "--grace-period <seconds>",
+        "seconds each pod gets to terminate (-1: the pod's own)",
+        "-1",
+      )
+      .option("--timeout <duration>", "give up after this long, e.g. 2m (0: never)", "0"),
+    (ctx, command) => {
+      const o = flags(command);
+      return runDrain(ctx, command.args, {
+        selector: o.selector as string | undefined,
+        force: o.force === true,
+        ignoreDaemonsets: o.ignoreDaemonsets === true,
+        deleteEmptydirData: o.deleteEmptydirData === true,
+        gracePeriod: o.gracePeriod as string | undefined,
+        timeout: o.timeout as string | undefined,
+      });
+    },
   );
 
   const config = program
