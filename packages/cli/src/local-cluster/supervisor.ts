@@ -5,6 +5,7 @@
 
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import { CliError } from "../cli-error.js";
 import { type ClusterPlan, type ComponentPlan, STAGES } from "./cluster-plan.js";
 import {
   type ClusterState,
@@ -110,7 +111,12 @@ export async function startCluster(options: StartOptions): Promise<ClusterState>
   };
   const start = async (component: ComponentPlan): Promise<ComponentState> => {
     if (component.criSocket !== undefined) {
-      await mkdir(dirname(component.criSocket), { recursive: true });
+      const dir = dirname(component.criSocket);
+      await mkdir(dir, { recursive: true }).catch((err: Error) => {
+        throw new CliError(
+          `cannot make the CRI socket directory ${dir}: ${err.message}; run as root or give --run-dir a directory you can write`,
+        );
+      });
     }
     const log = logPath(plan.dataDir, component.name);
     const pid = await startDetached(options.launchFor(component), component.args, log, options.cwd);
