@@ -16,6 +16,7 @@ import {
   NamespaceConditionSchema,
   NamespaceSchema,
   NamespaceStatusSchema,
+  type ObjectMeta,
   type Pod,
 } from "@tug/api";
 import {
@@ -126,11 +127,8 @@ function conditionsFor(
   ];
 }
 
-type Listed = {
-  metadata?:
-    | { finalizers: string[]; deletionGracePeriodSeconds?: bigint | number | undefined }
-    | undefined;
-};
+/** What deleteAllContent reads of any listed object. */
+type Listed = { metadata?: Pick<ObjectMeta, "finalizers"> | undefined };
 
 export class NamespaceController implements Controller {
   readonly name = "namespace";
@@ -232,11 +230,10 @@ export class NamespaceController implements Controller {
           }
           if (kind.group === "" && kind.resource === "pods") {
             const pod = obj as unknown as Pod;
-            const grace = Number(
+            const grace =
               pod.metadata?.deletionGracePeriodSeconds ??
-                pod.spec?.terminationGracePeriodSeconds ??
-                0,
-            );
+              pod.spec?.terminationGracePeriodSeconds ??
+              0;
             estimateSeconds = Math.max(estimateSeconds, grace);
           }
         }
