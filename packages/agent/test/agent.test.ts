@@ -365,6 +365,8 @@ describe("pods", () => {
     await createPod(c, {
       metadata: { name: "inits" },
       spec: {
+        // Short: the adoption case deletes this pod while no agent runs (SIGTERM is ignored by sleep).
+        terminationGracePeriodSeconds: 2,
         volumes: [{ name: "work", emptyDir: {} }],
         initContainers: [
           {
@@ -748,13 +750,17 @@ describe("pods", () => {
     });
   });
 
-  it("adopts the running containers after an agent restart: no duplicates, no restarts", async () => {
+  it("adopts the running containers after an agent restart: no duplicates, no restarts; removes pods deleted meanwhile", async () => {
     const ready = await waitForPod(c, "client-pod", "Ready", (p) => cond(p, "Ready") === "True");
+    const gone = await waitForPod(c, "inits", "Ready", (p) => cond(p, "Ready") === "True");
     const restarts = status(ready, "client")?.restartCount;
     // Let the pods settle, then count by label.
     await new Promise((r) => setTimeout(r, 1500));
     const containersBefore = await nodeContainerIds(c);
     const sandboxesBefore = await nodeSandboxIds(c);
+    await c.stopAgent();
+    // Deleted while no agent runs: the API server removes it at once (grace 0).
+    await c.client.delete(PodSchema, "inits", { namespace: "default", gracePeriodSeconds: 0 });
     const agent = await c.restartAgent();
     expect(agent.port).toBeGreaterThan(0);
     // Several relists and syncs later, nothing new exists.
@@ -775,6 +781,19 @@ describe("pods", () => {
     );
     expect(status(after, "client")?.restartCount).toBe(restarts);
     expect(status(after, "client")?.containerId).toBe(status(ready, "client")?.containerId);
+    await eventually("the deleted pod's containers and sandbox to be removed", async () => {
+      const selector = {
+        "io.kubernetes.pod.uid": gone.metadata?.uid ?? "",
+        "io.tug.agent.node": c.node,
+      };
+      const containers = (
+        await c.cri.runtime.listContainers({ filter: { labelSelector: selector } })
+      ).containers;
+      const sandboxes = (
+        await c.cri.runtime.listPodSandbox({ filter: { labelSelector: selector } })
+      ).items;
+      return containers.length + sandboxes.length === 0 ? true : undefined;
+    });
   });
 });
 

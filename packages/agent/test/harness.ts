@@ -35,6 +35,8 @@ export interface Cluster {
   agent: Agent;
   /** Stops the running agent and starts a new one on the same node and root dir. */
   restartAgent(): Promise<Agent>;
+  /** Stops the running agent; restartAgent starts a new one. */
+  stopAgent(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -126,6 +128,9 @@ export async function startCluster(agentOptions: Partial<AgentOptions> = {}): Pr
       dir,
       get agent() {
         return agent;
+      },
+      async stopAgent() {
+        await agent.stop();
       },
       async restartAgent() {
         await agent.stop();
