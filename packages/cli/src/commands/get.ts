@@ -7,6 +7,7 @@ import type { JsonObject, KindInfo } from "@tug/api";
 import { describeError, hasReason } from "../api-status.js";
 import { CliError } from "../cli-error.js";
 import type { CommandContext } from "../command-context.js";
+import { sortEventsByLastSeen } from "../printers/event-order.js";
 import { str } from "../printers/json-view.js";
 import {
   type CustomColumn,
@@ -91,7 +92,10 @@ export async function runGet(
       });
       fetched.push({
         kind,
-        objects: list.items.map(toJson),
+        objects:
+          kind.kind === "Event"
+            ? sortEventsByLastSeen(list.items.map(toJson))
+            : list.items.map(toJson),
         byName: false,
         resourceVersion: list.resourceVersion,
       });
