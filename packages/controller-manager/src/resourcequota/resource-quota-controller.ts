@@ -2,8 +2,9 @@
 // ResourceQuota's status — hard as in spec, used as the namespace's actual usage of every
 // resource the quota limits. Admission charges creations as they happen; this controller
 // recounts, so that deletions, finished pods and anything admission missed give the room back.
-// It recounts a quota when its spec changes, when a pod in its namespace is deleted or
-// finishes (replenishment), and every --resource-quota-sync-period.
+// It recounts a quota when its spec changes, when a pod in its namespace is created, deleted or
+// finishes or another watched object is deleted (replenishment), and every
+// --resource-quota-sync-period.
 // https://kubernetes.io/docs/concepts/policy/resource-quotas/
 
 import { clone, create } from "@bufbuild/protobuf";
@@ -18,7 +19,9 @@ import {
 import { type ApiObject, objectUsage } from "@tug/apiserver";
 import {
   type ApiClient,
+  type CacheObject,
   createLister,
+  type DeletedFinalStateUnknown,
   isApiError,
   isDeletedFinalStateUnknown,
   type Lister,
@@ -34,11 +37,20 @@ export const RESOURCE_QUOTA_SYNC_PERIOD_MS = 5 * 60_000;
 /** --concurrent-resource-quota-syncs. */
 export const DEFAULT_CONCURRENT_RESOURCE_QUOTA_SYNCS = 5;
 
+/** What replenishment needs of an informer of any kind: its deletions, and its first list. */
+export interface DeletionSource extends Syncable {
+  addEventHandler(handler: {
+    onDelete?: (obj: CacheObject | DeletedFinalStateUnknown<CacheObject>) => void;
+  }): unknown;
+}
+
 export interface ResourceQuotaControllerOptions {
   readonly api: Pick<ApiClient, "list" | "updateStatus">;
   readonly quotas: SharedIndexInformer<ResourceQuota>;
   /** Pods, for replenishment when one is deleted or finishes. */
   readonly pods: SharedIndexInformer<Pod>;
+  /** Other kinds whose deletions give quota back at once (services, claims, ...). */
+  readonly replenishWith?: readonly DeletionSource[];
   readonly syncPeriodMs?: number;
   readonly queue?: RateLimitingQueue;
 }
@@ -63,7 +75,7 @@ export class ResourceQuotaController implements Controller {
   constructor(private readonly options: ResourceQuotaControllerOptions) {
     this.queue = options.queue ?? new RateLimitingQueue();
     this.period = options.syncPeriodMs ?? RESOURCE_QUOTA_SYNC_PERIOD_MS;
-    this.informers = [options.quotas, options.pods];
+    this.informers = [options.quotas, options.pods, ...(options.replenishWith ?? [])];
     this.quotaLister = createLister(options.quotas.getIndexer());
     const enqueue = (q: ResourceQuota) => this.queue.add(metaNamespaceKeyFunc(q));
     options.quotas.addEventHandler({
@@ -80,11 +92,16 @@ export class ResourceQuotaController implements Controller {
       },
       onDelete: (obj) => this.replenish(isDeletedFinalStateUnknown(obj) ? obj.obj : obj),
     });
+    for (const informer of options.replenishWith ?? []) {
+      informer.addEventHandler({
+        onDelete: (obj) => this.replenish(isDeletedFinalStateUnknown(obj) ? obj.obj : obj),
+      });
+    }
   }
 
-  /** Recounts every quota of the pod's namespace. */
-  private replenish(pod: Pod): void {
-    for (const q of this.quotaLister.namespace(pod.metadata?.namespace ?? "").list()) {
+  /** Recounts every quota of the object's namespace. */
+  private replenish(obj: CacheObject): void {
+    for (const q of this.quotaLister.namespace(obj.metadata?.namespace ?? "").list()) {
       this.queue.add(metaNamespaceKeyFunc(q));
     }
   }

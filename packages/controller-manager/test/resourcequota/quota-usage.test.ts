@@ -3,7 +3,14 @@
 // give the room back; scoped quotas count only the pods their scope selects.
 
 import { clone, create } from "@bufbuild/protobuf";
-import { ConfigMapSchema, PodSchema, type ResourceQuota, ResourceQuotaSchema } from "@tug/api";
+import {
+  ConfigMapSchema,
+  PodSchema,
+  type ResourceQuota,
+  ResourceQuotaSchema,
+  type Service,
+  ServiceSchema,
+} from "@tug/api";
 import { apiListerWatcher } from "@tug/client";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { ResourceQuotaController } from "../../src/resourcequota/resource-quota-controller.js";
@@ -54,6 +61,12 @@ it("fills status.hard and status.used and follows deletions and finished pods", 
     new ResourceQuotaController({
       api,
       pods,
+      replenishWith: [
+        factory.informerFor<Service>({
+          key: "v1/services",
+          newListerWatcher: () => apiListerWatcher(api, ServiceSchema),
+        }),
+      ],
       quotas: factory.informerFor<ResourceQuota>({
         key: "v1/resourcequotas",
         newListerWatcher: () => apiListerWatcher(api, ResourceQuotaSchema),
@@ -126,6 +139,23 @@ it("fills status.hard and status.used and follows deletions and finished pods", 
       "count/configmaps": "1",
       services: "0",
     }),
+  );
+  // A service: charged by admission on creation, given back by the controller on deletion.
+  await client.create(
+    ServiceSchema,
+    create(ServiceSchema, {
+      metadata: { name: "web", namespace: "default" },
+      spec: { ports: [{ port: 80 }] },
+    }),
+  );
+  await eventually(
+    "the service counted",
+    async () => (await status("compute"))?.used.services === "1",
+  );
+  await client.delete(ServiceSchema, "web", { namespace: "default" });
+  await eventually(
+    "the service given back",
+    async () => (await status("compute"))?.used.services === "0",
   );
   expect(controllers.errors).toEqual([]);
 }, 60_000);
