@@ -388,6 +388,7 @@ export class ControllerManager {
           api,
           quotas: inform(ResourceQuotaSchema),
           pods,
+          replenishWith: [inform(ServiceSchema), inform(PersistentVolumeClaimSchema)],
           ...(settings.resourceQuotaSyncPeriodMs === undefined
             ? {}
             : { syncPeriodMs: settings.resourceQuotaSyncPeriodMs }),
