@@ -9,6 +9,7 @@ import { MIN_SYNC_INTERVAL_MS, SyncRunner } from "../proxy/iptables-proxier.js";
 import { DEFAULT_DOCKER_SOCKET, ensureDockerNetwork } from "./docker-network.js";
 import type { HostCommand } from "./host-command.js";
 import {
+  bridgeName,
   dockerNetworkConfig,
   gatewayIp,
   NodeNetwork,
@@ -18,6 +19,8 @@ import {
 
 /** Routes and rules are rewritten this often even without a change (kube-proxy's 30 s). */
 export const NETWORK_RESYNC_PERIOD_MS = 30_000;
+/** New sandboxes' bridge ports get hairpin mode within this long (a pod reaching itself by ClusterIP). */
+export const HAIRPIN_PERIOD_MS = 2_000;
 
 export interface NodeNetworkControllerOptions {
   client: ApiClient;
@@ -35,6 +38,8 @@ export class NodeNetworkController {
   readonly network: NodeNetwork;
   private readonly runner: SyncRunner;
   private resync: NodeJS.Timeout | undefined;
+  private hairpin: NodeJS.Timeout | undefined;
+  private hairpinRunning = false;
   private applied: NodeNetworkSpec | undefined;
   /** Set by the periodic resync: apply even when the spec did not change. */
   private force = true;
@@ -99,6 +104,7 @@ export class NodeNetworkController {
       this.force = true;
       this.runner.request();
     }, NETWORK_RESYNC_PERIOD_MS);
+    this.hairpin = setInterval(() => void this.hairpinPass(), HAIRPIN_PERIOD_MS);
   }
 
   /**
@@ -110,6 +116,18 @@ export class NodeNetworkController {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
+  private async hairpinPass(): Promise<void> {
+    if (this.applied === undefined || this.hairpinRunning) return;
+    this.hairpinRunning = true;
+    try {
+      await this.network.enableHairpin(bridgeName(this.o.nodeName));
+    } catch (e) {
+      this.o.onError?.(e, "bridge hairpin mode");
+    } finally {
+      this.hairpinRunning = false;
+    }
+  }
+
   /** The bridge gateway address, once ready. */
   gateway(): string | undefined {
     return this.applied === undefined ? undefined : gatewayIp(this.applied.podCidr);
@@ -118,6 +136,7 @@ export class NodeNetworkController {
   /** Stops watching; with `teardown`, removes routes and rules (the Docker network stays). */
   async stop(teardown = false): Promise<void> {
     if (this.resync !== undefined) clearInterval(this.resync);
+    if (this.hairpin !== undefined) clearInterval(this.hairpin);
     await this.runner.stop();
     await this.nodes.stop();
     if (teardown) await this.network.teardown();

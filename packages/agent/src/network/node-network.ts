@@ -7,6 +7,7 @@
 // Everything added is tagged so that teardown removes exactly it: routes carry protocol
 // TUG_ROUTE_PROTOCOL, rules live in the chains TUG-FORWARD (filter) and TUG-POD-MASQ (nat).
 
+import { createHash } from "node:crypto";
 import type { Node } from "@tug/api";
 import type { HostCommand, IptablesTools } from "./host-command.js";
 import { detectIptables } from "./host-command.js";
@@ -18,6 +19,14 @@ export const POD_MASQ_CHAIN = "TUG-POD-MASQ";
 /** The Docker network a node's sandboxes join. */
 export function podNetworkName(nodeName: string): string {
   return `tug-${nodeName}`;
+}
+
+/**
+ * The Linux bridge device of the node's pod network: "tug" + 12 hex digits of the node name's
+ * SHA-256 (interface names are at most 15 bytes; node names are longer).
+ */
+export function bridgeName(nodeName: string): string {
+  return `tug${createHash("sha256").update(nodeName).digest("hex").slice(0, 12)}`;
 }
 
 /** Another node's pod CIDR and the address it is reached by. */
@@ -108,7 +117,10 @@ export function dockerNetworkConfig(spec: NodeNetworkSpec): {
     Name: podNetworkName(spec.nodeName),
     Driver: "bridge",
     IPAM: { Config: [{ Subnet: spec.podCidr, Gateway: gatewayIp(spec.podCidr) }] },
-    Options: { "com.docker.network.bridge.enable_ip_masquerade": "false" },
+    Options: {
+      "com.docker.network.bridge.name": bridgeName(spec.nodeName),
+      "com.docker.network.bridge.enable_ip_masquerade": "false",
+    },
     Labels: { "io.tug.node": spec.nodeName },
   };
 }
@@ -183,6 +195,23 @@ export class NodeNetwork {
         .catch(() => false);
       if (!exists) await this.run([t.iptables, "-t", j.table, "-I", j.chain, "1", ...j.rule]);
     }
+  }
+
+  /**
+   * Turns on hairpin mode on every port of `bridge` that lacks it, so that a pod whose
+   * connection to a ClusterIP is DNATed back to itself gets the frame back out of the port it
+   * came in by (the kubelet's --hairpin-mode=hairpin-veth). Returns how many ports changed.
+   */
+  async enableHairpin(bridge: string): Promise<number> {
+    const out = await this.run(["ip", "-d", "-o", "link", "show", "master", bridge]);
+    let changed = 0;
+    for (const line of out.split("\n")) {
+      const m = /^\d+:\s+([^:@\s]+)/.exec(line);
+      if (m?.[1] === undefined || /\bhairpin on\b/.test(line)) continue;
+      await this.run(["ip", "link", "set", "dev", m[1], "type", "bridge_slave", "hairpin", "on"]);
+      changed++;
+    }
+    return changed;
   }
 
   private async deleteRoute(r: Route): Promise<void> {

@@ -121,8 +121,14 @@ function udpOnce() {
   console.log(JSON.stringify(seen));
 })();`;
 
-async function runClient(mode: "tcp" | "udp", target: string, port: number, count: number) {
-  const out = await hostCommand(ns("cl"))([
+async function runClient(
+  mode: "tcp" | "udp",
+  target: string,
+  port: number,
+  count: number,
+  from = "cl",
+) {
+  const out = await hostCommand(ns(from))([
     "node",
     "-e",
     CLIENT,
@@ -300,6 +306,11 @@ describe("pod network and service proxy in network namespaces", () => {
   it("follows endpoint changes and removes the chains of gone endpoints", async () => {
     await proxy2.sync([web(["10.244.2.10"])]);
     expect(await runClient("tcp", CLUSTER_IP, 80, 10)).toEqual({ ep3: 10 });
+    // Hairpin: the only endpoint reaches its own service (masqueraded to the gateway), once
+    // its bridge port is in hairpin mode.
+    expect(await net2.enableHairpin(`br${id}`)).toBe(2);
+    expect(await net2.enableHairpin(`br${id}`)).toBe(0);
+    expect(await runClient("tcp", CLUSTER_IP, 80, 3, "ep3")).toEqual({ ep3: 3 });
     const chains = tugChains(await hostCommand(ns("n2"))(["iptables-save", "-t", "nat"]));
     expect(chains.filter((c) => c.startsWith("TUG-SEP-"))).toHaveLength(1);
     expect(chains.filter((c) => c.startsWith("TUG-SVC-"))).toHaveLength(1);

@@ -7,6 +7,7 @@ import {
   removeDockerNetwork,
 } from "../../src/network/docker-network.js";
 import {
+  bridgeName,
   cidrContains,
   dockerNetworkConfig,
   gatewayIp,
@@ -62,9 +63,13 @@ describe("node network plan", () => {
       Name: "tug-n1",
       Driver: "bridge",
       IPAM: { Config: [{ Subnet: "10.244.1.0/24", Gateway: "10.244.1.1" }] },
-      Options: { "com.docker.network.bridge.enable_ip_masquerade": "false" },
+      Options: {
+        "com.docker.network.bridge.name": bridgeName("n1"),
+        "com.docker.network.bridge.enable_ip_masquerade": "false",
+      },
       Labels: { "io.tug.node": "n1" },
     });
+    expect(bridgeName("n1")).toMatch(/^tug[0-9a-f]{12}$/);
     const rules = networkRuleset(spec);
     expect(rules).toContain(
       '-A TUG-FORWARD -m comment --comment "tug pod traffic" -s 10.244.0.0/16 -j ACCEPT',
