@@ -35,6 +35,8 @@ export const DEFAULT_RUN_DIR = "/run/tug";
 /** The nodes register within seconds of their agents being ready; status follows every 5 s. */
 export const NODES_READY_TIMEOUT_MS = 60_000;
 const NODES_POLL_MS = 500;
+/** Heartbeat times are whole seconds (RFC 3339), so allow one second of rounding. */
+const HEARTBEAT_CLOCK_SLACK_MS = 1000;
 
 export interface UpOptions {
   dataDir?: string;
@@ -63,7 +65,11 @@ function wholeNumber(flag: string, value: string | undefined, fallback: number):
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until every planned node is Ready=True through the API server. */
-async function waitNodesReady(ctx: CommandContext, plan: ClusterPlan): Promise<void> {
+async function waitNodesReady(
+  ctx: CommandContext,
+  plan: ClusterPlan,
+  since: number,
+): Promise<void> {
   const client = ctx.io.connect(
     { server: plan.apiServer, token: "", namespace: "default", explicitNamespace: false },
     5000,
@@ -79,9 +85,17 @@ async function waitNodesReady(ctx: CommandContext, plan: ClusterPlan): Promise<v
           list.items
             .map((item) => toJson(item))
             .filter((node) => {
-              const status = node.status as { conditions?: { type?: string; status?: string }[] };
+              const status = node.status as {
+                conditions?: { type?: string; status?: string; lastHeartbeatTime?: string }[];
+              };
+              // A Node kept from an earlier run (tug down keeps data) still says Ready: only a
+              // heartbeat from this run's agent counts.
               return (status?.conditions ?? []).some(
-                (c) => c.type === "Ready" && c.status === "True",
+                (c) =>
+                  c.type === "Ready" &&
+                  c.status === "True" &&
+                  (c.lastHeartbeatTime === undefined ||
+                    Date.parse(c.lastHeartbeatTime) >= since - HEARTBEAT_CLOCK_SLACK_MS),
               );
             })
             .map((node) => String((node.metadata as { name?: string })?.name ?? "")),
@@ -132,9 +146,10 @@ export async function runUp(ctx: CommandContext, options: UpOptions): Promise<nu
   const names = [...plan.components.map((c) => c.name), "nodes Ready"];
   const display = new ProgressDisplay(ctx.io.stdout, options.tty, names);
   try {
-    await startCluster({ plan, launchFor: launch, cwd: root, display, now: ctx.io.now() });
+    const since = ctx.io.now();
+    await startCluster({ plan, launchFor: launch, cwd: root, display, now: since });
     display.set("nodes Ready", "starting", plan.nodes.join(", "));
-    await waitNodesReady(ctx, plan);
+    await waitNodesReady(ctx, plan, since.getTime());
     display.set("nodes Ready", "healthy", plan.nodes.join(", "));
   } catch (err) {
     display.close();
