@@ -97,7 +97,9 @@ async function evictPod(run: EvictionRun, pod: JsonObject): Promise<void> {
       ctx.io.stderr.write(
         `error when evicting pods/"${name}" -n "${namespace}" (will retry after ${run.retryMs / 1000}s): ${message}\n`,
       );
-      await sleep(run.retryMs, ctx.io.signal);
+      // Never sleep past the deadline: the last retry comes just before giving up.
+      const left = run.deadline > 0 ? Math.max(run.deadline - Date.now(), 0) : run.retryMs;
+      await sleep(Math.min(run.retryMs, left), ctx.io.signal);
     }
   }
   const pods = resolveKind("pods");

@@ -1,0 +1,225 @@
+// The operations commands end to end: rollout (status, history, undo, restart), cordon, drain
+// and `delete all` against a real tug-apiserver on an in-process tug-store, with the
+// Deployment and ReplicaSet controllers running in this process and a polling stand-in for
+// the node agent (binds pods to n1, reports them Running and Ready, finishes deletions).
+
+import {
+  type Deployment,
+  DeploymentSchema,
+  type JsonObject,
+  objectFromJson,
+  objectToJson,
+  type Pod,
+  PodSchema,
+  type ReplicaSet,
+  ReplicaSetSchema,
+  ServiceAccountSchema,
+} from "@tug/api";
+import { ApiServer } from "@tug/apiserver";
+import {
+  ApiClient,
+  apiListerWatcher,
+  isApiError,
+  metaNamespaceIndexFunc,
+  NAMESPACE_INDEX,
+  SharedInformerFactory,
+} from "@tug/client";
+import {
+  ApiPodControl,
+  DeploymentController,
+  NO_EVENTS,
+  ReplicaSetController,
+  runController,
+} from "@tug/controller-manager";
+import { LocalBackend, startEtcdGrpcServer } from "@tug/store";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CliIo } from "../../src/cli-io.js";
+import { connectApiClient } from "../../src/client/api-client-adapter.js";
+import { runTug } from "../../src/program.js";
+
+let backend: LocalBackend;
+let store: Awaited<ReturnType<typeof startEtcdGrpcServer>>;
+let server: ApiServer;
+let api: ApiClient;
+const stopper = new AbortController();
+let background: Promise<unknown> = Promise.resolve();
+let factory: SharedInformerFactory;
+
+/** The node agent's part, by polling: bind to n1, report Running and Ready, finish deletions. */
+async function fakeAgent(signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      for (const pod of (await api.list(PodSchema, {})).items) {
+        const namespace = pod.metadata?.namespace ?? "";
+        const name = pod.metadata?.name ?? "";
+        if (pod.metadata?.deletionTimestamp !== undefined) {
+          await api.delete(PodSchema, name, { namespace, gracePeriodSeconds: 0 });
+        } else if ((pod.spec?.nodeName ?? "") === "") {
+          await api.bind(namespace, name, "n1");
+        } else if (pod.status?.phase !== "Running") {
+          const now = new Date().toISOString();
+          const running = objectToJson(pod);
+          running.status = {
+            phase: "Running",
+            conditions: ["Ready", "ContainersReady"].map((type) => ({
+              type,
+              status: "True",
+              lastTransitionTime: now,
+            })),
+          };
+          await api.updateStatus(PodSchema, objectFromJson(running) as Pod);
+        }
+      }
+    } catch (err) {
+      if (!isApiError(err, "NotFound") && !isApiError(err, "Conflict") && !signal.aborted) {
+        throw err;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+beforeAll(async () => {
+  backend = new LocalBackend({ name: "cli-operations-e2e" });
+  store = await startEtcdGrpcServer({ backend, listen: "127.0.0.1:0" });
+  server = await ApiServer.start({
+    etcdServers: [`http://127.0.0.1:${store.port}`],
+    listen: "127.0.0.1:0",
+    compactionIntervalMs: 0,
+  });
+  api = new ApiClient({ servers: [server.address], requestTimeoutMs: 10_000 });
+  await api.create(
+    ServiceAccountSchema,
+    objectFromJson({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "default", namespace: "default" },
+    }) as never,
+  );
+  factory = new SharedInformerFactory();
+  const indexers = { [NAMESPACE_INDEX]: metaNamespaceIndexFunc };
+  const pods = factory.informerFor<Pod>({
+    key: "v1/pods",
+    newListerWatcher: () => apiListerWatcher(api, PodSchema),
+    indexers,
+  });
+  const replicaSets = factory.informerFor<ReplicaSet>({
+    key: "apps/v1/replicasets",
+    newListerWatcher: () => apiListerWatcher(api, ReplicaSetSchema),
+  });
+  const deployments = factory.informerFor<Deployment>({
+    key: "apps/v1/deployments",
+    newListerWatcher: () => apiListerWatcher(api, DeploymentSchema),
+  });
+  const controllers = [
+    new DeploymentController({ api, deployments, replicaSets, pods, recorder: NO_EVENTS }),
+    new ReplicaSetController({
+      api,
+      replicaSets,
+      pods,
+      podControl: new ApiPodControl(api, NO_EVENTS),
+      recorder: NO_EVENTS,
+    }),
+  ];
+  factory.start();
+  background = Promise.all([
+    ...controllers.map((c) => runController(c, { workers: 1, signal: stopper.signal })),
+    fakeAgent(stopper.signal),
+  ]);
+}, 60_000);
+
+afterAll(async () => {
+  stopper.abort();
+  await background.catch(() => undefined);
+  await factory?.shutdown();
+  api?.close();
+  await server?.stop();
+  await store?.close();
+  backend?.close();
+});
+
+/** `tug --server <the test server> ARGS`, output captured. */
+async function tug(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const io: CliIo = {
+    stdout: {
+      write: (t) => {
+        out += t;
+      },
+    },
+    stderr: {
+      write: (t) => {
+        err += t;
+      },
+    },
+    readStdin: async () => "",
+    env: { TUGCONFIG: "/nonexistent/tug-config" },
+    now: () => new Date(),
+    connect: connectApiClient,
+    runEditor: async () => {
+      throw new Error("no editor in this test");
+    },
+    signal: stopper.signal,
+  };
+  const code = await runTug(["--server", server.address, "--request-timeout", "10s", ...args], io);
+  return { code, out, err };
+}
+
+function webDeployment(image: string): Deployment {
+  const json: JsonObject = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "web", namespace: "default" },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: "web" } },
+      template: {
+        metadata: { labels: { app: "web" } },
+        spec: { containers: [{ name: "main", image }] },
+      },
+    },
+  };
+  return objectFromJson(json) as Deployment;
+}
+
+const imageOf = async () =>
+  (await api.get(DeploymentSchema, "web", { namespace: "default" })).spec?.template?.spec
+    ?.containers[0]?.image;
+
+describe("tug rollout against a real apiserver and controllers", () => {
+  it("follows rollouts, lists history, undoes and restarts", async () => {
+    await api.create(DeploymentSchema, webDeployment("tug/web:v1"));
+    const first = await tug("rollout", "status", "deployment/web", "--timeout", "30s");
+    expect(first.err).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.out.trim().split("\n").at(-1)).toBe('deployment "web" successfully rolled out');
+
+    const next = await api.get(DeploymentSchema, "web", { namespace: "default" });
+    const container = next.spec?.template?.spec?.containers[0];
+    if (container !== undefined) container.image = "tug/web:v2";
+    await api.update(DeploymentSchema, next);
+    expect((await tug("rollout", "status", "deploy/web", "--timeout", "30s")).code).toBe(0);
+
+    expect(await tug("rollout", "history", "deployment/web")).toEqual({
+      code: 0,
+      out: "deployment.apps/web \nREVISION   CHANGE-CAUSE\n1          <none>\n2          <none>\n\n",
+      err: "",
+    });
+
+    expect((await tug("rollout", "undo", "deployment/web")).out).toBe(
+      "deployment.apps/web rolled back\n",
+    );
+    expect(await imageOf()).toBe("tug/web:v1");
+    expect((await tug("rollout", "status", "deploy/web", "--timeout", "30s")).code).toBe(0);
+
+    expect((await tug("rollout", "restart", "deployment/web")).out).toBe(
+      "deployment.apps/web restarted\n",
+    );
+    const restarted = await api.get(DeploymentSchema, "web", { namespace: "default" });
+    expect(
+      restarted.spec?.template?.metadata?.annotations["kubectl.kubernetes.io/restartedAt"],
+    ).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect((await tug("rollout", "status", "deploy/web", "--timeout", "30s")).code).toBe(0);
+  }, 120_000);
+});
