@@ -14,13 +14,19 @@ export default defineConfig({
       "@tug/api": fileURLToPath(new URL("./packages/api/src/index.ts", import.meta.url)),
       "@tug/client": fileURLToPath(new URL("./packages/client/src/index.ts", import.meta.url)),
       "@tug/agent": fileURLToPath(new URL("./packages/agent/src/index.ts", import.meta.url)),
-      "@tug/cri-docker": fileURLToPath(new URL("./packages/cri-docker/src/index.ts", import.meta.url)),
-      "@tug/scheduler": fileURLToPath(new URL("./packages/scheduler/src/index.ts", import.meta.url)),
+      "@tug/cri-docker": fileURLToPath(
+        new URL("./packages/cri-docker/src/index.ts", import.meta.url),
+      ),
+      "@tug/scheduler": fileURLToPath(
+        new URL("./packages/scheduler/src/index.ts", import.meta.url),
+      ),
       "@tug/controller-manager": fileURLToPath(
         new URL("./packages/controller-manager/src/index.ts", import.meta.url),
       ),
       "@tug/cli": fileURLToPath(new URL("./packages/cli/src/index.ts", import.meta.url)),
-      "@tug/apiserver": fileURLToPath(new URL("./packages/apiserver/src/index.ts", import.meta.url)),
+      "@tug/apiserver": fileURLToPath(
+        new URL("./packages/apiserver/src/index.ts", import.meta.url),
+      ),
     },
   },
   test: {
