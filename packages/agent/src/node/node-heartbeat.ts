@@ -61,21 +61,28 @@ export class NodeHeartbeat {
       this.node = await this.o.client.create(NodeSchema, want);
     } catch (e) {
       if (!isApiError(e, "AlreadyExists")) throw e;
-      const existing = await this.o.client.get(NodeSchema, this.o.identity.name);
-      existing.metadata = {
-        ...(existing.metadata ?? want.metadata),
-        labels: { ...(existing.metadata?.labels ?? {}), ...(want.metadata?.labels ?? {}) },
-      } as Node["metadata"];
-      const taints = [...(existing.spec?.taints ?? [])];
-      for (const t of want.spec?.taints ?? []) {
-        if (!taints.some((x) => x.key === t.key && x.effect === t.effect)) taints.push(t);
-      }
-      existing.spec = { ...(existing.spec ?? want.spec), taints } as Node["spec"];
-      this.node = await this.o.client.update(NodeSchema, existing);
+      await retryOnConflict(() => this.adopt(want));
     }
-    await this.updateStatus();
+    // The controller manager writes the new Node too (pod CIDR, taints): a lost race is retried
+    // on a fresh read, as client-go's RetryOnConflict does.
+    await retryOnConflict(() => this.updateStatus());
     await this.renewLease();
-    return this.node;
+    return this.node as Node;
+  }
+
+  /** Merges the labels and taints given by flags into an existing Node of this name. */
+  private async adopt(want: Node): Promise<void> {
+    const existing = await this.o.client.get(NodeSchema, this.o.identity.name);
+    existing.metadata = {
+      ...(existing.metadata ?? want.metadata),
+      labels: { ...(existing.metadata?.labels ?? {}), ...(want.metadata?.labels ?? {}) },
+    } as Node["metadata"];
+    const taints = [...(existing.spec?.taints ?? [])];
+    for (const t of want.spec?.taints ?? []) {
+      if (!taints.some((x) => x.key === t.key && x.effect === t.effect)) taints.push(t);
+    }
+    existing.spec = { ...(existing.spec ?? want.spec), taints } as Node["spec"];
+    this.node = await this.o.client.update(NodeSchema, existing);
   }
 
   /** Starts the status and lease loops. */
@@ -165,5 +172,20 @@ export class NodeHeartbeat {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     await Promise.allSettled([...this.busy]);
+  }
+}
+
+/** client-go's retry.DefaultRetry: 5 attempts, 10 ms apart, growing; only Conflicts retry. */
+const CONFLICT_RETRY_ATTEMPTS = 5;
+const CONFLICT_RETRY_BASE_MS = 10;
+
+async function retryOnConflict(fn: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (attempt >= CONFLICT_RETRY_ATTEMPTS || !isApiError(e, "Conflict")) throw e;
+      await new Promise((resolve) => setTimeout(resolve, CONFLICT_RETRY_BASE_MS * attempt));
+    }
   }
 }
