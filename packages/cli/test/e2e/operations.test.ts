@@ -7,12 +7,14 @@ import {
   type Deployment,
   DeploymentSchema,
   type JsonObject,
+  kindForMessage,
   objectFromJson,
   objectToJson,
   type Pod,
   PodSchema,
   type ReplicaSet,
   ReplicaSetSchema,
+  resolveKindName,
   ServiceAccountSchema,
 } from "@tug/api";
 import { ApiServer } from "@tug/apiserver";
@@ -222,4 +224,95 @@ describe("tug rollout against a real apiserver and controllers", () => {
     ).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect((await tug("rollout", "status", "deploy/web", "--timeout", "30s")).code).toBe(0);
   }, 120_000);
+});
+
+/** Creates an object from its Kubernetes JSON through the API. */
+async function createJson(json: JsonObject): Promise<void> {
+  const message = objectFromJson(json);
+  const kind = kindForMessage(message);
+  if (kind === undefined) throw new Error(`no kind for ${message.$typeName}`);
+  await api.create(kind, message);
+}
+
+function podOn(name: string, node: string, labels: Record<string, string> = {}): JsonObject {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "default", labels },
+    spec: { nodeName: node, containers: [{ name: "main", image: "tug/busybox" }] },
+  };
+}
+
+describe("tug cordon and drain against a real apiserver", () => {
+  it("refuses unmanaged pods, retries a budget's refusals until --timeout, then drains", async () => {
+    await createJson({ apiVersion: "v1", kind: "Node", metadata: { name: "n2" } });
+    await createJson(podOn("bare", "n2"));
+    const refused = await tug("drain", "n2");
+    expect(refused.code).toBe(1);
+    expect(refused.out).toBe("node/n2 cordoned\n");
+    expect(refused.err).toContain(
+      'error: unable to drain node "n2" due to error: cannot delete Pods that declare no controller (use --force to override): default/bare, continuing command...',
+    );
+    expect((await tug("uncordon", "n2")).out).toBe("node/n2 uncordoned\n");
+    expect((await tug("cordon", "n2")).out).toBe("node/n2 cordoned\n");
+
+    await createJson({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "db", namespace: "default" },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: "db" } } },
+    });
+    await createJson(podOn("db-0", "n2", { app: "db" }));
+    // Wait until the stand-in agent reports db-0 Running: only running pods ask the budget.
+    for (let i = 0; i < 100; i++) {
+      const pod = await api.get(PodSchema, "db-0", { namespace: "default" });
+      if (pod.status?.phase === "Running") break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const blocked = await tug("drain", "n2", "--force", "--grace-period=0", "--timeout=2s");
+    expect(blocked.code).toBe(1);
+    expect(blocked.out).toContain("node/n2 already cordoned\n");
+    expect(blocked.out).toContain("evicting pod default/db-0\n");
+    expect(blocked.out).toContain("pod/bare evicted\n");
+    expect(blocked.out).not.toContain("drained");
+    expect(blocked.err).toContain(
+      "Warning: deleting Pods that declare no controller: default/bare",
+    );
+    expect(blocked.err).toContain(
+      'error when evicting pods/"db-0" -n "default" (will retry after 5s)',
+    );
+    expect(blocked.err).toContain(
+      'error when evicting pods/"db-0" -n "default": global timeout reached: 2s',
+    );
+
+    await api.delete(resolveKindName("poddisruptionbudgets"), "db", { namespace: "default" });
+    expect(await tug("drain", "n2", "--force", "--grace-period=0")).toEqual({
+      code: 0,
+      out: "node/n2 already cordoned\nevicting pod default/db-0\npod/db-0 evicted\nnode/n2 drained\n",
+      err: "Warning: deleting Pods that declare no controller: default/db-0\n",
+    });
+  }, 60_000);
+});
+
+describe("tug delete all", () => {
+  it("deletes kubectl's 'all' kinds that match the selector, not configmaps", async () => {
+    await createJson(podOn("ops-pod", "n1", { tier: "ops" }));
+    await createJson({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "ops-svc", namespace: "default", labels: { tier: "ops" } },
+      spec: { selector: { tier: "ops" }, ports: [{ port: 80 }] },
+    });
+    await createJson({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "ops-cm", namespace: "default", labels: { tier: "ops" } },
+    });
+    expect(await tug("delete", "all", "-l", "tier=ops", "--timeout=30s")).toEqual({
+      code: 0,
+      out: 'pod "ops-pod" deleted\nservice "ops-svc" deleted\n',
+      err: "",
+    });
+    expect((await tug("get", "configmap", "ops-cm", "-o", "name")).out).toBe("configmap/ops-cm\n");
+  }, 60_000);
 });
