@@ -6,7 +6,7 @@ import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { apiServiceDefinition } from "@tug/client";
 import type { RegistryEnv } from "../registry/strategy.js";
 import { Compactor, DEFAULT_COMPACTION_INTERVAL_MS } from "../storage/compactor.js";
-import { EtcdClient } from "../storage/etcd-client.js";
+import { EtcdClient, EtcdError } from "../storage/etcd-client.js";
 import { DEFAULT_REGISTRY_PREFIX } from "../storage/object-store.js";
 import type { WatchCacheOptions } from "../storage/watch-cache.js";
 import { ApiHandlers } from "./api-handlers.js";
@@ -85,6 +85,7 @@ export class ApiServer {
       "grpc.max_send_message_length": MAX_SEND_MESSAGE_BYTES,
     });
     try {
+      await waitForStore(etcd, options.registryPrefix ?? DEFAULT_REGISTRY_PREFIX);
       await handlers.ensureSystemNamespaces();
       await handlers.startAdmissionCaches();
       grpc.addService(
@@ -167,5 +168,30 @@ export class ApiServer {
       this.etcd.close();
     })();
     return this.stopped;
+  }
+}
+
+/**
+ * How long start waits for the store to answer. A store started at the same moment may still
+ * be electing its first leader ("no leader"); kube-apiserver, too, waits for etcd rather than
+ * exit at once.
+ */
+const STORE_WAIT_MS = 60_000;
+/** Between attempts: an election takes about one election timeout (1 s by default). */
+const STORE_RETRY_MS = 250;
+
+/** Resolves once a linearizable read of `prefix` succeeds; rethrows anything but unavailability. */
+async function waitForStore(etcd: EtcdClient, prefix: string): Promise<void> {
+  const deadline = Date.now() + STORE_WAIT_MS;
+  for (;;) {
+    try {
+      await etcd.range({ key: prefix, limit: 1, countOnly: true });
+      return;
+    } catch (e) {
+      const transient =
+        e instanceof EtcdError && (e.code === "unavailable" || e.code === "deadline-exceeded");
+      if (!transient || Date.now() >= deadline) throw e;
+      await new Promise((resolve) => setTimeout(resolve, STORE_RETRY_MS));
+    }
   }
 }
