@@ -27,44 +27,54 @@ export function validateLabels(labels: LabelSet | undefined, path: FieldPath): F
 }
 
 /** One matchExpressions entry. */
+/**
+ * The operator rules that label selector and node selector requirements share: In and NotIn
+ * need values, Exists and DoesNotExist take none. `more` checks the operators only one kind
+ * of requirement has (node selectors' Gt and Lt), answering undefined for an operator it does
+ * not know; anything neither knows is "not a valid selector operator".
+ */
+export function validateRequirementOperator(
+  operator: string,
+  values: readonly string[],
+  path: FieldPath,
+  more?: (operator: string, values: readonly string[]) => FieldError[] | undefined,
+): FieldError[] {
+  switch (operator) {
+    case "In":
+    case "NotIn":
+      return values.length === 0
+        ? [
+            FieldError.required(
+              path.child("values"),
+              "must be specified when `operator` is 'In' or 'NotIn'",
+            ),
+          ]
+        : [];
+    case "Exists":
+    case "DoesNotExist":
+      return values.length > 0
+        ? [
+            FieldError.forbidden(
+              path.child("values"),
+              "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+            ),
+          ]
+        : [];
+    default:
+      return (
+        more?.(operator, values) ?? [
+          FieldError.invalid(path.child("operator"), operator, "not a valid selector operator"),
+        ]
+      );
+  }
+}
+
 export function validateLabelSelectorRequirement(
   requirement: LabelSelectorRequirementShape,
   path: FieldPath,
 ): FieldError[] {
-  const errs: FieldError[] = [];
   const values = requirement.values ?? [];
-  switch (requirement.operator) {
-    case "In":
-    case "NotIn":
-      if (values.length === 0) {
-        errs.push(
-          FieldError.required(
-            path.child("values"),
-            "must be specified when `operator` is 'In' or 'NotIn'",
-          ),
-        );
-      }
-      break;
-    case "Exists":
-    case "DoesNotExist":
-      if (values.length > 0) {
-        errs.push(
-          FieldError.forbidden(
-            path.child("values"),
-            "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-          ),
-        );
-      }
-      break;
-    default:
-      errs.push(
-        FieldError.invalid(
-          path.child("operator"),
-          requirement.operator,
-          "not a valid selector operator",
-        ),
-      );
-  }
+  const errs = validateRequirementOperator(requirement.operator, values, path);
   errs.push(...validateLabelName(requirement.key, path.child("key")));
   values.forEach((value, i) => {
     for (const problem of isValidLabelValue(value)) {

@@ -14,7 +14,11 @@ import type {
   TopologySpreadConstraint,
   WeightedPodAffinityTerm,
 } from "../gen/tug/core/v1/scheduling_pb.js";
-import { validateLabelName, validateLabelSelector } from "../labels/label-validation.js";
+import {
+  validateLabelName,
+  validateLabelSelector,
+  validateRequirementOperator,
+} from "../labels/label-validation.js";
 import { FieldError, type FieldPath } from "./field-error.js";
 import { IS_NOT_POSITIVE, invalidEach, oneOf } from "./field-rules.js";
 import { isValidLabelValue, nameIsDnsLabel } from "./names.js";
@@ -195,51 +199,22 @@ export function validateNodeSelectorRequirement(
   requirement: NodeSelectorRequirement,
   path: FieldPath,
 ): FieldError[] {
-  const errs: FieldError[] = [];
-  const values = requirement.values;
-  switch (requirement.operator) {
-    case "In":
-    case "NotIn":
-      if (values.length === 0) {
-        errs.push(
-          FieldError.required(
-            path.child("values"),
-            "must be specified when `operator` is 'In' or 'NotIn'",
-          ),
-        );
-      }
-      break;
-    case "Exists":
-    case "DoesNotExist":
-      if (values.length > 0) {
-        errs.push(
-          FieldError.forbidden(
-            path.child("values"),
-            "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-          ),
-        );
-      }
-      break;
-    case "Gt":
-    case "Lt":
-      if (values.length !== 1) {
-        errs.push(
-          FieldError.required(
-            path.child("values"),
-            "must be specified single value when `operator` is 'Lt' or 'Gt'",
-          ),
-        );
-      }
-      break;
-    default:
-      errs.push(
-        FieldError.invalid(
-          path.child("operator"),
-          requirement.operator,
-          "not a valid selector operator",
-        ),
-      );
-  }
+  const errs = validateRequirementOperator(
+    requirement.operator,
+    requirement.values,
+    path,
+    (operator, values) =>
+      operator === "Gt" || operator === "Lt"
+        ? values.length === 1
+          ? []
+          : [
+              FieldError.required(
+                path.child("values"),
+                "must be specified single value when `operator` is 'Lt' or 'Gt'",
+              ),
+            ]
+        : undefined,
+  );
   errs.push(...validateLabelName(requirement.key, path.child("key")));
   return errs;
 }

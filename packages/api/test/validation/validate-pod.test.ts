@@ -311,6 +311,30 @@ describe("pod spec", () => {
       ],
     ],
     [
+      "node selector operators: Gt and Lt take one value, unknown operators are refused",
+      {
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                {
+                  matchExpressions: [
+                    { key: "cores", operator: "Gt", values: ["4"] },
+                    { key: "cores", operator: "Lt", values: ["8", "16"] },
+                    { key: "zone", operator: "Near", values: ["a"] },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      },
+      [
+        "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[1].values: Required value: must be specified single value when `operator` is 'Lt' or 'Gt'",
+        `spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[2].operator: Invalid value: "Near": not a valid selector operator`,
+      ],
+    ],
+    [
       "hostNetwork with a different hostPort",
       {
         hostNetwork: true,
