@@ -139,7 +139,7 @@ export function runtimeServiceImplementation(
           };
         }
         const net = runtime.status
-          ? await networkReady(ctx.docker)
+          ? await networkReady(ctx.docker, ctx.podNetwork)
           : { ready: false, reason: "DockerDaemonNotReady", message: runtime.message };
         return {
           status: {

@@ -19,6 +19,7 @@ import { dockerClient } from "./docker-endpoint.js";
 import { rfc3339ToNanos } from "./docker-time.js";
 import { ExecStreamingServer } from "./exec-streaming-server.js";
 import type { LogCopier } from "./log-copier.js";
+import { DEFAULT_POD_NETWORK } from "./pod-network.js";
 import type { RuntimeContext } from "./runtime-context.js";
 import { imageServiceDefinition, runtimeServiceDefinition } from "./service-definitions.js";
 
@@ -45,6 +46,8 @@ export interface CriServerOptions {
   instance?: string;
   /** Sandbox image. Default tug/pause:latest. */
   pauseImage?: string;
+  /** The Docker network pod sandboxes join. Default "bridge" (Docker's default network). */
+  podNetwork?: string;
   /** Address of the exec streaming server. Default 127.0.0.1, port 0 (any free port). */
   streamingHost?: string;
   streamingPort?: number;
@@ -78,6 +81,7 @@ export class CriServer {
       docker,
       instance: options.instance || DEFAULT_INSTANCE,
       pauseImage: options.pauseImage ?? DEFAULT_PAUSE_IMAGE,
+      podNetwork: options.podNetwork || DEFAULT_POD_NETWORK,
       logCopiers: new Map<string, LogCopier>(),
       streaming,
       onBackgroundError: options.onBackgroundError ?? (() => undefined),

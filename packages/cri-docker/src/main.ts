@@ -7,6 +7,7 @@ import { Command, Option } from "commander";
 import type { CallRecord } from "./cri-handlers.js";
 import { CriServer, DEFAULT_CRI_SOCKET, DEFAULT_PAUSE_IMAGE } from "./cri-server.js";
 import { DEFAULT_DOCKER_ENDPOINT } from "./docker-endpoint.js";
+import { DEFAULT_POD_NETWORK } from "./pod-network.js";
 
 /** Writes one structured log line (JSON) to stderr. */
 function log(
@@ -88,6 +89,14 @@ export async function runTugCriDocker(options: RunOptions): Promise<number> {
         .default(DEFAULT_PAUSE_IMAGE),
     )
     .addOption(
+      new Option(
+        "--pod-network <network>",
+        "Docker network pod sandboxes join (tug-agent's node network is tug-<node>)",
+      )
+        .env("TUG_CRI_POD_NETWORK")
+        .default(DEFAULT_POD_NETWORK),
+    )
+    .addOption(
       new Option("--streaming-address <host:port>", "exec streaming server (port 0: any free port)")
         .env("TUG_CRI_STREAMING_ADDRESS")
         .default("127.0.0.1:0"),
@@ -120,6 +129,7 @@ export async function runTugCriDocker(options: RunOptions): Promise<number> {
     listen: string;
     dockerEndpoint: string;
     pauseImage: string;
+    podNetwork: string;
     instance: string;
     streamingAddress: string;
     metricsAddress: string;
@@ -141,6 +151,7 @@ export async function runTugCriDocker(options: RunOptions): Promise<number> {
       socketPath: opts.listen,
       dockerEndpoint: opts.dockerEndpoint,
       pauseImage: opts.pauseImage,
+      podNetwork: opts.podNetwork,
       instance: opts.instance,
       streamingHost: streaming.host,
       streamingPort: streaming.port,
@@ -164,6 +175,7 @@ export async function runTugCriDocker(options: RunOptions): Promise<number> {
     socket: server.socketPath,
     dockerEndpoint: opts.dockerEndpoint,
     pauseImage: opts.pauseImage,
+    podNetwork: opts.podNetwork,
     instance: opts.instance,
     streaming: server.streamingUrl,
   });

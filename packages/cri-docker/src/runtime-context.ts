@@ -11,6 +11,8 @@ export interface RuntimeContext {
   readonly instance: string;
   /** The image of sandbox (pause) containers, e.g. "tug/pause:latest". */
   readonly pauseImage: string;
+  /** The Docker network pod sandboxes join (`--pod-network`), e.g. "bridge" or "tug-node-1". */
+  readonly podNetwork: string;
   /** Running log copiers by container id. */
   readonly logCopiers: Map<string, LogCopier>;
   readonly streaming: ExecStreamingServer;

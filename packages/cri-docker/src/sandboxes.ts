@@ -38,6 +38,7 @@ import {
 } from "./gen/cri/api_pb.js";
 import { ensureImage } from "./images.js";
 import { podIp, podNetworkMode } from "./pod-network.js";
+import { writeResolvConf } from "./resolv-conf.js";
 import type { RuntimeContext } from "./runtime-context.js";
 
 /**
@@ -68,6 +69,7 @@ function sandboxCreateOptions(
   pauseImage: string,
   runtimeHandler: string,
   instance: string,
+  podNetwork: string,
 ): Docker.ContainerCreateOptions {
   const md = config.metadata;
   const name = required(md?.name, "config.metadata.name");
@@ -106,7 +108,7 @@ function sandboxCreateOptions(
     [LABEL.runtimeHandler]: runtimeHandler,
   };
   const hostConfig: Docker.HostConfig = {
-    NetworkMode: podNetworkMode(hostNetwork),
+    NetworkMode: podNetworkMode(hostNetwork, podNetwork),
     // "shareable" so that the pod's containers can join it with IpcMode container:<sandbox>.
     IpcMode: ns?.ipc === NamespaceMode.NODE ? "host" : "shareable",
     PortBindings: bindings,
@@ -159,6 +161,7 @@ export async function runPodSandbox(
     ctx.pauseImage,
     req.runtimeHandler,
     ctx.instance,
+    ctx.podNetwork,
   );
   await ensureImage(ctx.docker, ctx.pauseImage);
   const existing = await findByName(ctx.docker, options.name ?? "");
@@ -184,6 +187,12 @@ export async function runPodSandbox(
   }
   try {
     await ctx.docker.getContainer(id).start();
+    const dns = req.config.dnsConfig;
+    const hostNetwork = options.HostConfig?.NetworkMode === "host";
+    if (!hostNetwork && dns !== undefined && dns.servers.length + dns.searches.length > 0) {
+      const info = await ctx.docker.getContainer(id).inspect();
+      writeResolvConf(info.ResolvConfPath, dns);
+    }
   } catch (e) {
     // Nothing half-made stays behind: the caller retries with a clean slate.
     await ctx.docker
@@ -342,7 +351,7 @@ export async function podSandboxStatus(
       metadata: sandboxMetadata(labels),
       state: sandboxState(info.State.Running),
       createdAt: rfc3339ToNanos(info.Created),
-      network: { ip: podIp(info) },
+      network: { ip: podIp(info, ctx.podNetwork) },
       linux: { namespaces: { options: namespaceOptions(info.HostConfig) } },
       labels: cri.labels,
       annotations: cri.annotations,
