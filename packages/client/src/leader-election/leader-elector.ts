@@ -80,6 +80,10 @@ export class LeaderElector {
   private reportedLeader = "";
   private leading = false;
   private started = false;
+  /** The record this elector last sent in a create or update (its answer may have been lost). */
+  private lastSent: LeaseRecord | undefined;
+  /** The attempt to read or write the lease that is under way, if any. */
+  private inflight: Promise<boolean> | undefined;
 
   constructor(config: LeaderElectionConfig) {
     this.lease = config.lease;
@@ -127,7 +131,7 @@ export class LeaderElector {
     // One abort listener for the whole campaign, however many attempts it takes.
     const stopped = aborted(signal);
     while (!signal.aborted) {
-      const acquired = await Promise.race([this.tryAcquireOrRenew(signal), stopped]);
+      const acquired = await Promise.race([this.attempt(signal), stopped]);
       if (signal.aborted) return false;
       this.reportTransition();
       if (acquired) return true;
@@ -161,7 +165,7 @@ export class LeaderElector {
     const roundOver = aborted(round.signal);
     try {
       while (!round.signal.aborted) {
-        const renewed = await Promise.race([this.tryAcquireOrRenew(round.signal), roundOver]);
+        const renewed = await Promise.race([this.attempt(round.signal), roundOver]);
         if (round.signal.aborted) break;
         this.reportTransition();
         if (renewed) return true;
@@ -181,6 +185,16 @@ export class LeaderElector {
       signal.removeEventListener("abort", onAbort);
       round.abort();
     }
+  }
+
+  /** tryAcquireOrRenew, remembered as the attempt under way until it settles. */
+  private attempt(signal: AbortSignal): Promise<boolean> {
+    const attempt = this.tryAcquireOrRenew(signal);
+    this.inflight = attempt;
+    void attempt.finally(() => {
+      if (this.inflight === attempt) this.inflight = undefined;
+    });
+    return attempt;
   }
 
   /**
@@ -210,10 +224,11 @@ export class LeaderElector {
 
     if (current === undefined) {
       try {
+        this.lastSent = desired;
         const created = await this.lease.create(desired, signal);
-        if (signal.aborted) return false;
+        // A write that landed is what the lease now holds, even if nobody waits for it.
         this.observe(created, this.clock.now());
-        return true;
+        return !signal.aborted;
       } catch (error) {
         if (!signal.aborted)
           this.onError(error, `leader election: cannot create lease ${this.lease.describe()}`);
@@ -238,10 +253,10 @@ export class LeaderElector {
       desired.leaseTransitions = current.record.leaseTransitions + 1;
     }
     try {
+      this.lastSent = desired;
       const updated = await this.lease.update(desired, current.resourceVersion, signal);
-      if (signal.aborted) return false;
       this.observe(updated, this.clock.now());
-      return true;
+      return !signal.aborted;
     } catch (error) {
       // Usually a Conflict: another candidate wrote first and holds the lease now.
       if (!signal.aborted)
@@ -250,10 +265,51 @@ export class LeaderElector {
     }
   }
 
-  /** Writes the lease as free, if we hold it, so a successor need not wait it out. */
+  /**
+   * Writes the lease as free, if we hold it, so a successor need not wait it out. A renewal
+   * still in flight when leadership ended may land first and move the lease's resourceVersion:
+   * the release waits for it, and on a Conflict reads the lease again and retries only if the
+   * lease still holds exactly the record this elector last sent (a renewal whose answer was
+   * lost) — never when another writer, even one with the same identity (a restarted process),
+   * has written since. Bounded by RenewDeadline, so that a hung API server cannot keep run() from
+   * returning.
+   */
   private async release(): Promise<void> {
-    const held = this.observed;
-    if (held === undefined || held.record.holderIdentity !== this.identity) return;
+    const timeout = new AbortController();
+    const timer = this.clock.setTimeout(() => timeout.abort(), this.renewDeadlineMs);
+    const expired = aborted(timeout.signal);
+    try {
+      const inflight = this.inflight;
+      if (inflight !== undefined) await Promise.race([inflight.catch(() => false), expired]);
+      let held = this.observed;
+      for (let attempt = 0; attempt < 3 && !timeout.signal.aborted; attempt++) {
+        if (held === undefined || held.record.holderIdentity !== this.identity) return;
+        try {
+          const result = await Promise.race([this.writeReleased(held, timeout.signal), expired]);
+          if (result === false) break;
+          this.observe(result, this.clock.now());
+          return;
+        } catch (error) {
+          if (!isConflict(error)) throw error;
+          // Written since we last looked: by our own renewal whose answer was lost, or by another.
+          const fresh = await Promise.race([this.lease.get(timeout.signal), expired]);
+          if (fresh === false) break;
+          const sent = this.lastSent;
+          if (fresh === undefined || sent === undefined || !sameRecord(fresh.record, sent)) return;
+          this.observe(fresh, this.clock.now());
+          held = fresh;
+        }
+      }
+      if (timeout.signal.aborted) throw new Error(`no answer within ${this.renewDeadlineMs} ms`);
+    } catch (error) {
+      this.onError(error, `leader election: cannot release lease ${this.lease.describe()}`);
+    } finally {
+      this.clock.clearTimeout(timer);
+      timeout.abort();
+    }
+  }
+
+  private writeReleased(held: StoredLeaseRecord, signal: AbortSignal): Promise<StoredLeaseRecord> {
     const wallNow = this.wallClock();
     const released: LeaseRecord = {
       holderIdentity: "",
@@ -262,19 +318,7 @@ export class LeaderElector {
       renewTime: wallNow,
       leaseTransitions: held.record.leaseTransitions,
     };
-    // Bounded, so that a hung API server cannot keep run() from returning.
-    const timeout = new AbortController();
-    const timer = this.clock.setTimeout(() => timeout.abort(), this.renewDeadlineMs);
-    try {
-      const update = this.lease.update(released, held.resourceVersion, timeout.signal);
-      const result = await Promise.race([update, aborted(timeout.signal)]);
-      if (result === false) throw new Error(`no answer within ${this.renewDeadlineMs} ms`);
-      this.observe(result, this.clock.now());
-    } catch (error) {
-      this.onError(error, `leader election: cannot release lease ${this.lease.describe()}`);
-    } finally {
-      this.clock.clearTimeout(timer);
-    }
+    return this.lease.update(released, held.resourceVersion, signal);
   }
 
   private observe(lease: StoredLeaseRecord, at: number): void {
@@ -306,6 +350,15 @@ function sameRecord(a: LeaseRecord, b: LeaseRecord): boolean {
     a.leaseTransitions === b.leaseTransitions &&
     a.acquireTime?.getTime() === b.acquireTime?.getTime() &&
     a.renewTime?.getTime() === b.renewTime?.getTime()
+  );
+}
+
+/** A Conflict from the API (a stale resourceVersion), as ApiError or any error with that reason. */
+function isConflict(error: unknown): boolean {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    (error as { reason?: unknown }).reason === "Conflict"
   );
 }
 

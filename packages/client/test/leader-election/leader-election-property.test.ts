@@ -122,8 +122,13 @@ async function simulate(
   const holder = store.current()?.record.holderIdentity;
   stopping = true;
   for (const r of running) r.stop.abort();
-  await clock.advance(1_000);
-  await Promise.all(running.map((r) => r.done));
+  // Releasing may take a few round trips on the simulated network: let time pass until all end.
+  let ended = false;
+  const all = Promise.all(running.map((r) => r.done)).then(() => {
+    ended = true;
+  });
+  for (let waited = 0; !ended && waited < 60_000; waited += STEP_MS) await clock.advance(STEP_MS);
+  await all;
   return { tenures, trace, leaders, holder };
 }
 

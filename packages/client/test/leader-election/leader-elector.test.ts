@@ -7,7 +7,7 @@ import {
   RETRY_PERIOD_MS,
 } from "../../src/leader-election/index.js";
 import { FakeClock } from "../informer/support/fake-clock.js";
-import { FakeLeaseClient, FakeLeaseStore } from "./support/fake-lease-store.js";
+import { FakeLeaseClient, FakeLeaseStore, type NetworkModel } from "./support/fake-lease-store.js";
 
 interface Candidate {
   elector: LeaderElector;
@@ -26,9 +26,9 @@ function candidate(
   identity: string,
   store: FakeLeaseStore,
   clock: FakeClock,
-  extra: { releaseOnCancel?: boolean; errors?: string[] } = {},
+  extra: { releaseOnCancel?: boolean; errors?: string[]; network?: NetworkModel } = {},
 ): Candidate {
-  const client = new FakeLeaseClient(store, clock);
+  const client = new FakeLeaseClient(store, clock, extra.network);
   const log: string[] = [];
   const elector = new LeaderElector({
     lease: client,
@@ -132,6 +132,51 @@ describe("LeaderElector", () => {
     expect(b.elector.isLeader()).toBe(true);
     expect(b.log).toEqual(["leader a@0", "leader b@6000", "started@6000"]);
     expect(store.current()?.record.leaseTransitions).toBe(1);
+  });
+
+  it("releases the lease even when a renewal still in flight at stop lands first", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore(clock);
+    const errors: string[] = [];
+    // Every request takes 100 ms each way: a renewal is a read (200 ms) then a write (200 ms).
+    const network: NetworkModel = { latency: () => 100, fails: () => false };
+    const a = candidate("a", store, clock, { releaseOnCancel: true, errors, network });
+    await clock.advance(400);
+    expect(a.elector.isLeader()).toBe(true);
+    // The first renewal starts at 2400: its read lands at 2500, its write is sent at 2600 and
+    // lands at 2700. Stop while that write is on its way.
+    await clock.advance(2_250);
+    a.stop.abort();
+    await clock.advance(2_000);
+    await a.done;
+    expect(errors).toEqual([]);
+    expect(store.current()?.record).toMatchObject({ holderIdentity: "", leaseDurationSeconds: 1 });
+    expect(store.writes.map((w) => w.holder)).toEqual(["a", "a", ""]);
+  });
+
+  it("releases the lease after a renewal whose answer was lost, by reading it again", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore(clock);
+    const errors: string[] = [];
+    let loseAnswers = false;
+    let call = 0;
+    // fails() is asked twice per request (lost before the store, lost on the way back): the
+    // renewal is a read (calls 0, 1) and a write (2, 3); only the write's answer is lost.
+    const network: NetworkModel = {
+      latency: () => 0,
+      fails: () => loseAnswers && call++ === 3,
+    };
+    const a = candidate("a", store, clock, { releaseOnCancel: true, errors, network });
+    await clock.advance(0);
+    loseAnswers = true;
+    await clock.advance(RETRY_PERIOD_MS); // the renewal lands; its answer is lost
+    loseAnswers = false;
+    a.stop.abort();
+    await clock.advance(0);
+    await a.done;
+    expect(store.writes.map((w) => w.holder).slice(0, 2)).toEqual(["a", "a"]);
+    expect(store.current()?.record.holderIdentity).toBe("");
+    expect(errors.filter((e) => e.includes("release"))).toEqual([]);
   });
 
   it("keeps the lease on stop without releaseOnCancel", async () => {
