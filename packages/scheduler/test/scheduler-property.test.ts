@@ -8,17 +8,7 @@ import { podRequests } from "../src/framework/resources.js";
 import { Scheduler } from "../src/scheduler.js";
 import { drain, FakeBinder, FakeRecorder } from "./support/fakes.js";
 import { makeNode, makePod } from "./support/fixtures.js";
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded as rng } from "./support/seeded-random.js";
 
 const SEEDS = 150;
 

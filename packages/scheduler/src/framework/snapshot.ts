@@ -234,6 +234,13 @@ export class Snapshot {
     return this.pods.size;
   }
 
+  /** Number of assumed pods: picked, bind not yet seen by the informer. O(pods), for scrapes. */
+  numAssumedPods(): number {
+    let n = 0;
+    for (const state of this.pods.values()) if (state.assumed) n++;
+    return n;
+  }
+
   private place(info: PodInfo, nodeName: string, assumed: boolean): void {
     let node = this.nodes.get(nodeName);
     if (node === undefined) {

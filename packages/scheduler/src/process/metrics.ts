@@ -1,6 +1,6 @@
 // tug-scheduler's Prometheus metrics, named as kube-scheduler names them:
 // scheduler_schedule_attempts_total{result}, scheduler_pending_pods{queue},
-// leader_election_master_status{name}. Read from the scheduler at scrape time.
+// scheduler_cache_size{type}, leader_election_master_status{name}. Read from the scheduler at scrape time.
 
 import type { Scheduler } from "../scheduler.js";
 
@@ -19,6 +19,11 @@ export function renderMetrics(scheduler: Scheduler, leading: boolean, leaseName:
     `scheduler_pending_pods{queue="backoff"} ${q.backoff}`,
     `scheduler_pending_pods{queue="unschedulable"} ${q.unschedulable}`,
     `scheduler_pending_pods{queue="gated"} 0`,
+    "# HELP scheduler_cache_size Nodes, pods and assumed pods in the scheduler cache.",
+    "# TYPE scheduler_cache_size gauge",
+    `scheduler_cache_size{type="nodes"} ${scheduler.snapshot.numNodes()}`,
+    `scheduler_cache_size{type="pods"} ${scheduler.snapshot.numPods()}`,
+    `scheduler_cache_size{type="assumed_pods"} ${scheduler.snapshot.numAssumedPods()}`,
     "# HELP leader_election_master_status 1 while this process leads.",
     "# TYPE leader_election_master_status gauge",
     `leader_election_master_status{name="${leaseName}"} ${leading ? 1 : 0}`,

@@ -3,17 +3,7 @@ import { newPodInfo } from "../../src/framework/pod-info.js";
 import { defaultProfile } from "../../src/framework/profile.js";
 import { fitErrorMessage, ScheduleAlgorithm } from "../../src/framework/schedule-algorithm.js";
 import { makeNode, makePod, snapshotOf } from "../support/fixtures.js";
-
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from "../support/seeded-random.js";
 
 describe("fitErrorMessage", () => {
   it("counts reasons over nodes and sorts the '<count> <reason>' strings as Go's sort.Strings", () => {

@@ -42,6 +42,7 @@ describe("Snapshot", () => {
     const info = newPodInfo(makePod("a", { cpu: "1" }));
     s.assumePod(info, "n1");
     expect(s.isAssumed("default/a")).toBe(true);
+    expect(s.numAssumedPods()).toBe(1);
     expect(s.get("n1")?.requested.milliCpu).toBe(1000);
     expect(() => s.assumePod(info, "n1")).toThrow(/already in the scheduler cache/);
     // An unbound update arriving before the bound one keeps the assumption.
@@ -53,6 +54,8 @@ describe("Snapshot", () => {
     s.assumePod(info, "n1");
     s.setPod(makePod("a", { cpu: "1", nodeName: "n1" }));
     expect(s.isAssumed("default/a")).toBe(false);
+    expect(s.numAssumedPods()).toBe(0);
+    expect(s.numPods()).toBe(1);
     s.forgetPod("default/a");
     expect(s.get("n1")?.requested.milliCpu).toBe(1000);
   });

@@ -1,0 +1,465 @@
+// `pnpm bench:scheduler`: tug-scheduler end to end through the API. A 3-member tug-store, one
+// tug-apiserver and tug-scheduler run as real processes on this machine (the scheduler from
+// its main, with the flags `tug up` gives it, leader election on); the bench registers
+// simulated Nodes (no agents), then creates pods "at once" with bounded concurrency and times
+// each one from its create's acknowledgement to the moment a watch with the field selector
+// spec.nodeName!="" delivers it bound. Prints figures; asserts nothing (issue 5: targets are
+// checked by benchmarks that print their figures, never by timed assertions in tests).
+//
+// Workload (bench/workload.ts, shared with scheduler-core.ts): nodes as scheduler_perf's
+// (4 cpu, 32Gi, 110 pods; 3 zones; a quarter disk=ssd; Ready); pods of 100m cpu / 128Mi in
+// ReplicaSets of 50 (controller owner references), 10% with nodeSelector disk=ssd, 5% with a
+// zone spread constraint (DoNotSchedule), 2% with required hostname anti-affinity.
+// No node lifecycle controller runs, so nothing marks the nodes NotReady: they hold no Leases.
+//
+// Progress goes to stderr; stdout gets a table and, as its last line, one JSON object:
+//   {"nodes","pods","podsPerSec","p99Ms", ...}
+// podsPerSec = pods / (last bind observed − first create sent); latency per pod = bind
+// observed − create acknowledged. Target: ≥ 500 pods/s.
+//
+// Environment:
+//   BENCH_NODES                  simulated nodes (default 1000)
+//   BENCH_PODS                   pods (default 10000)
+//   BENCH_CONCURRENCY            creates in flight (default 100)
+//   BENCH_SCHEDULER_NODE_ARGS    node flags for the scheduler, e.g.
+//                                "--cpu-prof --cpu-prof-dir=/tmp/prof"
+//   BENCH_APISERVER_NODE_ARGS    the same for the apiserver; BENCH_STORE_NODE_ARGS for the store
+//   BENCH_KEEP_LOGS              "1": keep the temp dir with every process's log
+
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  NodeConditionSchema,
+  NodeSchema,
+  type Pod,
+  PodSchema,
+  ServiceAccountSchema,
+} from "@tug/api";
+import { ApiClient, isApiError } from "@tug/client";
+import {
+  BenchEnvironment,
+  BenchProcess,
+  freePorts,
+  REPO_ROOT,
+  stopEverythingOnSignals,
+} from "../../apiserver/bench/processes.js";
+import { benchNode, benchPod, SCHEDULER_PERF_NODE, SMALL_REQUESTS, seeded } from "./workload.js";
+
+const TARGET_PODS_PER_SEC = 500;
+const NAMESPACE = "default";
+const SCHEDULER_BIN = join(REPO_ROOT, "packages/scheduler/bin/tug-scheduler.ts");
+/** Each request's deadline: generous, so that a slow request is slow, not failed. */
+const REQUEST_TIMEOUT_MS = 60_000;
+/** Starting processes and waiting for the scheduler's cache: minutes on a loaded machine. */
+const WAIT_TIMEOUT_MS = 180_000;
+/** After the last create, how long bindings may take before the bench gives up. */
+const BIND_TIMEOUT_MS = 600_000;
+const POLL_MS = 250;
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new Error(`${name}=${raw} is not a positive integer; unset it or give e.g. ${fallback}`);
+  }
+  return n;
+}
+
+const numNodes = envNumber("BENCH_NODES", 1000);
+const numPods = envNumber("BENCH_PODS", 10_000);
+const concurrency = envNumber("BENCH_CONCURRENCY", 100);
+
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const elapsed = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+
+/** Runs `task(i)` for i in [0, count) with at most `limit` in flight. */
+async function boundedAll(
+  count: number,
+  limit: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+}
+
+/** Calls `tick` every second until the returned stop function is called. */
+function everySecond(tick: () => void): () => void {
+  const timer = setInterval(tick, 1000);
+  return () => clearInterval(timer);
+}
+
+/** The value of the first sample of `metric` (name plus labels, as printed) in a scrape. */
+function sample(text: string, metric: string): number | undefined {
+  for (const line of text.split("\n")) {
+    if (line.startsWith(`${metric} `)) return Number(line.slice(metric.length + 1));
+  }
+  return undefined;
+}
+
+async function scrape(url: string): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+  return await res.text();
+}
+
+/** Polls until `ready()` is true; fails with `what` and the process's log tail after a while. */
+async function waitFor(
+  what: string,
+  proc: BenchProcess,
+  ready: () => Promise<boolean>,
+): Promise<void> {
+  const deadline = Date.now() + WAIT_TIMEOUT_MS;
+  for (;;) {
+    if (!proc.isRunning) {
+      throw new Error(
+        `${proc.name} exited while waiting for ${what}; its log:\n${await proc.logTail()}`,
+      );
+    }
+    try {
+      if (await ready()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `no ${what} within ${WAIT_TIMEOUT_MS} ms; ${proc.name}'s log:\n${await proc.logTail()}`,
+      );
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+/** Starts tug-scheduler as `tug up` does; resolves once it leads with synced caches. */
+async function startScheduler(
+  env: BenchEnvironment,
+  apiPort: number,
+): Promise<{ proc: BenchProcess; metricsUrl: string }> {
+  const [port] = (await freePorts(1)) as [number];
+  const nodeArgs = (process.env.BENCH_SCHEDULER_NODE_ARGS ?? "").split(" ").filter((a) => a);
+  const proc = new BenchProcess("scheduler", join(env.baseDir, "scheduler.log"), [
+    ...nodeArgs,
+    "--conditions=source",
+    "--import",
+    "tsx",
+    SCHEDULER_BIN,
+    `--master=127.0.0.1:${apiPort}`,
+    "--bind-address=127.0.0.1",
+    `--secure-port=${port}`,
+  ]);
+  env.processes.push(proc);
+  const base = `http://127.0.0.1:${port}`;
+  // /readyz is 200 on a standby too: ready means leading (the metric) and synced (/readyz).
+  await waitFor("leading tug-scheduler", proc, async () => {
+    const leading = sample(
+      await scrape(`${base}/metrics`),
+      'leader_election_master_status{name="kube-scheduler"}',
+    );
+    if (leading !== 1) return false;
+    return (await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(5_000) })).status === 200;
+  });
+  return { proc, metricsUrl: `${base}/metrics` };
+}
+
+/** Registers `numNodes` Ready nodes; resolves once the scheduler's cache holds them all. */
+async function registerNodes(
+  api: ApiClient,
+  scheduler: { proc: BenchProcess; metricsUrl: string },
+): Promise<void> {
+  const started = performance.now();
+  let created = 0;
+  const stopProgress = everySecond(() =>
+    progress(`  nodes: created ${created}/${numNodes} (${elapsed(started)})`),
+  );
+  try {
+    await boundedAll(numNodes, concurrency, async (i) => {
+      const node = benchNode(i, SCHEDULER_PERF_NODE);
+      const now = timestampFromDate(new Date());
+      node.status?.conditions.push(
+        create(NodeConditionSchema, {
+          type: "Ready",
+          status: "True",
+          reason: "KubeletReady",
+          message: "simulated node of the scheduler benchmark",
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        }),
+      );
+      await api.create(NodeSchema, node, { timeoutMs: REQUEST_TIMEOUT_MS });
+      created++;
+    });
+  } finally {
+    stopProgress();
+  }
+  progress(`  nodes: created ${created}/${numNodes} in ${elapsed(started)}`);
+  await waitFor(`${numNodes} nodes in the scheduler's cache`, scheduler.proc, async () => {
+    const n = sample(await scrape(scheduler.metricsUrl), 'scheduler_cache_size{type="nodes"}');
+    return n === numNodes;
+  });
+  progress(`  scheduler cache holds ${numNodes} nodes (${elapsed(started)})`);
+}
+
+/** What the run observed, per pod index. */
+interface Timings {
+  readonly sent: Float64Array;
+  readonly acked: Float64Array;
+  readonly bound: Float64Array;
+  createErrors: number;
+  bindsObserved: number;
+}
+
+/** Watches pods that have a node; records when each bench pod is first seen bound. */
+function watchBindings(
+  api: ApiClient,
+  resourceVersion: string,
+  t: Timings,
+): {
+  cancel: () => void;
+  done: Promise<void>;
+} {
+  const abort = new AbortController();
+  const stream = api.watch(PodSchema, {
+    namespace: NAMESPACE,
+    fieldSelector: "spec.nodeName!=",
+    resourceVersion,
+    signal: abort.signal,
+  });
+  const done = (async () => {
+    for await (const ev of stream) {
+      if (ev.type !== "ADDED" && ev.type !== "MODIFIED") continue;
+      const pod: Pod = ev.object;
+      const name = pod.metadata?.name ?? "";
+      if (!name.startsWith("pod-") || (pod.spec?.nodeName ?? "") === "") continue;
+      const i = Number(name.slice(4));
+      if (!(i >= 0 && i < numPods) || t.bound[i] !== 0) continue;
+      t.bound[i] = performance.now();
+      t.bindsObserved++;
+    }
+  })();
+  return { cancel: () => abort.abort(), done };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, i)] as number;
+}
+
+async function main(): Promise<void> {
+  stopEverythingOnSignals();
+  const t0 = performance.now();
+  progress(
+    `bench:scheduler: ${numNodes} nodes, ${numPods} pods, ${concurrency} creates in flight; ${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+  const env = await BenchEnvironment.create();
+  let api: ApiClient | undefined;
+  try {
+    progress("starting a 3-member tug-store ...");
+    await env.startStore(3);
+    progress(`  store up (${elapsed(t0)})`);
+    progress("starting tug-apiserver ...");
+    const apiserver = await env.startApiserver();
+    progress(`  apiserver up on :${apiserver.port} (${elapsed(t0)})`);
+    progress("starting tug-scheduler ...");
+    const scheduler = await startScheduler(env, apiserver.port);
+    progress(`  scheduler leading, caches synced (${elapsed(t0)})`);
+    api = new ApiClient({
+      servers: [`127.0.0.1:${apiserver.port}`],
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    });
+
+    progress(`registering ${numNodes} nodes ...`);
+    await registerNodes(api, scheduler);
+
+    // Admission's ServiceAccount plugin needs the namespace's "default" account; no
+    // controller manager runs here to create it.
+    try {
+      await api.create(
+        ServiceAccountSchema,
+        create(ServiceAccountSchema, { metadata: { name: "default", namespace: NAMESPACE } }),
+      );
+    } catch (e) {
+      if (!isApiError(e, "AlreadyExists")) throw e;
+    }
+
+    const random = seeded(42);
+    const pods = Array.from({ length: numPods }, (_, i) =>
+      benchPod(i, { namespace: NAMESPACE, requests: SMALL_REQUESTS, random }),
+    );
+    const t: Timings = {
+      sent: new Float64Array(numPods),
+      acked: new Float64Array(numPods),
+      bound: new Float64Array(numPods),
+      createErrors: 0,
+      bindsObserved: 0,
+    };
+    const listed = await api.list(PodSchema, { namespace: NAMESPACE, limit: 1 });
+    const watch = watchBindings(api, listed.resourceVersion, t);
+    const watchFailed = watch.done.then(
+      () => new Error("the bindings watch ended before every pod was bound"),
+      (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+    );
+
+    const cpuProcs = env.processes;
+    const cpuBefore = new Map<string, number>();
+    for (const p of cpuProcs) cpuBefore.set(p.name, await p.cpuMs());
+    const benchCpuBefore = process.cpuUsage();
+
+    progress(`creating ${numPods} pods ...`);
+    const runStart = performance.now();
+    let created = 0;
+    let lastBound = 0;
+    const stopProgress = everySecond(() => {
+      const rate = t.bindsObserved - lastBound;
+      lastBound = t.bindsObserved;
+      progress(
+        `  created ${created}/${numPods}, bound ${t.bindsObserved}/${numPods} (+${rate}/s) (${elapsed(runStart)})`,
+      );
+    });
+    let lastError: unknown;
+    try {
+      await boundedAll(numPods, concurrency, async (i) => {
+        t.sent[i] = performance.now();
+        try {
+          await api?.create(PodSchema, pods[i] as Pod, { timeoutMs: REQUEST_TIMEOUT_MS });
+          t.acked[i] = performance.now();
+          created++;
+        } catch (e) {
+          t.createErrors++;
+          lastError = e;
+        }
+      });
+      if (t.createErrors > 0) {
+        throw new Error(
+          `${t.createErrors} of ${numPods} creates failed; the last: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
+        );
+      }
+      const deadline = performance.now() + BIND_TIMEOUT_MS;
+      while (t.bindsObserved < numPods) {
+        const failed = await Promise.race([watchFailed, sleep(POLL_MS).then(() => undefined)]);
+        if (failed !== undefined) throw failed;
+        if (!scheduler.proc.isRunning) {
+          throw new Error(`tug-scheduler exited; its log:\n${await scheduler.proc.logTail()}`);
+        }
+        if (performance.now() > deadline) {
+          throw new Error(
+            `only ${t.bindsObserved}/${numPods} pods bound ${BIND_TIMEOUT_MS / 1000} s after the last create`,
+          );
+        }
+      }
+    } finally {
+      stopProgress();
+      watch.cancel();
+    }
+    progress(`  all ${numPods} pods bound (${elapsed(runStart)})`);
+    const benchCpu = process.cpuUsage(benchCpuBefore);
+    const cpuByProc = new Map<string, number>();
+    for (const p of cpuProcs) {
+      cpuByProc.set(p.name, ((await p.cpuMs()) - (cpuBefore.get(p.name) ?? 0)) / 1000);
+    }
+    const load = loadavg();
+    const metrics = await scrape(scheduler.metricsUrl);
+
+    // Figures.
+    let firstSent = Number.POSITIVE_INFINITY;
+    let lastBind = 0;
+    let lastAck = 0;
+    const latencies: number[] = [];
+    let boundBeforeAck = 0;
+    for (let i = 0; i < numPods; i++) {
+      firstSent = Math.min(firstSent, t.sent[i] as number);
+      lastBind = Math.max(lastBind, t.bound[i] as number);
+      lastAck = Math.max(lastAck, t.acked[i] as number);
+      const l = (t.bound[i] as number) - (t.acked[i] as number);
+      // The watch may deliver the binding before the create's reply reaches the bench.
+      if (l < 0) boundBeforeAck++;
+      latencies.push(Math.max(0, l));
+    }
+    latencies.sort((a, b) => a - b);
+    const seconds = (lastBind - firstSent) / 1000;
+    const podsPerSec = numPods / seconds;
+    const createSeconds = (lastAck - firstSent) / 1000;
+    const avg = latencies.reduce((s, l) => s + l, 0) / latencies.length;
+    const p50 = percentile(latencies, 50);
+    const p90 = percentile(latencies, 90);
+    const p99 = percentile(latencies, 99);
+    const max = latencies[latencies.length - 1] as number;
+    const schedulerCpu = cpuByProc.get("scheduler") ?? 0;
+    const apiserverCpu = cpuByProc.get("apiserver") ?? 0;
+    let storeCpu = 0;
+    for (const [name, s] of cpuByProc) if (name.startsWith("store")) storeCpu += s;
+    const benchCpuSeconds = (benchCpu.user + benchCpu.system) / 1e6;
+    const attempts = (result: string) =>
+      sample(metrics, `scheduler_schedule_attempts_total{result="${result}"}`) ?? Number.NaN;
+
+    const rows: [string, string][] = [
+      ["nodes / pods", `${numNodes} / ${numPods}`],
+      ["creates in flight", `${concurrency}`],
+      [
+        "create phase",
+        `${createSeconds.toFixed(2)} s (${(numPods / createSeconds).toFixed(0)} creates/s)`,
+      ],
+      ["first create → last bind", `${seconds.toFixed(2)} s`],
+      ["throughput", `${podsPerSec.toFixed(0)} pods/s (target ≥ ${TARGET_PODS_PER_SEC})`],
+      [
+        "latency create ack → bound",
+        `avg ${avg.toFixed(0)} ms, p50 ${p50.toFixed(0)}, p90 ${p90.toFixed(0)}, p99 ${p99.toFixed(0)}, max ${max.toFixed(0)} ms`,
+      ],
+      ["bound before create ack", `${boundBeforeAck} (counted as 0 ms)`],
+      [
+        "scheduler attempts",
+        `scheduled ${attempts("scheduled")}, unschedulable ${attempts("unschedulable")}, error ${attempts("error")}`,
+      ],
+      [
+        "CPU seconds during the run",
+        `scheduler ${schedulerCpu.toFixed(1)}, apiserver ${apiserverCpu.toFixed(1)}, store (3) ${storeCpu.toFixed(1)}, bench ${benchCpuSeconds.toFixed(1)}`,
+      ],
+      ["pods per scheduler CPU second", `${(numPods / schedulerCpu).toFixed(0)}`],
+      ["load average (1/5/15 min)", load.map((l) => l.toFixed(2)).join(" ")],
+    ];
+    const width = Math.max(...rows.map(([k]) => k.length));
+    console.log(`\ntug-scheduler end to end (${cpus().length} CPUs)`);
+    for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
+    console.log(
+      JSON.stringify({
+        nodes: numNodes,
+        pods: numPods,
+        podsPerSec: Math.round(podsPerSec),
+        p99Ms: Math.round(p99),
+        avgMs: Math.round(avg),
+        p50Ms: Math.round(p50),
+        createsPerSec: Math.round(numPods / createSeconds),
+        schedulerCpuSeconds: Number(schedulerCpu.toFixed(1)),
+        apiserverCpuSeconds: Number(apiserverCpu.toFixed(1)),
+        storeCpuSeconds: Number(storeCpu.toFixed(1)),
+        loadAverage1m: Number((load[0] ?? 0).toFixed(2)),
+      }),
+    );
+  } finally {
+    api?.close();
+    progress("stopping processes ...");
+    // The scheduler first, so that it does not log the apiserver going away; SIGTERM lets a
+    // --cpu-prof profile be written.
+    for (const p of env.processes) if (p.name === "scheduler") await p.stop();
+    await env.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(
+      `bench:scheduler failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);
