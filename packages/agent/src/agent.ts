@@ -24,6 +24,7 @@ import {
   MAX_DEAD_PER_CONTAINER,
 } from "./gc/container-gc.js";
 import { errorText, jsonLogger, type Logger } from "./log.js";
+import { type NetworkMode, NodeNetworking } from "./network/node-networking.js";
 import { defaultNodeIp, hostName } from "./node/host-facts.js";
 import {
   NODE_LEASE_DURATION_SECONDS,
@@ -31,7 +32,12 @@ import {
   NODE_STATUS_UPDATE_MS,
   NodeHeartbeat,
 } from "./node/node-heartbeat.js";
-import { type NodeIdentity, nodeAllocatable, nodeCapacity } from "./node/node-object.js";
+import {
+  type NodeIdentity,
+  nodeAllocatable,
+  nodeCapacity,
+  type RuntimeHealth,
+} from "./node/node-object.js";
 import { INITIAL_BACK_OFF_MS, MAX_BACK_OFF_MS, RestartBackOff } from "./pods/back-off.js";
 import { apiConfigSources } from "./pods/config-sources.js";
 import { computePodStatus, type PodStatusInput } from "./pods/pod-status.js";
@@ -92,7 +98,22 @@ export interface AgentOptions {
   clusterDns?: readonly string[];
   clusterDomain?: string;
   network?: PodNetwork;
+  /**
+   * The node's networking (docs/networking.md): pod network, cluster DNS, service proxy.
+   * Absent: none of them; pods get whatever network the runtime gives.
+   */
+  networking?: AgentNetworking;
   log?: Logger;
+}
+
+/** The agent's --network-mode, --cluster-cidr, --proxy and --dns. */
+export interface AgentNetworking {
+  mode: NetworkMode;
+  clusterCidr: string;
+  proxy: boolean;
+  dns: boolean;
+  /** Docker's socket, where the node's bridge network is made. Default /var/run/docker.sock. */
+  dockerSocket?: string;
 }
 
 export class Agent {
@@ -113,6 +134,7 @@ export class Agent {
   private readonly heartbeat: NodeHeartbeat;
   private readonly server: AgentServer;
   private readonly identity: NodeIdentity;
+  private readonly networking: NodeNetworking | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private lastSeen = new Map<string, string>();
   private informerRun: Promise<void> | undefined;
@@ -214,6 +236,27 @@ export class Agent {
       leaseDurationSeconds: o.nodeLeaseDurationSeconds ?? NODE_LEASE_DURATION_SECONDS,
       log: this.log,
     });
+    const net = o.networking;
+    if (net !== undefined && (net.mode !== "none" || net.proxy)) {
+      this.networking = new NodeNetworking({
+        client: this.client,
+        nodeName: this.nodeName,
+        clusterCidr: net.clusterCidr,
+        mode: net.mode,
+        proxy: net.proxy,
+        dns: net.dns,
+        ...(o.clusterDns?.[0] !== undefined && { dnsClusterIp: o.clusterDns[0] }),
+        ...(net.dockerSocket !== undefined && { dockerSocket: net.dockerSocket }),
+        // NetworkUnavailable turns False now rather than at the next status update.
+        onNetworkReady: () =>
+          void this.heartbeat
+            .updateStatus()
+            .catch((e: unknown) =>
+              this.log.warn("node status update failed", { error: errorText(e) }),
+            ),
+        log: this.log,
+      });
+    }
     this.server = new AgentServer({
       node: this.nodeName,
       runtime: this.runtime,
@@ -242,6 +285,9 @@ export class Agent {
     this.identity.port = this.boundPort;
     await this.heartbeat.register();
     this.heartbeat.start();
+    // In the background: the pod network needs the podCIDR node IPAM gives the Node just
+    // registered; until it exists the runtime reports NetworkReady=false and the Node is not Ready.
+    this.networking?.start();
     this.informer.addEventHandler({
       onAdd: (pod) => this.observe(pod),
       onUpdate: (_old, pod) => this.observe(pod),
@@ -446,7 +492,15 @@ export class Agent {
     };
   }
 
-  private async runtimeHealth(): Promise<{ runtimeReady: boolean; runtimeMessage: string }> {
+  private async runtimeHealth(): Promise<RuntimeHealth> {
+    const network =
+      this.o.networking?.mode === "bridge" && this.networking !== undefined
+        ? { podNetworkReady: this.networking.ready }
+        : {};
+    return { ...(await this.criHealth()), ...network };
+  }
+
+  private async criHealth(): Promise<RuntimeHealth> {
     try {
       const st = await this.runtime.runtime.status({}, { timeoutMs: 5_000 });
       const bad = (st.status?.conditions ?? []).filter((c) => !c.status);
@@ -497,12 +551,16 @@ export class Agent {
 
   /**
    * Stops the agent and leaves the containers running (a restarted agent adopts them), as the
-   * kubelet does when it exits.
+   * kubelet does when it exits; the service rules and routes stay too, as kube-proxy leaves
+   * them, unless `cleanupNetwork` (then they are removed: docs/networking.md).
    */
-  async stop(): Promise<void> {
+  async stop(cleanupNetwork = false): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
+    await this.networking?.stop(cleanupNetwork).catch((e: unknown) => {
+      this.log.warn("stopping the node networking failed", { error: errorText(e) });
+    });
     await this.heartbeat.stop();
     await this.informer.stop().catch(() => undefined);
     await this.informerRun?.catch(() => undefined);

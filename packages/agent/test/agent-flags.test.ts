@@ -57,4 +57,40 @@ describe("parseAgentFlags", () => {
     );
     expect(parseDurationMs("x", "1m30s")).toBe(90_000);
   });
+
+  it("defaults to the node network with proxy and DNS, and reads --network-mode, --proxy, --dns", () => {
+    const d = parseAgentFlags([], {});
+    expect(d.agent.clusterDns).toEqual(["10.96.0.10"]);
+    expect(d.agent.clusterDomain).toBe("cluster.local");
+    expect(d.agent.networking).toEqual({
+      mode: "bridge",
+      clusterCidr: "10.244.0.0/16",
+      proxy: true,
+      dns: true,
+    });
+    expect(d.cleanup).toBe(false);
+    const s = parseAgentFlags(
+      ["--proxy=false", "--dns", "false", "--cluster-cidr=10.200.0.0/16", "--cleanup"],
+      { TUG_AGENT_NETWORK_MODE: "none", TUG_AGENT_CLUSTER_DNS: "" },
+    );
+    expect(s.agent.networking).toEqual({
+      mode: "none",
+      clusterCidr: "10.200.0.0/16",
+      proxy: false,
+      dns: false,
+    });
+    expect(s.agent.clusterDns).toEqual([]);
+    expect(s.cleanup).toBe(true);
+    expect(parseAgentFlags(["--proxy"], {}).agent.networking?.proxy).toBe(true);
+  });
+
+  it("rejects bad networking flags naming the flag", () => {
+    expect(() => parseAgentFlags(["--proxy=no"], {})).toThrow(
+      /--proxy: "no" must be true or false/,
+    );
+    expect(() => parseAgentFlags(["--cluster-cidr", "10.244.0.0"], {})).toThrow(
+      /--cluster-cidr: "10.244.0.0" is not an IPv4 CIDR/,
+    );
+    expect(() => parseAgentFlags(["--network-mode", "overlay"], {})).toThrow(/overlay/);
+  });
 });

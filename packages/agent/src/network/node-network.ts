@@ -144,10 +144,40 @@ export function networkRuleset(spec: NodeNetworkSpec): string {
   ].join("\n");
 }
 
-const JUMPS: readonly { table: string; chain: string; rule: readonly string[] }[] = [
-  { table: "filter", chain: "FORWARD", rule: ["-j", FORWARD_CHAIN] },
-  { table: "nat", chain: "POSTROUTING", rule: ["-j", POD_MASQ_CHAIN] },
-];
+/**
+ * Docker's chain for the administrator's forwarding rules: Docker keeps the jump to it first in
+ * FORWARD, ahead of its DOCKER-ISOLATION chains (which drop traffic between two bridges, i.e.
+ * between the pod networks of two nodes sharing one host), and re-inserts its own jumps above
+ * any other rule whenever it creates a network. "Docker and iptables":
+ * https://docs.docker.com/engine/network/packet-filtering-firewalls/#add-iptables-policies-before-dockers-rules
+ */
+export const DOCKER_USER_CHAIN = "DOCKER-USER";
+
+interface Jump {
+  readonly table: string;
+  readonly chain: string;
+  readonly rule: readonly string[];
+}
+
+/** The jumps into tug's chains: the filter one from DOCKER-USER when Docker runs, else FORWARD. */
+function jumps(forwardFrom: string): Jump[] {
+  return [
+    { table: "filter", chain: forwardFrom, rule: ["-j", FORWARD_CHAIN] },
+    { table: "nat", chain: "POSTROUTING", rule: ["-j", POD_MASQ_CHAIN] },
+  ];
+}
+
+/**
+ * The IPv4 addresses of this network namespace, from `ip -4 -o addr show` lines such as
+ * "2: eth0    inet 192.0.2.2/24 brd 192.0.2.255 scope global eth0".
+ */
+export function parseLocalAddresses(ipAddrOutput: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of ipAddrOutput.matchAll(/\binet (\d+\.\d+\.\d+\.\d+)\//g)) {
+    if (m[1] !== undefined) out.add(m[1]);
+  }
+  return out;
+}
 
 /** Programs and removes the host side of the pod network (routes and iptables). */
 export class NodeNetwork {
@@ -178,7 +208,11 @@ export class NodeNetwork {
    * the rules rewritten, the jumps inserted once. Idempotent.
    */
   async apply(spec: NodeNetworkSpec): Promise<void> {
-    const want = peerRoutes(spec);
+    // A peer whose InternalIP is an address of this host shares its network namespace (`tug
+    // up` runs every node on one machine): its bridge is here, and so is the connected route
+    // to its podCIDR, which a route "via" our own address would replace.
+    const local = parseLocalAddresses(await this.run(["ip", "-4", "-o", "addr", "show"]));
+    const want = peerRoutes(spec).filter((r) => !local.has(r.via));
     for (const r of want) {
       parseIpv4Cidr(r.cidr, `node ${r.via} podCIDR`);
       await this.run(["ip", "route", "replace", r.cidr, "via", r.via, "proto", TUG_ROUTE_PROTOCOL]);
@@ -189,7 +223,10 @@ export class NodeNetwork {
     }
     const t = await this.iptables();
     await this.run([t.restore, "--noflush"], networkRuleset(spec));
-    for (const j of JUMPS) {
+    const forwardFrom = (await this.chainExists(t, "filter", DOCKER_USER_CHAIN))
+      ? DOCKER_USER_CHAIN
+      : "FORWARD";
+    for (const j of jumps(forwardFrom)) {
       const exists = await this.run([t.iptables, "-t", j.table, "-C", j.chain, ...j.rule])
         .then(() => true)
         .catch(() => false);
@@ -214,6 +251,12 @@ export class NodeNetwork {
     return changed;
   }
 
+  private chainExists(t: IptablesTools, table: string, chain: string): Promise<boolean> {
+    return this.run([t.iptables, "-t", table, "-S", chain])
+      .then(() => true)
+      .catch(() => false);
+  }
+
   private async deleteRoute(r: Route): Promise<void> {
     await this.run(["ip", "route", "del", r.cidr, "via", r.via, "proto", TUG_ROUTE_PROTOCOL]);
   }
@@ -222,7 +265,8 @@ export class NodeNetwork {
   async teardown(): Promise<void> {
     for (const r of await this.routes()) await this.deleteRoute(r);
     const t = await this.iptables();
-    for (const j of JUMPS) {
+    for (const j of [...jumps("FORWARD"), ...jumps(DOCKER_USER_CHAIN).slice(0, 1)]) {
+      if (!(await this.chainExists(t, j.table, j.chain))) continue;
       for (;;) {
         const removed = await this.run([t.iptables, "-t", j.table, "-D", j.chain, ...j.rule])
           .then(() => true)
@@ -234,10 +278,7 @@ export class NodeNetwork {
       ["filter", FORWARD_CHAIN],
       ["nat", POD_MASQ_CHAIN],
     ] as const) {
-      const present = await this.run([t.iptables, "-t", table, "-S", chain])
-        .then(() => true)
-        .catch(() => false);
-      if (!present) continue;
+      if (!(await this.chainExists(t, table, chain))) continue;
       await this.run([t.iptables, "-t", table, "-F", chain]);
       await this.run([t.iptables, "-t", table, "-X", chain]);
     }

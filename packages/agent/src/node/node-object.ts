@@ -111,6 +111,12 @@ export function initialNode(id: NodeIdentity): Node {
 export interface RuntimeHealth {
   runtimeReady: boolean;
   runtimeMessage: string;
+  /**
+   * Whether the agent's pod network (routes to this node's podCIDR) is set up; reported as the
+   * NetworkUnavailable condition, which the network provider (not the kubelet) owns in
+   * Kubernetes. Absent: the agent runs no node network and reports no such condition.
+   */
+  podNetworkReady?: boolean;
 }
 
 function nodeCondition(
@@ -197,6 +203,28 @@ export function nodeStatus(
           nowMs,
         ),
   ];
+  if (health.podNetworkReady !== undefined) {
+    // The route controller's reasons and messages (k8s.io/cloud-provider route_controller.go).
+    conditions.push(
+      health.podNetworkReady
+        ? nodeCondition(
+            old,
+            "NetworkUnavailable",
+            "False",
+            "RouteCreated",
+            "tug-agent created the node's pod network and routes",
+            nowMs,
+          )
+        : nodeCondition(
+            old,
+            "NetworkUnavailable",
+            "True",
+            "NoRouteCreated",
+            "tug-agent is waiting for the node's podCIDR (node IPAM) to create the pod network",
+            nowMs,
+          ),
+    );
+  }
   return create(NodeStatusSchema, {
     capacity: { ...capacity },
     allocatable: nodeAllocatable(capacity, id.reserved),

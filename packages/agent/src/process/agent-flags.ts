@@ -10,6 +10,8 @@ import type { AgentOptions } from "../agent.js";
 import { DEFAULT_AGENT_PORT, DEFAULT_MAX_PODS, DEFAULT_ROOT_DIR } from "../agent.js";
 import { CONTAINER_GC_PERIOD_MS, MAX_DEAD_PER_CONTAINER } from "../gc/container-gc.js";
 import type { LogLevel } from "../log.js";
+import { parseIpv4Cidr } from "../network/node-network.js";
+import { NETWORK_MODES, type NetworkMode } from "../network/node-networking.js";
 import { NODE_LEASE_DURATION_SECONDS, NODE_STATUS_UPDATE_MS } from "../node/node-heartbeat.js";
 
 /** The default CRI endpoint (tug-cri-docker's socket). */
@@ -18,12 +20,18 @@ export const DEFAULT_RUNTIME_ENDPOINT = "unix:///run/tug/cri-docker.sock";
 export const DEFAULT_SERVER = "127.0.0.1:6443";
 /** The default sandbox image (the kubelet's --pod-infra-container-image). */
 export const DEFAULT_POD_INFRA_IMAGE = "tug/pause:latest";
+/** The pod network (kube-controller-manager's --cluster-cidr as kubeadm and flannel use it). */
+export const DEFAULT_CLUSTER_CIDR = "10.244.0.0/16";
+/** The DNS ClusterIP (kube-dns's 10.96.0.10 in the default service CIDR 10.96.0.0/12). */
+export const DEFAULT_CLUSTER_DNS = "10.96.0.10";
 
 /** Settings that are the process's, not the Agent's. */
 export interface ProcessSettings {
   agent: AgentOptions;
   logLevel: LogLevel;
   podInfraContainerImage: string;
+  /** --cleanup: remove this node's networking and exit (kube-proxy's --cleanup). */
+  cleanup: boolean;
 }
 
 /** A usage error naming the flag and how to fix it. */
@@ -86,6 +94,12 @@ function intFlag(flag: string, text: string, min = 0): number {
   if (!Number.isInteger(n) || n < min)
     throw new FlagError(`--${flag}: "${text}" must be an integer >= ${min}`);
   return n;
+}
+
+function boolFlag(flag: string, text: string): boolean {
+  if (text === "true") return true;
+  if (text === "false") return false;
+  throw new FlagError(`--${flag}: "${text}" must be true or false (e.g. --${flag}=false)`);
 }
 
 function reservations(flag: string, text: string): Record<string, string> {
@@ -152,10 +166,38 @@ export function agentCommand(): Command {
     )
     .option(
       "--cluster-dns <ips>",
-      "cluster DNS server IPs for ClusterFirst pods, comma-separated",
-      "",
+      "cluster DNS server IPs for ClusterFirst pods, comma-separated (empty: the runtime's resolv.conf)",
+      DEFAULT_CLUSTER_DNS,
     )
     .option("--cluster-domain <domain>", "the cluster's DNS domain", "cluster.local")
+    .option(
+      "--cluster-cidr <cidr>",
+      "the cluster's pod network (the controller manager's --cluster-cidr)",
+      DEFAULT_CLUSTER_CIDR,
+    )
+    .addOption(
+      new Option(
+        "--network-mode <mode>",
+        "bridge: the node's pod network (Docker bridge tug-<node> on the node's podCIDR, routes to other nodes); none: pods use the runtime's network",
+      )
+        .choices([...NETWORK_MODES])
+        .default("bridge"),
+    )
+    .option(
+      "--proxy [enabled]",
+      "run the service proxy (iptables); one per host network namespace: --proxy=false on the others",
+      "true",
+    )
+    .option(
+      "--dns [enabled]",
+      "run the cluster DNS server on the pod bridge's gateway (bridge mode); --dns=false to leave it to another agent of this host",
+      "true",
+    )
+    .option(
+      "--cleanup",
+      "remove this node's networking (service proxy chains, routes, rules, the Docker network tug-<node>) and exit",
+      false,
+    )
     .addOption(
       new Option("--log-level <level>", "log level")
         .choices(["debug", "info", "warn", "error"])
@@ -178,8 +220,11 @@ export function parseAgentFlags(argv: readonly string[], env: NodeJS.ProcessEnv)
     }
   }
   cmd.parse([...fromEnv, ...argv], { from: "user" });
-  const o = cmd.opts<Record<string, string | undefined>>();
-  const get = (k: string) => o[k] ?? "";
+  const o = cmd.opts<Record<string, string | boolean | undefined>>();
+  const get = (k: string) => {
+    const v = o[k];
+    return v === true ? "true" : v === false || v === undefined ? "" : v;
+  };
   const agent: AgentOptions = {
     nodeName: get("nodeName"),
     servers: get("server")
@@ -219,16 +264,28 @@ export function parseAgentFlags(argv: readonly string[], env: NodeJS.ProcessEnv)
       .map((s) => s.trim())
       .filter((s) => s !== ""),
     clusterDomain: get("clusterDomain"),
+    networking: {
+      mode: get("networkMode") as NetworkMode,
+      clusterCidr: get("clusterCidr"),
+      proxy: boolFlag("proxy", get("proxy")),
+      dns: boolFlag("dns", get("dns")),
+    },
   };
+  try {
+    parseIpv4Cidr(get("clusterCidr"), "--cluster-cidr");
+  } catch (e) {
+    throw new FlagError(e instanceof Error ? e.message : String(e));
+  }
   if (agent.servers.length === 0)
     throw new FlagError("--server: give at least one tug-apiserver address host:port");
-  if (o.rootDir !== undefined) agent.rootDir = o.rootDir;
-  if (o.nodeIp !== undefined) agent.nodeIp = o.nodeIp;
-  if (o.nodeRole !== undefined) agent.role = o.nodeRole;
+  if (o.rootDir !== undefined) agent.rootDir = get("rootDir");
+  if (o.nodeIp !== undefined) agent.nodeIp = get("nodeIp");
+  if (o.nodeRole !== undefined) agent.role = get("nodeRole");
   return {
     agent,
     logLevel: get("logLevel") as LogLevel,
     podInfraContainerImage: get("podInfraContainerImage"),
+    cleanup: get("cleanup") === "true",
   };
 }
 

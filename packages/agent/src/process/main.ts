@@ -1,9 +1,12 @@
-// tug-agent's process: parse flags, start the Agent, stop it on SIGTERM/SIGINT (containers
-// keep running; a restarted agent adopts them).
+// tug-agent's process: parse flags, start the Agent, stop it on SIGTERM/SIGINT (containers,
+// routes and service rules stay; a restarted agent adopts them). `--cleanup` instead removes
+// the node's networking and exits, as kube-proxy's --cleanup does.
 
 import { CommanderError } from "commander";
 import { Agent } from "../agent.js";
 import { errorText, jsonLogger } from "../log.js";
+import { podNetworkName } from "../network/node-network.js";
+import { cleanupNodeNetworking } from "../network/node-networking.js";
 import { FlagError, parseAgentFlags } from "./agent-flags.js";
 
 export interface RunOptions {
@@ -26,6 +29,17 @@ export async function runTugAgent(options: RunOptions): Promise<number> {
     throw e;
   }
   const log = jsonLogger("tug-agent", settings.logLevel);
+  if (settings.cleanup) {
+    const node = (settings.agent.nodeName ?? "").toLowerCase();
+    try {
+      await cleanupNodeNetworking({ nodeName: node });
+      log.info("removed the node's networking", { node, network: podNetworkName(node) });
+      return 0;
+    } catch (e) {
+      log.error("cleanup failed", { node, error: errorText(e) });
+      return 1;
+    }
+  }
   const agent = new Agent({ ...settings.agent, log });
   try {
     await agent.start();
