@@ -9,13 +9,13 @@ import type { CliClient } from "./cli-client.js";
 /**
  * A CliClient for the resolved connection. `requestTimeoutMs` 0 keeps ApiClient's default
  * deadline (DEFAULT_REQUEST_TIMEOUT_MS): a CLI call should not hang forever on a dead server.
- * The bearer token is resolved but not sent: tug-apiserver serves without authentication so
- * far, and ApiClient has no credentials option yet.
+ * The connection's bearer token (--token, or the context's user) goes with every call.
  */
 export function connectApiClient(connection: Connection, requestTimeoutMs: number): CliClient {
   const client = new ApiClient({
     servers: [connection.server],
     ...(requestTimeoutMs > 0 ? { requestTimeoutMs } : {}),
+    ...(connection.token === "" ? {} : { token: connection.token }),
   });
   return {
     create: (kind, namespace, object) => client.create(kind, object, { namespace }),

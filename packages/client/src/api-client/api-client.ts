@@ -12,6 +12,8 @@ import {
   type ClientReadableStream,
   credentials,
   status as grpcStatus,
+  InterceptingCall,
+  type Interceptor,
   Metadata,
 } from "@grpc/grpc-js";
 import { allKinds, type KindInfo, kindForResource } from "@tug/api";
@@ -32,6 +34,11 @@ export interface ApiClientOptions {
   readonly servers: readonly string[];
   /** Deadline of each unary call; DEFAULT_REQUEST_TIMEOUT_MS when unset. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Bearer token sent with every call (metadata "authorization: Bearer <token>", as kubectl's
+   * --token sends the HTTP header); unset or "" sends no credentials (anonymous).
+   */
+  readonly token?: string;
 }
 
 /** A kind as a KindInfo, or as its message schema (PodSchema). */
@@ -160,11 +167,23 @@ function metaOf(obj: Message): { name: string; namespace: string } {
   return { name: meta?.name ?? "", namespace: meta?.namespace ?? "" };
 }
 
+/** Adds "authorization: Bearer <token>" to every call's metadata. */
+function bearerToken(token: string): Interceptor {
+  return (options, next) =>
+    new InterceptingCall(next(options), {
+      start(metadata, listener, start) {
+        metadata.set("authorization", `Bearer ${token}`);
+        start(metadata, listener);
+      },
+    });
+}
+
 export class ApiClient {
   private readonly servers: string[];
   private readonly clients: (Client | undefined)[];
   private current = 0;
   private readonly requestTimeoutMs: number;
+  private readonly token: string;
   private closed = false;
 
   constructor(options: ApiClientOptions) {
@@ -174,6 +193,12 @@ export class ApiClient {
     this.servers = options.servers.map((s) => s.replace(/^[a-z]+:\/\//, "").replace(/\/$/, ""));
     this.clients = this.servers.map(() => undefined);
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.token = options.token ?? "";
+    if (/\s/.test(this.token)) {
+      throw new TypeError(
+        'ApiClient: the token contains whitespace; give the bare token, without "Bearer "',
+      );
+    }
   }
 
   private client(index: number): Client {
@@ -181,6 +206,7 @@ export class ApiClient {
     if (c === undefined) {
       c = new Client(this.servers[index] as string, credentials.createInsecure(), {
         "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
+        ...(this.token === "" ? {} : { interceptors: [bearerToken(this.token)] }),
       });
       this.clients[index] = c;
     }

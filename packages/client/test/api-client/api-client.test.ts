@@ -46,6 +46,8 @@ describe("ApiClient", () => {
   let server: Server;
   let address: string;
   const watchCancelled: boolean[] = [];
+  /** The authorization metadata of each Get and Watch, in arrival order. */
+  const authorizations: string[][] = [];
 
   beforeAll(async () => {
     server = new Server();
@@ -55,6 +57,7 @@ describe("ApiClient", () => {
         cb: sendUnaryData<apiv1.ObjectResponse>,
       ) => {
         const name = call.request.ref?.name ?? "";
+        authorizations.push(call.metadata.get("authorization").map(String));
         if (name === "missing") {
           cb({
             code: grpcStatus.NOT_FOUND,
@@ -70,7 +73,10 @@ describe("ApiClient", () => {
         cb(null, create(apiv1.ObjectResponseSchema, { object: anyPack(PodSchema, pod) }));
       },
       Watch: (call: ServerWritableStream<apiv1.WatchRequest, apiv1.WatchEvent>) => {
-        call.on("cancelled", () => watchCancelled.push(true));
+        // Only the watch that the cancel test leaves open counts.
+        if (call.request.resourceVersion === "2")
+          call.on("cancelled", () => watchCancelled.push(true));
+        authorizations.push(call.metadata.get("authorization").map(String));
         const cm = create(ConfigMapSchema, { metadata: { name: "a", resourceVersion: "5" } });
         call.write(
           create(apiv1.WatchEventSchema, { type: "ADDED", object: anyPack(ConfigMapSchema, cm) }),
@@ -114,6 +120,33 @@ describe("ApiClient", () => {
     } finally {
       client.close();
     }
+  });
+
+  it("sends the bearer token with unary calls and watches, and nothing without one", async () => {
+    authorizations.length = 0;
+    const withToken = new ApiClient({ servers: [address], token: "s3cr3t" });
+    const without = new ApiClient({ servers: [address] });
+    try {
+      await withToken.get(PodSchema, "web", { namespace: "default" });
+      // resourceVersion "1": the test server sends one event, then Expired, and ends the stream.
+      const stream = withToken.watch(ConfigMapSchema, {
+        namespace: "default",
+        resourceVersion: "1",
+      });
+      await expect(
+        (async () => {
+          for await (const _event of stream);
+        })(),
+      ).rejects.toThrow(ApiError);
+      await without.get(PodSchema, "web", { namespace: "default" });
+      expect(authorizations).toEqual([["Bearer s3cr3t"], ["Bearer s3cr3t"], []]);
+    } finally {
+      withToken.close();
+      without.close();
+    }
+    expect(() => new ApiClient({ servers: [address], token: "Bearer x" })).toThrow(
+      /the token contains whitespace; give the bare token/,
+    );
   });
 
   it("turns the Status trailer into an ApiError with reason, code and causes", async () => {
