@@ -1,0 +1,178 @@
+// The Job controller against a real tug-apiserver and store with simulated nodes whose pods
+// succeed or fail by image: completions with parallelism, the backoff limit, the deadline, and
+// counting through the tracking finalizer.
+
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { EventSchema, type Job, JobSchema, type Pod, PodSchema } from "@tug/api";
+import { apiListerWatcher } from "@tug/client";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ApiEventRecorder, ApiPodControl, getControllerOf } from "../../src/index.js";
+import { JobController } from "../../src/job/job-controller.js";
+import { JOB_TRACKING_FINALIZER } from "../../src/job/job-state.js";
+import { type RunningControllers, runControllers } from "../nodelifecycle/run-controllers.js";
+import { type Cluster, eventually, startCluster } from "../support/cluster.js";
+import {
+  type BatchKubelet,
+  FAIL_IMAGE,
+  SUCCEED_IMAGE,
+  startBatchKubelet,
+} from "./batch-kubelet.js";
+
+let cluster: Cluster;
+let kubelet: BatchKubelet;
+let controllers: RunningControllers;
+
+beforeEach(async () => {
+  cluster = await startCluster();
+  kubelet = await startBatchKubelet(cluster.address);
+  controllers = await runControllers(cluster.address, ({ factory, api, pods }) => {
+    const jobs = factory.informerFor<Job>({
+      key: "batch/v1/jobs",
+      newListerWatcher: () => apiListerWatcher(api, JobSchema),
+    });
+    const recorder = new ApiEventRecorder({ api, component: "job-controller" });
+    return [
+      new JobController({
+        api,
+        jobs,
+        pods,
+        podControl: new ApiPodControl(api, recorder),
+        recorder,
+        // Short back-off so that a failing Job reaches its limit in well under a second.
+        backoffBaseMs: 20,
+        backoffMaxMs: 100,
+      }),
+    ];
+  });
+});
+
+afterEach(async () => {
+  for (const e of controllers?.errors.slice(0, 5) ?? [])
+  await controllers?.stop();
+  await kubelet?.stop();
+  await cluster?.stop();
+});
+
+function job(name: string, image: string, spec: Partial<Job["spec"]> & object): Job {
+  return create(JobSchema, {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name, namespace: "default" },
+    spec: {
+      ...spec,
+      template: {
+        spec: { restartPolicy: "Never", containers: [{ name: "main", image }] },
+      },
+    },
+  });
+}
+
+async function getJob(name: string): Promise<Job> {
+  return cluster.client.get(JobSchema, name, { namespace: "default" });
+}
+
+async function podsOf(j: Job): Promise<Pod[]> {
+  const pods = await cluster.client.list(PodSchema, { namespace: "default" });
+  return pods.items.filter((p) => getControllerOf(p.metadata)?.uid === j.metadata?.uid);
+}
+
+function condition(j: Job, type: string) {
+  return j.status?.conditions.find((c) => c.type === type && c.status === "True");
+}
+
+async function eventReasons(name: string): Promise<string[]> {
+  const events = await cluster.client.list(EventSchema, { namespace: "default" });
+  return events.items.filter((e) => e.involvedObject?.name === name).map((e) => e.reason);
+}
+
+describe("Job controller", () => {
+  it("runs completions 3 with parallelism 2 to Complete, counting each pod once", async () => {
+    const created = await cluster.client.create(
+      JobSchema,
+      job("three", SUCCEED_IMAGE, { completions: 3, parallelism: 2 }),
+    );
+    let maxRunning = 0;
+    await eventually(
+      "Job three Complete",
+      async () => {
+        const pods = await podsOf(created);
+        const unfinished = pods.filter(
+          (p) => p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed",
+        );
+        maxRunning = Math.max(maxRunning, unfinished.length);
+        return condition(await getJob("three"), "Complete") !== undefined;
+      },
+      30_000,
+    );
+    const done = await getJob("three");
+    expect(done.status?.succeeded).toBe(3);
+    expect(done.status?.failed).toBe(0);
+    expect(done.status?.active).toBe(0);
+    expect(done.status?.uncountedTerminatedPods?.succeeded ?? []).toEqual([]);
+    expect(done.status?.completionTime).toBeDefined();
+    // Wall-clock times, not a monotonic clock's.
+    const started = timestampMs(done.status?.startTime ?? timestampFromMs(0));
+    expect(Math.abs(started - Date.now())).toBeLessThan(10 * 60_000);
+    expect(condition(done, "SuccessCriteriaMet")?.reason).toBe("CompletionsReached");
+    expect(maxRunning).toBeLessThanOrEqual(2);
+    const pods = await podsOf(created);
+    expect(pods).toHaveLength(3);
+    for (const pod of pods) {
+      expect(pod.metadata?.finalizers).not.toContain(JOB_TRACKING_FINALIZER);
+      expect(pod.metadata?.labels["batch.kubernetes.io/job-name"]).toBe("three");
+      expect(pod.metadata?.labels["controller-uid"]).toBe(created.metadata?.uid);
+    }
+    // Pods deleted after they were counted do not change the counts.
+    for (const pod of pods) {
+      await cluster.client.delete(PodSchema, pod.metadata?.name ?? "", { namespace: "default" });
+    }
+    await eventually("pods gone", async () => (await podsOf(created)).length === 0);
+    expect((await getJob("three")).status?.succeeded).toBe(3);
+    await eventually("Completed event", async () =>
+      (await eventReasons("three")).includes("Completed"),
+    );
+  });
+
+  it("fails a Job whose pods keep failing once backoffLimit is exceeded", async () => {
+    const created = await cluster.client.create(
+      JobSchema,
+      job("doomed", FAIL_IMAGE, { backoffLimit: 2 }),
+    );
+    await eventually(
+      "Job doomed Failed",
+      async () => condition(await getJob("doomed"), "Failed") !== undefined,
+    );
+    const failed = await getJob("doomed");
+    expect(condition(failed, "Failed")?.reason).toBe("BackoffLimitExceeded");
+    expect(condition(failed, "Failed")?.message).toBe(
+      "Job has reached the specified backoff limit",
+    );
+    expect(condition(failed, "FailureTarget")?.reason).toBe("BackoffLimitExceeded");
+    expect(failed.status?.failed).toBe(3);
+    expect(failed.status?.succeeded).toBe(0);
+    expect(failed.status?.completionTime).toBeUndefined();
+    expect(await podsOf(created)).toHaveLength(3);
+    await eventually("BackoffLimitExceeded event", async () =>
+      (await eventReasons("doomed")).includes("BackoffLimitExceeded"),
+    );
+  });
+
+  it("fails a Job past activeDeadlineSeconds and deletes its running pods", async () => {
+    const created = await cluster.client.create(
+      JobSchema,
+      job("slow", "sleep:1", { parallelism: 2, completions: 4, activeDeadlineSeconds: 1 }),
+    );
+    await eventually(
+      "Job slow Failed",
+      async () => condition(await getJob("slow"), "Failed") !== undefined,
+    );
+    const failed = await getJob("slow");
+    expect(condition(failed, "Failed")?.reason).toBe("DeadlineExceeded");
+    expect(condition(failed, "Failed")?.message).toBe(
+      "Job was active longer than specified deadline",
+    );
+    expect(failed.status?.active).toBe(0);
+    await eventually("running pods deleted", async () => (await podsOf(created)).length === 0);
+  });
+});
