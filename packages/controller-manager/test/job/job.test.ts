@@ -48,7 +48,6 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const e of controllers?.errors.slice(0, 5) ?? [])
   await controllers?.stop();
   await kubelet?.stop();
   await cluster?.stop();
