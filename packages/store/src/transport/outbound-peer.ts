@@ -9,6 +9,7 @@ import { crc32 } from "node:zlib";
 import * as grpc from "@grpc/grpc-js";
 import { encodeMessage, type Message, type NodeId } from "@tug/raft";
 import type { StoreError } from "../errors.js";
+import { coalesceMessages } from "./coalesce.js";
 import type { FaultInjector } from "./fault-injector.js";
 import {
   asStoreError,
@@ -142,6 +143,8 @@ export interface OutboundStats {
   readonly droppedMessages: number;
   /** Dropped by the fault injector. */
   readonly faultDroppedMessages: number;
+  /** Left out of a batch because a later message of it said the same (coalesce.ts). */
+  readonly coalescedMessages: number;
   /** Streams that came up (the first connect counts). */
   readonly streamsEstablished: number;
   readonly snapshotsSent: number;
@@ -159,6 +162,7 @@ interface Counters {
   sentBytes: number;
   droppedMessages: number;
   faultDroppedMessages: number;
+  coalescedMessages: number;
   streamsEstablished: number;
   snapshotsSent: number;
   snapshotsFailed: number;
@@ -197,6 +201,7 @@ export class OutboundPeer {
     sentBytes: 0,
     droppedMessages: 0,
     faultDroppedMessages: 0,
+    coalescedMessages: 0,
     streamsEstablished: 0,
     snapshotsSent: 0,
     snapshotsFailed: 0,
@@ -344,6 +349,7 @@ export class OutboundPeer {
   private flush(): void {
     const call = this.call;
     if (this.state !== "connected" || this.waitingDrain || !call) return;
+    this.counters.coalescedMessages += coalesceMessages(this.queue, this.head);
     while (this.head < this.queue.length) {
       const messages: Uint8Array[] = [];
       let bytes = 0; // framing included, to bound the request
