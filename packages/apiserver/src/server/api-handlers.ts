@@ -52,6 +52,8 @@ import type { EtcdClient } from "../storage/etcd-client.js";
 import { LeaseManager } from "../storage/lease-manager.js";
 import { DEFAULT_REGISTRY_PREFIX, UNCHANGED } from "../storage/object-store.js";
 import type { WatchCacheOptions } from "../storage/watch-cache.js";
+import { listFromCache } from "./list-from-cache.js";
+import { PackedObjects } from "./packed-objects.js";
 import { ServedResource } from "./served-resource.js";
 import { SharedWatchEvents } from "./shared-watch-events.js";
 import { StatusError } from "./status-error.js";
@@ -97,6 +99,8 @@ export interface ApiHandlersOptions {
   readonly watchCache?: WatchCacheOptions;
   /** The admission chain; Kubernetes' default plugins (defaultAdmissionChain) when unset. */
   readonly admission?: AdmissionChain;
+  /** Consistent lists ("") from the watch cache once caught up (default true); see list-from-cache.ts. */
+  readonly consistentListFromCache?: boolean;
 }
 
 function objectOf(kind: KindInfo, any: Any | undefined): ApiObject {
@@ -136,6 +140,8 @@ export class ApiHandlers {
   private readonly admission: AdmissionChain;
   /** Watch events made once per cached object and shared by every watcher it goes to. */
   private readonly sharedEvents = new SharedWatchEvents();
+  /** Cached objects packed once for every list served from the watch cache. */
+  private readonly packed = new PackedObjects(packObject);
   /** Admission's reads, from the watch caches (see cachedLookups). */
   private readonly lookups: AdmissionLookups;
   /** Admission's reads as quorum reads, for a create admitted again after a quota conflict. */
@@ -491,18 +497,23 @@ export class ApiHandlers {
         "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
       );
     }
-    const served =
-      req.continue === "" && req.limit === 0 && rv !== "" && match !== "Exact"
-        ? await res.watchCache().list({
-            ...(namespace === undefined ? {} : { namespace }),
-            resourceVersion: rv,
-            ...(filter === undefined ? {} : { filter }),
-          })
-        : undefined;
+    const served = await listFromCache(res, {
+      namespace,
+      filter,
+      resourceVersion: rv,
+      resourceVersionMatch: match,
+      limit: req.limit,
+      continue: req.continue,
+      consistentListFromCache: this.options.consistentListFromCache ?? true,
+    });
     if (served !== undefined) {
       return create(apiv1.ListResponseSchema, {
-        items: served.items.map((o) => packObject(res.kind, o)),
+        items: served.items.map((o) => this.packed.packed(res.kind, o)),
         resourceVersion: served.resourceVersion,
+        continue: served.continue ?? "",
+        ...(served.remainingItemCount === undefined
+          ? {}
+          : { remainingItemCount: BigInt(served.remainingItemCount) }),
       });
     }
     // Paged: read pages of at most the items still wanted, so the continue token of the last

@@ -2,6 +2,7 @@
 // or etcd). At start it makes sure the system namespaces exist; it stops by ending watches,
 // refusing new calls and closing its store connections.
 
+import { networkInterfaces } from "node:os";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { apiServiceDefinition } from "@tug/client";
 import type { RegistryEnv } from "../registry/strategy.js";
@@ -11,6 +12,7 @@ import { DEFAULT_REGISTRY_PREFIX } from "../storage/object-store.js";
 import type { WatchCacheOptions } from "../storage/watch-cache.js";
 import { ApiHandlers } from "./api-handlers.js";
 import { type CallObserver, grpcImplementation, type WatchEventObserver } from "./grpc-service.js";
+import { MaxInFlight, type MaxInFlightOptions } from "./max-in-flight.js";
 import { withSharedWatchEncoding } from "./shared-watch-events.js";
 
 /**
@@ -23,7 +25,7 @@ const MAX_SEND_MESSAGE_BYTES = 256 * 1024 * 1024;
 /** How long stop() lets calls in flight finish before cutting them. */
 const STOP_GRACE_MS = 2_000;
 
-export interface ApiServerOptions {
+export interface ApiServerOptions extends MaxInFlightOptions {
   /** etcd v3 client URLs (kube-apiserver's --etcd-servers). */
   readonly etcdServers: readonly string[];
   /** "host:port" to serve gRPC on; port 0 picks a free one. */
@@ -45,7 +47,25 @@ export interface ApiServerOptions {
   readonly observe?: CallObserver;
   /** Called for every event sent to a watcher, for metrics. */
   readonly onWatchEvent?: WatchEventObserver;
+  /** --service-cluster-ip-range (default 10.96.0.0/12). */
+  readonly serviceClusterIpRange?: string;
+  /** --service-node-port-range (default 30000-32767). */
+  readonly serviceNodePortRange?: string;
+  /** --advertise-address: this server's IP in the `kubernetes` Endpoints; default: the listen
+   * host, or the host's first non-loopback IPv4 address when listening on all. */
+  readonly advertiseAddress?: string;
+  /** How often leaked Service IPs/ports are repaired; 0: never. Default 3 minutes. */
+  readonly serviceRepairIntervalMs?: number;
+  /**
+   * Serve lists with resourceVersion "" (consistent reads) and first pages with a limit from
+   * the watch cache once it has caught up with the store (Kubernetes' ConsistentListFromCache,
+   * on by default since 1.31). false: from the store, as before.
+   */
+  readonly consistentListFromCache?: boolean;
 }
+
+/** kube-apiserver repairs its Service IP and node port ranges every 3 minutes. */
+export const DEFAULT_SERVICE_REPAIR_INTERVAL_MS = 3 * 60_000;
 
 export class ApiServer {
   private stopped: Promise<void> | undefined;
@@ -59,6 +79,8 @@ export class ApiServer {
     readonly port: number,
     /** "host:port" clients dial. */
     readonly address: string,
+    /** Requests in flight and refused, per kind (--max-requests-inflight and mutating). */
+    readonly inFlight: MaxInFlight,
   ) {}
 
   /** Connects to the store, creates the system namespaces, and serves. */
@@ -79,7 +101,19 @@ export class ApiServer {
         ...options.env,
       },
       ...(options.watchCache === undefined ? {} : { watchCache: options.watchCache }),
+      serviceRanges: {
+        ...(options.serviceClusterIpRange === undefined
+          ? {}
+          : { clusterIpRange: options.serviceClusterIpRange }),
+        ...(options.serviceNodePortRange === undefined
+          ? {}
+          : { nodePortRange: options.serviceNodePortRange }),
+      },
+      ...(options.consistentListFromCache === undefined
+        ? {}
+        : { consistentListFromCache: options.consistentListFromCache }),
     });
+    const inFlight = new MaxInFlight(options);
     const grpc = new Server({
       "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
       "grpc.max_send_message_length": MAX_SEND_MESSAGE_BYTES,
@@ -90,7 +124,7 @@ export class ApiServer {
       await handlers.startAdmissionCaches();
       grpc.addService(
         withSharedWatchEncoding(apiServiceDefinition),
-        grpcImplementation(handlers, options.observe, options.onWatchEvent),
+        grpcImplementation(handlers, options.observe, options.onWatchEvent, inFlight),
       );
       const port = await new Promise<number>((resolve, reject) => {
         grpc.bindAsync(options.listen, ServerCredentials.createInsecure(), (err, p) =>
@@ -99,6 +133,11 @@ export class ApiServer {
       });
       const host = options.listen.slice(0, options.listen.lastIndexOf(":"));
       const dialHost = host === "0.0.0.0" || host === "" || host === "[::]" ? "127.0.0.1" : host;
+      await handlers.startServiceAllocation(
+        options.advertiseAddress ?? advertiseAddressFor(host),
+        port,
+        options.serviceRepairIntervalMs ?? DEFAULT_SERVICE_REPAIR_INTERVAL_MS,
+      );
       const interval = options.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS;
       const compactor =
         interval > 0
@@ -110,7 +149,7 @@ export class ApiServer {
             })
           : undefined;
       compactor?.start();
-      return new ApiServer(etcd, handlers, grpc, compactor, port, `${dialHost}:${port}`);
+      return new ApiServer(etcd, handlers, grpc, compactor, port, `${dialHost}:${port}`, inFlight);
     } catch (e) {
       handlers.stop();
       grpc.forceShutdown();
@@ -169,6 +208,15 @@ export class ApiServer {
     })();
     return this.stopped;
   }
+}
+
+/** The listen host when it is an address, else the first non-loopback IPv4 (127.0.0.1 if none). */
+function advertiseAddressFor(host: string): string {
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(host) && host !== "0.0.0.0") return host;
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return "127.0.0.1";
 }
 
 /**

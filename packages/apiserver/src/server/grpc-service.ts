@@ -13,6 +13,7 @@ import {
 import { type KindInfo, StatusSchema } from "@tug/api";
 import { type ApiMethodName, type apiv1, STATUS_METADATA_KEY } from "@tug/client";
 import type { ApiHandlers } from "./api-handlers.js";
+import { type MaxInFlight, type RequestKind, tooManyRequests } from "./max-in-flight.js";
 import { type StatusError, toStatusError } from "./status-error.js";
 
 /** One finished call, for metrics and logs. */
@@ -25,6 +26,8 @@ export interface CallRecord {
   readonly code: number;
   readonly durationMs: number;
   readonly error?: StatusError;
+  /** Set when the request was refused by the in-flight limit (429), with its kind. */
+  readonly dropped?: RequestKind;
 }
 
 export type CallObserver = (record: CallRecord) => void;
@@ -54,6 +57,9 @@ function resourceName(ref: apiv1.ResourceRef | undefined, sub = ""): string {
   const base = ref.group === "" ? ref.resource : `${ref.resource}.${ref.group}`;
   return sub === "" ? base : `${base}/${sub}`;
 }
+
+/** Reads: counted against --max-requests-inflight; every other unary verb is mutating. */
+const READ_ONLY_VERBS = new Set(["get", "list"]);
 
 /** The trailer carrying a Status. */
 export function statusMetadata(error: StatusError): Metadata {
@@ -89,6 +95,8 @@ export function grpcImplementation(
   handlers: ApiHandlers,
   observe: CallObserver = () => undefined,
   onWatchEvent: WatchEventObserver = () => undefined,
+  /** Load shedding of unary calls (watches are long-running and not counted); none if unset. */
+  inFlight?: MaxInFlight,
 ): UntypedServiceImplementation {
   const unary =
     <Req, Res>(
@@ -100,12 +108,29 @@ export function grpcImplementation(
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const started = performance.now();
       const info = describe(call.request);
+      const verb = VERBS[method] ?? method.toLowerCase();
+      const requestKind: RequestKind = READ_ONLY_VERBS.has(verb) ? "readOnly" : "mutating";
+      const release = inFlight === undefined ? () => undefined : inFlight.tryAcquire(requestKind);
+      if (release === undefined) {
+        const error = tooManyRequests();
+        observe({
+          verb,
+          resource: info.resource,
+          code: error.code,
+          durationMs: performance.now() - started,
+          error,
+          dropped: requestKind,
+        });
+        callback(serviceError(error));
+        return;
+      }
       Promise.resolve()
         .then(() => run(call.request))
+        .finally(release)
         .then(
           (res) => {
             observe({
-              verb: VERBS[method] ?? method.toLowerCase(),
+              verb,
               resource: info.resource,
               code: successCode,
               durationMs: performance.now() - started,
@@ -115,7 +140,7 @@ export function grpcImplementation(
           (e: unknown) => {
             const error = toStatusError(e, contextOf(handlers, info.ref, info.name));
             observe({
-              verb: VERBS[method] ?? method.toLowerCase(),
+              verb,
               resource: info.resource,
               code: error.code,
               durationMs: performance.now() - started,

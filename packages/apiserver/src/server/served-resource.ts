@@ -40,6 +40,20 @@ export class ServedResource {
     return this.cache;
   }
 
+  /**
+   * The watch cache when it can serve reads now; otherwise undefined, and the cache is started
+   * in the background so that later reads find it ready (kube-apiserver, too, serves from
+   * the store until a resource's cache has initialized).
+   */
+  readyWatchCache(): WatchCache<ApiObject> | undefined {
+    const cache = this.watchCache();
+    if (cache.synced) return cache;
+    cache.start().catch(() => {
+      // Retried by the next read; the store serves meanwhile.
+    });
+    return undefined;
+  }
+
   /** True once the watch cache exists (for metrics and readiness). */
   get hasWatchCache(): boolean {
     return this.cache !== undefined;

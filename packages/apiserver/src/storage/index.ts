@@ -59,6 +59,7 @@ export {
 export {
   type CacheEvent,
   type CacheListOptions,
+  type CacheListResult,
   CacheWatcher,
   type CacheWatchOptions,
   DEFAULT_BOOKMARK_INTERVAL_MS,

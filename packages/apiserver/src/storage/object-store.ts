@@ -369,13 +369,25 @@ export class ObjectStore<T> {
     return {
       entries,
       resourceVersion: String(readAt),
-      continue: this.encodeContinue({
-        v: CONTINUE_TOKEN_VERSION,
-        rv: readAt,
-        start: `${last.key.slice(this.resourcePrefix.length)}\u0000`,
-      }),
+      continue: this.continueAfter(last.key, readAt),
       remainingItemCount: res.count - entries.length,
     };
+  }
+
+  /**
+   * The continue token of a page that ends at `key`, read at `revision`: the next page is read
+   * from the store at that revision, starting after `key`. The watch cache issues the same
+   * tokens for the first pages it serves, so every later page is one consistent snapshot.
+   */
+  continueAfter(key: string, revision: number): string {
+    if (!key.startsWith(this.resourcePrefix)) {
+      throw new RangeError(`${key} is not a key of ${this.resourcePrefix}`);
+    }
+    return this.encodeContinue({
+      v: CONTINUE_TOKEN_VERSION,
+      rv: revision,
+      start: `${key.slice(this.resourcePrefix.length)}\u0000`,
+    });
   }
 
   private encodeContinue(token: ContinueToken): string {

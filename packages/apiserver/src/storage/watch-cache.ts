@@ -77,11 +77,25 @@ export interface CacheListOptions<T> {
   readonly namespace?: string;
   /**
    * "0": whatever the cache holds now. "": the store's latest revision (the cache waits to
-   * reach it). A number: not older than it (NotOlderThan). There is no limit/continue: a list
-   * from the cache is whole, as Kubernetes serves limit with resourceVersion "0".
+   * reach it). A number: not older than it (NotOlderThan).
    */
   readonly resourceVersion?: string;
   readonly filter?: (obj: T) => boolean;
+  /**
+   * At most this many items (after the filter); 0 or absent: all. When more keys follow the
+   * last item, the result carries the store's continue token for them at the cache's revision
+   * (ObjectStore.continueAfter): the next pages come from the store, at the same revision.
+   */
+  readonly limit?: number;
+}
+
+/** A list served from the cache; the fields mean what they mean in ObjectStore's ListResult. */
+export interface CacheListResult<T> {
+  readonly items: T[];
+  readonly resourceVersion: string;
+  readonly continue?: string;
+  /** Keys after the page (filtered or not), when the list is unfiltered and has a next page. */
+  readonly remainingItemCount?: number;
 }
 
 export interface WatchCacheOptions {
@@ -453,21 +467,44 @@ export class WatchCache<T> {
     await this.start(fromRevision);
   }
 
-  /** Lists from memory, in key order; see CacheListOptions for resourceVersion. */
-  async list(options: CacheListOptions<T> = {}): Promise<{ items: T[]; resourceVersion: string }> {
+  /** True once the first list has filled the cache (it may serve reads). */
+  get synced(): boolean {
+    return this.currentRevision > 0 && !this.stopped;
+  }
+
+  /**
+   * Lists from memory, in key order; see CacheListOptions. With resourceVersion "" the cache
+   * first learns the store's current revision (one cheap read) and waits until it has caught
+   * up (Kubernetes' consistent reads from cache, KEP-2340); Timeout (504, "Too large resource
+   * version") if it does not within the freshness timeout.
+   */
+  async list(options: CacheListOptions<T> = {}): Promise<CacheListResult<T>> {
     await this.ready();
     const rv = options.resourceVersion ?? "0";
     if (rv === "") await this.waitUntilFresh(await this.store.currentRevision());
     else if (rv !== "0") await this.waitUntilFresh(parseRv(rv));
+    // Synchronous from here: the page is one state of the cache, at currentRevision.
+    const revision = this.currentRevision;
     const prefix = this.store.prefixFor(options.namespace);
     const filter = options.filter ?? always;
+    const limit = options.limit ?? 0;
     const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
     const items: T[] = [];
-    for (const k of keys) {
-      const obj = this.objects.get(k);
-      if (obj !== undefined && filter(obj)) items.push(obj);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const obj = this.objects.get(key);
+      if (obj === undefined || !filter(obj)) continue;
+      items.push(obj);
+      if (limit > 0 && items.length >= limit && i < keys.length - 1) {
+        return {
+          items,
+          resourceVersion: String(revision),
+          continue: this.store.continueAfter(key, revision),
+          ...(options.filter === undefined ? { remainingItemCount: keys.length - 1 - i } : {}),
+        };
+      }
     }
-    return { items, resourceVersion: String(this.currentRevision) };
+    return { items, resourceVersion: String(revision) };
   }
 
   /**
