@@ -2,7 +2,14 @@
 // (its WAL says who it is), the first start of a member of a new cluster (ids derived from
 // --initial-cluster as etcd derives them), or a member joining a running cluster (it asks
 // the others for the member list and finds itself there by its peer URLs).
+//
+// On a restart the membership comes from the log, so --initial-cluster and
+// --initial-cluster-state are ignored, as etcd ignores them once a data dir exists: a member
+// restarted with the flags it was first started with, after members were added or removed,
+// starts. What is refused is a data dir of another cluster, told by the cluster token the
+// data dir was created with (kept beside the WAL in identity.json).
 
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Member } from "../api/backend.js";
 import { StoreError } from "../errors.js";
@@ -21,36 +28,101 @@ export interface StartPlan {
   readonly bootstrap?: readonly Member[];
   /** Peers to reach before the log tells who they are: a joining member's fetched list. */
   readonly knownMembers: readonly Member[];
+  /** Flags this start ignores, and why, for the log (a restart after a membership change). */
+  readonly ignored?: string;
+}
+
+/** What a data dir was created as; written at a member's first start. */
+interface DataDirIdentity {
+  readonly name: string;
+  readonly clusterToken: string;
+  readonly memberId: string;
+  readonly clusterId: string;
+}
+
+const IDENTITY_FILE = "identity.json";
+
+async function readIdentity(dataDir: string): Promise<DataDirIdentity | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dataDir, IDENTITY_FILE), "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+  try {
+    const v = JSON.parse(text) as Partial<DataDirIdentity>;
+    if (typeof v.clusterToken === "string" && typeof v.memberId === "string") {
+      return v as DataDirIdentity;
+    }
+  } catch {
+    // fall through: a damaged identity file
+  }
+  throw new StoreError(
+    "FAILED_PRECONDITION",
+    `--data-dir ${dataDir}: ${IDENTITY_FILE} is damaged; restore it, or start with an empty --data-dir`,
+  );
+}
+
+async function writeIdentity(c: ResolvedConfig, plan: StartPlan): Promise<void> {
+  const identity: DataDirIdentity = {
+    name: c.name,
+    clusterToken: c.clusterToken,
+    memberId: plan.memberId.toString(16),
+    clusterId: plan.clusterId.toString(16),
+  };
+  await mkdir(c.dataDir, { recursive: true });
+  const path = join(c.dataDir, IDENTITY_FILE);
+  await writeFile(`${path}.tmp`, `${JSON.stringify(identity, null, 2)}\n`);
+  await rename(`${path}.tmp`, path);
 }
 
 /** Who this member is, and what it starts from: its WAL, a new cluster, or a joined one. */
 export async function planStart(c: ResolvedConfig): Promise<StartPlan> {
   const walDir = join(c.dataDir, "wal");
   const fresh = c.initialClusterState === "new" ? newClusterPlan(c) : undefined;
-  if (await Wal.exists(walDir)) {
-    const { metadata } = await Wal.snapshotMarkers(walDir);
-    if (
-      fresh !== undefined &&
-      (fresh.memberId !== metadata.memberId || fresh.clusterId !== metadata.clusterId)
-    ) {
+  if (!(await Wal.exists(walDir))) {
+    const plan = fresh ?? (await joinPlan(c));
+    await writeIdentity(c, plan);
+    return plan;
+  }
+  const { metadata } = await Wal.snapshotMarkers(walDir);
+  const identity = await readIdentity(c.dataDir);
+  const held = `member ${metadata.memberId.toString(16)} of cluster ${metadata.clusterId.toString(16)}`;
+  const sameIds =
+    fresh === undefined ||
+    (fresh.memberId === metadata.memberId && fresh.clusterId === metadata.clusterId);
+  if (fresh !== undefined && !sameIds) {
+    // Another cluster's data, unless the token matches what this data dir was created with:
+    // then the cluster's membership has changed since, and the log knows it.
+    if (identity === undefined || identity.clusterToken !== c.clusterToken) {
+      const created =
+        identity === undefined
+          ? ""
+          : ` (created with --initial-cluster-token ${identity.clusterToken})`;
       throw new StoreError(
         "FAILED_PRECONDITION",
-        `--data-dir ${c.dataDir} holds member ${metadata.memberId.toString(16)} of cluster ${metadata.clusterId.toString(16)}, ` +
+        `--data-dir ${c.dataDir} holds ${held}${created}, ` +
           `but --name, --initial-cluster and --initial-cluster-token make this member ${fresh.memberId.toString(16)} of cluster ${fresh.clusterId.toString(16)}: ` +
           "start it with the flags its data directory was created with, or with an empty --data-dir",
       );
     }
-    // A restart: the WAL says who this is; a new cluster whose first Ready never reached the
-    // disk bootstraps again (init checks that the log is empty).
-    return {
-      memberId: metadata.memberId,
-      clusterId: metadata.clusterId,
-      ...(fresh?.bootstrap !== undefined ? { bootstrap: fresh.bootstrap } : {}),
-      knownMembers: [],
-    };
   }
-  if (fresh !== undefined) return fresh;
-  return joinPlan(c);
+  const plan: StartPlan = {
+    memberId: metadata.memberId,
+    clusterId: metadata.clusterId,
+    // A new cluster whose first Ready never reached the disk bootstraps again (init checks
+    // that the log is empty).
+    ...(fresh !== undefined && sameIds ? { bootstrap: fresh.bootstrap } : {}),
+    knownMembers: [],
+    ...(sameIds
+      ? {}
+      : {
+          ignored: `--initial-cluster and --initial-cluster-state are ignored: --data-dir ${c.dataDir} already holds ${held}, whose membership comes from its log`,
+        }),
+  };
+  if (identity === undefined) await writeIdentity(c, plan);
+  return plan;
 }
 
 function newClusterPlan(c: ResolvedConfig): StartPlan & { bootstrap: readonly Member[] } {

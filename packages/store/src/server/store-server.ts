@@ -249,6 +249,7 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     const c = resolveConfig(config);
     const logger = config.logger ?? SILENT;
     const plan = await planStart(c);
+    if (plan.ignored !== undefined) logger.log("warn", plan.ignored);
     const fsyncHistogram = Histogram.diskLatency();
     const sync: SyncFile = config.syncFile ?? ((fh) => fh.datasync());
     const timedSync: SyncFile = async (fh) => {

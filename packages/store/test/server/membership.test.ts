@@ -10,9 +10,11 @@ import { listenPeer } from "../../src/server/index.js";
 import { FaultInjector } from "../../src/transport/index.js";
 import {
   etcdctl,
+  restartMember,
   startCluster,
   startMember,
   stopAll,
+  stopMember,
   type TestMember,
   tempDir,
   until,
@@ -160,6 +162,64 @@ describe("membership", () => {
       victim.server.memberId.toString(16),
     ]);
     expect(again.stderr).toContain("member not found");
+  });
+
+  it("members restarted with their first flags after members were added and removed start as themselves", async () => {
+    const cluster = await startCluster(3);
+    const leader = await waitLeader(cluster.members);
+    const peer = await listenPeer("http://127.0.0.1:0");
+    const add = await etcdctl(leader.endpoint, ["member", "add", "m4", `--peer-urls=${peer.url}`]);
+    expect(add.code).toBe(0);
+    const withM4 = initialClusterFrom(add.stdout);
+    const m4 = await startMember("m4", join(await tempDir(), "m4"), peer, withM4, {
+      initialClusterState: "existing",
+      initialClusterToken: cluster.token,
+    });
+    const victim = cluster.members.find((m) => m !== leader)!;
+    const r = await etcdctl(leader.endpoint, [
+      "member",
+      "remove",
+      victim.server.memberId.toString(16),
+    ]);
+    expect(r.code).toBe(0);
+    await stopMember(victim);
+    const survivors = [...cluster.members.filter((m) => m !== victim), m4];
+    for (const m of survivors) await until(async () => (await m.server.memberList()).length === 3);
+    await leader.client.put("before-restarts").value("1");
+
+    // Each restarts with flags that no longer describe the cluster: an original member with the
+    // original three-member --initial-cluster, and m4 as if it were one of a new four-member
+    // cluster. The log says who is in the cluster; the flags are ignored, with a warning.
+    const restarted = [];
+    for (const m of survivors) {
+      const ids = { member: m.server.memberId, cluster: m.server.clusterId };
+      const warnings: string[] = [];
+      await stopMember(m);
+      const again = await restartMember(m, m === m4 ? withM4 : cluster.initialCluster, {
+        initialClusterState: "new",
+        initialClusterToken: cluster.token,
+        logger: { log: (level, msg) => level === "warn" && warnings.push(msg) },
+      });
+      expect({ member: again.server.memberId, cluster: again.server.clusterId }).toEqual(ids);
+      if (m === m4)
+        expect(warnings.join("\n")).toMatch(
+          /--initial-cluster and --initial-cluster-state are ignored/,
+        );
+      restarted.push(again);
+      await waitLeader([...restarted, ...survivors.slice(restarted.length)]);
+    }
+    await waitLeader(restarted);
+    for (const m of restarted) {
+      await m.client.put(`after-${m.name}`).value("ok");
+    }
+    for (const m of restarted) {
+      expect((await m.server.memberList()).map((x) => x.name).sort()).toEqual(
+        survivors.map((x) => x.name).sort(),
+      );
+      for (const other of restarted)
+        expect(await m.client.get(`after-${other.name}`).string()).toBe("ok");
+      expect(await m.client.get("before-restarts").string()).toBe("1");
+    }
   });
 
   it("a removed member that missed the commit of its removal is told by the others", async () => {
