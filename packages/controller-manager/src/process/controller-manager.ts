@@ -6,6 +6,8 @@
 import type { KeyObject } from "node:crypto";
 import { hostname } from "node:os";
 import {
+  ControllerRevisionSchema,
+  DaemonSetSchema,
   type Deployment,
   DeploymentSchema,
   EndpointsSchema,
@@ -22,6 +24,7 @@ import {
   SecretSchema,
   ServiceAccountSchema,
   ServiceSchema,
+  StatefulSetSchema,
 } from "@tug/api";
 import {
   ApiClient,
@@ -40,6 +43,7 @@ import {
   type SharedIndexInformer,
   SharedInformerFactory,
 } from "@tug/client";
+import { DaemonSetController } from "../daemonset/daemon-set-controller.js";
 import { DeploymentController } from "../deployment/deployment-controller.js";
 import { EndpointsController } from "../endpoints/endpoints-controller.js";
 import { type Controller, runController } from "../framework/controller.js";
@@ -57,6 +61,7 @@ import { ReplicaSetController } from "../replicaset/replica-set-controller.js";
 import { ResourceQuotaController } from "../resourcequota/resource-quota-controller.js";
 import { ServiceAccountsController } from "../serviceaccount/service-accounts-controller.js";
 import { TokensController } from "../serviceaccount/tokens-controller.js";
+import { StatefulSetController } from "../statefulset/stateful-set-controller.js";
 import { PersistentVolumeBinder } from "../volumebinding/persistent-volume-binder.js";
 import { type Logger, SILENT_LOGGER } from "./logger.js";
 
@@ -64,6 +69,8 @@ import { type Logger, SILENT_LOGGER } from "./logger.js";
 export const KNOWN_CONTROLLERS = [
   "replicaset",
   "deployment",
+  "daemonset",
+  "statefulset",
   "nodelifecycle",
   "taint-eviction-controller",
   "nodeipam",
@@ -382,6 +389,27 @@ export class ControllerManager {
           serviceAccounts: inform(ServiceAccountSchema),
         }),
       namespace: () => new NamespaceController({ api, namespaces: inform(NamespaceSchema) }),
+      daemonset: () => {
+        const events = recorder("daemonset-controller");
+        return new DaemonSetController({
+          api,
+          daemonSets: inform(DaemonSetSchema),
+          nodes: inform(NodeSchema),
+          pods,
+          revisions: inform(ControllerRevisionSchema),
+          podControl: new ApiPodControl(api, events),
+          recorder: events,
+        });
+      },
+      statefulset: () =>
+        new StatefulSetController({
+          api,
+          statefulSets: inform(StatefulSetSchema),
+          pods,
+          claims: inform(PersistentVolumeClaimSchema),
+          revisions: inform(ControllerRevisionSchema),
+          recorder: recorder("statefulset-controller"),
+        }),
       garbagecollector: () => new GarbageCollector({ api, factory, client: api }),
       resourcequota: () =>
         new ResourceQuotaController({
