@@ -82,6 +82,8 @@ export async function runTugApiserver(options: RunOptions): Promise<number> {
       registryPrefix: settings.etcdPrefix,
       eventTtlSeconds: settings.eventTtlSeconds,
       compactionIntervalMs: settings.compactionIntervalMs,
+      maxRequestsInflight: settings.maxRequestsInflight,
+      maxMutatingRequestsInflight: settings.maxMutatingRequestsInflight,
       onCompactionError: (e) =>
         log.warn("compaction failed; trying again next interval", { error: e }),
       onWatchEvent: (resource, type) => metrics?.watchEvent(resource, type),
@@ -111,7 +113,10 @@ export async function runTugApiserver(options: RunOptions): Promise<number> {
     });
     return 1;
   }
-  metrics = new ApiServerMetrics(() => server.watcherCounts());
+  metrics = new ApiServerMetrics(
+    () => server.watcherCounts(),
+    (kind) => server.inFlight.inFlight(kind),
+  );
   let health: HealthServer | undefined;
   if (settings.healthPort !== 0) {
     try {

@@ -1,10 +1,14 @@
 // tug-apiserver's Prometheus metrics, named as kube-apiserver names them where it has one:
 // apiserver_request_total{verb,resource,code}, apiserver_request_duration_seconds (histogram),
 // apiserver_registered_watchers{resource}, apiserver_watch_events_total{resource,type},
-// etcd_request_errors_total. Text exposition format 0.0.4.
+// apiserver_dropped_requests_total{request_kind} and apiserver_current_inflight_requests
+// {request_kind} (load shedding, request_kind "readOnly" or "mutating"), etcd_request_errors_total. Text exposition format 0.0.4.
 // https://prometheus.io/docs/instrumenting/exposition_formats/
 
 import type { CallRecord } from "../server/grpc-service.js";
+import type { RequestKind } from "../server/max-in-flight.js";
+
+const REQUEST_KINDS: readonly RequestKind[] = ["readOnly", "mutating"];
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -33,14 +37,18 @@ export class ApiServerMetrics {
   private readonly latency = new Map<string, { labels: Record<string, string>; h: Histogram }>();
   private storeErrors = 0;
   private readonly watchEvents = new Map<string, { labels: Record<string, string>; n: number }>();
+  private readonly dropped: Record<RequestKind, number> = { readOnly: 0, mutating: 0 };
 
   constructor(
     /** Open watches per resource, read at scrape time. */
     private readonly watchers: () => ReadonlyMap<string, number>,
+    /** Requests being served now, per kind, read at scrape time. */
+    private readonly inFlight?: (kind: RequestKind) => number,
   ) {}
 
   /** Counts one finished call. */
   record(call: CallRecord): void {
+    if (call.dropped !== undefined) this.dropped[call.dropped]++;
     const labels = {
       verb: call.verb.toUpperCase(),
       resource: call.resource,
@@ -117,6 +125,26 @@ export class ApiServerMetrics {
     );
     for (const e of this.watchEvents.values()) {
       lines.push(`apiserver_watch_events_total${labelText(e.labels)} ${e.n}`);
+    }
+    lines.push(
+      "# HELP apiserver_dropped_requests_total Requests refused with 429 by the in-flight limits, by kind.",
+      "# TYPE apiserver_dropped_requests_total counter",
+    );
+    for (const kind of REQUEST_KINDS) {
+      lines.push(
+        `apiserver_dropped_requests_total${labelText({ request_kind: kind })} ${this.dropped[kind]}`,
+      );
+    }
+    if (this.inFlight !== undefined) {
+      lines.push(
+        "# HELP apiserver_current_inflight_requests Requests being served now, by kind (watches not counted).",
+        "# TYPE apiserver_current_inflight_requests gauge",
+      );
+      for (const kind of REQUEST_KINDS) {
+        lines.push(
+          `apiserver_current_inflight_requests${labelText({ request_kind: kind })} ${this.inFlight(kind)}`,
+        );
+      }
     }
     lines.push(
       "# HELP etcd_request_errors_total Requests that failed because the store was unavailable or slow.",

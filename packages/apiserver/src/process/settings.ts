@@ -63,6 +63,20 @@ export const FLAGS: readonly FlagSpec[] = [
     default: "5m",
   },
   {
+    name: "max-requests-inflight",
+    arg: "<n>",
+    description:
+      "most read-only requests (get, list) served at once; more get 429 TooManyRequests (0: no limit)",
+    default: "400",
+  },
+  {
+    name: "max-mutating-requests-inflight",
+    arg: "<n>",
+    description:
+      "most mutating requests (create, update, patch, delete, ...) served at once; more get 429 (0: no limit)",
+    default: "200",
+  },
+  {
     name: "log-level",
     arg: "<level>",
     description: "debug, info, warn or error",
@@ -84,6 +98,8 @@ export interface ApiServerSettings {
   readonly healthPort: number;
   readonly eventTtlSeconds: number;
   readonly compactionIntervalMs: number;
+  readonly maxRequestsInflight: number;
+  readonly maxMutatingRequestsInflight: number;
   readonly logLevel: LogLevel;
 }
 
@@ -250,6 +266,14 @@ export function parseSettings(
     }
     return n;
   };
+  const count = (flag: string): number => {
+    const v = value(flag);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
+      problems.push(`${describe(flag)} "${v}" is not a count; give 0 (no limit) or more, e.g. 400`);
+      return 0;
+    }
+    return Number(v);
+  };
   const duration = (flag: string): number => {
     const ms = parseDuration(value(flag));
     if (ms === undefined) {
@@ -293,6 +317,8 @@ export function parseSettings(
     healthPort: port("health-port"),
     eventTtlSeconds: Math.floor(duration("event-ttl") / 1000),
     compactionIntervalMs: duration("etcd-compaction-interval"),
+    maxRequestsInflight: count("max-requests-inflight"),
+    maxMutatingRequestsInflight: count("max-mutating-requests-inflight"),
     logLevel: logLevel as LogLevel,
   };
   if (settings.eventTtlSeconds <= 0 && problems.length === 0) {

@@ -46,8 +46,25 @@ describe("tug-apiserver settings", () => {
       healthPort: 6444,
       eventTtlSeconds: 3600,
       compactionIntervalMs: 300_000,
+      maxRequestsInflight: 400,
+      maxMutatingRequestsInflight: 200,
       logLevel: "info",
     });
+  });
+
+  it("takes the in-flight limits, 0 for none", () => {
+    const s = settings([
+      "--etcd-servers=http://127.0.0.1:2379",
+      "--max-requests-inflight=0",
+      "--max-mutating-requests-inflight=50",
+    ]);
+    expect(s.maxRequestsInflight).toBe(0);
+    expect(s.maxMutatingRequestsInflight).toBe(50);
+    expect(
+      problems(["--etcd-servers=http://x:1"], { TUG_APISERVER_MAX_REQUESTS_INFLIGHT: "-1" }),
+    ).toContain(
+      '--max-requests-inflight (set by TUG_APISERVER_MAX_REQUESTS_INFLIGHT) "-1" is not a count; give 0 (no limit) or more',
+    );
   });
 
   it("takes a flag over the environment over the config file", () => {
