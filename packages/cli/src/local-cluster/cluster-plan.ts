@@ -6,6 +6,8 @@
 //   apiserver      6443 (gRPC), 6444 (health)
 //   scheduler      10259, controller-manager 10257
 //   per node i     agent 10250+i, runtime metrics 10270+i, CRI socket <run-dir>/<node>/cri-docker.sock
+// Networking: every node's pods join the Docker bridge tug-<node> on its podCIDR; the first
+// node's agent runs the service proxy and the cluster DNS for the whole host.
 
 import { createHash } from "node:crypto";
 import { join } from "node:path";
@@ -100,6 +102,18 @@ export const LOCAL_LEADER_ELECTION = {
 
 /** How often agents post node status: 5s instead of the kubelet's 10s, so Ready shows sooner. */
 export const LOCAL_NODE_STATUS_UPDATE = "5s";
+
+/**
+ * The pod network and the DNS ClusterIP: the agents' and controller manager's defaults
+ * (node IPAM gives each node a /24 of the cluster CIDR; docs/networking.md).
+ */
+export const LOCAL_CLUSTER_CIDR = "10.244.0.0/16";
+export const LOCAL_CLUSTER_DNS = "10.96.0.10";
+
+/** The Docker network a node's sandboxes join: tug-agent's podNetworkName(node). */
+export function podNetworkOf(node: string): string {
+  return `tug-${node}`;
+}
 
 /** The node names: tug-node-1, tug-node-2, ... */
 export function nodeNames(agents: number): string[] {
@@ -240,6 +254,8 @@ export function planCluster(options: PlanOptions): ClusterPlan {
         `--listen=${socket}`,
         `--instance=${instance}`,
         `--metrics-address=${LOOPBACK}:${metrics}`,
+        // The agent makes this network (on the node's podCIDR) once node IPAM assigned one.
+        `--pod-network=${podNetworkOf(node)}`,
       ],
       ports: [metrics],
       readyUrl: `${url(metrics)}/readyz`,
@@ -262,6 +278,11 @@ export function planCluster(options: PlanOptions): ClusterPlan {
         `--root-dir=${join(options.dataDir, "agents", node)}`,
         `--port=${port}`,
         `--node-status-update-frequency=${LOCAL_NODE_STATUS_UPDATE}`,
+        `--cluster-cidr=${LOCAL_CLUSTER_CIDR}`,
+        `--cluster-dns=${LOCAL_CLUSTER_DNS}`,
+        // Every agent lives in this host's network namespace: the service proxy's chains and
+        // the DNS are host-wide, so the first node runs them for all (docs/networking.md).
+        ...(i === 0 ? [] : ["--proxy=false", "--dns=false"]),
       ],
       ports: [port],
       readyUrl: `${url(port)}/readyz`,

@@ -1,7 +1,8 @@
 // Removes the containers a local cluster's runtimes made, straight through the Docker Engine
 // API on its unix socket: tug-cri-docker labels every container with its instance
 // (io.tug.cri.instance, docs/cri-docker.md), and each runtime of a local cluster has its own
-// instance, so the label finds exactly this cluster's sandboxes and containers.
+// instance, so the label finds exactly this cluster's sandboxes and containers. Then the
+// nodes' pod networks (tug-<node>), which Docker removes only once no container uses them.
 // https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Container
 
 import { request } from "node:http";
@@ -70,4 +71,24 @@ export async function removeInstanceContainers(
     }
   }
   return ids.length;
+}
+
+/** Removes the Docker networks named `names`; a network that does not exist is fine. */
+export async function removeNetworks(
+  names: readonly string[],
+  socketPath: string = DOCKER_SOCKET,
+): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of names) {
+    const { status, body } = await dockerRequest(
+      "DELETE",
+      `/networks/${encodeURIComponent(name)}`,
+      socketPath,
+    );
+    if (status === 204) removed.push(name);
+    else if (status !== 404) {
+      throw new Error(`Docker answered ${status} removing network ${name}: ${body}`);
+    }
+  }
+  return removed;
 }

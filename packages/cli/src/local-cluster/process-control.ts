@@ -143,3 +143,38 @@ export async function stopProcess(
   while (isAlive(pid)) await sleep(POLL_MS);
   return "killed";
 }
+
+/** How long a one-shot daemon command (`tug-agent --cleanup`) may run. */
+export const ONE_SHOT_TIMEOUT_MS = 120_000;
+
+/**
+ * Runs `launch` + `args` in `cwd` to its end (killed after `timeoutMs`); resolves its exit code
+ * (null when killed) and its output, stdout and stderr interleaved.
+ */
+export function runToExit(
+  launch: Launch,
+  args: readonly string[],
+  cwd: string,
+  timeoutMs: number = ONE_SHOT_TIMEOUT_MS,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(launch.command, [...launch.args, ...args], {
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: process.env,
+      timeout: timeoutMs,
+      killSignal: "SIGKILL",
+    });
+    let output = "";
+    child.stdout?.setEncoding("utf8").on("data", (d: string) => {
+      output += d;
+    });
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => {
+      output += d;
+    });
+    child.once("error", (err) =>
+      reject(new CliError(`cannot start ${launch.command}: ${err.message}`)),
+    );
+    child.once("close", (code) => resolve({ code, output }));
+  });
+}

@@ -6,7 +6,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CliError } from "../cli-error.js";
-import { type ClusterPlan, type ComponentPlan, STAGES } from "./cluster-plan.js";
+import { type ClusterPlan, type ComponentPlan, podNetworkOf, STAGES } from "./cluster-plan.js";
 import {
   type ClusterState,
   type ComponentState,
@@ -15,10 +15,19 @@ import {
   logPath,
   writeState,
 } from "./cluster-state.js";
-import { removeInstanceContainers } from "./docker-cleanup.js";
+import { removeInstanceContainers, removeNetworks } from "./docker-cleanup.js";
 import { probe } from "./health-probe.js";
 import { tailFile } from "./log-tail.js";
-import { isAlive, type Launch, runsBinary, startDetached, stopProcess } from "./process-control.js";
+import {
+  isAlive,
+  type Launch,
+  launchFor,
+  repoRoot,
+  runsBinary,
+  runToExit,
+  startDetached,
+  stopProcess,
+} from "./process-control.js";
 import type { ProgressDisplay } from "./progress-display.js";
 
 /**
@@ -165,10 +174,37 @@ export async function startCluster(options: StartOptions): Promise<ClusterState>
 export type StopReport = (text: string) => void;
 
 /**
+ * Removes what the agents added to the host's network: `tug-agent --cleanup` (kube-proxy's
+ * --cleanup: the TUG- iptables chains, tug's routes) once, as the chains are host-wide, then
+ * every node's Docker network tug-<node>. Reports, never throws: `tug down` goes on.
+ */
+async function cleanupNetworking(agents: readonly ComponentState[], report: StopReport) {
+  const nodes = agents.flatMap((a) => (a.node === undefined ? [] : [a.node]));
+  const first = nodes[0];
+  if (first === undefined) return;
+  try {
+    const root = repoRoot();
+    const { code, output } = await runToExit(
+      launchFor(root, "tug-agent", false),
+      ["--cleanup", `--node-name=${first}`],
+      root,
+    );
+    if (code !== 0) throw new Error(`tug-agent --cleanup exited with ${code}: ${output.trim()}`);
+    const removed = await removeNetworks(nodes.map(podNetworkOf));
+    report(`networking: removed the TUG- chains, routes and ${removed.length} Docker network(s)`);
+  } catch (err) {
+    report(
+      `networking: could not clean up (${(err as Error).message}); run: tug-agent --cleanup --node-name=${first}; docker network rm ${nodes.map(podNetworkOf).join(" ")}`,
+    );
+  }
+}
+
+/**
  * Stops the cluster: agents first (so nothing recreates containers), then removes the
- * runtimes' containers by their Docker instance label, then the runtimes, control plane, API
- * server and store. Processes that are not (or no longer) ours are skipped. The state and pid
- * files are removed at the end; data stays.
+ * runtimes' containers by their Docker instance label and the agents' networking (chains,
+ * routes, Docker networks), then the runtimes, control plane, API server and store. Processes
+ * that are not (or no longer) ours are skipped. The state and pid files are removed at the
+ * end; data stays.
  */
 export async function stopCluster(state: ClusterState, report: StopReport): Promise<void> {
   const byStage = (stage: string) => state.components.filter((c) => c.stage === stage);
@@ -200,6 +236,7 @@ export async function stopCluster(state: ClusterState, report: StopReport): Prom
       );
     }
   }
+  await cleanupNetworking(byStage("agent"), report);
   for (const stage of [...STAGES].reverse().filter((s) => s !== "agent")) {
     await stopAll(byStage(stage));
   }

@@ -71,6 +71,21 @@ describe("planCluster", () => {
     expect(agent?.args).toContain("--server=127.0.0.1:6443");
   });
 
+  it("puts each node's pods on its own Docker network and runs one proxy and DNS per host", () => {
+    const plan = planCluster(base);
+    const args = (name: string) => plan.components.find((c) => c.name === name)?.args ?? [];
+    expect(args("cri-docker-tug-node-1")).toContain("--pod-network=tug-tug-node-1");
+    expect(args("cri-docker-tug-node-2")).toContain("--pod-network=tug-tug-node-2");
+    for (const agent of ["agent-tug-node-1", "agent-tug-node-2"]) {
+      expect(args(agent)).toContain("--cluster-cidr=10.244.0.0/16");
+      expect(args(agent)).toContain("--cluster-dns=10.96.0.10");
+    }
+    expect(args("agent-tug-node-1").filter((a) => /^--(proxy|dns)=/.test(a))).toEqual([]);
+    expect(args("agent-tug-node-2")).toEqual(
+      expect.arrayContaining(["--proxy=false", "--dns=false"]),
+    );
+  });
+
   it("orders components by stage: store, API server, control plane and runtimes, agents", () => {
     const plan = planCluster(base);
     const order = plan.components.map((c) => STAGES.indexOf(c.stage));
