@@ -53,7 +53,16 @@ afterEach(async () => {
   await cluster?.stop();
 });
 
-function job(name: string, image: string, spec: Partial<Job["spec"]> & object): Job {
+function job(
+  name: string,
+  image: string,
+  spec: {
+    completions?: number;
+    parallelism?: number;
+    backoffLimit?: number;
+    activeDeadlineSeconds?: number;
+  },
+): Job {
   return create(JobSchema, {
     apiVersion: "batch/v1",
     kind: "Job",
