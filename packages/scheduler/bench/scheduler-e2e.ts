@@ -90,6 +90,11 @@ async function boundedAll(
   await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
 }
 
+/** `work`, unless `failure` rejects first. */
+function raceWith<T>(failure: Promise<never>, work: Promise<T>): Promise<T> {
+  return Promise.race([failure, work]);
+}
+
 /** Calls `tick` every second until the returned stop function is called. */
 function everySecond(tick: () => void): () => void {
   const timer = setInterval(tick, 1000);
@@ -326,18 +331,29 @@ async function main(): Promise<void> {
       );
     });
     let lastError: unknown;
+    // The scheduler ends itself when it loses its Lease (a renewal slower than the renew
+    // deadline): fail at once, with its log, rather than wait out the bind timeout.
+    const schedulerExited = scheduler.proc.exited.then(async () => {
+      throw new Error(
+        `tug-scheduler exited during the run; its log:\n${await scheduler.proc.logTail()}`,
+      );
+    });
+    schedulerExited.catch(() => undefined);
     try {
-      await boundedAll(numPods, concurrency, async (i) => {
-        t.sent[i] = performance.now();
-        try {
-          await api?.create(PodSchema, pods[i] as Pod, { timeoutMs: REQUEST_TIMEOUT_MS });
-          t.acked[i] = performance.now();
-          created++;
-        } catch (e) {
-          t.createErrors++;
-          lastError = e;
-        }
-      });
+      await raceWith(
+        schedulerExited,
+        boundedAll(numPods, concurrency, async (i) => {
+          t.sent[i] = performance.now();
+          try {
+            await api?.create(PodSchema, pods[i] as Pod, { timeoutMs: REQUEST_TIMEOUT_MS });
+            t.acked[i] = performance.now();
+            created++;
+          } catch (e) {
+            t.createErrors++;
+            lastError = e;
+          }
+        }),
+      );
       if (t.createErrors > 0) {
         throw new Error(
           `${t.createErrors} of ${numPods} creates failed; the last: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
@@ -345,11 +361,11 @@ async function main(): Promise<void> {
       }
       const deadline = performance.now() + BIND_TIMEOUT_MS;
       while (t.bindsObserved < numPods) {
-        const failed = await Promise.race([watchFailed, sleep(POLL_MS).then(() => undefined)]);
+        const failed = await raceWith(
+          schedulerExited,
+          Promise.race([watchFailed, sleep(POLL_MS).then(() => undefined)]),
+        );
         if (failed !== undefined) throw failed;
-        if (!scheduler.proc.isRunning) {
-          throw new Error(`tug-scheduler exited; its log:\n${await scheduler.proc.logTail()}`);
-        }
         if (performance.now() > deadline) {
           throw new Error(
             `only ${t.bindsObserved}/${numPods} pods bound ${BIND_TIMEOUT_MS / 1000} s after the last create`,

@@ -46,8 +46,13 @@ export function scheduledMessage(pod: Pod, nodeName: string): string {
   return `Successfully assigned ${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""} to ${nodeName}`;
 }
 
-/** At most this many Bind calls in flight; the loop waits for one to end beyond it. */
-export const DEFAULT_MAX_CONCURRENT_BINDS = 256;
+/**
+ * At most this many Bind calls in flight; the loop waits for one to end beyond it. Well under
+ * the API server's 200 mutating requests in flight (kube-apiserver's default, past which it
+ * answers 429): a burst of pods must leave room for the scheduler's own Lease renewals and for
+ * other clients. 64 binds in flight at 100 ms each is 640 binds/s, above the store's rate here.
+ */
+export const DEFAULT_MAX_CONCURRENT_BINDS = 64;
 /** The loop yields to I/O (informer events, bind replies) after this much scheduling. */
 const YIELD_AFTER_MS = 10;
 

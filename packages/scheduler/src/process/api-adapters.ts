@@ -20,6 +20,7 @@ import {
   type PodConditionWriter,
   scheduledMessage,
 } from "../scheduler.js";
+import { EventSink } from "./event-sink.js";
 
 /** The ApiClient calls the adapters make. */
 export type SchedulerApi = Pick<ApiClient, "bind" | "create" | "update" | "updateStatus">;
@@ -66,12 +67,38 @@ export function apiPodConditionWriter(
   };
 }
 
-export function apiBinder(api: SchedulerApi): Binder {
+/** client-go's rest client retries a 429 this many times (DefaultMaxRetries... maxRetries 10). */
+export const MAX_BIND_RETRIES = 10;
+
+export interface BinderOptions {
+  /** Waits out a 429's Retry-After; a timer by default. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Binds through the API's Bind verb. A 429 TooManyRequests (the API server shedding load past
+ * its in-flight limit) is retried after its Retry-After (at least 1 s), up to MAX_BIND_RETRIES
+ * times, as client-go's rest client retries it for kube-scheduler: the binding was refused
+ * before anything was written, and failing the pod instead would requeue it with a back-off
+ * and write a FailedScheduling event and a condition into the very overload.
+ */
+export function apiBinder(api: SchedulerApi, options: BinderOptions = {}): Binder {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   return {
     async bind(pod: Pod, nodeName: string): Promise<void> {
       const meta = pod.metadata;
-      // The uid guards against binding a pod recreated under the same name meanwhile.
-      await api.bind(meta?.namespace ?? "", meta?.name ?? "", nodeName, { uid: meta?.uid ?? "" });
+      for (let retries = 0; ; retries++) {
+        try {
+          // The uid guards against binding a pod recreated under the same name meanwhile.
+          await api.bind(meta?.namespace ?? "", meta?.name ?? "", nodeName, {
+            uid: meta?.uid ?? "",
+          });
+          return;
+        } catch (err) {
+          if (!isApiError(err, "TooManyRequests") || retries >= MAX_BIND_RETRIES) throw err;
+          await sleep(Math.max(1, err.details.retryAfterSeconds) * 1000);
+        }
+      }
     },
   };
 }
@@ -84,6 +111,8 @@ export interface EventRecorderOptions {
   /** Event writes are best effort: failures go here. */
   readonly onError: (err: unknown, pod: Pod) => void;
   readonly now?: () => Date;
+  /** Bounds the writes in flight and queued (default: client-go's 1000 queued, 4 in flight). */
+  readonly sink?: EventSink;
 }
 
 /** Similar events within this window are one Event with a count (client-go's correlator: 10 min). */
@@ -97,13 +126,15 @@ interface RecentEvent {
 }
 
 /**
- * Records events. A repeat of the same event (same pod, reason and message) within
+ * Records events through `options.sink` (bounded: under a burst, events are dropped rather than
+ * crowd out Bind calls, as client-go's recorder drops them). A repeat of the same event (same pod, reason and message) within
  * EVENT_AGGREGATION_WINDOW_MS updates the first one's count and lastTimestamp instead of
  * writing a new Event, as client-go's recorder does, so a pod retried every 10 s does not
  * flood its namespace.
  */
 export function apiEventRecorder(api: SchedulerApi, options: EventRecorderOptions): EventRecorder {
   const now = options.now ?? (() => new Date());
+  const sink = options.sink ?? new EventSink();
   let seq = 0;
   const recent = new Map<string, RecentEvent>();
   const record = (pod: Pod, type: string, reason: string, action: string, message: string) => {
@@ -119,10 +150,12 @@ export function apiEventRecorder(api: SchedulerApi, options: EventRecorderOption
       seen.event = repeated;
       // resourceVersion "" overwrites: this recorder is the Event's only writer.
       if (repeated.metadata !== undefined) repeated.metadata.resourceVersion = "";
-      api.update(EventSchema, repeated).catch((err: unknown) => {
-        recent.delete(dedupeKey);
-        options.onError(err, pod);
-      });
+      sink.submit(() =>
+        api.update(EventSchema, repeated).catch((err: unknown) => {
+          recent.delete(dedupeKey);
+          options.onError(err, pod);
+        }),
+      );
       return;
     }
     // Event names are <object>.<unique suffix>, as client-go's recorder makes them.
@@ -152,10 +185,14 @@ export function apiEventRecorder(api: SchedulerApi, options: EventRecorderOption
     });
     if (recent.size >= EVENT_CACHE_LIMIT) recent.clear();
     recent.set(dedupeKey, { event, at: at.getTime() });
-    api.create(EventSchema, event, { namespace: meta?.namespace ?? "" }).catch((err: unknown) => {
-      recent.delete(dedupeKey);
-      options.onError(err, pod);
-    });
+    const accepted = sink.submit(() =>
+      api.create(EventSchema, event, { namespace: meta?.namespace ?? "" }).catch((err: unknown) => {
+        recent.delete(dedupeKey);
+        options.onError(err, pod);
+      }),
+    );
+    // A dropped first occurrence must not absorb its repeats.
+    if (!accepted) recent.delete(dedupeKey);
   };
   return {
     failedScheduling(pod, message) {

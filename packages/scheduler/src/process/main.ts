@@ -30,6 +30,7 @@ import {
 import { defaultProfile } from "../framework/profile.js";
 import { Scheduler } from "../scheduler.js";
 import { apiBinder, apiEventRecorder, apiPodConditionWriter } from "./api-adapters.js";
+import { EventSink } from "./event-sink.js";
 import { type HealthServer, startHealthServer } from "./health-server.js";
 import { createLogger, type Logger } from "./logger.js";
 import { renderMetrics } from "./metrics.js";
@@ -78,6 +79,7 @@ function finalState<T extends Pod | Node | Namespace>(obj: T | DeletedFinalState
 /** State shared between the leader's term and the HTTP endpoints. */
 interface Term {
   scheduler: Scheduler | undefined;
+  events: EventSink | undefined;
   synced: boolean;
   leading: boolean;
 }
@@ -94,9 +96,12 @@ async function schedule(
   term: Term,
   signal: AbortSignal,
 ): Promise<void> {
+  const events = new EventSink();
+  term.events = events;
   const scheduler = new Scheduler({
     binder: apiBinder(api),
     recorder: apiEventRecorder(api, {
+      sink: events,
       component: settings.schedulerName,
       instance: identity,
       onError: (err, pod) =>
@@ -197,7 +202,7 @@ export async function runTugScheduler(options: RunOptions): Promise<number> {
   const log = createLogger(settings.logLevel, stderr);
   const identity = `${hostname()}_${randomUUID()}`;
   const api = new ApiClient({ servers: settings.master });
-  const term: Term = { scheduler: undefined, synced: false, leading: false };
+  const term: Term = { scheduler: undefined, events: undefined, synced: false, leading: false };
   const stopper = new AbortController();
   let exitCode = 0;
   const stop = (reason: string, code = 0) => {
@@ -220,7 +225,7 @@ export async function runTugScheduler(options: RunOptions): Promise<number> {
         metrics: () =>
           term.scheduler === undefined
             ? `leader_election_master_status{name="${settings.leaseName}"} 0\n`
-            : renderMetrics(term.scheduler, term.leading, settings.leaseName),
+            : renderMetrics(term.scheduler, term.leading, settings.leaseName, term.events),
       });
     } catch (e) {
       log.error("cannot serve /healthz, /readyz and /metrics: is --secure-port free?", {

@@ -1,10 +1,12 @@
 import type { Message } from "@bufbuild/protobuf";
 import type { Event, Pod } from "@tug/api";
+import { ApiError } from "@tug/client";
 import { describe, expect, it } from "vitest";
 import {
   apiBinder,
   apiEventRecorder,
   apiPodConditionWriter,
+  MAX_BIND_RETRIES,
   type SchedulerApi,
 } from "../../src/process/api-adapters.js";
 import { makePod } from "../support/fixtures.js";
@@ -37,6 +39,44 @@ describe("API adapters", () => {
     expect(binds).toEqual([["default", "web", "n1", { uid: "uid-web" }]]);
   });
 
+  it("retries a bind the API server shed with 429 after its Retry-After, other errors not", async () => {
+    const sleeps: number[] = [];
+    let calls = 0;
+    const tooMany = new ApiError({
+      reason: "TooManyRequests",
+      code: 429,
+      grpcCode: 8,
+      message: "Too many requests, please try again later.",
+      details: { retryAfterSeconds: 2 },
+    });
+    const api = {
+      bind: async () => {
+        calls++;
+        if (calls <= 2) throw tooMany;
+        if (calls === 3) return {} as Message;
+        throw new ApiError({ reason: "Conflict", code: 409, grpcCode: 10, message: "bound" });
+      },
+    } as unknown as SchedulerApi;
+    const binder = apiBinder(api, { sleep: async (ms) => void sleeps.push(ms) });
+    await binder.bind(makePod("web"), "n1");
+    expect(calls).toBe(3);
+    expect(sleeps).toEqual([2000, 2000]);
+    await expect(binder.bind(makePod("web"), "n1")).rejects.toThrow("bound");
+    expect(calls).toBe(4);
+  });
+
+  it("gives up on 429 after MAX_BIND_RETRIES retries, waiting at least 1 s each", async () => {
+    const sleeps: number[] = [];
+    const api = {
+      bind: async () => {
+        throw new ApiError({ reason: "TooManyRequests", code: 429, grpcCode: 8, message: "busy" });
+      },
+    } as unknown as SchedulerApi;
+    const binder = apiBinder(api, { sleep: async (ms) => void sleeps.push(ms) });
+    await expect(binder.bind(makePod("web"), "n1")).rejects.toThrow("busy");
+    expect(sleeps).toEqual(Array(MAX_BIND_RETRIES).fill(1000));
+  });
+
   it("records FailedScheduling and Scheduled events as kube-scheduler does", async () => {
     const { api, events } = fakeApi();
     const recorder = apiEventRecorder(api, {
@@ -47,7 +87,7 @@ describe("API adapters", () => {
     });
     recorder.failedScheduling(makePod("web"), "0/3 nodes are available: 3 Insufficient cpu.");
     recorder.scheduled(makePod("web"), "n1");
-    await Promise.resolve();
+    await new Promise((r) => setImmediate(r));
     expect(events.map((e) => [e.type, e.reason, e.message])).toEqual([
       ["Warning", "FailedScheduling", "0/3 nodes are available: 3 Insufficient cpu."],
       ["Normal", "Scheduled", "Successfully assigned default/web to n1"],
@@ -80,7 +120,7 @@ describe("API adapters", () => {
     clock += 20_000;
     recorder.failedScheduling(makePod("web"), message);
     recorder.failedScheduling(makePod("web"), "0/4 nodes are available: 4 Insufficient cpu.");
-    await Promise.resolve();
+    await new Promise((r) => setImmediate(r));
     expect(events).toHaveLength(2);
     expect(updates.map((e) => [e.metadata?.name, e.count])).toEqual([
       [events[0]?.metadata?.name, 2],
@@ -88,7 +128,7 @@ describe("API adapters", () => {
     ]);
     clock += 10 * 60_000;
     recorder.failedScheduling(makePod("web"), message);
-    await Promise.resolve();
+    await new Promise((r) => setImmediate(r));
     expect(events).toHaveLength(3);
   });
 
@@ -115,7 +155,7 @@ describe("API adapters", () => {
     const writer = apiPodConditionWriter(api, () => {});
     const pod = makePod("p");
     writer.unschedulable(pod, "Unschedulable", "0/1 nodes are available: 1 Insufficient cpu.");
-    await Promise.resolve();
+    await new Promise((r) => setImmediate(r));
     expect(written).toHaveLength(1);
     const marked = written[0] as Pod;
     expect(marked.status?.conditions).toMatchObject([
@@ -129,7 +169,7 @@ describe("API adapters", () => {
     // The pod as the informer then delivers it: same condition, nothing to write.
     writer.unschedulable(marked, "Unschedulable", "0/1 nodes are available: 1 Insufficient cpu.");
     writer.unschedulable(marked, "Unschedulable", "0/2 nodes are available: 2 Insufficient cpu.");
-    await Promise.resolve();
+    await new Promise((r) => setImmediate(r));
     expect(written).toHaveLength(2);
     expect(written[1]?.status?.conditions).toHaveLength(1);
     expect(pod.status?.conditions ?? []).toHaveLength(0);
