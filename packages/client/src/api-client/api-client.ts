@@ -178,6 +178,25 @@ function bearerToken(token: string): Interceptor {
     });
 }
 
+/** Calls that only read, so sending one again is harmless. */
+const IDEMPOTENT_READS: ReadonlySet<ApiMethodName> = new Set(["Get", "List", "Discover"]);
+
+/** client-go's rest client retries a 429 with Retry-After up to 10 times. */
+const MAX_THROTTLED_RETRIES = 10;
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
 export class ApiClient {
   private readonly servers: string[];
   private readonly clients: (Client | undefined)[];
@@ -244,11 +263,45 @@ export class ApiClient {
     });
   }
 
-  /** A unary call, moving on to the next server while one is unreachable. */
+  /**
+   * A unary call; reads (Get, List, Discover) refused with 429 TooManyRequests are sent again
+   * after the Status' retryAfterSeconds, as client-go does with Retry-After (at most
+   * MAX_THROTTLED_RETRIES times, and never past the call's timeout or its abort signal).
+   */
   private async call<Req extends Message, Res extends Message>(
     method: ApiMethodName,
     request: Req,
     control: CallControl = {},
+  ): Promise<Res> {
+    const deadline = Date.now() + (control.timeoutMs ?? this.requestTimeoutMs);
+    for (let retry = 0; ; retry++) {
+      try {
+        return await this.callAnyServer<Req, Res>(method, request, {
+          ...control,
+          timeoutMs: Math.max(1, deadline - Date.now()),
+        });
+      } catch (e) {
+        const waitMs = e instanceof ApiError ? e.details.retryAfterSeconds * 1000 : 0;
+        const retriable =
+          IDEMPOTENT_READS.has(method) &&
+          e instanceof ApiError &&
+          e.fromServer &&
+          e.reason === "TooManyRequests" &&
+          waitMs > 0 &&
+          retry < MAX_THROTTLED_RETRIES &&
+          Date.now() + waitMs < deadline &&
+          control.signal?.aborted !== true;
+        if (!retriable) throw e;
+        await sleep(waitMs, control.signal);
+      }
+    }
+  }
+
+  /** A unary call, moving on to the next server while one is unreachable. */
+  private async callAnyServer<Req extends Message, Res extends Message>(
+    method: ApiMethodName,
+    request: Req,
+    control: CallControl,
   ): Promise<Res> {
     if (this.closed) throw new TypeError("ApiClient: closed");
     let lastError: unknown;
