@@ -21,11 +21,17 @@
 //   BENCH_NODES                  simulated nodes (default 1000)
 //   BENCH_PODS                   pods (default 10000)
 //   BENCH_CONCURRENCY            creates in flight (default 100)
+//   BENCH_LEADER_ELECT           "true": the scheduler elects itself through its Lease as in
+//                                `tug up`; default "false", as scheduler_perf runs it: with no
+//                                API Priority and Fairness in tug-apiserver, a renewal queues
+//                                behind the burst's writes, and on a loaded machine the
+//                                scheduler loses its Lease (exit 1) mid-run
 //   BENCH_SCHEDULER_NODE_ARGS    node flags for the scheduler, e.g.
 //                                "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_APISERVER_NODE_ARGS    the same for the apiserver; BENCH_STORE_NODE_ARGS for the store
 //   BENCH_KEEP_LOGS              "1": keep the temp dir with every process's log
 
+import { readFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -72,6 +78,7 @@ function envNumber(name: string, fallback: number): number {
 const numNodes = envNumber("BENCH_NODES", 1000);
 const numPods = envNumber("BENCH_PODS", 10_000);
 const concurrency = envNumber("BENCH_CONCURRENCY", 100);
+const leaderElect = process.env.BENCH_LEADER_ELECT === "true";
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -115,6 +122,37 @@ async function scrape(url: string): Promise<string> {
   return await res.text();
 }
 
+/** The metrics URL a store member listens on, from its command line (--listen-metrics-urls). */
+async function storeMetricsUrl(proc: BenchProcess): Promise<string | undefined> {
+  if (proc.pid === undefined) return undefined;
+  const args = (await readFile(`/proc/${proc.pid}/cmdline`, "utf8")).split("\0");
+  const flag = args.find((a) => a.startsWith("--listen-metrics-urls="));
+  return flag === undefined ? undefined : `${flag.slice("--listen-metrics-urls=".length)}/metrics`;
+}
+
+/** What the store members did: Raft commits (on the leader), WAL fsyncs (all members). */
+interface StoreFigures {
+  committed: number;
+  fsyncs: number;
+  fsyncSeconds: number;
+}
+
+async function storeFigures(procs: readonly BenchProcess[]): Promise<StoreFigures> {
+  const f: StoreFigures = { committed: 0, fsyncs: 0, fsyncSeconds: 0 };
+  for (const p of procs) {
+    if (!p.name.startsWith("store")) continue;
+    const url = await storeMetricsUrl(p);
+    if (url === undefined) continue;
+    const text = await scrape(url);
+    if (sample(text, "etcd_server_is_leader") === 1) {
+      f.committed = sample(text, "etcd_server_proposals_committed_total") ?? Number.NaN;
+    }
+    f.fsyncs += sample(text, "etcd_disk_wal_fsync_duration_seconds_count") ?? Number.NaN;
+    f.fsyncSeconds += sample(text, "etcd_disk_wal_fsync_duration_seconds_sum") ?? Number.NaN;
+  }
+  return f;
+}
+
 /** Polls until `ready()` is true; fails with `what` and the process's log tail after a while. */
 async function waitFor(
   what: string,
@@ -142,7 +180,10 @@ async function waitFor(
   }
 }
 
-/** Starts tug-scheduler as `tug up` does; resolves once it leads with synced caches. */
+/**
+ * Starts tug-scheduler from its main as `tug up` does (leader election as BENCH_LEADER_ELECT
+ * says); resolves once it leads with synced caches.
+ */
 async function startScheduler(
   env: BenchEnvironment,
   apiPort: number,
@@ -158,6 +199,7 @@ async function startScheduler(
     `--master=127.0.0.1:${apiPort}`,
     "--bind-address=127.0.0.1",
     `--secure-port=${port}`,
+    `--leader-elect=${leaderElect}`,
   ]);
   env.processes.push(proc);
   const base = `http://127.0.0.1:${port}`;
@@ -261,7 +303,7 @@ async function main(): Promise<void> {
   stopEverythingOnSignals();
   const t0 = performance.now();
   progress(
-    `bench:scheduler: ${numNodes} nodes, ${numPods} pods, ${concurrency} creates in flight; ${cpus().length} CPUs, load average ${loadavg()
+    `bench:scheduler: ${numNodes} nodes, ${numPods} pods, ${concurrency} creates in flight, leader election ${leaderElect ? "on" : "off"}; ${cpus().length} CPUs, load average ${loadavg()
       .map((l) => l.toFixed(2))
       .join(" ")}`,
   );
@@ -318,6 +360,12 @@ async function main(): Promise<void> {
     const cpuBefore = new Map<string, number>();
     for (const p of cpuProcs) cpuBefore.set(p.name, await p.cpuMs());
     const benchCpuBefore = process.cpuUsage();
+    const storeBefore = await storeFigures(env.processes);
+    const apiMetricsUrl = `${apiserver.healthUrl}/metrics`;
+    const droppedBefore = sample(
+      await scrape(apiMetricsUrl),
+      'apiserver_dropped_requests_total{request_kind="mutating"}',
+    );
 
     progress(`creating ${numPods} pods ...`);
     const runStart = performance.now();
@@ -384,6 +432,15 @@ async function main(): Promise<void> {
     }
     const load = loadavg();
     const metrics = await scrape(scheduler.metricsUrl);
+    const storeAfter = await storeFigures(env.processes);
+    const droppedAfter = sample(
+      await scrape(apiMetricsUrl),
+      'apiserver_dropped_requests_total{request_kind="mutating"}',
+    );
+    const commits = storeAfter.committed - storeBefore.committed;
+    const fsyncs = storeAfter.fsyncs - storeBefore.fsyncs;
+    const fsyncMs = ((storeAfter.fsyncSeconds - storeBefore.fsyncSeconds) * 1000) / fsyncs;
+    const shed = (droppedAfter ?? Number.NaN) - (droppedBefore ?? Number.NaN);
 
     // Figures.
     let firstSent = Number.POSITIVE_INFINITY;
@@ -420,6 +477,7 @@ async function main(): Promise<void> {
     const rows: [string, string][] = [
       ["nodes / pods", `${numNodes} / ${numPods}`],
       ["creates in flight", `${concurrency}`],
+      ["scheduler leader election", leaderElect ? "on (Lease)" : "off (as scheduler_perf)"],
       [
         "create phase",
         `${createSeconds.toFixed(2)} s (${(numPods / createSeconds).toFixed(0)} creates/s)`,
@@ -440,6 +498,18 @@ async function main(): Promise<void> {
         `scheduler ${schedulerCpu.toFixed(1)}, apiserver ${apiserverCpu.toFixed(1)}, store (3) ${storeCpu.toFixed(1)}, bench ${benchCpuSeconds.toFixed(1)}`,
       ],
       ["pods per scheduler CPU second", `${(numPods / schedulerCpu).toFixed(0)}`],
+      [
+        "store",
+        `${commits} Raft entries committed (${(commits / numPods).toFixed(2)} per pod, ${(commits / seconds).toFixed(0)}/s); ${fsyncs} WAL fsyncs on 3 members, mean ${fsyncMs.toFixed(1)} ms`,
+      ],
+      [
+        "API per pod, CPU ms",
+        `apiserver ${((apiserverCpu * 1000) / numPods).toFixed(1)}, store (3) ${((storeCpu * 1000) / numPods).toFixed(1)}, scheduler ${((schedulerCpu * 1000) / numPods).toFixed(1)}`,
+      ],
+      [
+        "shed by the apiserver (429)",
+        `${shed} mutating requests; scheduler events dropped ${sample(metrics, "scheduler_events_dropped_total")}`,
+      ],
       ["load average (1/5/15 min)", load.map((l) => l.toFixed(2)).join(" ")],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
@@ -457,6 +527,7 @@ async function main(): Promise<void> {
         schedulerCpuSeconds: Number(schedulerCpu.toFixed(1)),
         apiserverCpuSeconds: Number(apiserverCpu.toFixed(1)),
         storeCpuSeconds: Number(storeCpu.toFixed(1)),
+        raftEntriesPerPod: Number((commits / numPods).toFixed(2)),
         loadAverage1m: Number((load[0] ?? 0).toFixed(2)),
       }),
     );
