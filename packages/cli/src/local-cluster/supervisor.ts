@@ -17,6 +17,7 @@ import {
 } from "./cluster-state.js";
 import { removeInstanceContainers, removeNetworks } from "./docker-cleanup.js";
 import { probe } from "./health-probe.js";
+import { type ClaimOptions, claimHost, releaseHost } from "./host-claim.js";
 import { tailFile } from "./log-tail.js";
 import {
   isAlive,
@@ -94,6 +95,11 @@ export interface StartOptions {
   readonly cwd: string;
   readonly display: ProgressDisplay;
   readonly now: Date;
+  /**
+   * The host claim a cluster with agents takes first (host-claim.ts); tests that bring up
+   * clusters pass `waitMs` to queue behind another one instead of failing.
+   */
+  readonly hostClaim?: ClaimOptions;
 }
 
 /**
@@ -103,6 +109,8 @@ export interface StartOptions {
  */
 export async function startCluster(options: StartOptions): Promise<ClusterState> {
   const { plan, display } = options;
+  if (plan.components.some((c) => c.binary === "tug-agent"))
+    await claimHost(plan.dataDir, options.hostClaim);
   let state = initialState(plan, options.now);
   // Components of a stage start and restart concurrently; their state writes go one by one.
   let writes: Promise<void> = writeState(state);
@@ -206,7 +214,11 @@ async function cleanupNetworking(agents: readonly ComponentState[], report: Stop
  * that are not (or no longer) ours are skipped. The state and pid files are removed at the
  * end; data stays.
  */
-export async function stopCluster(state: ClusterState, report: StopReport): Promise<void> {
+export async function stopCluster(
+  state: ClusterState,
+  report: StopReport,
+  claim: ClaimOptions = {},
+): Promise<void> {
   const byStage = (stage: string) => state.components.filter((c) => c.stage === stage);
   const stopAll = async (components: readonly ComponentState[]) => {
     await Promise.all(
@@ -241,6 +253,7 @@ export async function stopCluster(state: ClusterState, report: StopReport): Prom
     await stopAll(byStage(stage));
   }
   await clearState(state.dataDir);
+  await releaseHost(state.dataDir, claim);
 }
 
 export interface ComponentHealth {
