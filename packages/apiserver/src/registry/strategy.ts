@@ -4,7 +4,7 @@
 // spec/status separation on update, generation, field-selector attributes, delete defaults and
 // TTLs. Pure: the clock, uids and randomness come from the RegistryEnv.
 
-import type { fields, Job, KindInfo, Namespace, PersistentVolume, Pod } from "@tug/api";
+import type { fields, Job, KindInfo, Namespace, PersistentVolume, Pod, Service } from "@tug/api";
 import { ApiError } from "../storage/errors.js";
 import {
   type ApiObject,
@@ -26,6 +26,7 @@ import {
   fieldSetOf,
   selectableFieldsOf,
 } from "./selectable-fields.js";
+import { prepareServiceUpdate } from "./service-update.js";
 
 /** kube-apiserver's --event-ttl default: events are removed an hour after their last write. */
 export const DEFAULT_EVENT_TTL_SECONDS = 3600;
@@ -186,6 +187,15 @@ const BEHAVIOURS: ReadonlyMap<string, KindBehaviour> = new Map<string, KindBehav
     },
   ],
   ["/Event", { ttl: "events" }],
+  // Allocated clusterIP and nodePorts survive an update that leaves them empty.
+  [
+    "/Service",
+    {
+      prepareUpdate(obj, old) {
+        prepareServiceUpdate(obj as unknown as Service, old as unknown as Service);
+      },
+    },
+  ],
   // Annotations are copied from a Deployment to its ReplicaSets, so they count as a change.
   ["apps/Deployment", { generationFields: ["annotations"] }],
   [

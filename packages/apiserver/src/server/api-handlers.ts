@@ -19,6 +19,9 @@ import {
   applyMergePatch,
   type Binding,
   decodeObject,
+  EndpointSubsetSchema,
+  type Endpoints,
+  EndpointsSchema,
   FieldError,
   FieldErrorAggregate,
   FieldPath,
@@ -28,6 +31,7 @@ import {
   kindForResource,
   type LimitRange,
   labels,
+  makeIntOrString,
   type Namespace,
   objectToJson,
   type Pod,
@@ -35,7 +39,9 @@ import {
   parseJsonPatch,
   type ResourceQuota,
   SelectorError,
+  type Service,
   type ServiceAccount,
+  ServiceSchema,
   StatusSchema,
   validateObject,
   validateUpdate,
@@ -44,6 +50,7 @@ import { apiv1 } from "@tug/client";
 import type { AdmissionLookups } from "../admission/attributes.js";
 import { type AdmissionChain, defaultAdmissionChain } from "../admission/chain.js";
 import { chargedQuota, type QuotaCharge } from "../admission/resource-quota.js";
+import { type ServiceAllocation, ServiceAllocator } from "../allocation/service-allocator.js";
 import { type ApiObject, cloneObject, metaOf, timestampAtSeconds } from "../registry/api-object.js";
 import { type DeleteOptions, decideDelete, removeAfterUpdate } from "../registry/deletion.js";
 import { defaultRegistryEnv, type RegistryEnv } from "../registry/strategy.js";
@@ -76,6 +83,9 @@ const GENERATE_NAME_ATTEMPTS = 3;
 /** The namespaces every cluster has (kube-apiserver's system namespaces controller). */
 export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
+/** The labels kube-apiserver puts on the `kubernetes` Service and its Endpoints. */
+const KUBERNETES_SERVICE_LABELS = { component: "apiserver", provider: "kubernetes" };
+
 const PATCH_MERGE = "application/merge-patch+json";
 const PATCH_JSON = "application/json-patch+json";
 
@@ -101,6 +111,8 @@ export interface ApiHandlersOptions {
   readonly admission?: AdmissionChain;
   /** Consistent lists ("") from the watch cache once caught up (default true); see list-from-cache.ts. */
   readonly consistentListFromCache?: boolean;
+  /** --service-cluster-ip-range and --service-node-port-range; Kubernetes' defaults when unset. */
+  readonly serviceRanges?: { readonly clusterIpRange?: string; readonly nodePortRange?: string };
 }
 
 function objectOf(kind: KindInfo, any: Any | undefined): ApiObject {
@@ -146,6 +158,10 @@ export class ApiHandlers {
   private readonly lookups: AdmissionLookups;
   /** Admission's reads as quorum reads, for a create admitted again after a quota conflict. */
   private readonly freshLookups: AdmissionLookups;
+  /** Services' cluster IPs and node ports (allocation/service-allocator.ts). */
+  readonly services: ServiceAllocator;
+  /** The Service allocation repair timer (startServiceAllocation). */
+  private serviceRepair: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ApiHandlersOptions) {
     this.leases = new LeaseManager(options.etcd);
@@ -154,6 +170,15 @@ export class ApiHandlers {
     this.lookups = this.cachedLookups(this.freshLookups);
     this.env = defaultRegistryEnv(options.env);
     this.registryPrefix = options.registryPrefix ?? DEFAULT_REGISTRY_PREFIX;
+    this.services = new ServiceAllocator(options.etcd, this.registryPrefix, {
+      ...(options.serviceRanges?.clusterIpRange === undefined
+        ? {}
+        : { serviceClusterIpRange: options.serviceRanges.clusterIpRange }),
+      ...(options.serviceRanges?.nodePortRange === undefined
+        ? {}
+        : { serviceNodePortRange: options.serviceRanges.nodePortRange }),
+      random: this.env.random,
+    });
   }
 
   /** What admission reads, answered by quorum reads of the store (never stale). */
@@ -273,6 +298,7 @@ export class ApiHandlers {
 
   /** Stops every watch cache (and so every watch). */
   stop(): void {
+    clearInterval(this.serviceRepair);
     for (const res of this.resources.values()) res.stop();
   }
 
@@ -352,9 +378,12 @@ export class ApiHandlers {
           this.validate(kind, prepared, validateObject(prepared as unknown as Message));
         },
       );
+      const allocation = this.allocationFor(kind);
+      await this.allocateService(allocation, kind, prepared, undefined, dryRun);
       this.checkSize(kind, prepared);
       if (dryRun) return create(apiv1.ObjectResponseSchema, { object: packObject(kind, prepared) });
       if (!(await this.chargeQuotas(outcome.quotaCharges))) {
+        await allocation?.abort();
         // A quota changed since admission read it: admit again against its new usage.
         if (attempt < QUOTA_ATTEMPTS) continue;
         throw StorageError.conflict(
@@ -362,21 +391,56 @@ export class ApiHandlers {
           outcome.quotaCharges[0]?.name ?? "",
         );
       }
+      let stored: ApiObject;
       try {
         const ttl = res.strategy.ttlSeconds(prepared);
-        const stored = await res.store.create(
+        stored = await res.store.create(
           { namespace: meta.namespace, name: meta.name },
           prepared,
           ttl === undefined ? {} : { ttlSeconds: ttl },
         );
-        return create(apiv1.ObjectResponseSchema, { object: packObject(kind, stored) });
       } catch (e) {
+        await allocation?.abort();
         if (generated && isApiError(e, "AlreadyExists") && attempt < GENERATE_NAME_ATTEMPTS) {
           continue;
         }
         throw e;
       }
+      await allocation?.commit(stored as unknown as Service);
+      return create(apiv1.ObjectResponseSchema, { object: packObject(kind, stored) });
     }
+  }
+
+  /** A Service's allocation of cluster IP and node ports; undefined for other kinds. */
+  private allocationFor(kind: KindInfo): ServiceAllocation | undefined {
+    return kind.group === "" && kind.kind === "Service" ? this.services.begin() : undefined;
+  }
+
+  /** allocation.allocate, with its field errors as Invalid of the Service. */
+  private async allocateService(
+    allocation: ServiceAllocation | undefined,
+    kind: KindInfo,
+    obj: ApiObject,
+    old: ApiObject | undefined,
+    dryRun: boolean,
+  ): Promise<void> {
+    if (allocation === undefined) return;
+    try {
+      await allocation.allocate(obj as unknown as Service, old as unknown as Service, dryRun);
+    } catch (e) {
+      if (e instanceof FieldErrorAggregate) {
+        throw this.invalid(kind, obj.metadata?.name ?? "", [...e.errors]);
+      }
+      throw e;
+    }
+  }
+
+  /** Gives back what a removed Service held. */
+  private async released(kind: KindInfo, removed: ApiObject): Promise<ApiObject> {
+    if (kind.group === "" && kind.kind === "Service") {
+      await this.services.release(removed as unknown as Service);
+    }
+    return removed;
   }
 
   /**
@@ -593,6 +657,7 @@ export class ApiHandlers {
   ): Promise<ApiObject> {
     const kind = res.kind;
     const ref = kind.namespaced ? { namespace, name } : { name };
+    const allocation = mode === "spec" ? this.allocationFor(kind) : undefined;
     const tryUpdate = async (current: ApiObject): Promise<ApiObject> => {
       const requested = next(current);
       const rv = requested.metadata?.resourceVersion ?? "";
@@ -634,6 +699,7 @@ export class ApiHandlers {
           );
         },
       );
+      await this.allocateService(allocation, kind, prepared, current, dryRun);
       meta.resourceVersion = "";
       this.checkSize(kind, prepared);
       return prepared;
@@ -645,10 +711,17 @@ export class ApiHandlers {
       return out;
     }
     let old: ApiObject | undefined;
-    const stored = await res.store.guaranteedUpdate(ref, (current) => {
-      old = current;
-      return tryUpdate(current);
-    });
+    let stored: ApiObject;
+    try {
+      stored = await res.store.guaranteedUpdate(ref, (current) => {
+        old = current;
+        return tryUpdate(current);
+      });
+    } catch (e) {
+      await allocation?.abort();
+      throw e;
+    }
+    await allocation?.commit(stored as unknown as Service, old as unknown as Service);
     return this.removeIfFinalized(res, stored, old, mode === "finalize");
   }
 
@@ -674,7 +747,10 @@ export class ApiHandlers {
       ? { namespace: meta.namespace, name: meta.name }
       : { name: meta.name };
     try {
-      return await res.store.delete(ref, { resourceVersion: meta.resourceVersion });
+      return await this.released(
+        res.kind,
+        await res.store.delete(ref, { resourceVersion: meta.resourceVersion }),
+      );
     } catch (e) {
       if (isApiError(e, "NotFound") || isApiError(e, "Conflict")) return updated;
       throw e;
@@ -777,9 +853,10 @@ export class ApiHandlers {
       });
       if (action !== "remove") return after;
       try {
-        return await res.store.delete(ref, {
-          resourceVersion: after.metadata?.resourceVersion ?? "",
-        });
+        return await this.released(
+          res.kind,
+          await res.store.delete(ref, { resourceVersion: after.metadata?.resourceVersion ?? "" }),
+        );
       } catch (e) {
         // Written between the decision and the delete: decide again on the new state.
         if (!isApiError(e, "Conflict")) throw e;
@@ -1057,6 +1134,90 @@ export class ApiHandlers {
           hasStatus: k.hasStatus,
         })),
     });
+  }
+
+  /**
+   * kube-apiserver's bootstrap controller: the `kubernetes` Service in `default` (the range's
+   * first address, port 443 "https" to the API server's port) when absent, and this server's
+   * address in its Endpoints. Addresses of servers that are gone are not removed yet.
+   */
+  async ensureKubernetesService(ip: string, port: number): Promise<void> {
+    const services = this.resourceOf("", "services");
+    const svc = create(ServiceSchema, {
+      metadata: { name: "kubernetes", namespace: "default", labels: KUBERNETES_SERVICE_LABELS },
+      spec: {
+        type: "ClusterIP",
+        clusterIp: this.services.apiServerServiceIp,
+        sessionAffinity: "None",
+        ports: [{ name: "https", protocol: "TCP", port: 443, targetPort: makeIntOrString(port) }],
+      },
+    }) as unknown as ApiObject;
+    const exists = () =>
+      services.store.get({ namespace: "default", name: "kubernetes" }).then(
+        () => true,
+        (e: unknown) => (isApiError(e, "NotFound") ? false : Promise.reject(e)),
+      );
+    if (!(await exists())) {
+      try {
+        await this.createObject(services, svc, false);
+      } catch (e) {
+        // Another API server created it meanwhile (its address reservation may answer first).
+        if (!(await exists())) throw e;
+      }
+    }
+    const endpoints = this.resourceOf("", "endpoints");
+    const subset = { addresses: [{ ip }], ports: [{ name: "https", port, protocol: "TCP" }] };
+    const ref = { namespace: "default", name: "kubernetes" };
+    try {
+      await endpoints.store.guaranteedUpdate(ref, (current) => {
+        const ep = current as unknown as Endpoints;
+        const listed = ep.subsets.some(
+          (s) => s.addresses.some((a) => a.ip === ip) && s.ports.some((p) => p.port === port),
+        );
+        if (listed) return UNCHANGED;
+        const next = cloneObject(endpoints.kind, current) as unknown as Endpoints;
+        next.subsets.push(create(EndpointSubsetSchema, subset));
+        (next.metadata as NonNullable<Endpoints["metadata"]>).resourceVersion = "";
+        return next as unknown as ApiObject;
+      });
+    } catch (e) {
+      if (!isApiError(e, "NotFound")) throw e;
+      const ep = create(EndpointsSchema, {
+        metadata: { name: "kubernetes", namespace: "default", labels: KUBERNETES_SERVICE_LABELS },
+        subsets: [subset],
+      }) as unknown as ApiObject;
+      try {
+        await this.createObject(endpoints, ep, false);
+      } catch (again) {
+        if (!isApiError(again, "AlreadyExists")) throw again;
+      }
+    }
+  }
+
+  /**
+   * One round of the Services' allocation repair (ServiceAllocator.repair) over every Service
+   * in the store; kube-apiserver runs its repair controllers every 3 minutes.
+   */
+  async repairServiceAllocations(): Promise<{ recorded: string[]; released: string[] }> {
+    const { items } = await this.resourceOf("", "services").store.list({});
+    return this.services.repair(items as unknown as Service[]);
+  }
+
+  /**
+   * What kube-apiserver starts for Services: the `kubernetes` Service and this server's
+   * Endpoints address (ensureKubernetesService), then the allocation repair every
+   * `repairIntervalMs` (0: never); stop() ends it.
+   */
+  async startServiceAllocation(ip: string, port: number, repairIntervalMs: number): Promise<void> {
+    await this.ensureKubernetesService(ip, port);
+    if (repairIntervalMs > 0) {
+      // A failed round (the store unavailable) is simply retried at the next.
+      this.serviceRepair = setInterval(
+        () => this.repairServiceAllocations().catch(() => {}),
+        repairIntervalMs,
+      );
+      this.serviceRepair.unref();
+    }
   }
 
   /** Creates the system namespaces that do not exist yet. */
