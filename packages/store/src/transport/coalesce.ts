@@ -58,3 +58,39 @@ export function coalesceMessages(queue: Message[], from: number): number {
   }
   return dropped;
 }
+
+/**
+ * The highest acknowledgement already written to one peer on the current stream. A follower
+ * acknowledges the same index over and over when the leader's appends carry no new entries
+ * (each commit-index broadcast, and the heartbeat-triggered retries): an acknowledgement of
+ * the same term and an index no higher than one already sent tells the leader nothing, so it
+ * is not sent again. Rejections always go. reset() when the stream breaks: what was written
+ * may not have arrived, and the leader must hear it again.
+ *
+ * A leader that fell back to probing (Raft §5.3) sends its probe from the follower's last
+ * known match with the entries after it, so the answer acknowledges a higher index and goes;
+ * when it has no entries to send, there is nothing the answer could start.
+ */
+export class SentAcks {
+  private term = -1;
+  private index = -1;
+
+  /** Whether `m` is an acknowledgement that one already sent on this stream covers. */
+  covers(m: Message): boolean {
+    return m.type === "MsgAppResp" && !m.reject && m.term === this.term && m.index <= this.index;
+  }
+
+  /** Notes that `m` was written. */
+  sent(m: Message): void {
+    if (m.type !== "MsgAppResp" || m.reject) return;
+    if (m.term !== this.term || m.index > this.index) {
+      this.term = m.term;
+      this.index = m.index;
+    }
+  }
+
+  reset(): void {
+    this.term = -1;
+    this.index = -1;
+  }
+}

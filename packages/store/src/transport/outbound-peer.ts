@@ -9,7 +9,7 @@ import { crc32 } from "node:zlib";
 import * as grpc from "@grpc/grpc-js";
 import { encodeMessage, type Message, type NodeId } from "@tug/raft";
 import type { StoreError } from "../errors.js";
-import { coalesceMessages } from "./coalesce.js";
+import { coalesceMessages, SentAcks } from "./coalesce.js";
 import type { FaultInjector } from "./fault-injector.js";
 import {
   asStoreError,
@@ -181,6 +181,7 @@ export class OutboundPeer {
   private head = 0;
   private flushScheduled = false;
   private waitingDrain = false;
+  private readonly sentAcks = new SentAcks();
 
   // Messages held back by the fault injector, in send order; deliverAt never decreases.
   private delayed: { at: number; msg: Message }[] = [];
@@ -356,6 +357,10 @@ export class OutboundPeer {
       let payload = 0;
       while (this.head < this.queue.length && bytes < BATCH_TARGET_BYTES) {
         const msg = this.queue[this.head++] as Message;
+        if (this.sentAcks.covers(msg)) {
+          this.counters.coalescedMessages++;
+          continue;
+        }
         let encoded: Uint8Array;
         try {
           encoded = encodeMessage(msg);
@@ -370,6 +375,7 @@ export class OutboundPeer {
           continue;
         }
         messages.push(encoded);
+        this.sentAcks.sent(msg);
         bytes += encoded.length + FIELD_OVERHEAD_BYTES;
         payload += encoded.length;
       }
@@ -480,6 +486,7 @@ export class OutboundPeer {
     this.call = undefined;
     this.pingOutstanding = undefined;
     this.waitingDrain = false;
+    this.sentAcks.reset();
     clearInterval(this.pingTimer);
     this.lastError = error.message;
     if (error.message !== this.lastReportedError) {

@@ -3,7 +3,7 @@
 
 import { type Message, message } from "@tug/raft";
 import { describe, expect, it } from "vitest";
-import { coalesceMessages } from "../../src/transport/coalesce.js";
+import { coalesceMessages, SentAcks } from "../../src/transport/coalesce.js";
 
 const ack = (term: number, index: number, reject = false): Message =>
   message({ type: "MsgAppResp", from: 2, to: 1, term, index, reject });
@@ -80,5 +80,33 @@ describe("coalesceMessages", () => {
     const { kept, dropped } = run(q, 1);
     expect(dropped).toBe(1);
     expect(kept).toEqual([sent, hb, ack(3, 11), append(3, 11, 11)]);
+  });
+});
+
+describe("SentAcks", () => {
+  it("covers an acknowledgement of the term no higher than one sent, never a rejection", () => {
+    const sent = new SentAcks();
+    expect(sent.covers(ack(3, 10))).toBe(false);
+    sent.sent(ack(3, 10));
+    expect(sent.covers(ack(3, 10))).toBe(true);
+    expect(sent.covers(ack(3, 9))).toBe(true);
+    expect(sent.covers(ack(3, 11))).toBe(false);
+    expect(sent.covers(ack(4, 10))).toBe(false);
+    expect(sent.covers(ack(3, 5, true))).toBe(false);
+    // A rejection or another type sent changes nothing.
+    sent.sent(ack(3, 20, true));
+    sent.sent(message({ type: "MsgHeartbeatResp", from: 2, to: 1, term: 3 }));
+    expect(sent.covers(ack(3, 11))).toBe(false);
+    // A new term starts over, lower index or not.
+    sent.sent(ack(4, 2));
+    expect(sent.covers(ack(4, 2))).toBe(true);
+    expect(sent.covers(ack(3, 1))).toBe(false);
+  });
+
+  it("forgets what was sent on reset (the stream broke)", () => {
+    const sent = new SentAcks();
+    sent.sent(ack(3, 10));
+    sent.reset();
+    expect(sent.covers(ack(3, 10))).toBe(false);
   });
 });
