@@ -38,6 +38,7 @@ import { getControllerOf, newControllerRef } from "../framework/controller-ref.j
 import type { EventRecorder } from "../framework/event-recorder.js";
 import { JOB_API_VERSION, JOB_KIND } from "../job/job-controller.js";
 import { jobFinished } from "../job/job-state.js";
+import { concurrencyAction } from "./concurrency-policy.js";
 import { jobsToPrune } from "./job-history.js";
 import {
   jobNameFor,
@@ -276,8 +277,8 @@ export class CronJobController implements Controller {
     ) {
       return decision.nextMs;
     }
-    const policy = spec?.concurrencyPolicy || "Allow";
-    if (policy === "Forbid" && status.active.length > 0) {
+    const action = concurrencyAction(spec?.concurrencyPolicy ?? "", status.active.length);
+    if (action === "skip") {
       // The time stays unrun: it may still start when the running Job ends, within the deadline.
       this.options.recorder.event(
         involved,
@@ -287,7 +288,7 @@ export class CronJobController implements Controller {
       );
       return decision.nextMs;
     }
-    if (policy === "Replace") {
+    if (action === "replace") {
       for (const ref of [...status.active]) {
         const job = jobs.find((j) => j.metadata?.uid === ref.uid);
         const target =

@@ -5,6 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type Job, JobSchema, parseCronSchedule } from "@tug/api";
 import { describe, expect, it } from "vitest";
+import { concurrencyAction } from "../../src/cronjob/concurrency-policy.js";
 import { jobsToPrune } from "../../src/cronjob/job-history.js";
 import {
   jobNameFor,
@@ -119,5 +120,22 @@ describe("jobsToPrune", () => {
     ]);
     expect(names(jobsToPrune(jobs, undefined, undefined))).toEqual([]);
     expect(names(jobsToPrune(jobs, 10, undefined))).toEqual([]);
+  });
+});
+
+describe("concurrencyAction", () => {
+  it("follows Allow, Forbid and Replace while Jobs run, and starts when none does", () => {
+    expect(["Allow", "Forbid", "Replace", ""].map((p) => concurrencyAction(p, 0))).toEqual([
+      "start",
+      "start",
+      "start",
+      "start",
+    ]);
+    expect(["Allow", "Forbid", "Replace", ""].map((p) => concurrencyAction(p, 2))).toEqual([
+      "start",
+      "skip",
+      "replace",
+      "start",
+    ]);
   });
 });
