@@ -120,6 +120,12 @@ export interface WatchEventSource {
   /** Calls `listener` with the events of each later revision; returns the unsubscribe. */
   subscribe(listener: EventListener): () => void;
   /**
+   * Calls `listener` after the state was replaced by a snapshot (a follower that fell too far
+   * behind): the revisions from `fromRevision` on were never emitted, and watchers must catch
+   * up on them from history — or learn that it was compacted (etcd's watchableStore.Restore).
+   */
+  onRestore?(listener: (fromRevision: number) => void): () => void;
+  /**
    * The events at revisions >= startRev touching [key, rangeEnd) (rangeEnd as in
    * RangeRequest), in order. Throws CompactedError (carrying the compact revision) when
    * startRev is below the compact revision. With `limit` > 0 it may stop early, at the end of a

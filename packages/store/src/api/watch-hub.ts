@@ -86,6 +86,7 @@ export class WatchHub {
   private readonly unsynced = new Set<Watcher>();
   private syncScheduled: NodeJS.Immediate | undefined;
   private readonly unsubscribe: () => void;
+  private readonly unsubscribeRestore: () => void;
   private readonly batchEvents: number;
   private closed = false;
 
@@ -95,6 +96,8 @@ export class WatchHub {
   ) {
     this.batchEvents = options.catchUpBatchEvents ?? DEFAULT_CATCH_UP_BATCH_EVENTS;
     this.unsubscribe = source.subscribe((events, revision) => this.onApplied(events, revision));
+    this.unsubscribeRestore =
+      source.onRestore?.((fromRevision) => this.onRestore(fromRevision)) ?? (() => {});
   }
 
   /** Watchers now: synced and unsynced. */
@@ -146,6 +149,7 @@ export class WatchHub {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    this.unsubscribeRestore();
     if (this.syncScheduled !== undefined) clearImmediate(this.syncScheduled);
     for (const set of this.syncedByKey.values()) for (const w of set) w.state = "removed";
     for (const w of this.syncedRanges) w.state = "removed";
@@ -196,6 +200,23 @@ export class WatchHub {
       w.nextRev = revision + 1;
       sendSafely(w, out, revision);
     }
+  }
+
+  /**
+   * The source's state was replaced by a snapshot from `fromRevision` on: every synced watcher
+   * has seen everything before it and nothing after, so it catches up from there like a
+   * watcher that fell behind — or is canceled as compacted if the snapshot's history no longer
+   * reaches back that far. Never a silent gap.
+   */
+  private onRestore(fromRevision: number): void {
+    const synced = [...this.syncedRanges];
+    for (const set of this.syncedByKey.values()) synced.push(...set);
+    for (const w of synced) {
+      this.leaveSynced(w);
+      w.nextRev = Math.max(w.nextRev, fromRevision);
+      this.unsynced.add(w);
+    }
+    if (this.unsynced.size > 0) this.scheduleSync();
   }
 
   // ---------------------------------------------------------------- catching up

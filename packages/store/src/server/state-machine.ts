@@ -9,7 +9,6 @@ import { StoreError } from "../errors.js";
 import { tug } from "../gen/storepb.js";
 import { Lessor, type LessorOptions } from "../lease/index.js";
 import {
-  CompactedError,
   type CompactionResponse,
   type DeleteRangeResponse,
   type EventListener,
@@ -41,14 +40,14 @@ export interface OpResults {
 
 export type OpResult = OpResults[keyof OpResults];
 
-const ALL_KEYS = new Uint8Array([0]);
-
 /**
  * The keyspace's events, through whichever Keyspace instance is current: a snapshot restore
- * replaces the instance, and watchers must not notice beyond the revisions jumping ahead.
+ * replaces the instance and tells the restore listeners, whose watchers catch up from the new
+ * keyspace's history.
  */
 class LiveEvents implements WatchEventSource {
   private readonly listeners = new Set<EventListener>();
+  private readonly restoreListeners = new Set<(fromRevision: number) => void>();
 
   constructor(private readonly sm: StateMachine) {}
 
@@ -76,8 +75,15 @@ class LiveEvents implements WatchEventSource {
     return this.sm.keyspace.eventsSince(startRev, key, rangeEnd, limit);
   }
 
-  get hasListeners(): boolean {
-    return this.listeners.size > 0;
+  onRestore(listener: (fromRevision: number) => void): () => void {
+    this.restoreListeners.add(listener);
+    return () => {
+      this.restoreListeners.delete(listener);
+    };
+  }
+
+  emitRestore(fromRevision: number): void {
+    for (const l of this.restoreListeners) l(fromRevision);
   }
 
   emit(events: readonly KvEvent[], revision: number): void {
@@ -159,8 +165,8 @@ export class StateMachine {
   /**
    * Replaces the whole state with a snapshot's and returns the index it was taken at.
    * Throws StoreError DATA_LOSS, having changed nothing, if the snapshot is unreadable.
-   * Watchers then hear of the revisions the snapshot skipped ahead by, as far as its history
-   * still holds them.
+   * Watchers then catch up on the revisions the snapshot skipped ahead by from its history, or
+   * are canceled as compacted where it no longer holds them.
    */
   restore(data: Uint8Array): number {
     let s: tug.store.StateSnapshot;
@@ -182,7 +188,7 @@ export class StateMachine {
     this.lessor.restore(s.leases);
     this.membership.restore(s.members, s.removed);
     this.keyspace = keyspace;
-    this.replaySince(oldRev);
+    this.events.emitRestore(oldRev + 1);
     return longToNumber(s.appliedIndex);
   }
 
@@ -211,27 +217,6 @@ export class StateMachine {
         // Without prevKv (history compacted) the key may still have been attached.
         lessor.detach(ev.kv.key);
       }
-    }
-  }
-
-  /** After a restore: the events of the revisions after `oldRev`, one revision at a time. */
-  private replaySince(oldRev: number): void {
-    if (!this.events.hasListeners || this.keyspace.revision <= oldRev) return;
-    let events: KvEvent[];
-    try {
-      events = this.keyspace.eventsSince(oldRev + 1, ALL_KEYS, ALL_KEYS).events;
-    } catch (e) {
-      // History before the snapshot's compact revision is gone; watchers that were behind it
-      // can only learn of it when they next resume from history.
-      if (e instanceof CompactedError) return;
-      throw e;
-    }
-    let start = 0;
-    for (let i = 1; i <= events.length; i++) {
-      const rev = (events[start] as KvEvent).kv.modRevision;
-      if (i < events.length && (events[i] as KvEvent).kv.modRevision === rev) continue;
-      this.events.emit(events.slice(start, i), rev);
-      start = i;
     }
   }
 }

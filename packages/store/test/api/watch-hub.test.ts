@@ -4,8 +4,9 @@
 // writes, stalls and compactions.
 
 import { describe, expect, it } from "vitest";
+import type { WatchEventSource } from "../../src/api/backend.js";
 import { type Watcher, WatchHub, type WatchSink, type WatchSpec } from "../../src/api/watch-hub.js";
-import { Keyspace, type KvEvent } from "../../src/mvcc/index.js";
+import { type EventListener, Keyspace, type KvEvent } from "../../src/mvcc/index.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -163,6 +164,92 @@ describe("WatchHub", () => {
     expect(sink.events(0)).toEqual(["PUT k=1@2"]);
     expect(hub.size).toBe(0);
     hub.close();
+  });
+
+  describe("after a snapshot restore", () => {
+    /** A follower's events: its keyspace, replaced at once by a leader's (a snapshot install). */
+    class RestorableSource implements WatchEventSource {
+      private readonly listeners = new Set<EventListener>();
+      private readonly restoreListeners = new Set<(from: number) => void>();
+      constructor(public ks: Keyspace) {
+        ks.subscribe((e, r) => this.emit(e, r));
+      }
+      get revision() {
+        return this.ks.revision;
+      }
+      get compactRevision() {
+        return this.ks.compactRevision;
+      }
+      subscribe(l: EventListener) {
+        this.listeners.add(l);
+        return () => this.listeners.delete(l);
+      }
+      onRestore(l: (from: number) => void) {
+        this.restoreListeners.add(l);
+        return () => this.restoreListeners.delete(l);
+      }
+      eventsSince(start: number, key: Uint8Array, end?: Uint8Array, limit?: number) {
+        return this.ks.eventsSince(start, key, end, limit);
+      }
+      restore(next: Keyspace): void {
+        const from = this.ks.revision + 1;
+        this.ks = next;
+        next.subscribe((e, r) => {
+          if (this.ks === next) this.emit(e, r);
+        });
+        for (const l of this.restoreListeners) l(from);
+      }
+      private emit(events: readonly KvEvent[], revision: number): void {
+        for (const l of this.listeners) l(events, revision);
+      }
+    }
+
+    /** The leader's keyspace: the follower's first `shared` writes, then more. */
+    function leaderAhead(): Keyspace {
+      const leader = new Keyspace();
+      leader.put({ key: b("a"), value: b("1") }); // rev 2, the follower has it
+      leader.put({ key: b("a"), value: b("2") }); // rev 3: missed
+      leader.put({ key: b("z"), value: b("x") }); // rev 4: missed, nobody's
+      leader.put({ key: b("a"), value: b("3") }); // rev 5: missed
+      return leader;
+    }
+
+    it("synced watchers catch up on the skipped revisions from the snapshot's history", async () => {
+      const follower = new Keyspace();
+      follower.put({ key: b("a"), value: b("1") }); // rev 2
+      const source = new RestorableSource(follower);
+      const hub = new WatchHub(source);
+      const sink = new FakeSink();
+      hub.add(0, sink, spec("a"));
+      hub.add(1, sink, spec("m", "\0"));
+      source.restore(leaderAhead());
+      await settle();
+      source.ks.put({ key: b("a"), value: b("4") }); // rev 6, live
+      expect(sink.events(0)).toEqual(["PUT a=2@3", "PUT a=3@5", "PUT a=4@6"]);
+      expect(sink.events(1)).toEqual(["PUT z=x@4"]);
+      expect(sink.compactedAt.size).toBe(0);
+      hub.close();
+    });
+
+    it("cancels as compacted the watchers whose skipped revisions the snapshot no longer holds", async () => {
+      const follower = new Keyspace();
+      follower.put({ key: b("a"), value: b("1") }); // rev 2
+      const source = new RestorableSource(follower);
+      const hub = new WatchHub(source);
+      const sink = new FakeSink();
+      hub.add(0, sink, spec("a"));
+      const leader = leaderAhead();
+      leader.compact(4);
+      source.restore(leader);
+      await settle();
+      expect(sink.compactedAt.get(0)).toBe(4);
+      expect(sink.events(0)).toEqual([]);
+      // A watcher that starts after the restore is unaffected.
+      hub.add(1, sink, spec("a"));
+      source.ks.put({ key: b("a"), value: b("5") });
+      expect(sink.events(1)).toEqual(["PUT a=5@6"]);
+      hub.close();
+    });
   });
 
   it("delivers nothing to a removed watcher", async () => {
