@@ -4,7 +4,7 @@
 # engine, the local images, the locked packages), builds, starts a local cluster with
 # `tug up` (3 tug-store members, an API server, the scheduler, the controller manager and two
 # node agents with their runtimes), then applies the example Deployment and NodePort Service,
-# waits for the Deployment to be ready and fetches the page its pods serve.
+# waits for the Deployment to be ready and fetches the page its pods serve through NodePort 31515.
 # Arguments go to `tug up` (e.g. --agents 1). Run from anywhere:
 #   bash scripts/up.sh
 # Stop it all with: node packages/cli/dist/bin/tug.js down
@@ -15,6 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PNPM_VERSION=9.15.9 # keep in step with "packageManager" in package.json
 DEPLOY_READY_TIMEOUT_S=180 # 3 pods pulled from local images start in ~20 s; cold machines are slower
 FETCH_TIMEOUT_S=5
+NODE_PORT_TIMEOUT_S=30 # the proxy syncs at most once a second; endpoints follow readiness
 step="setup"
 trap 'status=$?; if [ "$status" -ne 0 ]; then echo "up.sh: FAILED at step: $step (exit $status)" >&2; fi' EXIT
 
@@ -85,21 +86,22 @@ fetch_page() {
   ' "$1" "$FETCH_TIMEOUT_S"
 }
 
+# The NodePort answers on every address of the host (tug up's nodes share it), 127.0.0.1
+# included; the first node's agent programs it within a second or two of the pods turning ready.
 node_ip="$(tug get nodes -o 'jsonpath={.items[0].status.addresses[0].address}')"
 node_port_url="http://${node_ip}:31515/"
 echo
-if answer="$(fetch_page "$node_port_url")"; then
-  echo "==> GET $node_port_url (the NodePort Service client-node-port):"
-  echo "$answer"
-else
-  # Services are programmed by the agents' proxy; until that is wired into tug-agent the
-  # NodePort does not answer, so the page is fetched from a pod IP directly.
-  pod_ip="$(tug get pods -l component=web -o 'jsonpath={.items[0].status.podIP}')"
-  pod_url="http://${pod_ip}:3000/"
-  echo "==> $node_port_url did not answer (NodePort Services are not programmed yet);"
-  echo "==> GET $pod_url (a pod IP of client-deployment) instead:"
-  fetch_page "$pod_url"
-fi
+echo "==> GET $node_port_url (the NodePort Service client-node-port):"
+deadline=$((SECONDS + NODE_PORT_TIMEOUT_S))
+until answer="$(fetch_page "$node_port_url")"; do
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    tug get service client-node-port -o wide
+    echo "up.sh: $node_port_url did not answer within ${NODE_PORT_TIMEOUT_S}s; see the first agent's log ($HOME/.tug/cluster/logs/agent-tug-node-1.log) and iptables-save -t nat | grep TUG-" >&2
+    exit 1
+  fi
+  sleep 1
+done
+echo "$answer"
 
 step="done"
 echo

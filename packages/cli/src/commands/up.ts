@@ -64,6 +64,19 @@ function wholeNumber(flag: string, value: string | undefined, fallback: number):
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * TUG_UP_HOST_WAIT_SECONDS: how long `tug up` waits for another local cluster on this host to
+ * go (host-claim.ts) before it fails; 0 by default. Tests that run clusters side by side set it.
+ */
+export const HOST_WAIT_ENV = "TUG_UP_HOST_WAIT_SECONDS";
+
+function hostWaitMs(ctx: CommandContext): number {
+  const text = ctx.io.env[HOST_WAIT_ENV] ?? "0";
+  if (!/^\d+$/.test(text))
+    throw new CliError(`${HOST_WAIT_ENV}="${text}": must be a whole number of seconds`);
+  return Number(text) * 1000;
+}
+
 /** Waits until every planned node is Ready=True through the API server. */
 async function waitNodesReady(
   ctx: CommandContext,
@@ -147,7 +160,14 @@ export async function runUp(ctx: CommandContext, options: UpOptions): Promise<nu
   const display = new ProgressDisplay(ctx.io.stdout, options.tty, names);
   try {
     const since = ctx.io.now();
-    await startCluster({ plan, launchFor: launch, cwd: root, display, now: since });
+    await startCluster({
+      plan,
+      launchFor: launch,
+      cwd: root,
+      display,
+      now: since,
+      hostClaim: { waitMs: hostWaitMs(ctx) },
+    });
     display.set("nodes Ready", "starting", plan.nodes.join(", "));
     await waitNodesReady(ctx, plan, since.getTime());
     display.set("nodes Ready", "healthy", plan.nodes.join(", "));
@@ -177,7 +197,9 @@ export async function runUp(ctx: CommandContext, options: UpOptions): Promise<nu
       "Try next:",
       "  tug get nodes",
       "  tug apply -f packages/api/test/fixtures/client-deployment.yaml",
+      "  tug apply -f packages/api/test/fixtures/client-node-port.yaml",
       "  tug get pods -o wide",
+      "  curl http://127.0.0.1:31515/   (the NodePort Service, through the first node's proxy)",
       "  tug status",
       "  tug down",
       "",
