@@ -11,8 +11,10 @@ import {
   cidrContains,
   dockerNetworkConfig,
   gatewayIp,
+  NodeNetwork,
   networkRuleset,
   parseIpv4Cidr,
+  parseLocalAddresses,
   peersFromNodes,
 } from "../../src/network/node-network.js";
 
@@ -75,6 +77,59 @@ describe("node network plan", () => {
       '-A TUG-FORWARD -m comment --comment "tug pod traffic" -s 10.244.0.0/16 -j ACCEPT',
     );
     expect(rules).toContain("-s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE");
+  });
+});
+
+describe("node network on a shared host", () => {
+  /** A host whose only tug state is what `apply` did; `docker` says whether DOCKER-USER exists. */
+  function fakeHost(docker: boolean) {
+    const calls: string[] = [];
+    const run = async (argv: readonly string[]) => {
+      const line = argv.join(" ");
+      calls.push(line);
+      if (line === "ip -4 -o addr show")
+        return "1: lo    inet 127.0.0.1/8 scope host lo\n2: eth0    inet 192.0.2.2/24 brd 192.0.2.255 scope global eth0\n";
+      if (line === "iptables -V") return "iptables v1.8.9 (nf_tables)\n";
+      if (line.endsWith("-S DOCKER-USER") && !docker) throw new Error("No chain/target/match");
+      if (line.includes(" -C ")) throw new Error("Bad rule");
+      return "";
+    };
+    return { calls, run };
+  }
+
+  it("routes only to peers at other addresses and jumps from DOCKER-USER when Docker runs", async () => {
+    const host = fakeHost(true);
+    await new NodeNetwork(host.run).apply({
+      nodeName: "n1",
+      podCidr: "10.244.0.0/24",
+      clusterCidr: "10.244.0.0/16",
+      peers: [
+        { name: "n2", podCidr: "10.244.1.0/24", nodeIp: "192.0.2.2" },
+        { name: "n3", podCidr: "10.244.2.0/24", nodeIp: "192.0.2.3" },
+      ],
+    });
+    expect(host.calls.filter((c) => c.startsWith("ip route replace"))).toEqual([
+      "ip route replace 10.244.2.0/24 via 192.0.2.3 proto 77",
+    ]);
+    expect(host.calls).toContain("iptables-nft -t filter -I DOCKER-USER 1 -j TUG-FORWARD");
+    expect(host.calls.some((c) => c.includes("-I FORWARD"))).toBe(false);
+
+    const bare = fakeHost(false);
+    await new NodeNetwork(bare.run).apply({
+      nodeName: "n1",
+      podCidr: "10.244.0.0/24",
+      clusterCidr: "10.244.0.0/16",
+      peers: [],
+    });
+    expect(bare.calls).toContain("iptables-nft -t filter -I FORWARD 1 -j TUG-FORWARD");
+  });
+
+  it("reads this namespace's IPv4 addresses from ip -o addr", () => {
+    expect([
+      ...parseLocalAddresses(
+        "1: lo    inet 127.0.0.1/8 scope host lo\n5: tug29ffb6acbdf9    inet 10.244.0.1/24 brd 10.244.0.255 scope global tug29ffb6acbdf9\n",
+      ),
+    ]).toEqual(["127.0.0.1", "10.244.0.1"]);
   });
 });
 
