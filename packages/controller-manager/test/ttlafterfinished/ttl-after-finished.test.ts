@@ -1,0 +1,104 @@
+// ttlSecondsAfterFinished: the expiry rule, and a finished Job deleted with its pods against a
+// real tug-apiserver (with the garbage collector) and simulated nodes.
+
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { type Job, JobSchema, PodSchema } from "@tug/api";
+import { apiListerWatcher, isApiError } from "@tug/client";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ApiEventRecorder, ApiPodControl, GarbageCollector } from "../../src/index.js";
+import { JobController } from "../../src/job/job-controller.js";
+import {
+  jobExpiryMs,
+  TtlAfterFinishedController,
+} from "../../src/ttlafterfinished/ttl-after-finished-controller.js";
+import { type BatchKubelet, SUCCEED_IMAGE, startBatchKubelet } from "../job/batch-kubelet.js";
+import { type RunningControllers, runControllers } from "../nodelifecycle/run-controllers.js";
+import { type Cluster, eventually, startCluster } from "../support/cluster.js";
+
+describe("jobExpiryMs", () => {
+  const finishedAt = 1_000_000;
+  const job = (ttl: number | undefined, type: string, status = "True") =>
+    create(JobSchema, {
+      spec: ttl === undefined ? {} : { ttlSecondsAfterFinished: ttl },
+      status: {
+        conditions: [{ type, status, lastTransitionTime: timestampFromMs(finishedAt) }],
+      },
+    });
+
+  it("is the time the Job finished plus the TTL", () => {
+    expect(jobExpiryMs(job(30, "Complete"))).toBe(finishedAt + 30_000);
+    expect(jobExpiryMs(job(0, "Failed"))).toBe(finishedAt);
+    expect(jobExpiryMs(job(undefined, "Complete"))).toBeUndefined();
+    expect(jobExpiryMs(job(30, "Complete", "False"))).toBeUndefined();
+    expect(jobExpiryMs(job(30, "SuccessCriteriaMet"))).toBeUndefined();
+  });
+});
+
+describe("ttl-after-finished controller", () => {
+  let cluster: Cluster;
+  let kubelet: BatchKubelet;
+  let controllers: RunningControllers;
+
+  beforeEach(async () => {
+    cluster = await startCluster();
+    kubelet = await startBatchKubelet(cluster.address);
+    controllers = await runControllers(cluster.address, ({ factory, api, pods }) => {
+      const jobs = factory.informerFor<Job>({
+        key: "batch/v1/jobs",
+        newListerWatcher: () => apiListerWatcher(api, JobSchema),
+      });
+      const recorder = new ApiEventRecorder({ api, component: "job-controller" });
+      return [
+        new JobController({
+          api,
+          jobs,
+          pods,
+          podControl: new ApiPodControl(api, recorder),
+          recorder,
+        }),
+        new TtlAfterFinishedController({ api, jobs }),
+        new GarbageCollector({ api, factory, client: api }),
+      ];
+    });
+  });
+
+  afterEach(async () => {
+    await controllers?.stop();
+    await kubelet?.stop();
+    await cluster?.stop();
+  });
+
+  it("deletes a finished Job and its pods ttlSecondsAfterFinished after it finished", async () => {
+    await cluster.client.create(
+      JobSchema,
+      create(JobSchema, {
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: { name: "short-lived", namespace: "default" },
+        spec: {
+          ttlSecondsAfterFinished: 1,
+          template: {
+            spec: { restartPolicy: "Never", containers: [{ name: "main", image: SUCCEED_IMAGE }] },
+          },
+        },
+      }),
+    );
+    let sawComplete = false;
+    await eventually("Job deleted", async () => {
+      try {
+        const job = await cluster.client.get(JobSchema, "short-lived", { namespace: "default" });
+        sawComplete ||= job.status?.conditions.some((c) => c.type === "Complete") ?? false;
+        return false;
+      } catch (error) {
+        if (isApiError(error, "NotFound")) return true;
+        throw error;
+      }
+    });
+    expect(sawComplete).toBe(true);
+    await eventually("its pods deleted", async () => {
+      const pods = await cluster.client.list(PodSchema, { namespace: "default" });
+      return pods.items.length === 0;
+    });
+  });
+});
