@@ -14,6 +14,8 @@ import { type KindInfo, StatusSchema } from "@tug/api";
 import { type ApiMethodName, type apiv1, STATUS_METADATA_KEY } from "@tug/client";
 import type { ApiHandlers } from "./api-handlers.js";
 import { type MaxInFlight, type RequestKind, tooManyRequests } from "./max-in-flight.js";
+import { podStreamMethods } from "./pod-stream-service.js";
+import { msUntilTimeoutAnswer, requestTimeout } from "./request-timeout.js";
 import { type StatusError, toStatusError } from "./status-error.js";
 
 /** One finished call, for metrics and logs. */
@@ -50,6 +52,8 @@ const VERBS: Readonly<Record<ApiMethodName, string>> = {
   Bind: "create",
   Evict: "create",
   Discover: "get",
+  Logs: "get",
+  Exec: "create",
 };
 
 function resourceName(ref: apiv1.ResourceRef | undefined, sub = ""): string {
@@ -124,11 +128,32 @@ export function grpcImplementation(
         callback(serviceError(error));
         return;
       }
+      // Answered once: by the handler, or with Timeout just before the client's deadline.
+      let answered = false;
+      const fail = (error: StatusError) => {
+        if (answered) return;
+        answered = true;
+        clearTimeout(timer);
+        observe({
+          verb,
+          resource: info.resource,
+          code: error.code,
+          durationMs: performance.now() - started,
+          error,
+        });
+        callback(serviceError(error));
+      };
+      const timeoutIn = msUntilTimeoutAnswer(call.getDeadline());
+      const timer =
+        timeoutIn === undefined ? undefined : setTimeout(() => fail(requestTimeout()), timeoutIn);
       Promise.resolve()
         .then(() => run(call.request))
         .finally(release)
         .then(
           (res) => {
+            if (answered) return;
+            answered = true;
+            clearTimeout(timer);
             observe({
               verb,
               resource: info.resource,
@@ -137,17 +162,7 @@ export function grpcImplementation(
             });
             callback(null, res);
           },
-          (e: unknown) => {
-            const error = toStatusError(e, contextOf(handlers, info.ref, info.name));
-            observe({
-              verb,
-              resource: info.resource,
-              code: error.code,
-              durationMs: performance.now() - started,
-              error,
-            });
-            callback(serviceError(error));
-          },
+          (e: unknown) => fail(toStatusError(e, contextOf(handlers, info.ref, info.name))),
         );
     };
   const objectName = (ref: apiv1.ResourceRef | undefined) => ref?.name ?? "";
@@ -243,6 +258,8 @@ export function grpcImplementation(
       () => handlers.discover(),
       () => ({ resource: "", name: "" }),
     ),
+    // Logs and Exec (streams proxied to the pod's agent), not counted by the in-flight limit.
+    ...podStreamMethods(handlers, observe),
     Watch: (call: ServerWritableStream<apiv1.WatchRequest, apiv1.WatchEvent>) => {
       const started = performance.now();
       const resource = resourceName(call.request.ref);

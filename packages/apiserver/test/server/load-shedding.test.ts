@@ -24,6 +24,7 @@ import {
   MaxInFlight,
   TOO_MANY_REQUESTS_MESSAGE,
 } from "../../src/server/max-in-flight.js";
+import { msUntilTimeoutAnswer, REQUEST_TIMEOUT_MESSAGE } from "../../src/server/request-timeout.js";
 import { startTugStore } from "../support/stores.js";
 import { startHarness } from "./harness.js";
 
@@ -109,6 +110,17 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
+describe("msUntilTimeoutAnswer", () => {
+  it("answers 5% of the time given before the deadline, within 50 ms to 1 s", () => {
+    expect(msUntilTimeoutAnswer(Number.POSITIVE_INFINITY, 0)).toBeUndefined();
+    expect(msUntilTimeoutAnswer(10_000, 0)).toBe(9_500);
+    expect(msUntilTimeoutAnswer(new Date(60_000), 0)).toBe(59_000);
+    expect(msUntilTimeoutAnswer(200, 0)).toBe(150);
+    expect(msUntilTimeoutAnswer(10, 0)).toBe(0);
+    expect(msUntilTimeoutAnswer(1_000, 5_000)).toBe(0);
+  });
+});
+
 describe("the gRPC service with in-flight limits", () => {
   const cleanup: (() => void | Promise<void>)[] = [];
   afterEach(async () => {
@@ -183,6 +195,18 @@ describe("the gRPC service with in-flight limits", () => {
     await until(() => s.waiting() === 1, "the retried list to be in flight");
     s.releaseAll();
     expect((await second).resourceVersion).toBe("7");
+  });
+
+  it("answers a call still running near its deadline with a Timeout Status", async () => {
+    const s = await serve({ read: 1, mutating: 1 });
+    const late = await failure(
+      s.client.list(PodSchema, { namespace: "default", timeoutMs: 2_000 }),
+    );
+    expect(late.fromServer).toBe(true);
+    expect(late.reason).toBe("Timeout");
+    expect(late.code).toBe(504);
+    expect(late.message).toBe(REQUEST_TIMEOUT_MESSAGE);
+    s.releaseAll();
   });
 
   it("does not send a refused write again", async () => {
