@@ -208,10 +208,13 @@ export async function startFakeNodeAgent(
 }
 
 /**
- * A scheduler stand-in: every 50 ms binds the pods without a node to the node `target()` names
+ * A scheduler stand-in: every 50 ms binds the pods without a node to the node `target(pod)` names
  * at that moment.
  */
-export function startBinder(address: string, target: () => string): { stop(): Promise<void> } {
+export function startBinder(
+  address: string,
+  target: (pod: Pod) => string,
+): { stop(): Promise<void> } {
   const api = new ApiClient({ servers: [address], requestTimeoutMs: 10_000 });
   let running = true;
   const loop = (async () => {
@@ -221,7 +224,7 @@ export function startBinder(address: string, target: () => string): { stop(): Pr
         for (const pod of pending.items) {
           if (pod.metadata?.deletionTimestamp !== undefined) continue;
           await api
-            .bind(pod.metadata?.namespace ?? "", pod.metadata?.name ?? "", target())
+            .bind(pod.metadata?.namespace ?? "", pod.metadata?.name ?? "", target(pod))
             .catch(() => {});
         }
       } catch {
