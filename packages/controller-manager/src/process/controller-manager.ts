@@ -7,10 +7,12 @@ import type { KeyObject } from "node:crypto";
 import { hostname } from "node:os";
 import {
   ControllerRevisionSchema,
+  CronJobSchema,
   DaemonSetSchema,
   type Deployment,
   DeploymentSchema,
   EndpointsSchema,
+  JobSchema,
   LeaseSchema,
   NamespaceSchema,
   NodeSchema,
@@ -43,6 +45,7 @@ import {
   type SharedIndexInformer,
   SharedInformerFactory,
 } from "@tug/client";
+import { CronJobController } from "../cronjob/cronjob-controller.js";
 import { DaemonSetController } from "../daemonset/daemon-set-controller.js";
 import { DeploymentController } from "../deployment/deployment-controller.js";
 import { EndpointsController } from "../endpoints/endpoints-controller.js";
@@ -50,6 +53,7 @@ import { type Controller, runController } from "../framework/controller.js";
 import { ApiEventRecorder } from "../framework/event-recorder.js";
 import { ApiPodControl } from "../framework/pod-control.js";
 import { GarbageCollector, informerKey } from "../garbagecollector/garbage-collector.js";
+import { JobController } from "../job/job-controller.js";
 import { NamespaceController } from "../namespace/namespace-controller.js";
 import { NodeIpamController } from "../nodeipam/node-ipam-controller.js";
 import {
@@ -62,6 +66,7 @@ import { ResourceQuotaController } from "../resourcequota/resource-quota-control
 import { ServiceAccountsController } from "../serviceaccount/service-accounts-controller.js";
 import { TokensController } from "../serviceaccount/tokens-controller.js";
 import { StatefulSetController } from "../statefulset/stateful-set-controller.js";
+import { TtlAfterFinishedController } from "../ttlafterfinished/ttl-after-finished-controller.js";
 import { PersistentVolumeBinder } from "../volumebinding/persistent-volume-binder.js";
 import { type Logger, SILENT_LOGGER } from "./logger.js";
 
@@ -71,6 +76,9 @@ export const KNOWN_CONTROLLERS = [
   "deployment",
   "daemonset",
   "statefulset",
+  "job",
+  "cronjob",
+  "ttl-after-finished",
   "nodelifecycle",
   "taint-eviction-controller",
   "nodeipam",
@@ -105,6 +113,8 @@ export interface ControllerManagerOptions {
   readonly identity?: string;
   readonly concurrentDeploymentSyncs?: number;
   readonly concurrentReplicaSetSyncs?: number;
+  /** Workers of the other controllers, by name (--concurrent-job-syncs, ...); default 5 each. */
+  readonly concurrentSyncs?: Partial<Record<ControllerName, number>>;
   /** Timings and ranges of the cluster controllers (node lifecycle, IPAM, quota, volumes). */
   readonly cluster?: ClusterControllerSettings;
   readonly logger?: Logger;
@@ -410,6 +420,24 @@ export class ControllerManager {
           revisions: inform(ControllerRevisionSchema),
           recorder: recorder("statefulset-controller"),
         }),
+      job: () => {
+        const events = recorder("job-controller");
+        return new JobController({
+          api,
+          jobs: inform(JobSchema),
+          pods,
+          podControl: new ApiPodControl(api, events),
+          recorder: events,
+        });
+      },
+      cronjob: () =>
+        new CronJobController({
+          api,
+          cronJobs: inform(CronJobSchema),
+          jobs: inform(JobSchema),
+          recorder: recorder("cronjob-controller"),
+        }),
+      "ttl-after-finished": () => new TtlAfterFinishedController({ api, jobs: inform(JobSchema) }),
       garbagecollector: () => new GarbageCollector({ api, factory, client: api }),
       resourcequota: () =>
         new ResourceQuotaController({
@@ -445,7 +473,10 @@ export class ControllerManager {
     }
     return Object.entries(build)
       .filter(([name]) => enabled.has(name as ControllerName))
-      .map(([, make]) => ({ controller: make(), workers: DEFAULT_CONCURRENT_SYNCS }));
+      .map(([name, make]) => ({
+        controller: make(),
+        workers: this.options.concurrentSyncs?.[name as ControllerName] ?? DEFAULT_CONCURRENT_SYNCS,
+      }));
   }
 
   private count(map: Map<string, number>, name: string): void {
