@@ -262,8 +262,10 @@ export class DaemonSetController implements Controller {
     let syncError: unknown;
     if (this.expectations.satisfied(key)) {
       try {
-        await this.manage(key, ds, nodes, podsByNode, hash, nowMs);
-        if (this.expectations.satisfied(key) && ds.spec?.updateStrategy?.type !== "OnDelete") {
+        // The rolling update plans from the same snapshot of pods, so it runs only when the
+        // manage step changed nothing (its creations may already be in the cache by now).
+        const changed = await this.manage(key, ds, nodes, podsByNode, hash, nowMs);
+        if (!changed && ds.spec?.updateStrategy?.type !== "OnDelete") {
           await this.rollingUpdate(key, ds, nodes, podsByNode, hash, nowMs);
         }
         if (this.expectations.satisfied(key)) {
@@ -312,7 +314,7 @@ export class DaemonSetController implements Controller {
     podsByNode: ReadonlyMap<string, Pod[]>,
     hash: string,
     nowMs: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const backoffKey = (node: string) => `${ds.metadata?.uid ?? ""}/${node}`;
     const plan = planManage({
       nodes,
@@ -336,7 +338,7 @@ export class DaemonSetController implements Controller {
         `Found failed daemon pod ${pod.metadata?.namespace}/${pod.metadata?.name} on node ${node}, will try to kill it`,
       );
     }
-    await this.syncNodes(key, ds, plan.remove, plan.createOn, hash);
+    return this.syncNodes(key, ds, plan.remove, plan.createOn, hash);
   }
 
   /** maxSurge > 0 under RollingUpdate. */
@@ -382,7 +384,7 @@ export class DaemonSetController implements Controller {
   /**
    * Creates a pod on each of `createOn` (slow start, at most burstReplicas) or, when there is
    * nothing to create, deletes `remove`. One kind per sync: the expectations record one kind,
-   * and the other follows in the sync their observation triggers.
+   * and the other follows in the sync their observation triggers. True when it wrote anything.
    */
   private async syncNodes(
     key: string,
@@ -390,7 +392,7 @@ export class DaemonSetController implements Controller {
     remove: readonly Pod[],
     createOn: readonly string[],
     hash: string,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const burst = this.options.burstReplicas ?? DAEMON_SET_BURST_REPLICAS;
     const ns = ds.metadata?.namespace ?? "";
     const owner = this.involved(ds);
@@ -414,9 +416,9 @@ export class DaemonSetController implements Controller {
       );
       for (let i = result.successes; i < nodes.length; i++) this.expectations.creationObserved(key);
       if (result.error !== undefined) throw result.error;
-      return;
+      return true;
     }
-    if (remove.length === 0) return;
+    if (remove.length === 0) return false;
     const victims = remove.slice(0, burst);
     this.expectations.expectDeletions(
       key,
@@ -434,6 +436,7 @@ export class DaemonSetController implements Controller {
       }),
     );
     if (errors.length > 0) throw errors[0];
+    return true;
   }
 
   /** Deletes old revisions beyond revisionHistoryLimit that no live pod was made from. */
