@@ -9,7 +9,7 @@
 
 import { execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -23,6 +23,8 @@ const TUG = join(ROOT, "packages/cli/bin/tug.ts");
 export const EXAMPLES_DIR = "/work/shared/examples";
 export const BUSYBOX = "tug/busybox:latest";
 export const PAUSE = "tug/pause:latest";
+/** When set, close() first copies the daemons' logs to $TUG_EXAMPLES_KEEP_LOGS/base-port-<P>/. */
+export const KEEP_LOGS_ENV = "TUG_EXAMPLES_KEEP_LOGS";
 /** tug-cri-docker's instance label (docs/cri-docker.md). */
 const INSTANCE_LABEL = "io.tug.cri.instance";
 
@@ -183,6 +185,32 @@ async function waitExit(pid: number, ms: number): Promise<boolean> {
   return true;
 }
 
+/**
+ * How long to wait for another local cluster (a test or a user's `tug up`) to go: one cluster
+ * with agents runs on a host at a time (`tug up` claims the host, docs/getting-started.md).
+ */
+const HOST_WAIT_MS = 600_000;
+const HOST_POLL_MS = 5_000;
+/** The start of `tug up`'s refusal while another cluster holds the host. */
+const HOST_TAKEN = "another local tug cluster";
+
+/** `tug up ARGS`, queued behind another local cluster holding the host. */
+async function upWhenHostFree(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  progress: (line: string) => void,
+): Promise<CliResult> {
+  const deadline = Date.now() + HOST_WAIT_MS;
+  for (;;) {
+    const result = await runTugProcess(args, env, UP_TIMEOUT_MS);
+    if (result.code === 0 || !result.stderr.includes(HOST_TAKEN) || Date.now() > deadline) {
+      return result;
+    }
+    progress(`waiting: ${result.stderr.trim()}`);
+    await sleep(HOST_POLL_MS);
+  }
+}
+
 function readComponents(dataDir: string): ClusterComponent[] {
   const path = join(dataDir, "cluster.json");
   if (!existsSync(path)) return [];
@@ -216,6 +244,12 @@ export async function startExampleCluster(options: ExampleClusterOptions): Promi
     api?.close();
     const known = components.length > 0 ? components : readComponents(dataDir);
     instances = known.flatMap((c) => (c.criInstance === undefined ? [] : [c.criInstance]));
+    const keep = process.env[KEEP_LOGS_ENV];
+    if (keep !== undefined && keep !== "") {
+      await cp(join(dataDir, "logs"), join(keep, `base-port-${options.basePort}`), {
+        recursive: true,
+      }).catch(() => undefined);
+    }
     const down = await runTugProcess(
       ["down", "--data-dir", dataDir, "--purge"],
       env,
@@ -249,7 +283,7 @@ export async function startExampleCluster(options: ExampleClusterOptions): Promi
 
   try {
     progress(`tug up --agents 2 --base-port ${options.basePort} in ${dataDir}`);
-    const up = await runTugProcess(
+    const up = await upWhenHostFree(
       [
         "up",
         "--data-dir",
@@ -263,7 +297,7 @@ export async function startExampleCluster(options: ExampleClusterOptions): Promi
         "--from-source",
       ],
       env,
-      UP_TIMEOUT_MS,
+      progress,
     );
     components = readComponents(dataDir);
     if (up.code !== 0) {

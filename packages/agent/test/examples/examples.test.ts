@@ -28,15 +28,23 @@ const NODE_LIFECYCLE_ENV = {
   TUG_CONTROLLER_MANAGER_NODE_MONITOR_GRACE_PERIOD: "10s",
 };
 /** A pod start on a loaded machine: sandbox + container in Docker with vfs, then a probe. */
-const POD_START_MS = 90_000;
+const POD_START_MS = 120_000;
 const WEB = "component=web";
+/** One flow: a few CLI commands (tsx start-up, seconds each under load) and pod starts. */
+const FLOW_TIMEOUT_MS = 300_000;
+/** `tug up` may first wait for another local cluster to go (one per host), then starts ten daemons. */
+const CLUSTER_START_MS = 960_000;
 
 let cluster: ExampleCluster;
 const example = (name: string) => join(EXAMPLES_DIR, name);
 
 beforeAll(async () => {
-  cluster = await startExampleCluster({ basePort: BASE_PORT, env: NODE_LIFECYCLE_ENV });
-}, 360_000);
+  cluster = await startExampleCluster({
+    basePort: BASE_PORT,
+    env: NODE_LIFECYCLE_ENV,
+    progress: (line) => process.stderr.write(`examples: ${line}\n`),
+  });
+}, CLUSTER_START_MS);
 
 afterAll(async () => {
   await cluster?.close();
@@ -99,230 +107,260 @@ async function deploymentVariant(edit: (doc: string) => string, file: string): P
 
 describe("the examples on two agents", () => {
   // The three pods are independent of each other: they start side by side.
-  it.concurrent("client-pod runs and answers HTTP on its pod IP", async ({ expect }) => {
-    expect(await cluster.tugOk(["apply", "-f", example("client-pod.yaml")])).toContain(
-      "pod/client-pod created",
-    );
-    const pod = await eventually(
-      "client-pod Running, Ready, with a pod IP",
-      async () => {
-        const p = await getPod("client-pod");
-        return p?.status?.phase === "Running" && isReady(p) && p.status.podIp !== ""
-          ? p
-          : undefined;
-      },
-      POD_START_MS,
-    );
-    expect(cluster.nodes).toContain(pod.spec?.nodeName);
-    const body = await eventually(
-      "HTTP answer from client-pod",
-      () => httpGet(`http://${pod.status?.podIp}:3000/`),
-      30_000,
-    );
-    expect(body).toBe("hello from client-pod\n");
-    // Its label component=web would make client-deployment's ReplicaSet adopt it.
-    await cluster.api.delete(PodSchema, "client-pod", { namespace: "default" });
-  });
-
-  it.concurrent("secret-pod: the secret's value is readable inside mypod", async ({ expect }) => {
-    const applied = await cluster.tugOk(["apply", "-f", example("secret-pod.yaml")]);
-    expect(applied).toContain("namespace/myns created");
-    expect(applied).toContain("secret/mysecret created");
-    expect(applied).toContain("pod/mypod created");
-    const pod = await eventually(
-      "mypod Running",
-      async () => {
-        const p = await getPod("mypod", "myns");
-        return p?.status?.phase === "Running" ? p : undefined;
-      },
-      POD_START_MS,
-    );
-    const port = cluster.agentPort(pod.spec?.nodeName ?? "");
-    // The command cats /etc/foo/username: "value-1\r\n" base64-decoded, in the container's log.
-    const log = await eventually(
-      "mypod's log through the agent API",
-      async () => {
-        const response = await fetch(`http://127.0.0.1:${port}/containerLogs/myns/mypod/mypod`);
-        const text = await response.text();
-        return response.ok && text.includes("value-1") ? text : undefined;
-      },
-      30_000,
-    );
-    // The secret holds "value-1\r\n"; the CRI log format ends each line at "\n" and the
-    // runtime's log copy drops the "\r" (exec below shows the file's exact bytes).
-    expect(log).toMatch(/^value-1\r?\n$/);
-    const exec = await agentExec({
-      host: "127.0.0.1",
-      port,
-      namespace: "myns",
-      pod: "mypod",
-      container: "mypod",
-      command: ["cat", "/etc/foo/password"],
-    });
-    expect(exec.exitCode).toBe(0);
-    expect(exec.stdout.toString("utf8")).toBe("value-2\r\n");
-    await cluster.api.delete(PodSchema, "mypod", { namespace: "myns", gracePeriodSeconds: 0 });
-  });
-
-  it.concurrent("node-selector-pod stays Pending with FailedScheduling until a node is labelled", async ({
-    expect,
-  }) => {
-    await cluster.tugOk(["apply", "-f", example("node-selector-pod.yaml")]);
-    const event = await eventually(
-      "a FailedScheduling event for pod nginx",
-      async () => {
-        const events = await cluster.api.list(EventSchema, { namespace: "default" });
-        return events.items.find(
-          (e) => e.involvedObject?.name === "nginx" && e.reason === "FailedScheduling",
-        );
-      },
-      60_000,
-    );
-    expect(event.message).toMatch(/0\/2 nodes are available/);
-    const pending = await getPod("nginx");
-    expect(pending?.status?.phase).toBe("Pending");
-    expect(pending?.spec?.nodeName).toBe("");
-
-    const target = cluster.nodes[1] ?? "";
-    expect(await cluster.tugOk(["label", "nodes", target, "disktype=ssd"])).toContain(
-      `node/${target} labeled`,
-    );
-    const running = await eventually(
-      `nginx Running on ${target}`,
-      async () => {
-        const p = await getPod("nginx");
-        return p?.status?.phase === "Running" ? p : undefined;
-      },
-      POD_START_MS,
-    );
-    expect(running.spec?.nodeName).toBe(target);
-    await cluster.api.delete(PodSchema, "nginx", { namespace: "default", gracePeriodSeconds: 0 });
-  });
-
-  it("client-deployment spreads 3 replicas over both nodes and restarts a killed container", async () => {
-    expect(await cluster.tugOk(["apply", "-f", example("client-deployment.yaml")])).toContain(
-      "deployment.apps/client-deployment created",
-    );
-    const pods = await waitDeploymentReady(3);
-    const nodes = new Set(pods.map((p) => p.spec?.nodeName));
-    expect([...nodes].sort()).toEqual([...cluster.nodes].sort());
-    for (const p of pods) {
-      expect(await httpGet(`http://${p.status?.podIp}:3000/`)).toBe(
-        `hello from ${p.metadata?.name}\n`,
+  it.concurrent(
+    "client-pod runs and answers HTTP on its pod IP",
+    async ({ expect }) => {
+      expect(await cluster.tugOk(["apply", "-f", example("client-pod.yaml")])).toContain(
+        "pod/client-pod created",
       );
-    }
-
-    const victim = pods[0] as Pod;
-    const name = victim.metadata?.name ?? "";
-    const containerId = (victim.status?.containerStatuses[0]?.containerId ?? "").replace(
-      /^[a-z]+:\/\//,
-      "",
-    );
-    expect(containerId).not.toBe("");
-    await dockerKill(containerId);
-    const restarted = await eventually(
-      `${name}: restartCount 1 and Ready again`,
-      async () => {
-        const p = await getPod(name);
-        const status = p?.status?.containerStatuses[0];
-        return p !== undefined && (status?.restartCount ?? 0) >= 1 && isReady(p) ? p : undefined;
-      },
-      POD_START_MS,
-    );
-    expect(restarted.status?.containerStatuses[0]?.restartCount).toBe(1);
-    expect(restarted.metadata?.uid).toBe(victim.metadata?.uid);
-  });
-
-  it("client-deployment rolls to a new command without dropping below replicas − maxUnavailable", async () => {
-    const before = await deployment();
-    const replicas = before.spec?.replicas ?? 0;
-    // RollingUpdate defaults (25%): maxUnavailable rounds down, so 0 of 3 may be unavailable.
-    const maxUnavailable = Math.floor(replicas * 0.25);
-    const variant = await deploymentVariant(
-      (doc) => doc.replace("echo hello from", "echo hello v2 from"),
-      "client-deployment-v2.yaml",
-    );
-    const observer = await watchAvailable(cluster.api, WEB);
-    try {
-      expect(await cluster.tugOk(["apply", "-f", variant])).toContain(
-        "deployment.apps/client-deployment configured",
+      const pod = await eventually(
+        "client-pod Running, Ready, with a pod IP",
+        async () => {
+          const p = await getPod("client-pod");
+          return p?.status?.phase === "Running" && isReady(p) && p.status.podIp !== ""
+            ? p
+            : undefined;
+        },
+        POD_START_MS,
       );
-      const status = await cluster.tugOk([
-        "rollout",
-        "status",
-        "deployment/client-deployment",
-        "--timeout",
-        "3m",
-      ]);
-      expect(status).toContain('deployment "client-deployment" successfully rolled out');
-      const pods = await waitDeploymentReady(replicas);
-      for (const p of pods) {
-        expect(await httpGet(`http://${p.status?.podIp}:3000/`)).toBe(
-          `hello v2 from ${p.metadata?.name}\n`,
-        );
-      }
-    } finally {
-      observer.stop();
-    }
-    expect(observer.error()).toBeUndefined();
-    expect(observer.samples()).toBeGreaterThan(replicas);
-    expect(observer.minimum()).toBeGreaterThanOrEqual(replicas - maxUnavailable);
-  });
-
-  it("client-deployment scales to 5 and back to 1", async () => {
-    await cluster.tugOk(["scale", "deployment", "client-deployment", "--replicas", "5"]);
-    const five = await waitDeploymentReady(5);
-    expect(new Set(five.map((p) => p.spec?.nodeName)).size).toBe(2);
-    await cluster.tugOk(["scale", "deployment", "client-deployment", "--replicas", "1"]);
-    await waitDeploymentReady(1);
-  });
-
-  it("client-node-port answers on NodePort 31515 of each node", async () => {
-    await cluster.tugOk(["apply", "-f", example("client-node-port.yaml")]);
-    for (const name of cluster.nodes) {
-      const node = await cluster.api.get(NodeSchema, name);
-      const ip = node.status?.addresses.find((a) => a.type === "InternalIP")?.address ?? "";
+      expect(cluster.nodes).toContain(pod.spec?.nodeName);
       const body = await eventually(
-        `an answer on ${ip}:31515 (node ${name})`,
-        () => httpGet(`http://${ip}:31515/`),
+        "HTTP answer from client-pod",
+        () => httpGet(`http://${pod.status?.podIp}:3000/`),
         30_000,
       );
-      expect(body).toMatch(/^hello v2 from client-deployment-/);
-    }
-  });
+      expect(body).toBe("hello from client-pod\n");
+      // Its label component=web would make client-deployment's ReplicaSet adopt it.
+      await cluster.api.delete(PodSchema, "client-pod", { namespace: "default" });
+    },
+    FLOW_TIMEOUT_MS,
+  );
 
-  it("a lost node's pods move to the other node after the grace and toleration periods", async () => {
-    // Tolerations of 2 s for the node conditions: DefaultTolerationSeconds would give 300 s.
-    const variant = await deploymentVariant(
-      (doc) =>
-        doc
-          .replace("replicas: 3", "replicas: 4")
-          .replace(
-            "      containers:",
-            [
-              "      tolerations:",
-              "        - { key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 2 }",
-              "        - { key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 2 }",
+  it.concurrent(
+    "secret-pod: the secret's value is readable inside mypod",
+    async ({ expect }) => {
+      const applied = await cluster.tugOk(["apply", "-f", example("secret-pod.yaml")]);
+      expect(applied).toContain("namespace/myns created");
+      expect(applied).toContain("secret/mysecret created");
+      expect(applied).toContain("pod/mypod created");
+      const pod = await eventually(
+        "mypod Running",
+        async () => {
+          const p = await getPod("mypod", "myns");
+          return p?.status?.phase === "Running" ? p : undefined;
+        },
+        POD_START_MS,
+      );
+      const port = cluster.agentPort(pod.spec?.nodeName ?? "");
+      // The command cats /etc/foo/username: "value-1\r\n" base64-decoded, in the container's log.
+      const log = await eventually(
+        "mypod's log through the agent API",
+        async () => {
+          const response = await fetch(`http://127.0.0.1:${port}/containerLogs/myns/mypod/mypod`);
+          const text = await response.text();
+          return response.ok && text.includes("value-1") ? text : undefined;
+        },
+        30_000,
+      );
+      // The secret holds "value-1\r\n"; the CRI log format ends each line at "\n" and the
+      // runtime's log copy drops the "\r" (exec below shows the file's exact bytes).
+      expect(log).toMatch(/^value-1\r?\n$/);
+      const exec = await agentExec({
+        host: "127.0.0.1",
+        port,
+        namespace: "myns",
+        pod: "mypod",
+        container: "mypod",
+        command: ["cat", "/etc/foo/password"],
+      });
+      expect(exec.exitCode).toBe(0);
+      expect(exec.stdout.toString("utf8")).toBe("value-2\r\n");
+      await cluster.api.delete(PodSchema, "mypod", { namespace: "myns", gracePeriodSeconds: 0 });
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it.concurrent(
+    "node-selector-pod stays Pending with FailedScheduling until a node is labelled",
+    async ({ expect }) => {
+      await cluster.tugOk(["apply", "-f", example("node-selector-pod.yaml")]);
+      const event = await eventually(
+        "a FailedScheduling event for pod nginx",
+        async () => {
+          const events = await cluster.api.list(EventSchema, { namespace: "default" });
+          return events.items.find(
+            (e) => e.involvedObject?.name === "nginx" && e.reason === "FailedScheduling",
+          );
+        },
+        60_000,
+      );
+      expect(event.message).toMatch(/0\/2 nodes are available/);
+      const pending = await getPod("nginx");
+      expect(pending?.status?.phase).toBe("Pending");
+      expect(pending?.spec?.nodeName).toBe("");
+
+      const target = cluster.nodes[1] ?? "";
+      expect(await cluster.tugOk(["label", "nodes", target, "disktype=ssd"])).toContain(
+        `node/${target} labeled`,
+      );
+      const running = await eventually(
+        `nginx Running on ${target}`,
+        async () => {
+          const p = await getPod("nginx");
+          return p?.status?.phase === "Running" ? p : undefined;
+        },
+        POD_START_MS,
+      );
+      expect(running.spec?.nodeName).toBe(target);
+      await cluster.api.delete(PodSchema, "nginx", { namespace: "default", gracePeriodSeconds: 0 });
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    "client-deployment spreads 3 replicas over both nodes and restarts a killed container",
+    async () => {
+      expect(await cluster.tugOk(["apply", "-f", example("client-deployment.yaml")])).toContain(
+        "deployment.apps/client-deployment created",
+      );
+      const pods = await waitDeploymentReady(3);
+      const nodes = new Set(pods.map((p) => p.spec?.nodeName));
+      expect([...nodes].sort()).toEqual([...cluster.nodes].sort());
+      for (const p of pods) {
+        expect(await httpGet(`http://${p.status?.podIp}:3000/`)).toBe(
+          `hello from ${p.metadata?.name}\n`,
+        );
+      }
+
+      const victim = pods[0] as Pod;
+      const name = victim.metadata?.name ?? "";
+      const containerId = (victim.status?.containerStatuses[0]?.containerId ?? "").replace(
+        /^[a-z]+:\/\//,
+        "",
+      );
+      expect(containerId).not.toBe("");
+      await dockerKill(containerId);
+      const restarted = await eventually(
+        `${name}: restartCount 1 and Ready again`,
+        async () => {
+          const p = await getPod(name);
+          const status = p?.status?.containerStatuses[0];
+          return p !== undefined && (status?.restartCount ?? 0) >= 1 && isReady(p) ? p : undefined;
+        },
+        POD_START_MS,
+      );
+      expect(restarted.status?.containerStatuses[0]?.restartCount).toBe(1);
+      expect(restarted.metadata?.uid).toBe(victim.metadata?.uid);
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    "client-deployment rolls to a new command without dropping below replicas − maxUnavailable",
+    async () => {
+      const before = await deployment();
+      const replicas = before.spec?.replicas ?? 0;
+      // RollingUpdate defaults (25%): maxUnavailable rounds down, so 0 of 3 may be unavailable.
+      const maxUnavailable = Math.floor(replicas * 0.25);
+      const variant = await deploymentVariant(
+        (doc) => doc.replace("echo hello from", "echo hello v2 from"),
+        "client-deployment-v2.yaml",
+      );
+      const observer = await watchAvailable(cluster.api, WEB);
+      try {
+        expect(await cluster.tugOk(["apply", "-f", variant])).toContain(
+          "deployment.apps/client-deployment configured",
+        );
+        const status = await cluster.tugOk([
+          "rollout",
+          "status",
+          "deployment/client-deployment",
+          "--timeout",
+          "3m",
+        ]);
+        expect(status).toContain('deployment "client-deployment" successfully rolled out');
+        const pods = await waitDeploymentReady(replicas);
+        for (const p of pods) {
+          expect(await httpGet(`http://${p.status?.podIp}:3000/`)).toBe(
+            `hello v2 from ${p.metadata?.name}\n`,
+          );
+        }
+      } finally {
+        observer.stop();
+      }
+      expect(observer.error()).toBeUndefined();
+      expect(observer.samples()).toBeGreaterThan(replicas);
+      expect(observer.minimum()).toBeGreaterThanOrEqual(replicas - maxUnavailable);
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    "client-deployment scales to 5 and back to 1",
+    async () => {
+      await cluster.tugOk(["scale", "deployment", "client-deployment", "--replicas", "5"]);
+      const five = await waitDeploymentReady(5);
+      expect(new Set(five.map((p) => p.spec?.nodeName)).size).toBe(2);
+      await cluster.tugOk(["scale", "deployment", "client-deployment", "--replicas", "1"]);
+      await waitDeploymentReady(1);
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    "client-node-port answers on NodePort 31515 of each node",
+    async () => {
+      await cluster.tugOk(["apply", "-f", example("client-node-port.yaml")]);
+      for (const name of cluster.nodes) {
+        const node = await cluster.api.get(NodeSchema, name);
+        const ip = node.status?.addresses.find((a) => a.type === "InternalIP")?.address ?? "";
+        const body = await eventually(
+          `an answer on ${ip}:31515 (node ${name})`,
+          () => httpGet(`http://${ip}:31515/`),
+          30_000,
+        );
+        expect(body).toMatch(/^hello v2 from client-deployment-/);
+      }
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    "a lost node's pods move to the other node after the grace and toleration periods",
+    async () => {
+      // Tolerations of 2 s for the node conditions: DefaultTolerationSeconds would give 300 s.
+      const variant = await deploymentVariant(
+        (doc) =>
+          doc
+            .replace("replicas: 3", "replicas: 4")
+            .replace(
               "      containers:",
-            ].join("\n"),
-          ),
-      "client-deployment-tolerations.yaml",
-    );
-    await cluster.tugOk(["apply", "-f", variant]);
-    const pods = await waitDeploymentReady(4);
-    const lost = cluster.nodes[1] ?? "";
-    const survivor = cluster.nodes[0] ?? "";
-    expect(pods.some((p) => p.spec?.nodeName === lost)).toBe(true);
+              [
+                "      tolerations:",
+                "        - { key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 2 }",
+                "        - { key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 2 }",
+                "      containers:",
+              ].join("\n"),
+            ),
+        "client-deployment-tolerations.yaml",
+      );
+      await cluster.tugOk(["apply", "-f", variant]);
+      const pods = await waitDeploymentReady(4);
+      const lost = cluster.nodes[1] ?? "";
+      const survivor = cluster.nodes[0] ?? "";
+      expect(pods.some((p) => p.spec?.nodeName === lost)).toBe(true);
 
-    await cluster.killNode(lost);
-    // Grace period, NoExecute taint, eviction after tolerationSeconds, replacements scheduled.
-    const moved = await waitDeploymentReady(4, 180_000);
-    expect(moved.every((p) => p.spec?.nodeName === survivor)).toBe(true);
-    const node = await cluster.api.get(NodeSchema, lost);
-    const ready = node.status?.conditions.find((c) => c.type === "Ready");
-    expect(ready?.status).toBe("Unknown");
-    expect(node.spec?.taints.map((t) => `${t.key}:${t.effect}`)).toContain(
-      "node.kubernetes.io/unreachable:NoExecute",
-    );
-  });
+      await cluster.killNode(lost);
+      // Grace period, NoExecute taint, eviction after tolerationSeconds, replacements scheduled.
+      const moved = await waitDeploymentReady(4, 180_000);
+      expect(moved.every((p) => p.spec?.nodeName === survivor)).toBe(true);
+      const node = await cluster.api.get(NodeSchema, lost);
+      const ready = node.status?.conditions.find((c) => c.type === "Ready");
+      expect(ready?.status).toBe("Unknown");
+      expect(node.spec?.taints.map((t) => `${t.key}:${t.effect}`)).toContain(
+        "node.kubernetes.io/unreachable:NoExecute",
+      );
+    },
+    FLOW_TIMEOUT_MS,
+  );
 });
