@@ -333,9 +333,12 @@ export class OutboundPeer {
     this.queue.push(msg);
     if (this.state === "connected" && !this.flushScheduled) {
       this.flushScheduled = true;
-      // setImmediate, not a microtask: the messages of several Readies and I/O callbacks in
-      // one turn of the event loop go out in one batch.
-      setImmediate(() => {
+      // A microtask: the store hands over all of a Ready's messages in one send(), so they
+      // still travel as one batch, and they are handed to gRPC before the store's WAL write
+      // and fsync start (the leader's appends overlap its own fsync, Raft thesis §10.2.1)
+      // instead of one turn of the event loop later. Each turn saved is one less on every hop
+      // of a write's path (client, leader, follower, leader, follower).
+      queueMicrotask(() => {
         this.flushScheduled = false;
         this.flush();
       });
