@@ -1,11 +1,20 @@
 // tug-controller-manager's settings: kube-controller-manager's flag names where they exist,
 // each also settable as the environment variable TUG_CONTROLLER_MANAGER_<FLAG> (upper case,
-// dashes as underscores). A flag beats the environment, which beats the default. Bad input is a
-// ConfigError naming the setting as the operator spelled it, and the fix; the process exits 2.
+// dashes as underscores) and as a key of the JSON file given by --config. A flag beats the
+// environment, which beats the file, which beats the default. Bad input is a ConfigError naming
+// the setting as the operator spelled it, and the fix; the process exits 2.
 // https://kubernetes.io/docs/reference/command-line-tools-reference/kube-controller-manager/
 
+import { createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { type ControllerName, KNOWN_CONTROLLERS } from "./controller-manager.js";
+import { parseCidr } from "../nodeipam/cidr-set.js";
+import { DEFAULT_CLUSTER_CIDR } from "../nodeipam/node-ipam-controller.js";
+import {
+  type ClusterControllerSettings,
+  type ControllerName,
+  KNOWN_CONTROLLERS,
+} from "./controller-manager.js";
 import type { LogLevel } from "./logger.js";
 
 export const ENV_PREFIX = "TUG_CONTROLLER_MANAGER_";
@@ -92,6 +101,110 @@ export const FLAGS: readonly FlagSpec[] = [
     default: "10257",
   },
   { name: "log-level", arg: "<level>", description: "debug, info, warn or error", default: "info" },
+  {
+    name: "config",
+    arg: "<path>",
+    description:
+      'JSON file of settings keyed by flag name, e.g. {"node-monitor-grace-period": "50s"}',
+    default: "",
+  },
+  {
+    name: "concurrent-job-syncs",
+    arg: "<n>",
+    description: "Jobs reconciled at once",
+    default: "5",
+  },
+  {
+    name: "concurrent-cron-job-syncs",
+    arg: "<n>",
+    description: "CronJobs reconciled at once",
+    default: "5",
+  },
+  {
+    name: "concurrent-ttl-after-finished-syncs",
+    arg: "<n>",
+    description: "finished Jobs checked for ttlSecondsAfterFinished at once",
+    default: "5",
+  },
+  {
+    name: "node-monitor-period",
+    arg: "<duration>",
+    description: "how often node health (Lease heartbeats, conditions) is checked",
+    default: "5s",
+  },
+  {
+    name: "node-monitor-grace-period",
+    arg: "<duration>",
+    description: "silence after which a node is marked NotReady (Unknown)",
+    default: "50s",
+  },
+  {
+    name: "node-startup-grace-period",
+    arg: "<duration>",
+    description: "silence allowed to a node that has never posted Ready",
+    default: "1m",
+  },
+  {
+    name: "node-eviction-rate",
+    arg: "<nodes/s>",
+    description: "nodes per second whose pods are evicted (NoExecute taint) in a healthy zone",
+    default: "0.1",
+  },
+  {
+    name: "secondary-node-eviction-rate",
+    arg: "<nodes/s>",
+    description: "eviction rate in an unhealthy zone of a large cluster",
+    default: "0.01",
+  },
+  {
+    name: "large-cluster-size-threshold",
+    arg: "<n>",
+    description: "nodes in a zone above which it is large (secondary rate instead of stopping)",
+    default: "50",
+  },
+  {
+    name: "unhealthy-zone-threshold",
+    arg: "<fraction>",
+    description: "share of NotReady nodes (at least 3) that makes a zone unhealthy",
+    default: "0.55",
+  },
+  {
+    name: "cluster-cidr",
+    arg: "<cidr>",
+    description: "range from which node IPAM gives each node its pod CIDR",
+    default: DEFAULT_CLUSTER_CIDR,
+  },
+  {
+    name: "node-cidr-mask-size",
+    arg: "<bits>",
+    description: "prefix length of each node's pod CIDR",
+    default: "24",
+  },
+  {
+    name: "resource-quota-sync-period",
+    arg: "<duration>",
+    description: "how often every ResourceQuota's usage is recomputed in full",
+    default: "5m",
+  },
+  {
+    name: "pvclaimbinder-sync-period",
+    arg: "<duration>",
+    description: "how often unbound claims and volumes are looked at again",
+    default: "15s",
+  },
+  {
+    name: "service-account-private-key-file",
+    arg: "<path>",
+    description:
+      "PEM private key that signs service account tokens (serviceaccount-token runs only with one)",
+    default: "",
+  },
+  {
+    name: "root-ca-file",
+    arg: "<path>",
+    description: "CA bundle put as ca.crt into service account token Secrets",
+    default: "",
+  },
 ];
 
 export interface ControllerManagerSettings {
@@ -105,6 +218,14 @@ export interface ControllerManagerSettings {
   readonly leaseName: string;
   readonly concurrentDeploymentSyncs: number;
   readonly concurrentReplicaSetSyncs: number;
+  /** --concurrent-job-syncs, --concurrent-cron-job-syncs, --concurrent-ttl-after-finished-syncs. */
+  readonly concurrentSyncs: Partial<Record<ControllerName, number>>;
+  /** The cluster controllers' timings and ranges (key and CA are paths here; see loadClusterSettings). */
+  readonly cluster: Omit<ClusterControllerSettings, "serviceAccountSigningKey" | "rootCa">;
+  /** --service-account-private-key-file; "" for none. */
+  readonly serviceAccountPrivateKeyFile: string;
+  /** --root-ca-file; "" for none. */
+  readonly rootCaFile: string;
   readonly bindAddress: string;
   readonly healthPort: number;
   readonly logLevel: LogLevel;
@@ -183,7 +304,12 @@ export function helpText(): string {
  */
 export function parseSettings(
   argv: readonly string[],
-  options: { env?: Readonly<Record<string, string | undefined>>; version?: string } = {},
+  options: {
+    env?: Readonly<Record<string, string | undefined>>;
+    version?: string;
+    /** Reads the --config file (tests); default fs.readFileSync as UTF-8. */
+    readFile?: (path: string) => string;
+  } = {},
 ): ParseResult {
   const env = options.env ?? {};
   let output = "";
@@ -211,7 +337,7 @@ export function parseSettings(
     };
   }
   const camel = (name: string) => name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-  const get = (name: string): { value: string; source: string } => {
+  const fromCommandLineOrEnv = (name: string): { value: string; source: string } | undefined => {
     const fromFlag = opts[camel(name)];
     if (typeof fromFlag === "string") return { value: fromFlag, source: `--${name}` };
     if (name === "master" && typeof opts.server === "string") {
@@ -219,6 +345,18 @@ export function parseSettings(
     }
     const fromEnv = env[envName(name)];
     if (fromEnv !== undefined && fromEnv !== "") return { value: fromEnv, source: envName(name) };
+    return undefined;
+  };
+  const configPath = fromCommandLineOrEnv("config")?.value ?? "";
+  const fromFile =
+    configPath === ""
+      ? new Map<string, string>()
+      : readConfigFile(configPath, options.readFile ?? ((p) => readFileSync(p, "utf8")));
+  const get = (name: string): { value: string; source: string } => {
+    const given = fromCommandLineOrEnv(name);
+    if (given !== undefined) return given;
+    const inFile = fromFile.get(name);
+    if (inFile !== undefined) return { value: inFile, source: `"${name}" in ${configPath}` };
     const spec = FLAGS.find((f) => f.name === name);
     return { value: spec?.default ?? "", source: `--${name}` };
   };
@@ -238,6 +376,16 @@ export function parseSettings(
     if (!/^\d+$/.test(value) || n < min || n > max) {
       throw new ConfigError(
         `${source}: invalid value ${JSON.stringify(value)}; use an integer from ${min} to ${max}`,
+      );
+    }
+    return n;
+  };
+  const fraction = (name: string, max: number): number => {
+    const { value, source } = get(name);
+    const n = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value) || n > max) {
+      throw new ConfigError(
+        `${source}: invalid value ${JSON.stringify(value)}; use a number from 0 to ${max}`,
       );
     }
     return n;
@@ -278,6 +426,20 @@ export function parseSettings(
     );
   }
   const controllers = get("controllers");
+  const cidr = get("cluster-cidr");
+  let range: { prefix: number; bits: number };
+  try {
+    range = parseCidr(cidr.value, cidr.source);
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
+  const maskSize = get("node-cidr-mask-size");
+  const nodeCidrMaskSize = integer("node-cidr-mask-size", 1, 128);
+  if (nodeCidrMaskSize < range.prefix || nodeCidrMaskSize > range.bits) {
+    throw new ConfigError(
+      `${maskSize.source}: ${nodeCidrMaskSize} does not fit the cluster CIDR ${cidr.value}; use a prefix length from ${range.prefix} to ${range.bits}`,
+    );
+  }
   return {
     kind: "settings",
     settings: {
@@ -291,9 +453,97 @@ export function parseSettings(
       leaseName: get("leader-elect-resource-name").value,
       concurrentDeploymentSyncs: integer("concurrent-deployment-syncs", 1, 1000),
       concurrentReplicaSetSyncs: integer("concurrent-replicaset-syncs", 1, 1000),
+      concurrentSyncs: {
+        job: integer("concurrent-job-syncs", 1, 1000),
+        cronjob: integer("concurrent-cron-job-syncs", 1, 1000),
+        "ttl-after-finished": integer("concurrent-ttl-after-finished-syncs", 1, 1000),
+      },
+      cluster: {
+        nodeMonitorPeriodMs: duration("node-monitor-period"),
+        nodeMonitorGracePeriodMs: duration("node-monitor-grace-period"),
+        nodeStartupGracePeriodMs: duration("node-startup-grace-period"),
+        nodeEvictionRate: fraction("node-eviction-rate", 1e6),
+        secondaryNodeEvictionRate: fraction("secondary-node-eviction-rate", 1e6),
+        largeClusterSizeThreshold: integer("large-cluster-size-threshold", 0, 1_000_000),
+        unhealthyZoneThreshold: fraction("unhealthy-zone-threshold", 1),
+        clusterCidr: cidr.value,
+        nodeCidrMaskSize,
+        resourceQuotaSyncPeriodMs: duration("resource-quota-sync-period"),
+        pvClaimBinderSyncPeriodMs: duration("pvclaimbinder-sync-period"),
+      },
+      serviceAccountPrivateKeyFile: get("service-account-private-key-file").value,
+      rootCaFile: get("root-ca-file").value,
       bindAddress: get("bind-address").value,
       healthPort: integer("secure-port", 0, 65535),
       logLevel: level.value as LogLevel,
     },
   };
+}
+
+/** The settings of a --config file: a JSON object keyed by flag name (strings, numbers, booleans). */
+function readConfigFile(path: string, readFile: (path: string) => string): Map<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFile(path));
+  } catch (error) {
+    throw new ConfigError(
+      `--config ${path} cannot be read as JSON (${error instanceof Error ? error.message.split("\n")[0] : String(error)}); fix the path or the file`,
+    );
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(
+      `--config ${path} must be a JSON object of settings, e.g. {"node-monitor-period": "5s"}`,
+    );
+  }
+  const known = new Set(FLAGS.map((f) => f.name).filter((n) => n !== "config"));
+  const values = new Map<string, string>();
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!known.has(key)) {
+      throw new ConfigError(
+        `--config ${path}: unknown setting ${JSON.stringify(key)}; keys are flag names without dashes, such as "leader-elect"`,
+      );
+    }
+    if (!["string", "number", "boolean"].includes(typeof value)) {
+      throw new ConfigError(
+        `--config ${path}: "${key}" must be a string, number or boolean, got ${JSON.stringify(value)}`,
+      );
+    }
+    values.set(key, String(value));
+  }
+  return values;
+}
+
+/**
+ * The ControllerManager's cluster settings: the parsed timings plus the service account signing
+ * key and root CA read from their files. A file that cannot be read or parsed is a ConfigError.
+ */
+export function loadClusterSettings(
+  settings: ControllerManagerSettings,
+  readFile: (path: string) => Buffer = (p) => readFileSync(p),
+): ClusterControllerSettings {
+  const read = (flag: string, path: string): Buffer => {
+    try {
+      return readFile(path);
+    } catch (error) {
+      throw new ConfigError(
+        `--${flag} ${path}: cannot be read (${error instanceof Error ? error.message : String(error)}); fix the path or its permissions`,
+      );
+    }
+  };
+  const loaded: { -readonly [K in keyof ClusterControllerSettings]: ClusterControllerSettings[K] } =
+    { ...settings.cluster };
+  if (settings.serviceAccountPrivateKeyFile !== "") {
+    const pem = read("service-account-private-key-file", settings.serviceAccountPrivateKeyFile);
+    try {
+      loaded.serviceAccountSigningKey = createPrivateKey(pem);
+    } catch (error) {
+      throw new ConfigError(
+        `--service-account-private-key-file ${settings.serviceAccountPrivateKeyFile}: not a PEM private key (${error instanceof Error ? error.message : String(error)}); give an RSA or EC private key`,
+      );
+    }
+  }
+  if (settings.rootCaFile !== "") {
+    loaded.rootCa = new Uint8Array(read("root-ca-file", settings.rootCaFile));
+  }
+  return loaded;
 }
