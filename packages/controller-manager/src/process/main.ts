@@ -6,7 +6,7 @@
 import { ControllerManager } from "./controller-manager.js";
 import { type HealthServer, metricsText, startHealthServer } from "./health-server.js";
 import { createLogger } from "./logger.js";
-import { ConfigError, parseSettings } from "./settings.js";
+import { ConfigError, loadClusterSettings, parseSettings } from "./settings.js";
 
 export interface RunOptions {
   readonly argv: readonly string[];
@@ -40,6 +40,16 @@ export async function runTugControllerManager(options: RunOptions): Promise<numb
     return parsed.code;
   }
   const s = parsed.settings;
+  let cluster: ReturnType<typeof loadClusterSettings>;
+  try {
+    cluster = loadClusterSettings(s);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      stderr(`tug-controller-manager: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
   const logger = createLogger(s.logLevel, stderr);
   let exitCode = 0;
   let finish: () => void = () => {};
@@ -57,6 +67,8 @@ export async function runTugControllerManager(options: RunOptions): Promise<numb
     leaseName: s.leaseName,
     concurrentDeploymentSyncs: s.concurrentDeploymentSyncs,
     concurrentReplicaSetSyncs: s.concurrentReplicaSetSyncs,
+    concurrentSyncs: s.concurrentSyncs,
+    cluster,
     logger,
     onLeadershipLost: () => {
       logger.error("leaderelection lost");
