@@ -713,10 +713,17 @@ export class ApiHandlers {
     let old: ApiObject | undefined;
     let stored: ApiObject;
     try {
-      stored = await res.store.guaranteedUpdate(ref, (current) => {
-        old = current;
-        return tryUpdate(current);
-      });
+      stored = await res.store.guaranteedUpdate(
+        ref,
+        (current) => {
+          old = current;
+          return tryUpdate(current);
+        },
+        undefined,
+        // Start from the watch cache's copy, sparing a store read (kube-apiserver's cached
+        // existing object); not when the update allocates (Service IPs and ports).
+        allocation === undefined ? res.readyWatchCache()?.peek(ref) : undefined,
+      );
     } catch (e) {
       await allocation?.abort();
       throw e;

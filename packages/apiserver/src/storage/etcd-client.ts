@@ -408,12 +408,16 @@ export class EtcdClient {
     return this.guardedPut(key, value, { target: "CREATE", createRevision: 0 }, lease);
   }
 
-  /** Puts `key` only if its mod revision is still `modRevision`. */
+  /**
+   * Puts `key` only if its mod revision is still `modRevision`. `lease`: the lease to attach,
+   * or "keep" for the one the key has (etcd's ignore_lease; the compare guarantees the key
+   * exists, which ignore_lease requires).
+   */
   async update(
     key: string,
     value: Uint8Array,
     modRevision: number,
-    lease = "0",
+    lease: string = "0",
   ): Promise<TxnOutcome> {
     return this.guardedPut(key, value, { target: "MOD", modRevision }, lease);
   }
@@ -436,7 +440,14 @@ export class EtcdClient {
     const res = await this.call(false, (ep) =>
       this.rawTxn(ep, {
         compare: [{ result: "EQUAL", key: k, ...cmp }],
-        success: [{ requestPut: { key: k, value: Buffer.from(value), lease } }],
+        success: [
+          {
+            requestPut:
+              lease === "keep"
+                ? { key: k, value: Buffer.from(value), ignoreLease: true }
+                : { key: k, value: Buffer.from(value), lease },
+          },
+        ],
         failure: [{ requestRange: { key: k } }],
       }),
     );

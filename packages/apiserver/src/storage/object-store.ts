@@ -458,37 +458,77 @@ export class ObjectStore<T> {
    * again from their state, so no update is lost. Conflict only when `preconditions` fail
    * (a caller's stale resourceVersion); NotFound if the object is (or becomes) absent. A
    * result that encodes to the stored bytes is not written. The object keeps its lease (TTL).
+   *
+   * `cachedExisting`: the object as the watch cache holds it, used as the current state
+   * instead of a read from the store (kube-apiserver's GuaranteedUpdate with a cached existing
+   * object). The compare-and-swap catches a stale copy; and whatever the copy leads to short
+   * of a successful write (a failed precondition, an error from `tryUpdate`, no change), is
+   * decided again from a fresh read before it is returned. Never mutated.
    */
   async guaranteedUpdate(
     ref: ObjectRef,
     tryUpdate: TryUpdate<T>,
     preconditions?: Preconditions,
+    cachedExisting?: T,
   ): Promise<T> {
     const key = this.keyFor(ref);
-    let kv = await this.currentKv(key, ref.name);
+    const cachedRv =
+      cachedExisting === undefined ? 0 : Number(this.codec.resourceVersionOf(cachedExisting));
+    // The state to start from: the cached copy (its bytes and lease unknown), or the store's.
+    let state: { current: T; kv?: KeyValue; modRevision: number } =
+      cachedExisting !== undefined && cachedRv > 0
+        ? { current: cachedExisting, modRevision: cachedRv }
+        : await this.currentKv(key, ref.name).then((kv) => ({
+            current: this.decode(kv),
+            kv,
+            modRevision: kv.modRevision,
+          }));
+    const fresh = async () => {
+      const kv = await this.currentKv(key, ref.name);
+      return { current: this.decode(kv), kv, modRevision: kv.modRevision };
+    };
     for (;;) {
-      const current = this.decode(kv);
-      this.checkPreconditions(ref.name, current, preconditions, false);
-      const next = await tryUpdate(current);
-      if (next === UNCHANGED) return this.decode(kv);
-      const bytes = this.encode(next);
-      if (Buffer.from(bytes).equals(Buffer.from(kv.value))) return this.decode(kv);
+      const fromCache = state.kv === undefined;
+      let next: T | typeof UNCHANGED;
+      try {
+        this.checkPreconditions(ref.name, state.current, preconditions, false);
+        next = await tryUpdate(state.current);
+      } catch (e) {
+        if (!fromCache) throw e;
+        state = await fresh();
+        continue;
+      }
+      const storedBytes = state.kv?.value ?? this.encode(state.current);
+      const bytes = next === UNCHANGED ? storedBytes : this.encode(next);
+      if (next === UNCHANGED || Buffer.from(bytes).equals(Buffer.from(storedBytes))) {
+        if (fromCache) {
+          state = await fresh();
+          continue;
+        }
+        return this.decode(state.kv as KeyValue);
+      }
       let res: Awaited<ReturnType<EtcdClient["update"]>>;
       try {
-        res = await this.client.update(key, bytes, kv.modRevision, kv.lease);
+        res = await this.client.update(key, bytes, state.modRevision, state.kv?.lease ?? "keep");
       } catch (e) {
         throw toApiError(e);
       }
       if (res.succeeded) {
         return this.decode({
-          ...kv,
+          key,
           value: bytes,
+          createRevision: state.kv?.createRevision ?? 0,
           modRevision: res.revision,
-          version: kv.version + 1,
+          version: (state.kv?.version ?? 0) + 1,
+          lease: state.kv?.lease ?? "0",
         });
       }
       if (res.current === undefined) throw ApiError.notFound(this.resource, ref.name);
-      kv = res.current;
+      state = {
+        current: this.decode(res.current),
+        kv: res.current,
+        modRevision: res.current.modRevision,
+      };
     }
   }
 

@@ -521,6 +521,16 @@ export class WatchCache<T> {
     return obj;
   }
 
+  /**
+   * The object as the cache holds it now, without waiting: undefined when the cache has not
+   * synced or does not hold it. May be stale; callers that write compare on its
+   * resourceVersion (ObjectStore.guaranteedUpdate's cachedExisting). Must not be mutated.
+   */
+  peek(ref: ObjectRef): T | undefined {
+    if (!this.synced) return undefined;
+    return this.objects.get(this.store.keyFor(ref));
+  }
+
   /** Opens a client watch; see CacheWatchOptions. */
   async watch(options: CacheWatchOptions<T>): Promise<CacheWatcher<T>> {
     const rv = options.resourceVersion;

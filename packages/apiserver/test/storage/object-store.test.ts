@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   ApiError,
   CONTINUE_EXPIRED_MESSAGE,
@@ -207,6 +207,79 @@ describe.each(STORES)("ObjectStore on $name", { timeout: 30_000 }, ({ start }) =
     expect((await s.get(ref)).spec.value).toBe(writers * perWriter);
     // Racing writers must have retried at least once, or the test did not race.
     expect(calls).toBeGreaterThan(writers * perWriter);
+  });
+
+  it("updates from a cached copy without reading the store, and catches a stale copy", async () => {
+    const s = pods();
+    const ref = { namespace: "default", name: "cached" };
+    const v1 = await s.create(ref, testObject("cached", 1, { namespace: "default" }));
+    const gets = vi.spyOn(client, "get");
+    try {
+      // A current copy: one write, no read.
+      const v2 = await s.guaranteedUpdate(
+        ref,
+        (cur) => ({ ...cur, spec: { value: cur.spec.value + 1 } }),
+        { resourceVersion: v1.metadata.resourceVersion },
+        v1,
+      );
+      expect(v2.spec.value).toBe(2);
+      expect(gets).not.toHaveBeenCalled();
+      // A stale copy (v1; the store has v2): the compare-and-swap fails and the update is
+      // applied again to the store's state, so no update is lost.
+      const v3 = await s.guaranteedUpdate(
+        ref,
+        (cur) => ({ ...cur, spec: { value: cur.spec.value + 10 } }),
+        undefined,
+        v1,
+      );
+      expect(v3.spec.value).toBe(12);
+      // A caller that read v3 elsewhere, with the cache still at v1: the precondition fails
+      // on the copy, holds on a fresh read: no Conflict.
+      const v4 = await s.guaranteedUpdate(
+        ref,
+        (cur) => ({ ...cur, spec: { value: 20 } }),
+        { resourceVersion: v3.metadata.resourceVersion },
+        v1,
+      );
+      expect(v4.spec.value).toBe(20);
+      // A really stale precondition still fails, after the fresh read.
+      const stale = await rejection(
+        s.guaranteedUpdate(ref, (cur) => ({ ...cur, spec: { value: 30 } }), v1.metadata, v4),
+      );
+      expect(stale.reason).toBe("Conflict");
+      // No change from a stale copy is checked against the store's state, which differs.
+      const v5 = await s.guaranteedUpdate(
+        ref,
+        (cur) => ({ ...cur, spec: { value: 2 } }),
+        undefined,
+        // The copy says 2 already (v2), the store holds 20.
+        v2,
+      );
+      expect(v5.spec.value).toBe(2);
+      expect(Number(v5.metadata.resourceVersion)).toBeGreaterThan(
+        Number(v4.metadata.resourceVersion),
+      );
+      expect(v1.spec.value).toBe(1);
+      expect(v2.spec.value).toBe(2);
+    } finally {
+      gets.mockRestore();
+    }
+    expect((await s.get(ref)).spec.value).toBe(2);
+  });
+
+  it("keeps an object's lease when it is updated from a cached copy", async () => {
+    const s = pods();
+    const ref = { namespace: "default", name: "leased" };
+    const v1 = await s.create(ref, testObject("leased", 1, { namespace: "default" }), {
+      ttlSeconds: 600,
+    });
+    const key = s.keyFor(ref);
+    const lease = (await client.get(key)).kv?.lease;
+    expect(lease).not.toBe("0");
+    await s.guaranteedUpdate(ref, (cur) => ({ ...cur, spec: { value: 2 } }), undefined, v1);
+    const after = (await client.get(key)).kv;
+    expect(after?.lease).toBe(lease);
+    expect(after?.modRevision).toBeGreaterThan(Number(v1.metadata.resourceVersion));
   });
 
   it("deletes only when the uid and resourceVersion preconditions hold, returning the object", async () => {
