@@ -20,6 +20,13 @@ import { allKinds, type KindInfo, kindForResource } from "@tug/api";
 import { ApiError } from "./api-error.js";
 import { apiv1 } from "./api-imports.js";
 import { unpackObject } from "./object-any.js";
+import {
+  type ExecOptions,
+  ExecSession,
+  LogStream,
+  type LogsOptions,
+  logsRequest,
+} from "./pod-streams.js";
 import { type ApiMethodName, apiServiceDefinition } from "./service-definition.js";
 import { WatchStream } from "./watch-stream.js";
 
@@ -573,6 +580,43 @@ export class ApiClient {
       }
     });
     return new WatchStream<ObjectOf<K>>(call, options.signal);
+  }
+
+  /**
+   * A container's log (kubectl logs): bytes as the agent of the pod's node sends them; with
+   * follow, until the container ends or options.signal aborts.
+   */
+  logs(pod: string, options: LogsOptions = {}): LogStream {
+    if (this.closed) throw new TypeError("ApiClient: closed");
+    const def = apiServiceDefinition.Logs;
+    if (def === undefined) throw new TypeError("no method Logs");
+    const call = this.client(this.current).makeServerStreamRequest<
+      apiv1.LogsRequest,
+      apiv1.LogsChunk
+    >(
+      def.path,
+      def.requestSerialize as (m: apiv1.LogsRequest) => Buffer,
+      def.responseDeserialize as (b: Buffer) => apiv1.LogsChunk,
+      logsRequest(pod, options),
+      new Metadata(),
+      {},
+    );
+    return new LogStream(call, options.signal);
+  }
+
+  /** Runs a command in a container (kubectl exec); see ExecSession. */
+  exec(pod: string, options: ExecOptions): ExecSession {
+    if (this.closed) throw new TypeError("ApiClient: closed");
+    const def = apiServiceDefinition.Exec;
+    if (def === undefined) throw new TypeError("no method Exec");
+    const call = this.client(this.current).makeBidiStreamRequest<apiv1.ExecFrame, apiv1.ExecFrame>(
+      def.path,
+      def.requestSerialize as (m: apiv1.ExecFrame) => Buffer,
+      def.responseDeserialize as (b: Buffer) => apiv1.ExecFrame,
+      new Metadata(),
+      {},
+    );
+    return new ExecSession(call, pod, options);
   }
 
   /** Closes every connection; calls in flight fail. */

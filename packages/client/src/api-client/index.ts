@@ -23,6 +23,14 @@ export { apiv1 } from "./api-imports.js";
 export { apiListerWatcher, type ListerWatcherScope } from "./api-lister-watcher.js";
 export { unpackObject } from "./object-any.js";
 export {
+  type ExecOptions as ApiExecOptions,
+  type ExecResult as ApiExecResult,
+  ExecSession,
+  exitCodeOf,
+  LogStream,
+  type LogsOptions as ApiLogsOptions,
+} from "./pod-streams.js";
+export {
   type ApiMethodName,
   apiServiceDefinition,
   STATUS_METADATA_KEY,

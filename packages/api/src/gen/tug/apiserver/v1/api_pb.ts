@@ -24,13 +24,15 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Any } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_any } from "@bufbuild/protobuf/wkt";
+import type { Status } from "../../meta/v1/meta_pb.js";
+import { file_tug_meta_v1_meta } from "../../meta/v1/meta_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file tug/apiserver/v1/api.proto.
  */
 export const file_tug_apiserver_v1_api: GenFile = /*@__PURE__*/
-  fileDesc("Chp0dWcvYXBpc2VydmVyL3YxL2FwaS5wcm90bxIQdHVnLmFwaXNlcnZlci52MSJgCgtSZXNvdXJjZVJlZhINCgVncm91cBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEhAKCHJlc291cmNlGAMgASgJEhEKCW5hbWVzcGFjZRgEIAEoCRIMCgRuYW1lGAUgASgJInIKDUNyZWF0ZVJlcXVlc3QSKgoDcmVmGAEgASgLMh0udHVnLmFwaXNlcnZlci52MS5SZXNvdXJjZVJlZhIkCgZvYmplY3QYAiABKAsyFC5nb29nbGUucHJvdG9idWYuQW55Eg8KB2RyeV9ydW4YAyABKAgiUgoKR2V0UmVxdWVzdBIqCgNyZWYYASABKAsyHS50dWcuYXBpc2VydmVyLnYxLlJlc291cmNlUmVmEhgKEHJlc291cmNlX3ZlcnNpb24YAiABKAkixAEKC0xpc3RSZXF1ZXN0EioKA3JlZhgBIAEoCzIdLnR1Zy5hcGlzZXJ2ZXIudjEuUmVzb3VyY2VSZWYSFgoObGFiZWxfc2VsZWN0b3IYAiABKAkSFgoOZmllbGRfc2VsZWN0b3IYAyABKAkSDQoFbGltaXQYBCABKAUSEAoIY29udGludWUYBSABKAkSGAoQcmVzb3VyY2VfdmVyc2lvbhgGIAEoCRIeChZyZXNvdXJjZV92ZXJzaW9uX21hdGNoGAcgASgJIpsBCgxMaXN0UmVzcG9uc2USIwoFaXRlbXMYASADKAsyFC5nb29nbGUucHJvdG9idWYuQW55EhgKEHJlc291cmNlX3ZlcnNpb24YAiABKAkSEAoIY29udGludWUYAyABKAkSIQoUcmVtYWluaW5nX2l0ZW1fY291bnQYBCABKANIAIgBAUIXChVfcmVtYWluaW5nX2l0ZW1fY291bnQicgoNVXBkYXRlUmVxdWVzdBIqCgNyZWYYASABKAsyHS50dWcuYXBpc2VydmVyLnYxLlJlc291cmNlUmVmEiQKBm9iamVjdBgCIAEoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkSDwoHZHJ5X3J1bhgDIAEoCCJ+CgxQYXRjaFJlcXVlc3QSKgoDcmVmGAEgASgLMh0udHVnLmFwaXNlcnZlci52MS5SZXNvdXJjZVJlZhISCgpwYXRjaF90eXBlGAIgASgJEg0KBXBhdGNoGAMgASgMEg4KBnN0YXR1cxgEIAEoCBIPCgdkcnlfcnVuGAUgASgIIl0KDVByZWNvbmRpdGlvbnMSEAoDdWlkGAEgASgJSACIAQESHQoQcmVzb3VyY2VfdmVyc2lvbhgCIAEoCUgBiAEBQgYKBF91aWRCEwoRX3Jlc291cmNlX3ZlcnNpb24i3AEKDURlbGV0ZVJlcXVlc3QSKgoDcmVmGAEgASgLMh0udHVnLmFwaXNlcnZlci52MS5SZXNvdXJjZVJlZhIhChRncmFjZV9wZXJpb2Rfc2Vjb25kcxgCIAEoBUgAiAEBEhoKEnByb3BhZ2F0aW9uX3BvbGljeRgDIAEoCRI2Cg1wcmVjb25kaXRpb25zGAQgASgLMh8udHVnLmFwaXNlcnZlci52MS5QcmVjb25kaXRpb25zEg8KB2RyeV9ydW4YBSABKAhCFwoVX2dyYWNlX3BlcmlvZF9zZWNvbmRzIt4BChdEZWxldGVDb2xsZWN0aW9uUmVxdWVzdBIqCgNyZWYYASABKAsyHS50dWcuYXBpc2VydmVyLnYxLlJlc291cmNlUmVmEhYKDmxhYmVsX3NlbGVjdG9yGAIgASgJEhYKDmZpZWxkX3NlbGVjdG9yGAMgASgJEiEKFGdyYWNlX3BlcmlvZF9zZWNvbmRzGAQgASgFSACIAQESGgoScHJvcGFnYXRpb25fcG9saWN5GAUgASgJEg8KB2RyeV9ydW4YBiABKAhCFwoVX2dyYWNlX3BlcmlvZF9zZWNvbmRzIrwBCgxXYXRjaFJlcXVlc3QSKgoDcmVmGAEgASgLMh0udHVnLmFwaXNlcnZlci52MS5SZXNvdXJjZVJlZhIWCg5sYWJlbF9zZWxlY3RvchgCIAEoCRIWCg5maWVsZF9zZWxlY3RvchgDIAEoCRIYChByZXNvdXJjZV92ZXJzaW9uGAQgASgJEh0KFWFsbG93X3dhdGNoX2Jvb2ttYXJrcxgFIAEoCBIXCg90aW1lb3V0X3NlY29uZHMYBiABKAUiQAoKV2F0Y2hFdmVudBIMCgR0eXBlGAEgASgJEiQKBm9iamVjdBgCIAEoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkiTgoLQmluZFJlcXVlc3QSEQoJbmFtZXNwYWNlGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJbm9kZV9uYW1lGAMgASgJEgsKA3VpZBgEIAEoCSJoCgxFdmljdFJlcXVlc3QSEQoJbmFtZXNwYWNlGAEgASgJEgwKBG5hbWUYAiABKAkSNwoOZGVsZXRlX29wdGlvbnMYAyABKAsyHy50dWcuYXBpc2VydmVyLnYxLkRlbGV0ZVJlcXVlc3QiEQoPRGlzY292ZXJSZXF1ZXN0IqwBCgtBcGlSZXNvdXJjZRINCgVncm91cBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEgwKBG5hbWUYAyABKAkSFQoNc2luZ3VsYXJfbmFtZRgEIAEoCRITCgtzaG9ydF9uYW1lcxgFIAMoCRIMCgRraW5kGAYgASgJEhIKCm5hbWVzcGFjZWQYByABKAgSDQoFdmVyYnMYCCADKAkSEgoKaGFzX3N0YXR1cxgJIAEoCCJEChBEaXNjb3ZlclJlc3BvbnNlEjAKCXJlc291cmNlcxgBIAMoCzIdLnR1Zy5hcGlzZXJ2ZXIudjEuQXBpUmVzb3VyY2UiNgoOT2JqZWN0UmVzcG9uc2USJAoGb2JqZWN0GAEgASgLMhQuZ29vZ2xlLnByb3RvYnVmLkFueTL2BwoDQXBpEksKBkNyZWF0ZRIfLnR1Zy5hcGlzZXJ2ZXIudjEuQ3JlYXRlUmVxdWVzdBogLnR1Zy5hcGlzZXJ2ZXIudjEuT2JqZWN0UmVzcG9uc2USRQoDR2V0EhwudHVnLmFwaXNlcnZlci52MS5HZXRSZXF1ZXN0GiAudHVnLmFwaXNlcnZlci52MS5PYmplY3RSZXNwb25zZRJFCgRMaXN0Eh0udHVnLmFwaXNlcnZlci52MS5MaXN0UmVxdWVzdBoeLnR1Zy5hcGlzZXJ2ZXIudjEuTGlzdFJlc3BvbnNlEksKBlVwZGF0ZRIfLnR1Zy5hcGlzZXJ2ZXIudjEuVXBkYXRlUmVxdWVzdBogLnR1Zy5hcGlzZXJ2ZXIudjEuT2JqZWN0UmVzcG9uc2USUQoMVXBkYXRlU3RhdHVzEh8udHVnLmFwaXNlcnZlci52MS5VcGRhdGVSZXF1ZXN0GiAudHVnLmFwaXNlcnZlci52MS5PYmplY3RSZXNwb25zZRJNCghGaW5hbGl6ZRIfLnR1Zy5hcGlzZXJ2ZXIudjEuVXBkYXRlUmVxdWVzdBogLnR1Zy5hcGlzZXJ2ZXIudjEuT2JqZWN0UmVzcG9uc2USSQoFUGF0Y2gSHi50dWcuYXBpc2VydmVyLnYxLlBhdGNoUmVxdWVzdBogLnR1Zy5hcGlzZXJ2ZXIudjEuT2JqZWN0UmVzcG9uc2USSwoGRGVsZXRlEh8udHVnLmFwaXNlcnZlci52MS5EZWxldGVSZXF1ZXN0GiAudHVnLmFwaXNlcnZlci52MS5PYmplY3RSZXNwb25zZRJdChBEZWxldGVDb2xsZWN0aW9uEikudHVnLmFwaXNlcnZlci52MS5EZWxldGVDb2xsZWN0aW9uUmVxdWVzdBoeLnR1Zy5hcGlzZXJ2ZXIudjEuTGlzdFJlc3BvbnNlEkcKBVdhdGNoEh4udHVnLmFwaXNlcnZlci52MS5XYXRjaFJlcXVlc3QaHC50dWcuYXBpc2VydmVyLnYxLldhdGNoRXZlbnQwARJHCgRCaW5kEh0udHVnLmFwaXNlcnZlci52MS5CaW5kUmVxdWVzdBogLnR1Zy5hcGlzZXJ2ZXIudjEuT2JqZWN0UmVzcG9uc2USSQoFRXZpY3QSHi50dWcuYXBpc2VydmVyLnYxLkV2aWN0UmVxdWVzdBogLnR1Zy5hcGlzZXJ2ZXIudjEuT2JqZWN0UmVzcG9uc2USUQoIRGlzY292ZXISIS50dWcuYXBpc2VydmVyLnYxLkRpc2NvdmVyUmVxdWVzdBoiLnR1Zy5hcGlzZXJ2ZXIudjEuRGlzY292ZXJSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_any]);
+  fileDesc("Chp0dWcvYXBpc2VydmVyL3YxL2FwaS5wcm90bxIQdHVnLmFwaXNlcnZlci52MSJgCgtSZXNvdXJjZVJlZhINCgVncm91cBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEhAKCHJlc291cmNlGAMgASgJEhEKCW5hbWVzcGFjZRgEIAEoCRIMCgRuYW1lGAUgASgJInIKDUNyZWF0ZVJlcXVlc3QSKgoDcmVmGAEgASgLMh0udHVnLmFwaXNlcnZlci52MS5SZXNvdXJjZVJlZhIkCgZvYmplY3QYAiABKAsyFC5nb29nbGUucHJvdG9idWYuQW55Eg8KB2RyeV9ydW4YAyABKAgiUgoKR2V0UmVxdWVzdBIqCgNyZWYYASABKAsyHS50dWcuYXBpc2VydmVyLnYxLlJlc291cmNlUmVmEhgKEHJlc291cmNlX3ZlcnNpb24YAiABKAkixAEKC0xpc3RSZXF1ZXN0EioKA3JlZhgBIAEoCzIdLnR1Zy5hcGlzZXJ2ZXIudjEuUmVzb3VyY2VSZWYSFgoObGFiZWxfc2VsZWN0b3IYAiABKAkSFgoOZmllbGRfc2VsZWN0b3IYAyABKAkSDQoFbGltaXQYBCABKAUSEAoIY29udGludWUYBSABKAkSGAoQcmVzb3VyY2VfdmVyc2lvbhgGIAEoCRIeChZyZXNvdXJjZV92ZXJzaW9uX21hdGNoGAcgASgJIpsBCgxMaXN0UmVzcG9uc2USIwoFaXRlbXMYASADKAsyFC5nb29nbGUucHJvdG9idWYuQW55EhgKEHJlc291cmNlX3ZlcnNpb24YAiABKAkSEAoIY29udGludWUYAyABKAkSIQoUcmVtYWluaW5nX2l0ZW1fY291bnQYBCABKANIAIgBAUIXChVfcmVtYWluaW5nX2l0ZW1fY291bnQicgoNVXBkYXRlUmVxdWVzdBIqCgNyZWYYASABKAsyHS50dWcuYXBpc2VydmVyLnYxLlJlc291cmNlUmVmEiQKBm9iamVjdBgCIAEoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkSDwoHZHJ5X3J1bhgDIAEoCCJ+CgxQYXRjaFJlcXVlc3QSKgoDcmVmGAEgASgLMh0udHVnLmFwaXNlcnZlci52MS5SZXNvdXJjZVJlZhISCgpwYXRjaF90eXBlGAIgASgJEg0KBXBhdGNoGAMgASgMEg4KBnN0YXR1cxgEIAEoCBIPCgdkcnlfcnVuGAUgASgIIl0KDVByZWNvbmRpdGlvbnMSEAoDdWlkGAEgASgJSACIAQESHQoQcmVzb3VyY2VfdmVyc2lvbhgCIAEoCUgBiAEBQgYKBF91aWRCEwoRX3Jlc291cmNlX3ZlcnNpb24i3AEKDURlbGV0ZVJlcXVlc3QSKgoDcmVmGAEgASgLMh0udHVnLmFwaXNlcnZlci52MS5SZXNvdXJjZVJlZhIhChRncmFjZV9wZXJpb2Rfc2Vjb25kcxgCIAEoBUgAiAEBEhoKEnByb3BhZ2F0aW9uX3BvbGljeRgDIAEoCRI2Cg1wcmVjb25kaXRpb25zGAQgASgLMh8udHVnLmFwaXNlcnZlci52MS5QcmVjb25kaXRpb25zEg8KB2RyeV9ydW4YBSABKAhCFwoVX2dyYWNlX3BlcmlvZF9zZWNvbmRzIt4BChdEZWxldGVDb2xsZWN0aW9uUmVxdWVzdBIqCgNyZWYYASABKAsyHS50dWcuYXBpc2VydmVyLnYxLlJlc291cmNlUmVmEhYKDmxhYmVsX3NlbGVjdG9yGAIgASgJEhYKDmZpZWxkX3NlbGVjdG9yGAMgASgJEiEKFGdyYWNlX3BlcmlvZF9zZWNvbmRzGAQgASgFSACIAQESGgoScHJvcGFnYXRpb25fcG9saWN5GAUgASgJEg8KB2RyeV9ydW4YBiABKAhCFwoVX2dyYWNlX3BlcmlvZF9zZWNvbmRzIrwBCgxXYXRjaFJlcXVlc3QSKgoDcmVmGAEgASgLMh0udHVnLmFwaXNlcnZlci52MS5SZXNvdXJjZVJlZhIWCg5sYWJlbF9zZWxlY3RvchgCIAEoCRIWCg5maWVsZF9zZWxlY3RvchgDIAEoCRIYChByZXNvdXJjZV92ZXJzaW9uGAQgASgJEh0KFWFsbG93X3dhdGNoX2Jvb2ttYXJrcxgFIAEoCBIXCg90aW1lb3V0X3NlY29uZHMYBiABKAUiQAoKV2F0Y2hFdmVudBIMCgR0eXBlGAEgASgJEiQKBm9iamVjdBgCIAEoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkiTgoLQmluZFJlcXVlc3QSEQoJbmFtZXNwYWNlGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJbm9kZV9uYW1lGAMgASgJEgsKA3VpZBgEIAEoCSJoCgxFdmljdFJlcXVlc3QSEQoJbmFtZXNwYWNlGAEgASgJEgwKBG5hbWUYAiABKAkSNwoOZGVsZXRlX29wdGlvbnMYAyABKAsyHy50dWcuYXBpc2VydmVyLnYxLkRlbGV0ZVJlcXVlc3QiEQoPRGlzY292ZXJSZXF1ZXN0IqwBCgtBcGlSZXNvdXJjZRINCgVncm91cBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEgwKBG5hbWUYAyABKAkSFQoNc2luZ3VsYXJfbmFtZRgEIAEoCRITCgtzaG9ydF9uYW1lcxgFIAMoCRIMCgRraW5kGAYgASgJEhIKCm5hbWVzcGFjZWQYByABKAgSDQoFdmVyYnMYCCADKAkSEgoKaGFzX3N0YXR1cxgJIAEoCCJEChBEaXNjb3ZlclJlc3BvbnNlEjAKCXJlc291cmNlcxgBIAMoCzIdLnR1Zy5hcGlzZXJ2ZXIudjEuQXBpUmVzb3VyY2UiNgoOT2JqZWN0UmVzcG9uc2USJAoGb2JqZWN0GAEgASgLMhQuZ29vZ2xlLnByb3RvYnVmLkFueSL3AQoLTG9nc1JlcXVlc3QSEQoJbmFtZXNwYWNlGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJY29udGFpbmVyGAMgASgJEg4KBmZvbGxvdxgEIAEoCBIQCghwcmV2aW91cxgFIAEoCBIXCgp0YWlsX2xpbmVzGAYgASgDSACIAQESGgoNc2luY2Vfc2Vjb25kcxgHIAEoA0gBiAEBEhIKCnRpbWVzdGFtcHMYCCABKAgSGAoLbGltaXRfYnl0ZXMYCSABKANIAogBAUINCgtfdGFpbF9saW5lc0IQCg5fc2luY2Vfc2Vjb25kc0IOCgxfbGltaXRfYnl0ZXMiGQoJTG9nc0NodW5rEgwKBGRhdGEYASABKAwibAoJRXhlY1N0YXJ0EhEKCW5hbWVzcGFjZRgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWNvbnRhaW5lchgDIAEoCRIPCgdjb21tYW5kGAQgAygJEg0KBXN0ZGluGAUgASgIEgsKA3R0eRgGIAEoCCItCgxUZXJtaW5hbFNpemUSDQoFd2lkdGgYASABKA0SDgoGaGVpZ2h0GAIgASgNIucBCglFeGVjRnJhbWUSLAoFc3RhcnQYASABKAsyGy50dWcuYXBpc2VydmVyLnYxLkV4ZWNTdGFydEgAEg8KBXN0ZGluGAIgASgMSAASMAoGcmVzaXplGAMgASgLMh4udHVnLmFwaXNlcnZlci52MS5UZXJtaW5hbFNpemVIABIVCgtjbG9zZV9zdGRpbhgEIAEoCEgAEhAKBnN0ZG91dBgFIAEoDEgAEhAKBnN0ZGVychgGIAEoDEgAEiUKBnN0YXR1cxgHIAEoCzITLnR1Zy5tZXRhLnYxLlN0YXR1c0gAQgcKBWZyYW1lMoIJCgNBcGkSSwoGQ3JlYXRlEh8udHVnLmFwaXNlcnZlci52MS5DcmVhdGVSZXF1ZXN0GiAudHVnLmFwaXNlcnZlci52MS5PYmplY3RSZXNwb25zZRJFCgNHZXQSHC50dWcuYXBpc2VydmVyLnYxLkdldFJlcXVlc3QaIC50dWcuYXBpc2VydmVyLnYxLk9iamVjdFJlc3BvbnNlEkUKBExpc3QSHS50dWcuYXBpc2VydmVyLnYxLkxpc3RSZXF1ZXN0Gh4udHVnLmFwaXNlcnZlci52MS5MaXN0UmVzcG9uc2USSwoGVXBkYXRlEh8udHVnLmFwaXNlcnZlci52MS5VcGRhdGVSZXF1ZXN0GiAudHVnLmFwaXNlcnZlci52MS5PYmplY3RSZXNwb25zZRJRCgxVcGRhdGVTdGF0dXMSHy50dWcuYXBpc2VydmVyLnYxLlVwZGF0ZVJlcXVlc3QaIC50dWcuYXBpc2VydmVyLnYxLk9iamVjdFJlc3BvbnNlEk0KCEZpbmFsaXplEh8udHVnLmFwaXNlcnZlci52MS5VcGRhdGVSZXF1ZXN0GiAudHVnLmFwaXNlcnZlci52MS5PYmplY3RSZXNwb25zZRJJCgVQYXRjaBIeLnR1Zy5hcGlzZXJ2ZXIudjEuUGF0Y2hSZXF1ZXN0GiAudHVnLmFwaXNlcnZlci52MS5PYmplY3RSZXNwb25zZRJLCgZEZWxldGUSHy50dWcuYXBpc2VydmVyLnYxLkRlbGV0ZVJlcXVlc3QaIC50dWcuYXBpc2VydmVyLnYxLk9iamVjdFJlc3BvbnNlEl0KEERlbGV0ZUNvbGxlY3Rpb24SKS50dWcuYXBpc2VydmVyLnYxLkRlbGV0ZUNvbGxlY3Rpb25SZXF1ZXN0Gh4udHVnLmFwaXNlcnZlci52MS5MaXN0UmVzcG9uc2USRwoFV2F0Y2gSHi50dWcuYXBpc2VydmVyLnYxLldhdGNoUmVxdWVzdBocLnR1Zy5hcGlzZXJ2ZXIudjEuV2F0Y2hFdmVudDABEkcKBEJpbmQSHS50dWcuYXBpc2VydmVyLnYxLkJpbmRSZXF1ZXN0GiAudHVnLmFwaXNlcnZlci52MS5PYmplY3RSZXNwb25zZRJJCgVFdmljdBIeLnR1Zy5hcGlzZXJ2ZXIudjEuRXZpY3RSZXF1ZXN0GiAudHVnLmFwaXNlcnZlci52MS5PYmplY3RSZXNwb25zZRJRCghEaXNjb3ZlchIhLnR1Zy5hcGlzZXJ2ZXIudjEuRGlzY292ZXJSZXF1ZXN0GiIudHVnLmFwaXNlcnZlci52MS5EaXNjb3ZlclJlc3BvbnNlEkQKBExvZ3MSHS50dWcuYXBpc2VydmVyLnYxLkxvZ3NSZXF1ZXN0GhsudHVnLmFwaXNlcnZlci52MS5Mb2dzQ2h1bmswARJECgRFeGVjEhsudHVnLmFwaXNlcnZlci52MS5FeGVjRnJhbWUaGy50dWcuYXBpc2VydmVyLnYxLkV4ZWNGcmFtZSgBMAFiBnByb3RvMw", [file_google_protobuf_any, file_tug_meta_v1_meta]);
 
 /**
  * Which object or collection a request is about.
@@ -666,6 +668,247 @@ export const ObjectResponseSchema: GenMessage<ObjectResponse> = /*@__PURE__*/
   messageDesc(file_tug_apiserver_v1_api, 17);
 
 /**
+ * PodLogOptions (core/v1), with the pod named.
+ *
+ * @generated from message tug.apiserver.v1.LogsRequest
+ */
+export type LogsRequest = Message<"tug.apiserver.v1.LogsRequest"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+
+  /**
+   * The pod's name.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * May be empty when the pod has one container.
+   *
+   * @generated from field: string container = 3;
+   */
+  container: string;
+
+  /**
+   * Keep streaming new lines until the container ends.
+   *
+   * @generated from field: bool follow = 4;
+   */
+  follow: boolean;
+
+  /**
+   * The previous, terminated run of the container.
+   *
+   * @generated from field: bool previous = 5;
+   */
+  previous: boolean;
+
+  /**
+   * Only the last N lines (unset: all).
+   *
+   * @generated from field: optional int64 tail_lines = 6;
+   */
+  tailLines?: bigint | undefined;
+
+  /**
+   * Only lines of the last N seconds.
+   *
+   * @generated from field: optional int64 since_seconds = 7;
+   */
+  sinceSeconds?: bigint | undefined;
+
+  /**
+   * Prefix each line with its RFC 3339 timestamp.
+   *
+   * @generated from field: bool timestamps = 8;
+   */
+  timestamps: boolean;
+
+  /**
+   * Stop after this many bytes.
+   *
+   * @generated from field: optional int64 limit_bytes = 9;
+   */
+  limitBytes?: bigint | undefined;
+};
+
+/**
+ * Describes the message tug.apiserver.v1.LogsRequest.
+ * Use `create(LogsRequestSchema)` to create a new message.
+ */
+export const LogsRequestSchema: GenMessage<LogsRequest> = /*@__PURE__*/
+  messageDesc(file_tug_apiserver_v1_api, 18);
+
+/**
+ * @generated from message tug.apiserver.v1.LogsChunk
+ */
+export type LogsChunk = Message<"tug.apiserver.v1.LogsChunk"> & {
+  /**
+   * @generated from field: bytes data = 1;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message tug.apiserver.v1.LogsChunk.
+ * Use `create(LogsChunkSchema)` to create a new message.
+ */
+export const LogsChunkSchema: GenMessage<LogsChunk> = /*@__PURE__*/
+  messageDesc(file_tug_apiserver_v1_api, 19);
+
+/**
+ * The first frame of an exec: PodExecOptions (core/v1), with the pod named.
+ *
+ * @generated from message tug.apiserver.v1.ExecStart
+ */
+export type ExecStart = Message<"tug.apiserver.v1.ExecStart"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+
+  /**
+   * The pod's name.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * May be empty when the pod has one container.
+   *
+   * @generated from field: string container = 3;
+   */
+  container: string;
+
+  /**
+   * argv; required.
+   *
+   * @generated from field: repeated string command = 4;
+   */
+  command: string[];
+
+  /**
+   * Attach stdin (stdin frames follow).
+   *
+   * @generated from field: bool stdin = 5;
+   */
+  stdin: boolean;
+
+  /**
+   * Allocate a TTY; stderr is then part of stdout.
+   *
+   * @generated from field: bool tty = 6;
+   */
+  tty: boolean;
+};
+
+/**
+ * Describes the message tug.apiserver.v1.ExecStart.
+ * Use `create(ExecStartSchema)` to create a new message.
+ */
+export const ExecStartSchema: GenMessage<ExecStart> = /*@__PURE__*/
+  messageDesc(file_tug_apiserver_v1_api, 20);
+
+/**
+ * @generated from message tug.apiserver.v1.TerminalSize
+ */
+export type TerminalSize = Message<"tug.apiserver.v1.TerminalSize"> & {
+  /**
+   * @generated from field: uint32 width = 1;
+   */
+  width: number;
+
+  /**
+   * @generated from field: uint32 height = 2;
+   */
+  height: number;
+};
+
+/**
+ * Describes the message tug.apiserver.v1.TerminalSize.
+ * Use `create(TerminalSizeSchema)` to create a new message.
+ */
+export const TerminalSizeSchema: GenMessage<TerminalSize> = /*@__PURE__*/
+  messageDesc(file_tug_apiserver_v1_api, 21);
+
+/**
+ * One frame of an exec stream, either way.
+ *
+ * @generated from message tug.apiserver.v1.ExecFrame
+ */
+export type ExecFrame = Message<"tug.apiserver.v1.ExecFrame"> & {
+  /**
+   * @generated from oneof tug.apiserver.v1.ExecFrame.frame
+   */
+  frame: {
+    /**
+     * client: the first frame.
+     *
+     * @generated from field: tug.apiserver.v1.ExecStart start = 1;
+     */
+    value: ExecStart;
+    case: "start";
+  } | {
+    /**
+     * client: bytes for the command's stdin.
+     *
+     * @generated from field: bytes stdin = 2;
+     */
+    value: Uint8Array;
+    case: "stdin";
+  } | {
+    /**
+     * client: the terminal's new size.
+     *
+     * @generated from field: tug.apiserver.v1.TerminalSize resize = 3;
+     */
+    value: TerminalSize;
+    case: "resize";
+  } | {
+    /**
+     * client: stdin is at its end.
+     *
+     * @generated from field: bool close_stdin = 4;
+     */
+    value: boolean;
+    case: "closeStdin";
+  } | {
+    /**
+     * server: bytes the command wrote.
+     *
+     * @generated from field: bytes stdout = 5;
+     */
+    value: Uint8Array;
+    case: "stdout";
+  } | {
+    /**
+     * @generated from field: bytes stderr = 6;
+     */
+    value: Uint8Array;
+    case: "stderr";
+  } | {
+    /**
+     * server: the last frame; how the command ended.
+     *
+     * @generated from field: tug.meta.v1.Status status = 7;
+     */
+    value: Status;
+    case: "status";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tug.apiserver.v1.ExecFrame.
+ * Use `create(ExecFrameSchema)` to create a new message.
+ */
+export const ExecFrameSchema: GenMessage<ExecFrame> = /*@__PURE__*/
+  messageDesc(file_tug_apiserver_v1_api, 22);
+
+/**
  * @generated from service tug.apiserver.v1.Api
  */
 export const Api: GenService<{
@@ -801,6 +1044,32 @@ export const Api: GenService<{
     methodKind: "unary";
     input: typeof DiscoverRequestSchema;
     output: typeof DiscoverResponseSchema;
+  },
+  /**
+   * A container's log (GET pods/<name>/log with PodLogOptions), proxied to the agent of the
+   * pod's node (/containerLogs): chunks of the log as the agent writes them; with follow, until
+   * the container ends or the client cancels.
+   *
+   * @generated from rpc tug.apiserver.v1.Api.Logs
+   */
+  logs: {
+    methodKind: "server_streaming";
+    input: typeof LogsRequestSchema;
+    output: typeof LogsChunkSchema;
+  },
+  /**
+   * Runs a command in a container (POST pods/<name>/exec), proxied to the agent of the pod's
+   * node (/exec, tug-exec.v1). The client's first frame is `start`; then `stdin` bytes,
+   * `resize` and `close_stdin`. The server sends `stdout` and `stderr` bytes and ends with one
+   * `status`: Kubernetes' exec Status (Success, or Failure with reason NonZeroExitCode and the
+   * exit code as the cause of type ExitCode).
+   *
+   * @generated from rpc tug.apiserver.v1.Api.Exec
+   */
+  exec: {
+    methodKind: "bidi_streaming";
+    input: typeof ExecFrameSchema;
+    output: typeof ExecFrameSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tug_apiserver_v1_api, 0);
