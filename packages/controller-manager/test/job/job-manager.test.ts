@@ -1,0 +1,89 @@
+// The Job controller as tug-controller-manager runs it (registered under "job", shared
+// informers): a suspended Job starts no pod until it is resumed, then completes.
+
+import { clone, create } from "@bufbuild/protobuf";
+import { type Job, JobSchema, PodSchema } from "@tug/api";
+import { isApiError } from "@tug/client";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ControllerManager, KNOWN_CONTROLLERS } from "../../src/index.js";
+import { type Cluster, eventually, startCluster } from "../support/cluster.js";
+import { type BatchKubelet, SUCCEED_IMAGE, startBatchKubelet } from "./batch-kubelet.js";
+
+let cluster: Cluster;
+let kubelet: BatchKubelet;
+let manager: ControllerManager;
+
+beforeEach(async () => {
+  cluster = await startCluster();
+  kubelet = await startBatchKubelet(cluster.address);
+  manager = new ControllerManager({
+    servers: [cluster.address],
+    leaderElect: false,
+    controllers: ["job"],
+  });
+  manager.start();
+});
+
+afterEach(async () => {
+  await manager?.stop();
+  await kubelet?.stop();
+  await cluster?.stop();
+});
+
+async function getJob(name: string): Promise<Job> {
+  return cluster.client.get(JobSchema, name, { namespace: "default" });
+}
+
+function conditionOf(job: Job, type: string) {
+  return job.status?.conditions.find((c) => c.type === type);
+}
+
+describe("job controller in the controller manager", () => {
+  it("is registered with the batch controllers", () => {
+    expect(KNOWN_CONTROLLERS).toEqual(
+      expect.arrayContaining(["job", "cronjob", "ttl-after-finished"]),
+    );
+  });
+
+  it("starts no pod for a suspended Job, and runs it to Complete once resumed", async () => {
+    await cluster.client.create(
+      JobSchema,
+      create(JobSchema, {
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: { name: "later", namespace: "default" },
+        spec: {
+          suspend: true,
+          completions: 2,
+          parallelism: 2,
+          template: {
+            spec: { restartPolicy: "Never", containers: [{ name: "main", image: SUCCEED_IMAGE }] },
+          },
+        },
+      }),
+    );
+    await eventually(
+      "Suspended condition",
+      async () => conditionOf(await getJob("later"), "Suspended")?.status === "True",
+    );
+    expect(conditionOf(await getJob("later"), "Suspended")?.reason).toBe("JobSuspended");
+    expect((await cluster.client.list(PodSchema, { namespace: "default" })).items).toEqual([]);
+    for (;;) {
+      const job = clone(JobSchema, await getJob("later"));
+      if (job.spec !== undefined) job.spec.suspend = false;
+      try {
+        await cluster.client.update(JobSchema, job);
+        break;
+      } catch (error) {
+        if (!isApiError(error, "Conflict")) throw error;
+      }
+    }
+    await eventually(
+      "Complete after resume",
+      async () => conditionOf(await getJob("later"), "Complete")?.status === "True",
+    );
+    const done = await getJob("later");
+    expect(conditionOf(done, "Suspended")).toMatchObject({ status: "False", reason: "JobResumed" });
+    expect(done.status?.succeeded).toBe(2);
+  });
+});
