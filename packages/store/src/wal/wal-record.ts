@@ -61,12 +61,33 @@ export function alignedRecordSize(payloadLength: number): number {
 
 /** Frames one record: header, payload, zero padding. */
 export function encodeRecord(type: RecordType, payload: Uint8Array): Buffer {
-  const size = alignedRecordSize(payload.length);
-  const b = Buffer.alloc(size);
-  b.writeUInt32LE(payload.length, 0);
-  b.writeUInt8(type, 4);
-  b.set(payload, RECORD_HEADER_BYTES);
-  b.writeUInt32LE(recordCrc(b, payload.length), 8);
+  return encodeRecords([type], [payload]);
+}
+
+/**
+ * Frames records back to back in one buffer — the same bytes as encodeRecord of each,
+ * concatenated — so that a batch of entries costs one allocation and no copy to join them.
+ * types[i] is the type of payloads[i].
+ */
+export function encodeRecords(
+  types: readonly RecordType[],
+  payloads: readonly Uint8Array[],
+): Buffer {
+  let total = 0;
+  for (const p of payloads) total += alignedRecordSize(p.length);
+  const b = Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (let i = 0; i < payloads.length; i++) {
+    const payload = payloads[i] as Uint8Array;
+    const size = alignedRecordSize(payload.length);
+    b.writeUInt32LE(payload.length, offset);
+    b.writeUInt32LE(types[i] as number, offset + 4); // the type, then three zero bytes
+    b.set(payload, offset + RECORD_HEADER_BYTES);
+    b.fill(0, offset + RECORD_HEADER_BYTES + payload.length, offset + size);
+    const record = b.subarray(offset, offset + size);
+    b.writeUInt32LE(recordCrc(record, payload.length), offset + 8);
+    offset += size;
+  }
   return b;
 }
 

@@ -53,6 +53,7 @@ import {
   decodeSnapshotMarker,
   encodeMetadata,
   encodeRecord,
+  encodeRecords,
   encodeSegmentHeader,
   encodeSnapshotMarker,
   findValidRecordAfter,
@@ -307,12 +308,19 @@ export class Wal {
     entries: readonly Entry[],
     options: SaveOptions = {},
   ): Promise<void> {
-    const parts: Buffer[] = [];
-    for (const e of entries) parts.push(encodeRecord(RecordType.entry, encodeEntry(e)));
+    const types: RecordType[] = [];
+    const payloads: Uint8Array[] = [];
+    for (const e of entries) {
+      types.push(RecordType.entry);
+      payloads.push(encodeEntry(e));
+    }
     const hs = hardState !== undefined && !isEmptyHardState(hardState) ? hardState : undefined;
-    if (hs !== undefined) parts.push(encodeRecord(RecordType.hardState, encodeHardState(hs)));
+    if (hs !== undefined) {
+      types.push(RecordType.hardState);
+      payloads.push(encodeHardState(hs));
+    }
     const lastIndex = entries[entries.length - 1]?.index;
-    return this.enqueue(Buffer.concat(parts), options.sync ?? true, lastIndex, hs);
+    return this.enqueue(encodeRecords(types, payloads), options.sync ?? true, lastIndex, hs);
   }
 
   /**

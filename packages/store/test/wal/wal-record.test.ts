@@ -7,6 +7,7 @@ import {
   decodeSnapshotMarker,
   encodeMetadata,
   encodeRecord,
+  encodeRecords,
   encodeSegmentHeader,
   encodeSnapshotMarker,
   findValidRecordAfter,
@@ -39,6 +40,32 @@ describe("WAL record framing", () => {
       expect(Buffer.from(r.record.payload).equals(Buffer.from(payload))).toBe(true);
       expect(r.next).toBe(rec.length);
     }
+  });
+
+  it("frames a batch in one buffer with the bytes of each record framed alone, padding zeroed", () => {
+    const types = [RecordType.entry, RecordType.entry, RecordType.hardState, RecordType.entry];
+    const payloads = [bytes(3, 1), bytes(16, 2), bytes(0, 3), bytes(29, 4)];
+    // Reuse memory that held non-zero bytes, so that unzeroed padding would show.
+    Buffer.allocUnsafe(4096).fill(0xff);
+    const batch = encodeRecords(types, payloads);
+    const alone = Buffer.concat(payloads.map((p, i) => encodeRecord(types[i] as RecordType, p)));
+    expect(batch.equals(alone)).toBe(true);
+    let offset = 0;
+    for (let i = 0; i < payloads.length; i++) {
+      const r = decodeRecordAt(batch, offset);
+      if (!r.ok) throw new Error(r.failure.detail);
+      expect(r.record.type).toBe(types[i]);
+      expect(Buffer.from(r.record.payload).equals(Buffer.from(payloads[i] as Uint8Array))).toBe(
+        true,
+      );
+      const end = offset + alignedRecordSize((payloads[i] as Uint8Array).length);
+      expect([
+        ...batch.subarray(offset + RECORD_HEADER_BYTES + r.record.payload.length, end),
+      ]).toEqual(new Array(end - offset - RECORD_HEADER_BYTES - r.record.payload.length).fill(0));
+      offset = r.next;
+    }
+    expect(offset).toBe(batch.length);
+    expect(encodeRecords([], []).length).toBe(0);
   });
 
   it("reads records back to back at their offsets", () => {
