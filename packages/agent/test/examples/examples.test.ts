@@ -162,8 +162,9 @@ describe("the examples on two agents", () => {
         },
         30_000,
       );
-      // The secret holds "value-1\r\n"; the CRI log format ends each line at "\n" and the
-      // runtime's log copy drops the "\r" (exec below shows the file's exact bytes).
+      // The secret holds "value-1\r\n". tug-cri-docker's log copier drops a trailing "\r" as
+      // if it were a TTY line ending (packages/cri-docker/src/log-copier.ts) even without a TTY,
+      // where the kubelet would keep it; exec below shows the file's exact bytes.
       expect(log).toMatch(/^value-1\r?\n$/);
       const exec = await agentExec({
         host: "127.0.0.1",
