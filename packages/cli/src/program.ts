@@ -26,8 +26,10 @@ import { runDescribe } from "./commands/describe.js";
 import { runDown } from "./commands/down.js";
 import { runDrain } from "./commands/drain.js";
 import { runEdit } from "./commands/edit.js";
+import { runExec } from "./commands/exec.js";
 import { runGet } from "./commands/get.js";
 import { runLabelOrAnnotate } from "./commands/label.js";
+import { runLogs } from "./commands/logs.js";
 import {
   runRolloutHistory,
   runRolloutPause,
@@ -109,6 +111,50 @@ function buildProgram(
         allNamespaces: o.allNamespaces === true,
         showLabels: o.showLabels === true,
         noHeaders: o.headers === false,
+      });
+    },
+  );
+
+  on(
+    program
+      .command("logs")
+      .description("Print the logs of a container in a pod")
+      .argument("<pod>", "POD or pod/POD")
+      .argument("[container]", "the container (or -c)")
+      .option("-c, --container <name>", "the container; default: the pod's only one")
+      .option("-f, --follow", "keep streaming new lines")
+      .option("-p, --previous", "the previous, terminated run of the container")
+      .option("--tail <lines>", "only the last N lines (-1: all)")
+      .option("--since <duration>", "only lines newer than this, e.g. 10s, 5m, 1h")
+      .option("--timestamps", "prefix each line with its RFC 3339 timestamp"),
+    (ctx, command) => {
+      const o = flags(command);
+      return runLogs(ctx, command.args, {
+        container: o.container as string | undefined,
+        follow: o.follow === true,
+        previous: o.previous === true,
+        timestamps: o.timestamps === true,
+        tail: o.tail as string | undefined,
+        since: o.since as string | undefined,
+      });
+    },
+  );
+
+  on(
+    program
+      .command("exec")
+      .description("Execute a command in a container: tug exec [-i] [-t] POD [-c C] -- CMD...")
+      .argument("<pod>", "POD or pod/POD")
+      .argument("[command...]", "the command and its arguments, after --")
+      .option("-c, --container <name>", "the container; default: the pod's only one")
+      .option("-i, --stdin", "pass stdin to the container")
+      .option("-t, --tty", "stdin is a TTY"),
+    (ctx, command) => {
+      const o = flags(command);
+      return runExec(ctx, command.args, {
+        container: o.container as string | undefined,
+        stdin: o.stdin === true,
+        tty: o.tty === true,
       });
     },
   );

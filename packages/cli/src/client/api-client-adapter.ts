@@ -64,6 +64,18 @@ export function connectApiClient(connection: Connection, requestTimeoutMs: numbe
         namespaced: r.namespaced,
         verbs: r.verbs,
       })),
+    logs: (namespace, pod, options) =>
+      client.logs(pod, {
+        namespace,
+        container: options.container,
+        follow: options.follow,
+        previous: options.previous,
+        timestamps: options.timestamps,
+        ...(options.tailLines === undefined ? {} : { tailLines: options.tailLines }),
+        ...(options.sinceSeconds === undefined ? {} : { sinceSeconds: options.sinceSeconds }),
+        signal: options.signal,
+      }),
+    exec: (namespace, pod, options) => client.exec(pod, { namespace, ...options }),
     close: () => client.close(),
   };
 }

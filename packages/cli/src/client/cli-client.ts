@@ -55,6 +55,40 @@ export interface ApiResourceInfo {
   readonly verbs: readonly string[];
 }
 
+/** PodLogOptions (kubectl logs' flags). */
+export interface PodLogOptions {
+  /** "" for the pod's only container. */
+  readonly container: string;
+  readonly follow: boolean;
+  readonly previous: boolean;
+  readonly timestamps: boolean;
+  readonly tailLines?: number;
+  readonly sinceSeconds?: number;
+  /** Ends the stream (the iterator finishes) once aborted. */
+  readonly signal: AbortSignal;
+}
+
+/** PodExecOptions (kubectl exec's flags) and where the output goes. */
+export interface PodExecOptions {
+  /** "" for the pod's only container. */
+  readonly container: string;
+  readonly command: readonly string[];
+  readonly stdin: boolean;
+  readonly tty: boolean;
+  onStdout(data: Uint8Array): void;
+  onStderr(data: Uint8Array): void;
+}
+
+/** A running exec: stdin in, and how it ended. */
+export interface PodExec {
+  write(data: Uint8Array): void;
+  closeStdin(): void;
+  resize(width: number, height: number): void;
+  cancel(): void;
+  /** The command's exit code; rejects with the Status error when it could not run. */
+  readonly done: Promise<{ readonly exitCode: number }>;
+}
+
 /** The patch formats the server accepts (PatchRequest.patch_type). */
 export type PatchType = "application/merge-patch+json" | "application/json-patch+json";
 
@@ -89,6 +123,10 @@ export interface CliClient {
   evict(namespace: string, name: string, options?: DeleteOptions): Promise<Message>;
   watch(kind: KindInfo, namespace: string, options: WatchOptions): AsyncIterable<WatchEvent>;
   discover(): Promise<ApiResourceInfo[]>;
+  /** A container's log (pods/log), streamed; absent in clients that cannot stream. */
+  logs?(namespace: string, pod: string, options: PodLogOptions): AsyncIterable<Uint8Array>;
+  /** Runs a command in a container (pods/exec); absent in clients that cannot stream. */
+  exec?(namespace: string, pod: string, options: PodExecOptions): PodExec;
   /** Releases connections; the client is unusable afterwards. */
   close(): void;
 }
