@@ -8,13 +8,11 @@
 import { clone } from "@bufbuild/protobuf";
 import {
   type ControllerRevision,
-  ControllerRevisionSchema,
   type DaemonSet,
   DaemonSetSchema,
   type DaemonSetStatus,
   DaemonSetStatusSchema,
   intOrString,
-  labels,
   type Node,
   type Pod,
   PodSchema,
@@ -38,8 +36,14 @@ import type { EventRecorder } from "../framework/event-recorder.js";
 import { ControllerExpectations } from "../framework/expectations.js";
 import type { PodControl } from "../framework/pod-control.js";
 import { isPodReady } from "../framework/pod-state.js";
+import {
+  nonEmptySelector,
+  ownerIdentity,
+  resolveControllerOf,
+  writeStatus,
+} from "../framework/workload-owner.js";
+import { ensureCurrentRevision, pruneHistory } from "../history/controller-revision.js";
 import { SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from "../replicaset/slow-start.js";
-import { ensureCurrentRevision, revisionsToPrune } from "./controller-revision.js";
 import {
   CONTROLLER_REVISION_HASH_LABEL,
   daemonPodTemplate,
@@ -75,6 +79,16 @@ export interface DaemonSetControllerOptions {
   readonly burstReplicas?: number;
   /** Aborts when the controller must stop: no new creation batch starts after. */
   readonly signal?: AbortSignal;
+}
+
+/** What one sync saw: the DaemonSet, every node with its decision, the pods by node. */
+interface SyncSnapshot {
+  readonly key: string;
+  readonly ds: DaemonSet;
+  readonly nodes: readonly { readonly node: Node; readonly decision: NodeDecision }[];
+  readonly podsByNode: ReadonlyMap<string, Pod[]>;
+  readonly hash: string;
+  readonly nowMs: number;
 }
 
 function nodeFacts(node: Node): string {
@@ -131,12 +145,8 @@ export class DaemonSetController implements Controller {
     });
   }
 
-  /** The DaemonSet the pod's controller reference names, if the cache has that very object. */
   private ownerOf(pod: Pod): DaemonSet | undefined {
-    const ref = getControllerOf(pod.metadata);
-    if (ref?.kind !== DAEMON_SET_KIND) return undefined;
-    const ds = this.dsLister.namespace(pod.metadata?.namespace ?? "").get(ref.name);
-    return ds?.metadata?.uid === ref.uid ? ds : undefined;
+    return resolveControllerOf(this.dsLister, DAEMON_SET_KIND, pod);
   }
 
   private podChanged(pod: Pod, old: Pod | undefined): void {
@@ -167,7 +177,7 @@ export class DaemonSetController implements Controller {
     // An orphan: every DaemonSet whose selector matches may adopt it.
     const podLabels = pod.metadata?.labels ?? {};
     for (const ds of this.dsLister.namespace(pod.metadata?.namespace ?? "").list()) {
-      const selector = this.selectorOf(ds);
+      const selector = nonEmptySelector(ds.spec?.selector);
       if (selector?.matches(podLabels) === true) this.queue.add(metaNamespaceKeyFunc(ds));
     }
   }
@@ -180,26 +190,8 @@ export class DaemonSetController implements Controller {
     this.queue.add(key);
   }
 
-  private selectorOf(ds: DaemonSet): labels.Selector | undefined {
-    try {
-      const selector = labels.Selector.fromObject(ds.spec?.selector);
-      return selector.isEverything() ? undefined : selector;
-    } catch {
-      return undefined;
-    }
-  }
-
   private identity(ds: DaemonSet) {
-    return {
-      apiVersion: DAEMON_SET_API_VERSION,
-      kind: DAEMON_SET_KIND,
-      name: ds.metadata?.name ?? "",
-      uid: ds.metadata?.uid ?? "",
-    };
-  }
-
-  private involved(ds: DaemonSet) {
-    return { ...this.identity(ds), metadata: ds.metadata };
+    return ownerIdentity(DAEMON_SET_API_VERSION, DAEMON_SET_KIND, ds.metadata);
   }
 
   /** syncDaemonSet: revision, claim, manage, roll, truncate history, write status. */
@@ -212,10 +204,10 @@ export class DaemonSetController implements Controller {
     const meta = ds.metadata;
     if (meta?.deletionTimestamp !== undefined) return;
     const ns = meta?.namespace ?? "";
-    const selector = this.selectorOf(ds);
+    const selector = nonEmptySelector(ds.spec?.selector);
     if (selector === undefined) {
       this.options.recorder.event(
-        this.involved(ds),
+        this.identity(ds),
         "Warning",
         "SelectingAll",
         "This daemon set is selecting all pods. A non-empty selector is required.",
@@ -264,9 +256,10 @@ export class DaemonSetController implements Controller {
       try {
         // The rolling update plans from the same snapshot of pods, so it runs only when the
         // manage step changed nothing (its creations may already be in the cache by now).
-        const changed = await this.manage(key, ds, nodes, podsByNode, hash, nowMs);
+        const snapshot: SyncSnapshot = { key, ds, nodes, podsByNode, hash, nowMs };
+        const changed = await this.manage(snapshot);
         if (!changed && ds.spec?.updateStrategy?.type !== "OnDelete") {
-          await this.rollingUpdate(key, ds, nodes, podsByNode, hash, nowMs);
+          await this.rollingUpdate(snapshot);
         }
         if (this.expectations.satisfied(key)) {
           await this.truncateHistory(ds, revisions, current.revision, owned);
@@ -307,14 +300,8 @@ export class DaemonSetController implements Controller {
     }
   }
 
-  private async manage(
-    key: string,
-    ds: DaemonSet,
-    nodes: readonly { node: Node; decision: NodeDecision }[],
-    podsByNode: ReadonlyMap<string, Pod[]>,
-    hash: string,
-    nowMs: number,
-  ): Promise<boolean> {
+  private async manage(snapshot: SyncSnapshot): Promise<boolean> {
+    const { key, ds, nodes, podsByNode, hash, nowMs } = snapshot;
     const backoffKey = (node: string) => `${ds.metadata?.uid ?? ""}/${node}`;
     const plan = planManage({
       nodes,
@@ -332,7 +319,7 @@ export class DaemonSetController implements Controller {
       const node = targetNodeName(pod) ?? "";
       this.backoff.next(backoffKey(node));
       this.options.recorder.event(
-        this.involved(ds),
+        this.identity(ds),
         "Warning",
         FAILED_DAEMON_POD_REASON,
         `Found failed daemon pod ${pod.metadata?.namespace}/${pod.metadata?.name} on node ${node}, will try to kill it`,
@@ -357,14 +344,8 @@ export class DaemonSetController implements Controller {
     );
   }
 
-  private async rollingUpdate(
-    key: string,
-    ds: DaemonSet,
-    nodes: readonly { node: Node; decision: NodeDecision }[],
-    podsByNode: ReadonlyMap<string, Pod[]>,
-    hash: string,
-    nowMs: number,
-  ): Promise<void> {
+  private async rollingUpdate(snapshot: SyncSnapshot): Promise<void> {
+    const { key, ds, nodes, podsByNode, hash, nowMs } = snapshot;
     const bounds = this.bounds(ds, nodes);
     if (bounds === undefined) return;
     const shouldRun = new Set(
@@ -395,7 +376,7 @@ export class DaemonSetController implements Controller {
   ): Promise<boolean> {
     const burst = this.options.burstReplicas ?? DAEMON_SET_BURST_REPLICAS;
     const ns = ds.metadata?.namespace ?? "";
-    const owner = this.involved(ds);
+    const owner = this.identity(ds);
     if (createOn.length > 0) {
       const nodes = createOn.slice(0, burst);
       this.expectations.expectCreations(key, nodes.length);
@@ -446,44 +427,21 @@ export class DaemonSetController implements Controller {
     current: ControllerRevision,
     pods: readonly Pod[],
   ): Promise<void> {
+    const usedHashes = new Set(pods.map((p) => p.metadata?.labels[CONTROLLER_REVISION_HASH_LABEL]));
     const inUse = new Set<string>([current.metadata?.name ?? ""]);
-    const byHash = new Map(
-      revisions.map((r) => [r.metadata?.labels[CONTROLLER_REVISION_HASH_LABEL] ?? "", r]),
-    );
-    for (const pod of pods) {
-      const r = byHash.get(pod.metadata?.labels[CONTROLLER_REVISION_HASH_LABEL] ?? "");
-      if (r !== undefined) inUse.add(r.metadata?.name ?? "");
-    }
-    const limit = ds.spec?.revisionHistoryLimit ?? 10;
-    for (const r of revisionsToPrune(revisions, inUse, limit)) {
-      try {
-        await this.options.api.delete(ControllerRevisionSchema, r.metadata?.name ?? "", {
-          namespace: r.metadata?.namespace ?? "",
-        });
-      } catch (error) {
-        if (!isApiError(error, "NotFound")) throw error;
+    for (const r of revisions) {
+      if (usedHashes.has(r.metadata?.labels[CONTROLLER_REVISION_HASH_LABEL])) {
+        inUse.add(r.metadata?.name ?? "");
       }
     }
+    await pruneHistory(this.options.api, revisions, inUse, ds.spec?.revisionHistoryLimit);
   }
 
-  /** Writes status when it changed; one retry on a fresh read after a Conflict. */
   private async writeStatus(ds: DaemonSet, status: DaemonSetStatus): Promise<void> {
     if (daemonSetStatusUnchanged(ds, status)) return;
-    let target = ds;
-    for (let attempt = 0; ; attempt++) {
-      const copy = clone(DaemonSetSchema, target);
+    await writeStatus(this.options.api, DaemonSetSchema, ds, (copy) => {
       copy.status = clone(DaemonSetStatusSchema, status);
       copy.status.observedGeneration = Number(copy.metadata?.generation ?? 0);
-      try {
-        await this.options.api.updateStatus(DaemonSetSchema, copy);
-        return;
-      } catch (error) {
-        if (isApiError(error, "NotFound")) return;
-        if (attempt > 0 || !isApiError(error, "Conflict")) throw error;
-        target = await this.options.api.get(DaemonSetSchema, ds.metadata?.name ?? "", {
-          namespace: ds.metadata?.namespace ?? "",
-        });
-      }
-    }
+    });
   }
 }

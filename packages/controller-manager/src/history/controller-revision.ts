@@ -16,13 +16,16 @@ import {
   PodTemplateSpecSchema,
 } from "@tug/api";
 import { type ApiClient, isApiError } from "@tug/client";
+import { CONTROLLER_REVISION_HASH_LABEL } from "../daemonset/daemon-pod.js";
 import { canonicalJson, computePodTemplateHash } from "../deployment/pod-template-hash.js";
 import {
   getControllerOf,
   newControllerRef,
   type OwnerIdentity,
 } from "../framework/controller-ref.js";
-import { CONTROLLER_REVISION_HASH_LABEL } from "./daemon-pod.js";
+
+/** spec.revisionHistoryLimit when unset (the API server defaults it to 10 as well). */
+export const DEFAULT_REVISION_HISTORY_LIMIT = 10;
 
 /** How many hash collisions in a row are tolerated before giving up (each bumps collisionCount). */
 export const MAX_REVISION_COLLISIONS = 10;
@@ -67,6 +70,27 @@ export function revisionsToPrune(
 ): ControllerRevision[] {
   const old = revisions.filter((r) => !inUse.has(r.metadata?.name ?? "")).sort(byRevisionNumber);
   return old.slice(0, Math.max(0, old.length - limit));
+}
+
+/**
+ * Deletes what `revisionsToPrune` picks (truncateHistory); a revision already gone is fine.
+ * `limit` is the owner's spec.revisionHistoryLimit (Kubernetes' default 10 when unset).
+ */
+export async function pruneHistory(
+  api: Pick<ApiClient, "delete">,
+  revisions: readonly ControllerRevision[],
+  inUse: ReadonlySet<string>,
+  limit = DEFAULT_REVISION_HISTORY_LIMIT,
+): Promise<void> {
+  for (const r of revisionsToPrune(revisions, inUse, limit)) {
+    try {
+      await api.delete(ControllerRevisionSchema, r.metadata?.name ?? "", {
+        namespace: r.metadata?.namespace ?? "",
+      });
+    } catch (error) {
+      if (!isApiError(error, "NotFound")) throw error;
+    }
+  }
 }
 
 /** Who owns the revisions: identity, namespace and the labels revisions carry. */

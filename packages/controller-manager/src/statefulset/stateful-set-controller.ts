@@ -8,8 +8,6 @@
 import { clone } from "@bufbuild/protobuf";
 import {
   type ControllerRevision,
-  ControllerRevisionSchema,
-  labels,
   type PersistentVolumeClaim,
   PersistentVolumeClaimSchema,
   type Pod,
@@ -32,12 +30,18 @@ import {
   realClock,
   type SharedIndexInformer,
 } from "@tug/client";
-import { ensureCurrentRevision, revisionsToPrune } from "../daemonset/controller-revision.js";
 import { apiClaimActions, isGone } from "../framework/api-claim-actions.js";
 import type { Controller, Syncable } from "../framework/controller.js";
 import { claimObjects, getControllerOf } from "../framework/controller-ref.js";
 import type { EventRecorder } from "../framework/event-recorder.js";
 import { isPodReady } from "../framework/pod-state.js";
+import {
+  nonEmptySelector,
+  ownerIdentity,
+  resolveControllerOf,
+  writeStatus,
+} from "../framework/workload-owner.js";
+import { ensureCurrentRevision, pruneHistory } from "../history/controller-revision.js";
 import {
   claimsFor,
   podOrdinal,
@@ -108,10 +112,7 @@ export class StatefulSetController implements Controller {
   }
 
   private ownerOf(pod: Pod): StatefulSet | undefined {
-    const ref = getControllerOf(pod.metadata);
-    if (ref?.kind !== STATEFUL_SET_KIND) return undefined;
-    const set = this.setLister.namespace(pod.metadata?.namespace ?? "").get(ref.name);
-    return set?.metadata?.uid === ref.uid ? set : undefined;
+    return resolveControllerOf(this.setLister, STATEFUL_SET_KIND, pod);
   }
 
   /** Enqueues the pod's set, or for an orphan every set whose selector matches it. */
@@ -123,31 +124,13 @@ export class StatefulSetController implements Controller {
     }
     if (getControllerOf(pod.metadata) !== undefined) return;
     for (const set of this.setLister.namespace(pod.metadata?.namespace ?? "").list()) {
-      if (this.selectorOf(set)?.matches(pod.metadata?.labels ?? {}) === true)
+      if (nonEmptySelector(set.spec?.selector)?.matches(pod.metadata?.labels ?? {}) === true)
         this.queue.add(metaNamespaceKeyFunc(set));
     }
   }
 
-  private selectorOf(set: StatefulSet): labels.Selector | undefined {
-    try {
-      const selector = labels.Selector.fromObject(set.spec?.selector);
-      return selector.isEverything() ? undefined : selector;
-    } catch {
-      return undefined;
-    }
-  }
-
   private identity(set: StatefulSet) {
-    return {
-      apiVersion: STATEFUL_SET_API_VERSION,
-      kind: STATEFUL_SET_KIND,
-      name: set.metadata?.name ?? "",
-      uid: set.metadata?.uid ?? "",
-    };
-  }
-
-  private involved(set: StatefulSet) {
-    return { ...this.identity(set), metadata: set.metadata };
+    return ownerIdentity(STATEFUL_SET_API_VERSION, STATEFUL_SET_KIND, set.metadata);
   }
 
   /** syncStatefulSet: claim pods, revisions, one step of scaling or updating, status. */
@@ -158,10 +141,10 @@ export class StatefulSetController implements Controller {
     if (meta?.deletionTimestamp !== undefined) return;
     const ns = meta?.namespace ?? "";
     const setName = meta?.name ?? "";
-    const selector = this.selectorOf(set);
+    const selector = nonEmptySelector(set.spec?.selector);
     if (selector === undefined) {
       this.options.recorder.event(
-        this.involved(set),
+        this.identity(set),
         "Warning",
         "SelectingAll",
         "This statefulset is selecting all pods. A non-empty selector is required.",
@@ -241,7 +224,9 @@ export class StatefulSetController implements Controller {
         }),
         ...plan.remove.map((pod) => this.deletePod(set, pod)),
       ]);
-      await this.truncateHistory(set, revisions, owned, [currentRevision, updateRevision]);
+      // Old revisions beyond revisionHistoryLimit that no pod was made from go.
+      const inUse = new Set([currentRevision, updateRevision, ...owned.map(podRevision)]);
+      await pruneHistory(this.options.api, revisions, inUse, set.spec?.revisionHistoryLimit);
     } catch (error) {
       stepError = error;
     }
@@ -270,7 +255,7 @@ export class StatefulSetController implements Controller {
     const ns = set.metadata?.namespace ?? "";
     const setName = set.metadata?.name ?? "";
     const podName = statefulPodName(setName, ordinal);
-    const owner = this.involved(set);
+    const owner = this.identity(set);
     for (const claim of claimsFor(set, ordinal)) {
       const claimName = claim.metadata?.name ?? "";
       if (this.claimLister.namespace(ns).get(claimName) !== undefined) continue;
@@ -324,7 +309,7 @@ export class StatefulSetController implements Controller {
         preconditions: { uid: pod.metadata?.uid ?? "" },
       });
       this.options.recorder.event(
-        this.involved(set),
+        this.identity(set),
         "Normal",
         "SuccessfulDelete",
         `delete Pod ${podName} in StatefulSet ${setName} successful`,
@@ -332,7 +317,7 @@ export class StatefulSetController implements Controller {
     } catch (error) {
       if (isApiError(error, "NotFound") || isApiError(error, "Conflict")) return;
       this.options.recorder.event(
-        this.involved(set),
+        this.identity(set),
         "Warning",
         "FailedDelete",
         `delete Pod ${podName} in StatefulSet ${setName} failed error: ${message(error)}`,
@@ -341,45 +326,12 @@ export class StatefulSetController implements Controller {
     }
   }
 
-  /** Deletes old revisions beyond revisionHistoryLimit that no live pod was made from. */
-  private async truncateHistory(
-    set: StatefulSet,
-    revisions: readonly ControllerRevision[],
-    pods: readonly Pod[],
-    live: readonly string[],
-  ): Promise<void> {
-    const inUse = new Set<string>([...live, ...pods.map(podRevision)]);
-    const limit = set.spec?.revisionHistoryLimit ?? 10;
-    for (const r of revisionsToPrune(revisions, inUse, limit)) {
-      try {
-        await this.options.api.delete(ControllerRevisionSchema, r.metadata?.name ?? "", {
-          namespace: r.metadata?.namespace ?? "",
-        });
-      } catch (error) {
-        if (!isApiError(error, "NotFound")) throw error;
-      }
-    }
-  }
-
-  /** Writes status when it changed; one retry on a fresh read after a Conflict. */
   private async writeStatus(set: StatefulSet, status: StatefulSetStatus): Promise<void> {
     if (statefulSetStatusUnchanged(set, status)) return;
-    let target = set;
-    for (let attempt = 0; ; attempt++) {
-      const copy = clone(StatefulSetSchema, target);
+    await writeStatus(this.options.api, StatefulSetSchema, set, (copy) => {
       copy.status = clone(StatefulSetStatusSchema, status);
       copy.status.observedGeneration = Number(copy.metadata?.generation ?? 0);
-      try {
-        await this.options.api.updateStatus(StatefulSetSchema, copy);
-        return;
-      } catch (error) {
-        if (isApiError(error, "NotFound")) return;
-        if (attempt > 0 || !isApiError(error, "Conflict")) throw error;
-        target = await this.options.api.get(StatefulSetSchema, set.metadata?.name ?? "", {
-          namespace: set.metadata?.namespace ?? "",
-        });
-      }
-    }
+    });
   }
 }
 

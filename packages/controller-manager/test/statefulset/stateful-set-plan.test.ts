@@ -12,8 +12,8 @@ import {
   StatefulSetSchema,
 } from "@tug/api";
 import { describe, expect, it } from "vitest";
-import { revisionData } from "../../src/daemonset/controller-revision.js";
 import { CONTROLLER_REVISION_HASH_LABEL } from "../../src/daemonset/daemon-pod.js";
+import { revisionData } from "../../src/history/controller-revision.js";
 import {
   claimsFor,
   POD_INDEX_LABEL,
