@@ -3,7 +3,7 @@
 // delete, the steps of a rolling update, and status — each against Kubernetes' documented rules
 // (https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/).
 
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   DaemonSetSchema,
@@ -11,6 +11,7 @@ import {
   NodeSchema,
   type Pod,
   PodSchema,
+  type PodSpecSchema,
   type PodTemplateSpec,
   PodTemplateSpecSchema,
 } from "@tug/api";
@@ -40,7 +41,7 @@ function node(
   });
 }
 
-function template(spec: Partial<PodTemplateSpec["spec"]> & object = {}): PodTemplateSpec {
+function template(spec: MessageInitShape<typeof PodSpecSchema> = {}): PodTemplateSpec {
   return create(PodTemplateSpecSchema, {
     metadata: { labels: { app: "agent" } },
     spec: { containers: [{ name: "main", image: "busybox:1" }], ...spec },
