@@ -182,15 +182,17 @@ export async function startCluster(options: StartOptions): Promise<ClusterState>
 export type StopReport = (text: string) => void;
 
 /**
- * Removes what the agents added to the host's network: `tug-agent --cleanup` (kube-proxy's
- * --cleanup: the TUG- iptables chains, tug's routes) once, as the chains are host-wide, then
- * every node's Docker network tug-<node>. Reports, never throws: `tug down` goes on.
+ * Removes what the agents added to the host's network: every node's Docker network tug-<node>
+ * (its containers are gone by now), then `tug-agent --cleanup` (kube-proxy's --cleanup: the
+ * TUG- iptables chains, tug's routes) once, as those are host-wide. Reports, never throws:
+ * `tug down` goes on.
  */
 async function cleanupNetworking(agents: readonly ComponentState[], report: StopReport) {
   const nodes = agents.flatMap((a) => (a.node === undefined ? [] : [a.node]));
   const first = nodes[0];
   if (first === undefined) return;
   try {
+    const removed = await removeNetworks(nodes.map(podNetworkOf));
     const root = repoRoot();
     const { code, output } = await runToExit(
       launchFor(root, "tug-agent", false),
@@ -198,7 +200,6 @@ async function cleanupNetworking(agents: readonly ComponentState[], report: Stop
       root,
     );
     if (code !== 0) throw new Error(`tug-agent --cleanup exited with ${code}: ${output.trim()}`);
-    const removed = await removeNetworks(nodes.map(podNetworkOf));
     report(`networking: removed the TUG- chains, routes and ${removed.length} Docker network(s)`);
   } catch (err) {
     report(
