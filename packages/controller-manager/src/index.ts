@@ -2,6 +2,18 @@
 // Deployment controllers, rollback for `tug rollout undo`, and the tug-controller-manager process.
 
 export {
+  CONTROLLER_REVISION_HASH_LABEL,
+  daemonPodTemplate,
+  nodeShouldRunDaemonPod,
+  targetNodeName,
+} from "./daemonset/daemon-pod.js";
+export {
+  DAEMON_SET_API_VERSION,
+  DAEMON_SET_KIND,
+  DaemonSetController,
+  type DaemonSetControllerOptions,
+} from "./daemonset/daemon-set-controller.js";
+export {
   DEPLOYMENT_API_VERSION,
   DEPLOYMENT_KIND,
   DeploymentController,
@@ -176,6 +188,18 @@ export {
   TokensController,
   type TokensControllerOptions,
 } from "./serviceaccount/tokens-controller.js";
+export {
+  claimName,
+  POD_INDEX_LABEL,
+  STATEFUL_SET_POD_NAME_LABEL,
+  statefulPodName,
+} from "./statefulset/stateful-pod-identity.js";
+export {
+  STATEFUL_SET_API_VERSION,
+  STATEFUL_SET_KIND,
+  StatefulSetController,
+  type StatefulSetControllerOptions,
+} from "./statefulset/stateful-set-controller.js";
 export {
   ANN_BIND_COMPLETED,
   ANN_BOUND_BY_CONTROLLER,
