@@ -58,8 +58,6 @@ import { FailedPodBackoff } from "./failed-pod-backoff.js";
 
 /** Most daemon pods created or deleted in one sync (kube-controller-manager's BurstReplicas for DaemonSets). */
 export const DAEMON_SET_BURST_REPLICAS = 250;
-/** kube-controller-manager's --concurrent-daemonset-syncs. */
-export const DEFAULT_CONCURRENT_DAEMON_SET_SYNCS = 2;
 
 export const DAEMON_SET_API_VERSION = "apps/v1";
 export const DAEMON_SET_KIND = "DaemonSet";

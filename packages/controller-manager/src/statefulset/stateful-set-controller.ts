@@ -54,9 +54,6 @@ import {
 import { type OrdinalPod, planStatefulSet, revisionForOrdinal } from "./stateful-set-plan.js";
 import { calculateStatefulSetStatus, statefulSetStatusUnchanged } from "./stateful-set-status.js";
 
-/** kube-controller-manager's --concurrent-statefulset-syncs. */
-export const DEFAULT_CONCURRENT_STATEFUL_SET_SYNCS = 5;
-
 export const STATEFUL_SET_API_VERSION = "apps/v1";
 export const STATEFUL_SET_KIND = "StatefulSet";
 
