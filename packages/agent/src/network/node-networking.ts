@@ -14,6 +14,7 @@ import { ServiceInformers } from "../proxy/service-informers.js";
 import { ServiceProxy } from "../proxy/service-proxy.js";
 import { DEFAULT_DOCKER_SOCKET, removeDockerNetwork } from "./docker-network.js";
 import { type HostCommand, hostCommand } from "./host-command.js";
+import { installLocalnetGuard, removeLocalnetGuard } from "./localnet-guard.js";
 import { gatewayIp, NodeNetwork, podNetworkName } from "./node-network.js";
 import { NodeNetworkController } from "./node-network-controller.js";
 
@@ -128,6 +129,7 @@ export class NodeNetworking {
     }
     if (o.proxy) {
       await this.run(["sysctl", "-w", `${ROUTE_LOCALNET}=1`]);
+      await installLocalnetGuard(this.run);
       this.proxy = new ServiceProxy({
         client: o.client,
         informers: this.informers,
@@ -153,6 +155,7 @@ export class NodeNetworking {
   async stop(cleanup = false): Promise<void> {
     this.stopped = true;
     await this.proxy?.stop(cleanup);
+    if (cleanup && this.proxy !== undefined) await removeLocalnetGuard(this.run);
     await this.dnsServer?.stop();
     await this.informers.stop();
     await this.network?.stop(cleanup);
@@ -167,7 +170,8 @@ export interface CleanupOptions {
 
 /**
  * Removes what the networking of `nodeName` added to this host, as kube-proxy's `--cleanup`
- * does, for a node that is going away (`tug down`): the service proxy's TUG- chains and jumps,
+ * does, for a node that is going away (`tug down`): the service proxy's TUG- chains and jumps
+ * (with TUG-FIREWALL, the localnet guard),
  * tug's routes and the pod network's chains, and the Docker network `tug-<node>` (which Docker
  * refuses to remove while a container still uses it: remove the node's containers first).
  * Safe to repeat. The chains and routes are per host: run it when every agent of the host goes.
@@ -175,6 +179,7 @@ export interface CleanupOptions {
 export async function cleanupNodeNetworking(o: CleanupOptions): Promise<void> {
   const run = o.run ?? hostCommand();
   await new IptablesProxier({ run }).cleanup();
+  await removeLocalnetGuard(run);
   await new NodeNetwork(run).teardown();
   await removeDockerNetwork(podNetworkName(o.nodeName), o.dockerSocket ?? DEFAULT_DOCKER_SOCKET);
 }
