@@ -11,6 +11,7 @@
 import { clone, create, equals } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
+  EnvVarSchema,
   type Job,
   type JobCondition,
   JobConditionSchema,
@@ -21,6 +22,7 @@ import {
   ObjectMetaSchema,
   type Pod,
   PodSchema,
+  type PodTemplateSpec,
   PodTemplateSpecSchema,
   UncountedTerminatedPodsSchema,
 } from "@tug/api";
@@ -51,13 +53,18 @@ import {
   type BackoffRecord,
   COMPLETIONS_REACHED,
   CONTROLLER_UID_LABEL,
+  formatIndexes,
   hasJobCondition,
   hasTrackingFinalizer,
+  indexesToStart,
+  isIndexedJob,
   isPodFailedForJob,
   isPodSucceeded,
   isPodTerminating,
   JOB_BACKOFF_BASE_MS,
   JOB_BACKOFF_MAX_MS,
+  JOB_COMPLETION_INDEX_ANNOTATION,
+  JOB_COMPLETION_INDEX_ENV,
   JOB_NAME_LABEL,
   JOB_TRACKING_FINALIZER,
   type JobConditionType,
@@ -67,6 +74,8 @@ import {
   LEGACY_CONTROLLER_UID_LABEL,
   LEGACY_JOB_NAME_LABEL,
   nextBackoffRecord,
+  parseIndexes,
+  podCompletionIndex,
   remainingBackoffMs,
   wantedActivePods,
 } from "./job-state.js";
@@ -250,7 +259,11 @@ export class JobController implements Controller {
         setCondition(status, "FailureTarget", "True", failure.reason, failure.message, nowMs);
         events.push(["Warning", failure.reason, failure.message]);
         await deleteActive();
-      } else if (jobSucceeded(job, succeeded, active.length)) {
+      } else if (
+        isIndexedJob(job)
+          ? parseIndexes(status.completedIndexes).size >= (job.spec?.completions ?? 0)
+          : jobSucceeded(job, succeeded, active.length)
+      ) {
         const { reason, message } = COMPLETIONS_REACHED;
         setCondition(status, "SuccessCriteriaMet", "True", reason, message, nowMs);
         await deleteActive();
@@ -314,6 +327,14 @@ export class JobController implements Controller {
       if (isPodSucceeded(pod)) {
         uncounted.succeeded.push(uid);
         newly.push("succeeded");
+        const index = isIndexedJob(job)
+          ? podCompletionIndex(pod, job.spec?.completions ?? 0)
+          : undefined;
+        if (index !== undefined) {
+          const completed = parseIndexes(status.completedIndexes);
+          completed.add(index);
+          status.completedIndexes = formatIndexes(completed);
+        }
       } else if (isPodFailedForJob(pod, job)) {
         uncounted.failed.push(uid);
         newly.push("failed");
@@ -362,7 +383,7 @@ export class JobController implements Controller {
     nowMs: number,
   ): Promise<{ active: Pod[]; deleted: number; requeueMs: number | undefined }> {
     if (!this.expectations.satisfied(key)) return { active, deleted: 0, requeueMs: undefined };
-    const ns = job.metadata?.namespace ?? "";
+    if (isIndexedJob(job)) return this.manageIndexedPods(key, job, active, nowMs);
     const diff = active.length - wantedActivePods(job, succeeded);
     if (diff > 0) {
       const victims = podsToDelete(active, active, Math.min(diff, BURST_REPLICAS));
@@ -371,29 +392,84 @@ export class JobController implements Controller {
       return { active: active.filter((p) => !gone.has(p)), deleted, requeueMs: undefined };
     }
     if (diff === 0) return { active, deleted: 0, requeueMs: undefined };
-    const wait = remainingBackoffMs(
+    const wait = this.backoffWait(key, nowMs);
+    if (wait > 0) return { active, deleted: 0, requeueMs: wait };
+    const template = podTemplateFor(job);
+    const created = await this.createPods(
+      key,
+      job,
+      Math.min(-diff, BURST_REPLICAS),
+      () => template,
+    );
+    return { active: [...active, ...created], deleted: 0, requeueMs: undefined };
+  }
+
+  /**
+   * Indexed completion mode: one pod per index not yet completed, lowest first, at most
+   * parallelism at once; active pods without a valid index, for a completed index, or a second
+   * one for the same index are deleted.
+   */
+  private async manageIndexedPods(
+    key: string,
+    job: Job,
+    active: Pod[],
+    nowMs: number,
+  ): Promise<{ active: Pod[]; deleted: number; requeueMs: number | undefined }> {
+    const completions = job.spec?.completions ?? 0;
+    const completed = parseIndexes(job.status?.completedIndexes ?? "");
+    const running = new Set<number>();
+    const victims: Pod[] = [];
+    for (const pod of active) {
+      const index = podCompletionIndex(pod, completions);
+      if (index === undefined || completed.has(index) || running.has(index)) victims.push(pod);
+      else running.add(index);
+    }
+    const deleted = await this.deletePods(key, job, victims);
+    const kept = active.filter((p) => !victims.includes(p));
+    const start = indexesToStart(completions, job.spec?.parallelism ?? 1, completed, running);
+    if (start.length === 0) return { active: kept, deleted, requeueMs: undefined };
+    const wait = this.backoffWait(key, nowMs);
+    if (wait > 0) return { active: kept, deleted, requeueMs: wait };
+    const todo = start.slice(0, BURST_REPLICAS);
+    let next = 0;
+    const created = await this.createPods(key, job, todo.length, () =>
+      podTemplateFor(job, todo[next++]),
+    );
+    return { active: [...kept, ...created], deleted, requeueMs: undefined };
+  }
+
+  /** Milliseconds before failed pods may be replaced (0: now). */
+  private backoffWait(key: string, nowMs: number): number {
+    return remainingBackoffMs(
       this.backoff.get(key),
       nowMs,
       this.options.backoffBaseMs ?? JOB_BACKOFF_BASE_MS,
       this.options.backoffMaxMs ?? JOB_BACKOFF_MAX_MS,
     );
-    if (wait > 0) return { active, deleted: 0, requeueMs: wait };
-    const want = Math.min(-diff, BURST_REPLICAS);
-    const template = podTemplateFor(job);
+  }
+
+  /** Creates `count` pods in slow-start batches, expecting them first; returns those created. */
+  private async createPods(
+    key: string,
+    job: Job,
+    count: number,
+    templateOf: () => PodTemplateSpec,
+  ): Promise<Pod[]> {
+    const ns = job.metadata?.namespace ?? "";
     const owner = this.involved(job);
     const created: Pod[] = [];
-    this.expectations.expectCreations(key, want);
+    this.expectations.expectCreations(key, count);
     const result = await slowStartBatch(
-      want,
+      count,
       SLOW_START_INITIAL_BATCH_SIZE,
       async () => {
-        created.push(await this.options.podControl.createPod(ns, template, owner));
+        created.push(await this.options.podControl.createPod(ns, templateOf(), owner));
       },
       () => this.options.signal?.aborted === true,
     );
-    for (let i = result.successes; i < want; i++) this.expectations.creationObserved(key);
+    for (let i = result.successes; i < count; i++) this.expectations.creationObserved(key);
     if (result.error !== undefined) throw result.error;
-    return { active: [...active, ...created], deleted: 0, requeueMs: undefined };
+    return created;
   }
 
   /** Deletes `pods` in order; returns how many were deleted (a prefix of `pods`). */
@@ -517,9 +593,11 @@ export class JobController implements Controller {
 
 /**
  * The template pods are created from: the Job's, plus the tracking finalizer and the job-name /
- * controller-uid labels (both spellings) where the template lacks them.
+ * controller-uid labels (both spellings) where the template lacks them. With a completion
+ * `index` (Indexed Jobs): the job-completion-index annotation and label, the hostname
+ * `<job>-<index>` unless the template sets one, and JOB_COMPLETION_INDEX in every container.
  */
-export function podTemplateFor(job: Job) {
+export function podTemplateFor(job: Job, index?: number): PodTemplateSpec {
   const template = clone(
     PodTemplateSpecSchema,
     job.spec?.template ?? create(PodTemplateSpecSchema),
@@ -532,8 +610,23 @@ export function podTemplateFor(job: Job) {
   for (const label of [CONTROLLER_UID_LABEL, LEGACY_CONTROLLER_UID_LABEL]) {
     meta.labels[label] ??= jobUid;
   }
-  if (!meta.finalizers.includes(JOB_TRACKING_FINALIZER))
+  if (!meta.finalizers.includes(JOB_TRACKING_FINALIZER)) {
     meta.finalizers.push(JOB_TRACKING_FINALIZER);
+  }
+  if (index !== undefined) {
+    meta.annotations[JOB_COMPLETION_INDEX_ANNOTATION] = String(index);
+    meta.labels[JOB_COMPLETION_INDEX_ANNOTATION] = String(index);
+    const spec = template.spec;
+    if (spec !== undefined) {
+      if (spec.hostname === "") spec.hostname = `${name}-${index}`;
+      for (const container of [...spec.initContainers, ...spec.containers]) {
+        container.env = [
+          ...container.env.filter((e) => e.name !== JOB_COMPLETION_INDEX_ENV),
+          create(EnvVarSchema, { name: JOB_COMPLETION_INDEX_ENV, value: String(index) }),
+        ];
+      }
+    }
+  }
   return template;
 }
 

@@ -181,3 +181,67 @@ export function jobSucceeded(job: Job, succeeded: number, active: number): boole
   if (completions === undefined) return succeeded > 0 && active === 0;
   return succeeded >= completions;
 }
+
+/**
+ * The annotation (and label) with a pod's completion index in an Indexed Job.
+ * https://kubernetes.io/docs/concepts/workloads/controllers/job/#completion-mode
+ */
+export const JOB_COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
+/** The environment variable with the completion index, set in every container of the pod. */
+export const JOB_COMPLETION_INDEX_ENV = "JOB_COMPLETION_INDEX";
+
+export function isIndexedJob(job: Job): boolean {
+  return job.spec?.completionMode === "Indexed";
+}
+
+/** The pod's completion index when it is a whole number in [0, completions); else undefined. */
+export function podCompletionIndex(pod: Pod, completions: number): number | undefined {
+  const text = pod.metadata?.annotations[JOB_COMPLETION_INDEX_ANNOTATION];
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  const index = Number(text);
+  return index < completions ? index : undefined;
+}
+
+/** status.completedIndexes ("1,3-5,7") as a set; malformed parts are ignored. */
+export function parseIndexes(text: string): Set<number> {
+  const indexes = new Set<number>();
+  for (const part of text.split(",")) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (m === null) continue;
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    for (let i = lo; i <= hi; i++) indexes.add(i);
+  }
+  return indexes;
+}
+
+/** Indexes in Kubernetes' compressed form: ascending, runs of consecutive ones as "a-b". */
+export function formatIndexes(indexes: Iterable<number>): string {
+  const sorted = [...new Set(indexes)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && (sorted[j + 1] as number) === (sorted[j] as number) + 1) j++;
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
+}
+
+/**
+ * The indexes to start pods for (Indexed): the lowest ones neither completed nor running, as many
+ * as parallelism leaves room for beside the `running` ones.
+ */
+export function indexesToStart(
+  completions: number,
+  parallelism: number,
+  completed: ReadonlySet<number>,
+  running: ReadonlySet<number>,
+): number[] {
+  const room = Math.max(0, parallelism - running.size);
+  const start: number[] = [];
+  for (let i = 0; i < completions && start.length < room; i++) {
+    if (!completed.has(i) && !running.has(i)) start.push(i);
+  }
+  return start;
+}

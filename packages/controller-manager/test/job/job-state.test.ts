@@ -8,11 +8,15 @@ import {
   BACKOFF_LIMIT_EXCEEDED,
   backoffDelayMs,
   DEADLINE_EXCEEDED,
+  formatIndexes,
+  indexesToStart,
   isPodFailedForJob,
   isPodTerminating,
   jobFailure,
   jobSucceeded,
   nextBackoffRecord,
+  parseIndexes,
+  podCompletionIndex,
   remainingBackoffMs,
   wantedActivePods,
 } from "../../src/job/job-state.js";
@@ -108,5 +112,33 @@ describe("pod outcomes", () => {
     );
     expect(isPodTerminating(pod("Running", true))).toBe(true);
     expect(isPodTerminating(pod("Failed", true))).toBe(false);
+  });
+});
+
+describe("Indexed completion mode", () => {
+  it("writes and reads completed indexes in Kubernetes' compressed form", () => {
+    expect(formatIndexes([5, 1, 3, 4, 7, 3])).toBe("1,3-5,7");
+    expect(formatIndexes([])).toBe("");
+    expect([...parseIndexes("1,3-5,7")]).toEqual([1, 3, 4, 5, 7]);
+    expect([...parseIndexes("")]).toEqual([]);
+    expect([...parseIndexes("2,x,4-")]).toEqual([2]);
+  });
+
+  it("starts the lowest indexes neither completed nor running, within parallelism", () => {
+    expect(indexesToStart(5, 2, new Set(), new Set())).toEqual([0, 1]);
+    expect(indexesToStart(5, 3, new Set([0, 2]), new Set([1]))).toEqual([3, 4]);
+    expect(indexesToStart(5, 2, new Set([0]), new Set([1, 2]))).toEqual([]);
+    expect(indexesToStart(3, 5, new Set([0, 1, 2]), new Set())).toEqual([]);
+  });
+
+  it("reads a pod's index from its annotation, only within completions", () => {
+    const indexed = (value: string) =>
+      create(PodSchema, {
+        metadata: { annotations: { "batch.kubernetes.io/job-completion-index": value } },
+      });
+    expect(podCompletionIndex(indexed("2"), 3)).toBe(2);
+    expect(podCompletionIndex(indexed("3"), 3)).toBeUndefined();
+    expect(podCompletionIndex(indexed("-1"), 3)).toBeUndefined();
+    expect(podCompletionIndex(create(PodSchema, {}), 3)).toBeUndefined();
   });
 });

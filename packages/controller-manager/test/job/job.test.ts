@@ -61,6 +61,7 @@ function job(
     parallelism?: number;
     backoffLimit?: number;
     activeDeadlineSeconds?: number;
+    completionMode?: string;
   },
 ): Job {
   return create(JobSchema, {
@@ -182,5 +183,31 @@ describe("Job controller", () => {
     );
     expect(failed.status?.active).toBe(0);
     await eventually("running pods deleted", async () => (await podsOf(created)).length === 0);
+  });
+
+  it("runs an Indexed Job: one successful pod per index, with its index", async () => {
+    const created = await cluster.client.create(
+      JobSchema,
+      job("indexed", SUCCEED_IMAGE, { completions: 3, parallelism: 2, completionMode: "Indexed" }),
+    );
+    await eventually(
+      "Job indexed Complete",
+      async () => condition(await getJob("indexed"), "Complete") !== undefined,
+    );
+    const done = await getJob("indexed");
+    expect(done.status?.completedIndexes).toBe("0-2");
+    expect(done.status?.succeeded).toBe(3);
+    const pods = await podsOf(created);
+    const indexes = pods
+      .map((p) => p.metadata?.annotations["batch.kubernetes.io/job-completion-index"])
+      .sort();
+    expect(indexes).toEqual(["0", "1", "2"]);
+    for (const pod of pods) {
+      const index = pod.metadata?.annotations["batch.kubernetes.io/job-completion-index"];
+      expect(pod.spec?.hostname).toBe(`indexed-${index}`);
+      expect(pod.spec?.containers[0]?.env).toContainEqual(
+        expect.objectContaining({ name: "JOB_COMPLETION_INDEX", value: index }),
+      );
+    }
   });
 });
