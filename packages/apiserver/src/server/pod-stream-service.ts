@@ -102,7 +102,7 @@ export function podStreamMethods(
         );
       }
       const status = await runExec(lookups, opening.frame.value, {
-        frames: { [Symbol.asyncIterator]: () => frames },
+        nextFrame: () => first(frames),
         send: (frame) => {
           call.write(create(apiv1.ExecFrameSchema, { frame }));
         },

@@ -33,10 +33,7 @@ const EXIT = 3;
 function containerNames(pod: Pod): string[] {
   const spec = pod.spec;
   if (spec === undefined) return [];
-  return [
-    ...spec.initContainers.map((c) => c.name),
-    ...spec.containers.map((c) => c.name),
-  ];
+  return [...spec.initContainers.map((c) => c.name), ...spec.containers.map((c) => c.name)];
 }
 
 /**
@@ -175,8 +172,9 @@ function frame(stream: number, payload: Uint8Array): Buffer {
 
 /** The two ends of an exec as the gRPC handler sees them. */
 export interface ExecCall {
-  /** Frames after the first, from the client. */
-  readonly frames: AsyncIterable<apiv1.ExecFrame>;
+  /** The client's next frame after the first; undefined once it half-closed. Never iterated
+   * with for-await: leaving such a loop would destroy the call's stream. */
+  nextFrame(): Promise<apiv1.ExecFrame | undefined>;
   /** Sends a frame to the client. */
   send(frame: Omit<apiv1.ExecFrame, "$typeName">["frame"]): void;
   readonly signal: AbortSignal;
@@ -216,12 +214,14 @@ export async function runExec(
   // Client → agent: stdin until it closes (or the call ends).
   const pump = (async () => {
     if (!start.stdin) return;
-    for await (const f of call.frames) {
-      if (f.frame.case === "stdin") socket.write(frame(STDIN, f.frame.value));
-      else if (f.frame.case === "closeStdin") {
+    for (;;) {
+      const f = await call.nextFrame();
+      if (f === undefined || f.frame.case === "closeStdin") {
+        // An empty stdin frame is the agent's end of stdin; a client that half-closes means it too.
         socket.write(frame(STDIN, new Uint8Array(0)));
         return;
       }
+      if (f.frame.case === "stdin") socket.write(frame(STDIN, f.frame.value));
     }
   })().catch(() => undefined);
   try {
