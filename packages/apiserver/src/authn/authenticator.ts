@@ -5,7 +5,12 @@
 // never downgraded to anonymous.
 // https://kubernetes.io/docs/reference/access-authn-authz/authentication/
 
-import { looksLikeJwt, type ServiceAccountTokenAuthenticator } from "./service-account-token.js";
+import type { KeyObject } from "node:crypto";
+import {
+  looksLikeJwt,
+  type ServiceAccountLookup,
+  ServiceAccountTokenAuthenticator,
+} from "./service-account-token.js";
 import { ANONYMOUS, type UserInfo } from "./user-info.js";
 
 /** The request metadata key carrying the credentials, as HTTP's Authorization header. */
@@ -64,4 +69,38 @@ export class Authenticator {
     }
     throw new UnauthorizedError("the bearer token matches no user");
   }
+}
+
+/** kube-apiserver's authentication flags, with their files read. */
+export interface AuthenticationConfig {
+  /** token → user, from --token-auth-file. */
+  readonly tokens?: ReadonlyMap<string, UserInfo>;
+  /** From --service-account-key-file; empty: service account tokens are not accepted. */
+  readonly serviceAccountKeys: readonly KeyObject[];
+  /** --service-account-issuer, besides the legacy issuer. */
+  readonly serviceAccountIssuers: readonly string[];
+  /** --service-account-lookup. */
+  readonly serviceAccountLookup: boolean;
+  /** --anonymous-auth. */
+  readonly anonymous: boolean;
+}
+
+/** The Authenticator of `config`; `lookup` checks legacy tokens' objects when lookup is on. */
+export function buildAuthenticator(
+  config: AuthenticationConfig,
+  lookup?: ServiceAccountLookup,
+): Authenticator {
+  const serviceAccounts =
+    config.serviceAccountKeys.length === 0
+      ? undefined
+      : new ServiceAccountTokenAuthenticator({
+          keys: config.serviceAccountKeys,
+          issuers: config.serviceAccountIssuers,
+          ...(config.serviceAccountLookup && lookup !== undefined ? { lookup } : {}),
+        });
+  return new Authenticator({
+    ...(config.tokens === undefined ? {} : { tokens: config.tokens }),
+    ...(serviceAccounts === undefined ? {} : { serviceAccounts }),
+    anonymous: config.anonymous,
+  });
 }

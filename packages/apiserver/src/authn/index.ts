@@ -1,7 +1,9 @@
 export {
   AUTHORIZATION_HEADER,
+  type AuthenticationConfig,
   Authenticator,
   type AuthenticatorOptions,
+  buildAuthenticator,
   UnauthorizedError,
 } from "./authenticator.js";
 export {

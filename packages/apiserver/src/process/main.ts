@@ -84,6 +84,8 @@ export async function runTugApiserver(options: RunOptions): Promise<number> {
       compactionIntervalMs: settings.compactionIntervalMs,
       maxRequestsInflight: settings.maxRequestsInflight,
       maxMutatingRequestsInflight: settings.maxMutatingRequestsInflight,
+      authentication: settings.authentication,
+      onUnauthorized: (method, why) => log.info("unauthorized request", { method, why }),
       onCompactionError: (e) =>
         log.warn("compaction failed; trying again next interval", { error: e }),
       onWatchEvent: (resource, type) => metrics?.watchEvent(resource, type),

@@ -4,9 +4,16 @@
 // uses, docs/store.md). Bad input is a ConfigError naming the setting, as the operator spelled
 // it, and the fix; the process exits 2 on one.
 
+import type { KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { parse as parseYaml } from "yaml";
+import {
+  type AuthenticationConfig,
+  parseTokenFile,
+  publicKeysFromPem,
+  type UserInfo,
+} from "../authn/index.js";
 
 export const ENV_PREFIX = "TUG_APISERVER_";
 
@@ -77,6 +84,37 @@ export const FLAGS: readonly FlagSpec[] = [
     default: "200",
   },
   {
+    name: "token-auth-file",
+    arg: "<file>",
+    description:
+      'static bearer tokens: a CSV file of token,user,uid[,"group1,group2"]; unset: no static tokens',
+  },
+  {
+    name: "service-account-key-file",
+    arg: "<files>",
+    description:
+      "PEM files (comma-separated) with the public (or private) keys that verify service account tokens; unset: service account tokens are not accepted",
+  },
+  {
+    name: "service-account-issuer",
+    arg: "<issuers>",
+    description:
+      'issuers (comma-separated) accepted in service account tokens besides the legacy "kubernetes/serviceaccount"',
+  },
+  {
+    name: "service-account-lookup",
+    arg: "<bool>",
+    description: "refuse a service account token whose Secret or ServiceAccount no longer exists",
+    default: "true",
+  },
+  {
+    name: "anonymous-auth",
+    arg: "<bool>",
+    description:
+      "serve requests without credentials as system:anonymous (a request with bad credentials gets 401 either way)",
+    default: "true",
+  },
+  {
     name: "log-level",
     arg: "<level>",
     description: "debug, info, warn or error",
@@ -100,8 +138,12 @@ export interface ApiServerSettings {
   readonly compactionIntervalMs: number;
   readonly maxRequestsInflight: number;
   readonly maxMutatingRequestsInflight: number;
+  readonly authentication: AuthenticationSettings;
   readonly logLevel: LogLevel;
 }
+
+/** The authenticators' configuration, with their files already read and checked. */
+export type AuthenticationSettings = AuthenticationConfig;
 
 /** A bad setting, addressed to the operator. */
 export class ConfigError extends Error {
@@ -305,6 +347,61 @@ export function parseSettings(
       `${describe("etcd-prefix")} "${prefix}" must start with / and not end with one, e.g. /registry`,
     );
   }
+  const bool = (flag: string): boolean => {
+    const v = value(flag);
+    if (v !== "true" && v !== "false") {
+      problems.push(`${describe(flag)} "${v}" is not a boolean; give true or false`);
+      return false;
+    }
+    return v === "true";
+  };
+  const list = (flag: string): string[] =>
+    value(flag)
+      .split(",")
+      .map((x) => x.trim())
+      .filter((x) => x !== "");
+  const read = options.readFile ?? ((path: string) => readFileSync(path, "utf8"));
+  const readSetting = (flag: string, path: string): string | undefined => {
+    try {
+      return read(path);
+    } catch (e) {
+      problems.push(
+        `${describe(flag)} "${path}" cannot be read (${e instanceof Error ? e.message : String(e)}); give a readable file`,
+      );
+      return undefined;
+    }
+  };
+  let tokens: ReadonlyMap<string, UserInfo> | undefined;
+  const tokenFile = value("token-auth-file");
+  if (tokenFile !== "") {
+    const text = readSetting("token-auth-file", tokenFile);
+    if (text !== undefined) {
+      try {
+        tokens = parseTokenFile(text, `${describe("token-auth-file")} ${tokenFile}`);
+      } catch (e) {
+        problems.push(e instanceof Error ? e.message : String(e));
+      }
+    }
+  }
+  const serviceAccountKeys: KeyObject[] = [];
+  for (const file of list("service-account-key-file")) {
+    const pem = readSetting("service-account-key-file", file);
+    if (pem === undefined) continue;
+    try {
+      serviceAccountKeys.push(
+        ...publicKeysFromPem(pem, `${describe("service-account-key-file")} ${file}`),
+      );
+    } catch (e) {
+      problems.push(e instanceof Error ? e.message : String(e));
+    }
+  }
+  const authentication: AuthenticationSettings = {
+    ...(tokens === undefined ? {} : { tokens }),
+    serviceAccountKeys,
+    serviceAccountIssuers: list("service-account-issuer"),
+    serviceAccountLookup: bool("service-account-lookup"),
+    anonymous: bool("anonymous-auth"),
+  };
   const logLevel = value("log-level");
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     problems.push(`${describe("log-level")} "${logLevel}" is not one of ${LOG_LEVELS.join(", ")}`);
@@ -319,6 +416,7 @@ export function parseSettings(
     compactionIntervalMs: duration("etcd-compaction-interval"),
     maxRequestsInflight: count("max-requests-inflight"),
     maxMutatingRequestsInflight: count("max-mutating-requests-inflight"),
+    authentication,
     logLevel: logLevel as LogLevel,
   };
   if (settings.eventTtlSeconds <= 0 && problems.length === 0) {

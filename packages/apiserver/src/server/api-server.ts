@@ -5,12 +5,18 @@
 import { networkInterfaces } from "node:os";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { apiServiceDefinition } from "@tug/client";
+import { type AuthenticationConfig, Authenticator, buildAuthenticator } from "../authn/index.js";
 import type { RegistryEnv } from "../registry/strategy.js";
 import { Compactor, DEFAULT_COMPACTION_INTERVAL_MS } from "../storage/compactor.js";
 import { EtcdClient, EtcdError } from "../storage/etcd-client.js";
 import { DEFAULT_REGISTRY_PREFIX } from "../storage/object-store.js";
 import type { WatchCacheOptions } from "../storage/watch-cache.js";
 import { ApiHandlers } from "./api-handlers.js";
+import {
+  type RefusalObserver,
+  serviceAccountLookup,
+  withAuthentication,
+} from "./authentication.js";
 import { type CallObserver, grpcImplementation, type WatchEventObserver } from "./grpc-service.js";
 import { MaxInFlight, type MaxInFlightOptions } from "./max-in-flight.js";
 import { withSharedWatchEncoding } from "./shared-watch-events.js";
@@ -62,6 +68,14 @@ export interface ApiServerOptions extends MaxInFlightOptions {
    * on by default since 1.31). false: from the store, as before.
    */
   readonly consistentListFromCache?: boolean;
+  /**
+   * Who may call: bearer tokens (--token-auth-file, service account tokens) and anonymous
+   * requests (--anonymous-auth). Unset: every request is served as anonymous, and a request
+   * carrying a token is refused, as no authenticator can check it.
+   */
+  readonly authentication?: AuthenticationConfig;
+  /** Called with the reason of each request refused as Unauthorized, for the log. */
+  readonly onUnauthorized?: RefusalObserver;
 }
 
 /** kube-apiserver repairs its Service IP and node port ranges every 3 minutes. */
@@ -124,7 +138,13 @@ export class ApiServer {
       await handlers.startAdmissionCaches();
       grpc.addService(
         withSharedWatchEncoding(apiServiceDefinition),
-        grpcImplementation(handlers, options.observe, options.onWatchEvent, inFlight),
+        withAuthentication(
+          grpcImplementation(handlers, options.observe, options.onWatchEvent, inFlight),
+          options.authentication === undefined
+            ? new Authenticator()
+            : buildAuthenticator(options.authentication, serviceAccountLookup(handlers)),
+          options.onUnauthorized,
+        ),
       );
       const port = await new Promise<number>((resolve, reject) => {
         grpc.bindAsync(options.listen, ServerCredentials.createInsecure(), (err, p) =>

@@ -48,6 +48,12 @@ describe("tug-apiserver settings", () => {
       compactionIntervalMs: 300_000,
       maxRequestsInflight: 400,
       maxMutatingRequestsInflight: 200,
+      authentication: {
+        serviceAccountKeys: [],
+        serviceAccountIssuers: [],
+        serviceAccountLookup: true,
+        anonymous: true,
+      },
       logLevel: "info",
     });
   });

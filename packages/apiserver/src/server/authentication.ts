@@ -1,0 +1,122 @@
+// Authentication in front of every method of the API service: the request's "authorization"
+// metadata (kubectl's Authorization header) is checked before the method runs, and a refused
+// request gets 401 Unauthorized — the Status Kubernetes answers, `{"reason": "Unauthorized",
+// "message": "Unauthorized", "code": 401}` — without reaching the handler.
+// https://kubernetes.io/docs/reference/access-authn-authz/authentication/
+
+import { create } from "@bufbuild/protobuf";
+import { anyUnpack } from "@bufbuild/protobuf/wkt";
+import type {
+  ServerDuplexStream,
+  ServerUnaryCall,
+  ServerWritableStream,
+  sendUnaryData,
+  UntypedHandleCall,
+  UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import { ServiceAccountSchema } from "@tug/api";
+import { apiServiceDefinition, apiv1 } from "@tug/client";
+import {
+  AUTHORIZATION_HEADER,
+  type Authenticator,
+  type ServiceAccountLookup,
+  UnauthorizedError,
+} from "../authn/index.js";
+import type { ApiHandlers } from "./api-handlers.js";
+import { statusMetadata } from "./grpc-service.js";
+import { StatusError, toStatusError } from "./status-error.js";
+
+/** Why a request was refused, for the server's log (the client only sees "Unauthorized"). */
+export type RefusalObserver = (method: string, why: string) => void;
+
+function unauthorized() {
+  const error = new StatusError("Unauthorized", "Unauthorized");
+  return {
+    name: "StatusError",
+    message: error.message,
+    code: error.grpcCode,
+    details: error.message,
+    metadata: statusMetadata(error),
+  };
+}
+
+/** `implementation` with every method behind `authenticator`. */
+export function withAuthentication(
+  implementation: UntypedServiceImplementation,
+  authenticator: Authenticator,
+  onRefused: RefusalObserver = () => undefined,
+): UntypedServiceImplementation {
+  const wrapped: UntypedServiceImplementation = {};
+  for (const [method, handler] of Object.entries(implementation)) {
+    const definition = apiServiceDefinition[method];
+    const streaming =
+      definition !== undefined && (definition.requestStream || definition.responseStream);
+    const check = (metadata: { get(key: string): unknown[] }): Promise<string | undefined> =>
+      authenticator.authenticate(metadata.get(AUTHORIZATION_HEADER).map(String)).then(
+        () => undefined,
+        (e: unknown) => {
+          if (!(e instanceof UnauthorizedError)) throw e;
+          onRefused(method, e.why);
+          return e.why;
+        },
+      );
+    if (!streaming) {
+      const unary = handler as (
+        call: ServerUnaryCall<unknown, unknown>,
+        cb: sendUnaryData<unknown>,
+      ) => void;
+      wrapped[method] = ((
+        call: ServerUnaryCall<unknown, unknown>,
+        callback: sendUnaryData<unknown>,
+      ) => {
+        check(call.metadata).then(
+          (refused) => (refused === undefined ? unary(call, callback) : callback(unauthorized())),
+          (e: unknown) => callback(e as Error),
+        );
+      }) as UntypedHandleCall;
+    } else {
+      const stream = handler as (
+        call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+      ) => void;
+      wrapped[method] = ((
+        call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+      ) => {
+        check(call.metadata).then(
+          (refused) => {
+            if (call.cancelled) return;
+            if (refused === undefined) stream(call);
+            else call.emit("error", unauthorized());
+          },
+          (e: unknown) => call.emit("error", e),
+        );
+      }) as UntypedHandleCall;
+    }
+  }
+  return wrapped;
+}
+
+/**
+ * --service-account-lookup: a legacy token is good only while its Secret exists and its
+ * ServiceAccount exists with the uid the token names (a deleted and re-created account's old
+ * tokens stop working).
+ */
+export function serviceAccountLookup(handlers: ApiHandlers): ServiceAccountLookup {
+  const read = async (resource: string, namespace: string, name: string) => {
+    try {
+      return await handlers.get(
+        create(apiv1.GetRequestSchema, { ref: { version: "v1", resource, namespace, name } }),
+      );
+    } catch (e) {
+      if (toStatusError(e).reason === "NotFound") return undefined;
+      throw e;
+    }
+  };
+  return async ({ namespace, account, accountUid, secret }) => {
+    if (secret === "" || (await read("secrets", namespace, secret)) === undefined) return false;
+    const found = await read("serviceaccounts", namespace, account);
+    if (found?.object === undefined) return false;
+    if (accountUid === "") return true;
+    const sa = anyUnpack(found.object, ServiceAccountSchema);
+    return sa?.metadata?.uid === accountUid;
+  };
+}
