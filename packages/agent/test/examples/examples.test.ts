@@ -73,8 +73,15 @@ async function deployment(): Promise<Deployment> {
   return cluster.api.get(DeploymentSchema, "client-deployment", { namespace: "default" });
 }
 
-/** Waits until the Deployment is rolled out with `replicas` ready pods and no others left. */
-async function waitDeploymentReady(replicas: number, ms = POD_START_MS): Promise<Pod[]> {
+/**
+ * Waits until the Deployment is rolled out with `replicas` ready pods, no others left, and
+ * `where` holds for those pods.
+ */
+async function waitDeploymentReady(
+  replicas: number,
+  ms = POD_START_MS,
+  where: (pods: Pod[]) => boolean = () => true,
+): Promise<Pod[]> {
   return eventually(
     `client-deployment: ${replicas} ready replicas and no other pods`,
     async () => {
@@ -88,7 +95,8 @@ async function waitDeploymentReady(replicas: number, ms = POD_START_MS): Promise
         s?.readyReplicas === replicas &&
         s?.replicas === replicas &&
         live.length === replicas &&
-        live.every(isReady);
+        live.every(isReady) &&
+        where(live);
       return done ? live : undefined;
     },
     ms,
@@ -351,10 +359,15 @@ describe("the examples on two agents", () => {
       const survivor = cluster.nodes[0] ?? "";
       expect(pods.some((p) => p.spec?.nodeName === lost)).toBe(true);
 
+      const killedAt = Date.now();
       await cluster.killNode(lost);
       // Grace period, NoExecute taint, eviction after tolerationSeconds, replacements scheduled.
-      const moved = await waitDeploymentReady(4, 180_000);
-      expect(moved.every((p) => p.spec?.nodeName === survivor)).toBe(true);
+      const onSurvivor = (list: Pod[]) => list.every((p) => p.spec?.nodeName === survivor);
+      const moved = await waitDeploymentReady(4, 180_000, onSurvivor);
+      expect(moved).toHaveLength(4);
+      process.stderr.write(
+        `examples: node loss: 4 ready pods on ${survivor} ${((Date.now() - killedAt) / 1000).toFixed(1)} s after ${lost} died\n`,
+      );
       const node = await cluster.api.get(NodeSchema, lost);
       const ready = node.status?.conditions.find((c) => c.type === "Ready");
       expect(ready?.status).toBe("Unknown");
