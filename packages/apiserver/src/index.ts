@@ -23,6 +23,18 @@ export { IMMORTAL_NAMESPACES, namespaceLifecycle } from "./admission/namespace-l
 export { objectCountResource, objectUsage } from "./admission/quota-usage.js";
 export { chargedQuota, type QuotaCharge, resourceQuota } from "./admission/resource-quota.js";
 export { DEFAULT_SERVICE_ACCOUNT, serviceAccount } from "./admission/service-account.js";
+// Authentication: bearer tokens (static file, service accounts) and anonymous requests.
+export {
+  ANONYMOUS,
+  type AuthenticationConfig,
+  Authenticator,
+  buildAuthenticator,
+  LEGACY_ISSUER,
+  parseTokenFile,
+  publicKeysFromPem,
+  ServiceAccountTokenAuthenticator,
+  type UserInfo,
+} from "./authn/index.js";
 export * from "./process/index.js";
 // Registry: per-kind strategies and the delete decision.
 export { type ApiObject, cloneObject } from "./registry/api-object.js";
