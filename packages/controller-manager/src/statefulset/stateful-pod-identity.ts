@@ -6,6 +6,7 @@
 import { clone, create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import {
   type ControllerRevision,
+  type OwnerReference,
   type PersistentVolumeClaim,
   PersistentVolumeClaimSchema,
   type Pod,
@@ -64,10 +65,27 @@ export function templateOfRevision(revision: ControllerRevision): PodTemplateSpe
 }
 
 /**
+ * An owner reference that lets the garbage collector delete a claim once `owner` is gone
+ * (persistentVolumeClaimRetentionPolicy Delete). Not a controller reference: a claim may have
+ * its set and its pod as owners at once.
+ */
+export function retentionOwnerRef(owner: OwnerIdentity): OwnerReference {
+  const ref = newControllerRef(owner);
+  ref.controller = false;
+  return ref;
+}
+
+/** True when `set`'s claims go with the set (whenDeleted) or with a scaled-away pod (whenScaled). */
+export function claimsDeletedWhen(set: StatefulSet, event: "deleted" | "scaled"): boolean {
+  const policy = set.spec?.persistentVolumeClaimRetentionPolicy;
+  return (event === "deleted" ? policy?.whenDeleted : policy?.whenScaled) === "Delete";
+}
+
+/**
  * The claims a pod of `set` at `ordinal` uses: one per volumeClaimTemplate, named
  * `<template>-<set>-<ordinal>`, with the template's labels plus the set's matchLabels (so the set
- * finds them), and no owner: with the default retention policy (Retain) they outlive the pod and
- * the set.
+ * finds them). With the default retention policy (Retain) they have no owner and outlive the pod
+ * and the set; with whenDeleted: Delete the set owns them.
  */
 export function claimsFor(set: StatefulSet, ordinal: number): PersistentVolumeClaim[] {
   const setName = set.metadata?.name ?? "";
@@ -84,6 +102,16 @@ export function claimsFor(set: StatefulSet, ordinal: number): PersistentVolumeCl
       meta.labels = { ...meta.labels, ...matchLabels };
       meta.resourceVersion = "";
       meta.uid = "";
+      meta.ownerReferences = claimsDeletedWhen(set, "deleted")
+        ? [
+            retentionOwnerRef({
+              apiVersion: "apps/v1",
+              kind: "StatefulSet",
+              name: setName,
+              uid: set.metadata?.uid ?? "",
+            }),
+          ]
+        : [];
       claim.metadata = meta;
     }
     return claim;

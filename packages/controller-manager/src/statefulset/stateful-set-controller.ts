@@ -43,9 +43,11 @@ import {
 } from "../framework/workload-owner.js";
 import { ensureCurrentRevision, pruneHistory } from "../history/controller-revision.js";
 import {
+  claimsDeletedWhen,
   claimsFor,
   podOrdinal,
   podRevision,
+  retentionOwnerRef,
   startOrdinal,
   statefulPod,
   statefulPodName,
@@ -219,7 +221,14 @@ export class StatefulSetController implements Controller {
           );
           return this.createPod(set, ordinal, revision, templates.get(revision));
         }),
-        ...plan.remove.map((pod) => this.deletePod(set, pod)),
+        ...plan.remove.map(async (pod) => {
+          const ordinal = podOrdinal(setName, pod.metadata?.name ?? "") ?? -1;
+          const scaledAway =
+            ordinal < startOrdinal(set) || ordinal >= startOrdinal(set) + (set.spec?.replicas ?? 1);
+          if (scaledAway && claimsDeletedWhen(set, "scaled"))
+            await this.giveClaimsTo(pod, set, ordinal);
+          await this.deletePod(set, pod);
+        }),
       ]);
       // Old revisions beyond revisionHistoryLimit that no pod was made from go.
       const inUse = new Set([currentRevision, updateRevision, ...owned.map(podRevision)]);
@@ -294,6 +303,33 @@ export class StatefulSetController implements Controller {
         `create Pod ${podName} in StatefulSet ${setName} failed error: ${message(error)}`,
       );
       throw error;
+    }
+  }
+
+  /**
+   * persistentVolumeClaimRetentionPolicy whenScaled: Delete — before a pod is scaled away its
+   * claims get an owner reference to it, so the garbage collector deletes them once it is gone.
+   */
+  private async giveClaimsTo(pod: Pod, set: StatefulSet, ordinal: number): Promise<void> {
+    const ns = set.metadata?.namespace ?? "";
+    const owner = retentionOwnerRef({
+      apiVersion: "v1",
+      kind: "Pod",
+      name: pod.metadata?.name ?? "",
+      uid: pod.metadata?.uid ?? "",
+    });
+    for (const wanted of claimsFor(set, ordinal)) {
+      const claim = this.claimLister.namespace(ns).get(wanted.metadata?.name ?? "");
+      if (claim === undefined || claim.metadata?.ownerReferences.some((r) => r.uid === owner.uid)) {
+        continue;
+      }
+      const copy = clone(PersistentVolumeClaimSchema, claim);
+      copy.metadata?.ownerReferences.push(owner);
+      try {
+        await this.options.api.update(PersistentVolumeClaimSchema, copy);
+      } catch (error) {
+        if (!isApiError(error, "NotFound")) throw error;
+      }
     }
   }
 

@@ -10,6 +10,7 @@ import {
   type Pod,
   PodSchema,
   type StatefulSet,
+  StatefulSetPersistentVolumeClaimRetentionPolicySchema,
   StatefulSetSchema,
 } from "@tug/api";
 import {
@@ -258,6 +259,42 @@ describe("StatefulSet controller end to end", () => {
       ]);
     } finally {
       await watch.stop();
+    }
+  });
+
+  it("whenScaled: Delete — a scaled-away pod's claims are owned by it and go with it; the others stay", async () => {
+    const { client } = cluster;
+    const gc = new ControllerManager({
+      servers: [cluster.address],
+      leaderElect: false,
+      controllers: ["garbagecollector"],
+    });
+    gc.start();
+    try {
+      const set = statefulSet("db", 2, "Parallel");
+      if (set.spec !== undefined) {
+        set.spec.persistentVolumeClaimRetentionPolicy = create(
+          StatefulSetPersistentVolumeClaimRetentionPolicySchema,
+          { whenDeleted: "Retain", whenScaled: "Delete" },
+        );
+      }
+      await client.create(StatefulSetSchema, set);
+      await eventually("2 ready", async () => (await status("db"))?.readyReplicas === 2);
+      expect(await claimNames()).toEqual(["data-db-0", "data-db-1"]);
+      await change("db", (s) => {
+        if (s.spec !== undefined) s.spec.replicas = 1;
+      });
+      await eventually("data-db-1 deleted with db-1", async () => {
+        const names = await claimNames();
+        return names.length === 1 && (await podNames("db")).length === 1;
+      });
+      expect(await claimNames()).toEqual(["data-db-0"]);
+      const kept = await client.get(PersistentVolumeClaimSchema, "data-db-0", {
+        namespace: "default",
+      });
+      expect(kept.metadata?.ownerReferences).toEqual([]);
+    } finally {
+      await gc.stop();
     }
   });
 });

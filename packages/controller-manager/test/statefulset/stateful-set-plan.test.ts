@@ -9,6 +9,7 @@ import {
   type Pod,
   PodSchema,
   type StatefulSet,
+  StatefulSetPersistentVolumeClaimRetentionPolicySchema,
   StatefulSetSchema,
 } from "@tug/api";
 import { describe, expect, it } from "vitest";
@@ -122,6 +123,20 @@ describe("stateful pod identity", () => {
     expect(claim?.metadata?.labels).toEqual({ tier: "data", app: "web" });
     expect(claim?.metadata?.ownerReferences).toEqual([]);
     expect(claim?.spec?.accessModes).toEqual(["ReadWriteOnce"]);
+  });
+
+  it("whenDeleted: Delete makes the set a (non-controller) owner of its claims", () => {
+    const s = set();
+    if (s.spec !== undefined) {
+      s.spec.persistentVolumeClaimRetentionPolicy = create(
+        StatefulSetPersistentVolumeClaimRetentionPolicySchema,
+        { whenDeleted: "Delete", whenScaled: "Retain" },
+      );
+    }
+    const [claim] = claimsFor(s, 0);
+    expect(claim?.metadata?.ownerReferences).toMatchObject([
+      { kind: "StatefulSet", name: "web", uid: "set-uid", controller: false },
+    ]);
   });
 
   it("ordinals parse only from <set>-<decimal>", () => {
