@@ -67,10 +67,14 @@ export async function startCluster(): Promise<Cluster> {
 
 /** An image whose containers never become ready on the fake kubelet (a failing readiness probe). */
 export const NEVER_READY_IMAGE = "never-ready:1";
+/** Images whose pods run to the end on the fake kubelet: phase Succeeded, or Failed (Jobs). */
+export const SUCCEED_IMAGE = "succeed:1";
+export const FAIL_IMAGE = "fail:1";
 
 /**
  * Simulated nodes `nodes`: pods without a node are bound round-robin, bound pods become Running
- * and Ready (Ready=False for NEVER_READY_IMAGE), and pods being deleted are deleted for good
+ * and Ready (Ready=False for NEVER_READY_IMAGE; SUCCEED_IMAGE and FAIL_IMAGE pods end Succeeded
+ * or Failed instead, and finished pods stay so), and pods being deleted are deleted for good
  * (grace period 0), one pod at a time per key through a workqueue, as a kubelet's pod workers
  * would.
  */
@@ -105,14 +109,20 @@ export async function startFakeKubelet(
         await client.bind(ns, name, node);
         return;
       }
-      if (pod.status?.phase === "Running") return;
+      const phase = pod.status?.phase ?? "";
+      if (phase === "Running" || phase === "Succeeded" || phase === "Failed") return;
+      const image = pod.spec?.containers[0]?.image;
+      const target =
+        image === SUCCEED_IMAGE ? "Succeeded" : image === FAIL_IMAGE ? "Failed" : "Running";
       const running = clone(PodSchema, pod);
       const now = timestampFromDate(new Date());
       running.status ??= create(PodSchema).status;
       if (running.status !== undefined) {
-        running.status.phase = "Running";
+        running.status.phase = target;
         running.status.startTime = now;
-        const ready = pod.spec?.containers.every((c) => c.image !== NEVER_READY_IMAGE) ?? true;
+        const ready =
+          target === "Running" &&
+          (pod.spec?.containers.every((c) => c.image !== NEVER_READY_IMAGE) ?? true);
         running.status.conditions = ["PodScheduled", "Initialized", "ContainersReady", "Ready"].map(
           (type) =>
             create(PodConditionSchema, {
