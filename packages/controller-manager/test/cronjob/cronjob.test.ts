@@ -12,15 +12,21 @@ import {
   CronJobController,
 } from "../../src/cronjob/cronjob-controller.js";
 import { TOO_MANY_MISSED_MESSAGE } from "../../src/cronjob/schedule-times.js";
-import { ApiEventRecorder, ApiPodControl, getControllerOf } from "../../src/index.js";
-import { JobController } from "../../src/job/job-controller.js";
-import { type BatchKubelet, SUCCEED_IMAGE, startBatchKubelet } from "../job/batch-kubelet.js";
-import { type RunningControllers, runControllers } from "../nodelifecycle/run-controllers.js";
-import { type Cluster, eventually, startCluster } from "../support/cluster.js";
+import { ApiEventRecorder, getControllerOf } from "../../src/index.js";
+import { runBatchControllers } from "../job/batch-controllers.js";
+import type { RunningControllers } from "../nodelifecycle/run-controllers.js";
+import {
+  type Cluster,
+  eventually,
+  type FakeKubelet,
+  SUCCEED_IMAGE,
+  startCluster,
+  startFakeKubelet,
+} from "../support/cluster.js";
 
 const MIN = 60_000;
 let cluster: Cluster;
-let kubelet: BatchKubelet;
+let kubelet: FakeKubelet;
 let controllers: RunningControllers;
 let cronJobController: CronJobController;
 /** The fake wall clock: a second past a whole minute, at least 5 s after the real time. */
@@ -29,17 +35,12 @@ let nowMs: number;
 beforeEach(async () => {
   nowMs = Math.ceil((Date.now() + 5_000) / MIN) * MIN + 1_000;
   cluster = await startCluster();
-  kubelet = await startBatchKubelet(cluster.address);
-  controllers = await runControllers(cluster.address, ({ factory, api, pods }) => {
-    const jobs = factory.informerFor<Job>({
-      key: "batch/v1/jobs",
-      newListerWatcher: () => apiListerWatcher(api, JobSchema),
-    });
+  kubelet = await startFakeKubelet(cluster.address, ["node-a"]);
+  controllers = await runBatchControllers(cluster.address, {}, ({ factory, api, jobs }) => {
     const cronJobs = factory.informerFor<CronJob>({
       key: "batch/v1/cronjobs",
       newListerWatcher: () => apiListerWatcher(api, CronJobSchema),
     });
-    const jobRecorder = new ApiEventRecorder({ api, component: "job-controller" });
     cronJobController = new CronJobController({
       api,
       cronJobs,
@@ -47,16 +48,7 @@ beforeEach(async () => {
       recorder: new ApiEventRecorder({ api, component: "cronjob-controller" }),
       now: () => nowMs,
     });
-    return [
-      new JobController({
-        api,
-        jobs,
-        pods,
-        podControl: new ApiPodControl(api, jobRecorder),
-        recorder: jobRecorder,
-      }),
-      cronJobController,
-    ];
+    return [cronJobController];
   });
 });
 

@@ -6,16 +6,22 @@ import { type Job, JobSchema, PodSchema } from "@tug/api";
 import { isApiError } from "@tug/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ControllerManager, KNOWN_CONTROLLERS } from "../../src/index.js";
-import { type Cluster, eventually, startCluster } from "../support/cluster.js";
-import { type BatchKubelet, SUCCEED_IMAGE, startBatchKubelet } from "./batch-kubelet.js";
+import {
+  type Cluster,
+  eventually,
+  type FakeKubelet,
+  SUCCEED_IMAGE,
+  startCluster,
+  startFakeKubelet,
+} from "../support/cluster.js";
 
 let cluster: Cluster;
-let kubelet: BatchKubelet;
+let kubelet: FakeKubelet;
 let manager: ControllerManager;
 
 beforeEach(async () => {
   cluster = await startCluster();
-  kubelet = await startBatchKubelet(cluster.address);
+  kubelet = await startFakeKubelet(cluster.address, ["node-a"]);
   manager = new ControllerManager({
     servers: [cluster.address],
     leaderElect: false,

@@ -5,45 +5,32 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { EventSchema, type Job, JobSchema, type Pod, PodSchema } from "@tug/api";
-import { apiListerWatcher } from "@tug/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ApiEventRecorder, ApiPodControl, getControllerOf } from "../../src/index.js";
-import { JobController } from "../../src/job/job-controller.js";
+import { getControllerOf } from "../../src/index.js";
 import { JOB_TRACKING_FINALIZER } from "../../src/job/job-state.js";
-import { type RunningControllers, runControllers } from "../nodelifecycle/run-controllers.js";
-import { type Cluster, eventually, startCluster } from "../support/cluster.js";
+import type { RunningControllers } from "../nodelifecycle/run-controllers.js";
 import {
-  type BatchKubelet,
+  type Cluster,
+  eventually,
   FAIL_IMAGE,
+  type FakeKubelet,
   SUCCEED_IMAGE,
-  startBatchKubelet,
-} from "./batch-kubelet.js";
+  startCluster,
+  startFakeKubelet,
+} from "../support/cluster.js";
+import { runBatchControllers } from "./batch-controllers.js";
 
 let cluster: Cluster;
-let kubelet: BatchKubelet;
+let kubelet: FakeKubelet;
 let controllers: RunningControllers;
 
 beforeEach(async () => {
   cluster = await startCluster();
-  kubelet = await startBatchKubelet(cluster.address);
-  controllers = await runControllers(cluster.address, ({ factory, api, pods }) => {
-    const jobs = factory.informerFor<Job>({
-      key: "batch/v1/jobs",
-      newListerWatcher: () => apiListerWatcher(api, JobSchema),
-    });
-    const recorder = new ApiEventRecorder({ api, component: "job-controller" });
-    return [
-      new JobController({
-        api,
-        jobs,
-        pods,
-        podControl: new ApiPodControl(api, recorder),
-        recorder,
-        // Short back-off so that a failing Job reaches its limit in well under a second.
-        backoffBaseMs: 20,
-        backoffMaxMs: 100,
-      }),
-    ];
+  kubelet = await startFakeKubelet(cluster.address, ["node-a"]);
+  // Short back-off so that a failing Job reaches its limit in well under a second.
+  controllers = await runBatchControllers(cluster.address, {
+    backoffBaseMs: 20,
+    backoffMaxMs: 100,
   });
 });
 

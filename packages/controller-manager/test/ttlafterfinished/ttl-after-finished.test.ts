@@ -3,18 +3,24 @@
 
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { type Job, JobSchema, PodSchema } from "@tug/api";
-import { apiListerWatcher, isApiError } from "@tug/client";
+import { JobSchema, PodSchema } from "@tug/api";
+import { isApiError } from "@tug/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ApiEventRecorder, ApiPodControl, GarbageCollector } from "../../src/index.js";
-import { JobController } from "../../src/job/job-controller.js";
+import { GarbageCollector } from "../../src/index.js";
 import {
   jobExpiryMs,
   TtlAfterFinishedController,
 } from "../../src/ttlafterfinished/ttl-after-finished-controller.js";
-import { type BatchKubelet, SUCCEED_IMAGE, startBatchKubelet } from "../job/batch-kubelet.js";
-import { type RunningControllers, runControllers } from "../nodelifecycle/run-controllers.js";
-import { type Cluster, eventually, startCluster } from "../support/cluster.js";
+import { runBatchControllers } from "../job/batch-controllers.js";
+import type { RunningControllers } from "../nodelifecycle/run-controllers.js";
+import {
+  type Cluster,
+  eventually,
+  type FakeKubelet,
+  SUCCEED_IMAGE,
+  startCluster,
+  startFakeKubelet,
+} from "../support/cluster.js";
 
 describe("jobExpiryMs", () => {
   const finishedAt = 1_000_000;
@@ -37,30 +43,16 @@ describe("jobExpiryMs", () => {
 
 describe("ttl-after-finished controller", () => {
   let cluster: Cluster;
-  let kubelet: BatchKubelet;
+  let kubelet: FakeKubelet;
   let controllers: RunningControllers;
 
   beforeEach(async () => {
     cluster = await startCluster();
-    kubelet = await startBatchKubelet(cluster.address);
-    controllers = await runControllers(cluster.address, ({ factory, api, pods }) => {
-      const jobs = factory.informerFor<Job>({
-        key: "batch/v1/jobs",
-        newListerWatcher: () => apiListerWatcher(api, JobSchema),
-      });
-      const recorder = new ApiEventRecorder({ api, component: "job-controller" });
-      return [
-        new JobController({
-          api,
-          jobs,
-          pods,
-          podControl: new ApiPodControl(api, recorder),
-          recorder,
-        }),
-        new TtlAfterFinishedController({ api, jobs }),
-        new GarbageCollector({ api, factory, client: api }),
-      ];
-    });
+    kubelet = await startFakeKubelet(cluster.address, ["node-a"]);
+    controllers = await runBatchControllers(cluster.address, {}, ({ factory, api, jobs }) => [
+      new TtlAfterFinishedController({ api, jobs }),
+      new GarbageCollector({ api, factory, client: api }),
+    ]);
   });
 
   afterEach(async () => {
