@@ -81,6 +81,11 @@ export async function runTugApiserver(options: RunOptions): Promise<number> {
       listen,
       registryPrefix: settings.etcdPrefix,
       eventTtlSeconds: settings.eventTtlSeconds,
+      serviceClusterIpRange: settings.serviceClusterIpRange,
+      serviceNodePortRange: settings.serviceNodePortRange,
+      ...(settings.advertiseAddress === undefined
+        ? {}
+        : { advertiseAddress: settings.advertiseAddress }),
       compactionIntervalMs: settings.compactionIntervalMs,
       maxRequestsInflight: settings.maxRequestsInflight,
       maxMutatingRequestsInflight: settings.maxMutatingRequestsInflight,

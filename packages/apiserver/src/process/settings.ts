@@ -8,6 +8,8 @@ import type { KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { parse as parseYaml } from "yaml";
+import { IpRange } from "../allocation/ip-range.js";
+import { PortRange } from "../allocation/port-range.js";
 import {
   type AuthenticationConfig,
   parseTokenFile,
@@ -62,6 +64,24 @@ export const FLAGS: readonly FlagSpec[] = [
     arg: "<duration>",
     description: "how long events are kept after their last write, e.g. 1h, 30m",
     default: "1h",
+  },
+  {
+    name: "service-cluster-ip-range",
+    arg: "<cidr>",
+    description: "the IPv4 CIDR Services' cluster IPs are allocated from",
+    default: "10.96.0.0/12",
+  },
+  {
+    name: "service-node-port-range",
+    arg: "<min-max>",
+    description: "the ports NodePort Services' node ports are allocated from",
+    default: "30000-32767",
+  },
+  {
+    name: "advertise-address",
+    arg: "<ip>",
+    description:
+      "this server's address in the kubernetes Service's Endpoints (default: --bind-address, else the host's first non-loopback IPv4)",
   },
   {
     name: "etcd-compaction-interval",
@@ -135,6 +155,9 @@ export interface ApiServerSettings {
   readonly securePort: number;
   readonly healthPort: number;
   readonly eventTtlSeconds: number;
+  readonly serviceClusterIpRange: string;
+  readonly serviceNodePortRange: string;
+  readonly advertiseAddress?: string;
   readonly compactionIntervalMs: number;
   readonly maxRequestsInflight: number;
   readonly maxMutatingRequestsInflight: number;
@@ -406,6 +429,16 @@ export function parseSettings(
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     problems.push(`${describe("log-level")} "${logLevel}" is not one of ${LOG_LEVELS.join(", ")}`);
   }
+  /** A range flag's value, normalized; its parse error becomes a problem. */
+  const range = (name: string, parse: (text: string) => { toString(): string }): string => {
+    try {
+      const parsed = parse(value(name));
+      return "cidr" in parsed ? String(parsed.cidr) : parsed.toString();
+    } catch (e) {
+      problems.push(e instanceof Error ? e.message : String(e));
+      return value(name);
+    }
+  };
   const settings: ApiServerSettings = {
     etcdServers,
     etcdPrefix: prefix,
@@ -413,6 +446,9 @@ export function parseSettings(
     securePort: port("secure-port"),
     healthPort: port("health-port"),
     eventTtlSeconds: Math.floor(duration("event-ttl") / 1000),
+    serviceClusterIpRange: range("service-cluster-ip-range", IpRange.parse),
+    serviceNodePortRange: range("service-node-port-range", PortRange.parse),
+    ...(value("advertise-address") === "" ? {} : { advertiseAddress: value("advertise-address") }),
     compactionIntervalMs: duration("etcd-compaction-interval"),
     maxRequestsInflight: count("max-requests-inflight"),
     maxMutatingRequestsInflight: count("max-mutating-requests-inflight"),

@@ -45,6 +45,8 @@ describe("tug-apiserver settings", () => {
       securePort: 6443,
       healthPort: 6444,
       eventTtlSeconds: 3600,
+      serviceClusterIpRange: "10.96.0.0/12",
+      serviceNodePortRange: "30000-32767",
       compactionIntervalMs: 300_000,
       maxRequestsInflight: 400,
       maxMutatingRequestsInflight: 200,
@@ -56,6 +58,23 @@ describe("tug-apiserver settings", () => {
       },
       logLevel: "info",
     });
+  });
+
+  it("takes the Service ranges, normalized, and refuses bad ones", () => {
+    const s = settings([
+      "--etcd-servers=http://127.0.0.1:2379",
+      "--service-cluster-ip-range=10.0.0.7/24",
+      "--service-node-port-range=31000-31999",
+      "--advertise-address=10.1.2.3",
+    ]);
+    expect(s).toMatchObject({
+      serviceClusterIpRange: "10.0.0.0/24",
+      serviceNodePortRange: "31000-31999",
+      advertiseAddress: "10.1.2.3",
+    });
+    expect(() =>
+      settings(["--etcd-servers=http://127.0.0.1:2379", "--service-node-port-range=9-1"]),
+    ).toThrow(/--service-node-port-range: "9-1"/);
   });
 
   it("takes the in-flight limits, 0 for none", () => {
