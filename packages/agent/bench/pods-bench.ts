@@ -18,7 +18,9 @@
 // Flags: --pods N (30), --base-port P (5379), --probe (httpd with an httpGet readiness probe,
 // periodSeconds 1, instead of `sleep` with no probe).
 
+import { readdir, readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { objectFromJson, type Pod, PodSchema } from "@tug/api";
 import type { ApiClient } from "@tug/client";
@@ -74,6 +76,10 @@ const isReady = (pod: Pod) =>
 /** What the watch showed of one pod, in ms since its Create call was sent. */
 interface PodTimes {
   sent: number;
+  /** Date.now() when sent, to place the agents' log times. */
+  sentWall: number;
+  /** From the agent's log line "started container" (its clock is this machine's). */
+  containerStartedMs?: number;
   node?: string;
   scheduledMs?: number;
   runningMs?: number;
@@ -129,7 +135,7 @@ async function createAndFollow(
   try {
     await Promise.all(
       names.map(async (name, i) => {
-        const t: PodTimes = { sent: performance.now() };
+        const t: PodTimes = { sent: performance.now(), sentWall: Date.now() };
         times.set(name, t);
         await api.create(PodSchema, podManifest(name, nodeFor(i)));
       }),
@@ -143,6 +149,26 @@ async function createAndFollow(
     await following;
   }
   return times;
+}
+
+/**
+ * Fills containerStartedMs from the agents' JSON logs (`"msg":"started container"` with
+ * `"pod":"default/<name>"`): the moment the runtime's StartContainer returned, which splits
+ * the time to Running into Docker's part and the status report's.
+ */
+async function readContainerStarts(dataDir: string, times: Map<string, PodTimes>): Promise<void> {
+  const dir = join(dataDir, "logs");
+  for (const file of await readdir(dir)) {
+    if (!file.startsWith("agent-")) continue;
+    for (const line of (await readFile(join(dir, file), "utf8")).split("\n")) {
+      if (!line.includes('"started container"')) continue;
+      const entry = JSON.parse(line) as { ts?: string; pod?: string };
+      const t = times.get((entry.pod ?? "").replace(`${NAMESPACE}/`, ""));
+      if (t !== undefined && entry.ts !== undefined && t.containerStartedMs === undefined) {
+        t.containerStartedMs = Date.parse(entry.ts) - t.sentWall;
+      }
+    }
+  }
 }
 
 async function deleteBenchPods(api: ApiClient): Promise<void> {
@@ -196,8 +222,13 @@ async function main(): Promise<void> {
 
     // A pod never Ready counts as the timeout, so that it shows in p99 and max.
     const ready = all.map((t) => t.readyMs ?? READY_TIMEOUT_MS);
+    await readContainerStarts(cluster.dataDir, times);
     const table = startupTable([
       ["scheduled", all.flatMap((t) => (t.scheduledMs === undefined ? [] : [t.scheduledMs]))],
+      [
+        "container started (agent log)",
+        all.flatMap((t) => (t.containerStartedMs === undefined ? [] : [t.containerStartedMs])),
+      ],
       ["running", all.flatMap((t) => (t.runningMs === undefined ? [] : [t.runningMs]))],
       ["running and ready", ready],
     ]);
