@@ -267,6 +267,30 @@ interface Timings {
 /** What a client retries a create on (after 1 s, up to 5 times), as the overload passes. */
 const RETRIED_REASONS = new Set(["TooManyRequests", "Timeout", "ServiceUnavailable"]);
 
+/**
+ * Lists the namespace's pods in pages of 500, each page retried on a timeout (as a reflector
+ * lists again); returns the list's resourceVersion.
+ */
+async function relist(api: ApiClient, observe: (pod: Pod) => void): Promise<string> {
+  let cont = "";
+  let rv = "";
+  do {
+    let page: Awaited<ReturnType<typeof api.list<typeof PodSchema>>>;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        page = await api.list(PodSchema, { namespace: NAMESPACE, limit: 500, continue: cont });
+        break;
+      } catch (e) {
+        if (!isApiError(e, "Timeout") || attempt >= 5) throw e;
+      }
+    }
+    for (const pod of page.items) observe(pod);
+    if (rv === "") rv = page.resourceVersion;
+    cont = page.continue;
+  } while (cont !== "");
+  return rv;
+}
+
 /** A watch that delivered nothing for this long while pods are pending is started again. */
 const WATCH_IDLE_MS = 5_000;
 
@@ -316,9 +340,7 @@ function watchBindings(
           }
         } catch (e) {
           if (!isApiError(e, "Expired")) throw e;
-          const listed = await api.list(PodSchema, { namespace: NAMESPACE });
-          for (const pod of listed.items) observe(pod);
-          lastRv = listed.resourceVersion;
+          lastRv = await relist(api, observe);
         } finally {
           clearInterval(idle);
           abort.signal.removeEventListener("abort", onAbort);
