@@ -1,6 +1,22 @@
 // @tug/controller-manager — public surface: the controller framework, the ReplicaSet and
 // Deployment controllers, rollback for `tug rollout undo`, and the tug-controller-manager process.
 
+// The batch controllers: Job, CronJob and ttl-after-finished.
+export {
+  CRON_JOB_API_VERSION,
+  CRON_JOB_KIND,
+  CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION,
+  CronJobController,
+  type CronJobControllerOptions,
+  DEFAULT_CONCURRENT_CRON_JOB_SYNCS,
+  jobFromTemplate,
+} from "./cronjob/cronjob-controller.js";
+export {
+  jobNameFor,
+  MAX_MISSED_SCHEDULES,
+  mostRecentSchedule,
+  scheduleInZone,
+} from "./cronjob/schedule-times.js";
 export {
   CONTROLLER_REVISION_HASH_LABEL,
   daemonPodTemplate,
@@ -110,6 +126,18 @@ export {
   informerKey,
 } from "./garbagecollector/garbage-collector.js";
 export {
+  DEFAULT_CONCURRENT_JOB_SYNCS,
+  JOB_API_VERSION,
+  JOB_KIND,
+  JobController,
+  type JobControllerOptions,
+} from "./job/job-controller.js";
+export {
+  JOB_COMPLETION_INDEX_ANNOTATION,
+  JOB_TRACKING_FINALIZER,
+  jobFinished,
+} from "./job/job-state.js";
+export {
   DEFAULT_CONCURRENT_NAMESPACE_SYNCS,
   FINALIZER_KUBERNETES,
   NamespaceController,
@@ -200,6 +228,11 @@ export {
   StatefulSetController,
   type StatefulSetControllerOptions,
 } from "./statefulset/stateful-set-controller.js";
+export {
+  jobExpiryMs,
+  TtlAfterFinishedController,
+  type TtlAfterFinishedControllerOptions,
+} from "./ttlafterfinished/ttl-after-finished-controller.js";
 export {
   ANN_BIND_COMPLETED,
   ANN_BOUND_BY_CONTROLLER,
