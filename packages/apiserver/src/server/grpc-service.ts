@@ -115,53 +115,37 @@ export function grpcImplementation(
       const verb = VERBS[method] ?? method.toLowerCase();
       const requestKind: RequestKind = READ_ONLY_VERBS.has(verb) ? "readOnly" : "mutating";
       const release = inFlight === undefined ? () => undefined : inFlight.tryAcquire(requestKind);
-      if (release === undefined) {
-        const error = tooManyRequests();
-        observe({
-          verb,
-          resource: info.resource,
-          code: error.code,
-          durationMs: performance.now() - started,
-          error,
-          dropped: requestKind,
-        });
-        callback(serviceError(error));
-        return;
-      }
-      // Answered once: by the handler, or with Timeout just before the client's deadline.
+      // Answered once: by the handler, refused by the in-flight limit, or with Timeout just
+      // before the client's deadline.
       let answered = false;
-      const fail = (error: StatusError) => {
+      let timer: NodeJS.Timeout | undefined;
+      const answer = (code: number, res: Res | undefined, error?: StatusError) => {
         if (answered) return;
         answered = true;
         clearTimeout(timer);
         observe({
           verb,
           resource: info.resource,
-          code: error.code,
+          code,
           durationMs: performance.now() - started,
-          error,
+          ...(error === undefined ? {} : { error }),
+          ...(release === undefined ? { dropped: requestKind } : {}),
         });
-        callback(serviceError(error));
+        if (error === undefined) callback(null, res);
+        else callback(serviceError(error));
       };
+      const fail = (error: StatusError) => answer(error.code, undefined, error);
+      if (release === undefined) {
+        fail(tooManyRequests());
+        return;
+      }
       const timeoutIn = msUntilTimeoutAnswer(call.getDeadline());
-      const timer =
-        timeoutIn === undefined ? undefined : setTimeout(() => fail(requestTimeout()), timeoutIn);
+      if (timeoutIn !== undefined) timer = setTimeout(() => fail(requestTimeout()), timeoutIn);
       Promise.resolve()
         .then(() => run(call.request))
         .finally(release)
         .then(
-          (res) => {
-            if (answered) return;
-            answered = true;
-            clearTimeout(timer);
-            observe({
-              verb,
-              resource: info.resource,
-              code: successCode,
-              durationMs: performance.now() - started,
-            });
-            callback(null, res);
-          },
+          (res) => answer(successCode, res),
           (e: unknown) => fail(toStatusError(e, contextOf(handlers, info.ref, info.name))),
         );
     };

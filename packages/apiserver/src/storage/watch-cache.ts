@@ -212,6 +212,8 @@ const always = () => true;
  */
 export class WatchCache<T> {
   private readonly objects = new Map<string, T>();
+  /** The keys of `objects` in order, made when a list needs them after a key came or went. */
+  private sortedKeys: string[] | undefined;
   private readonly window: StoredEvent<T>[] = [];
   /** Every event after this revision is in the window. */
   private windowStart = 0;
@@ -289,6 +291,7 @@ export class WatchCache<T> {
     }
     if (this.stopped) return;
     this.objects.clear();
+    this.sortedKeys = undefined;
     for (const { key, object } of list.entries) this.objects.set(key, object);
     this.window.length = 0;
     this.currentRevision = Number(list.resourceVersion);
@@ -361,6 +364,7 @@ export class WatchCache<T> {
   private apply(type: WatchEventType, key: string, object: T, revision: number): void {
     const prev = this.objects.get(key);
     const kind: WatchEventType = type === "ADDED" && prev !== undefined ? "MODIFIED" : type;
+    if (kind === "DELETED" || prev === undefined) this.sortedKeys = undefined;
     if (kind === "DELETED") this.objects.delete(key);
     else this.objects.set(key, object);
     const event: StoredEvent<T> = { type: kind, key, object, prev, revision };
@@ -488,19 +492,24 @@ export class WatchCache<T> {
     const prefix = this.store.prefixFor(options.namespace);
     const filter = options.filter ?? always;
     const limit = options.limit ?? 0;
-    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+    this.sortedKeys ??= [...this.objects.keys()].sort();
+    const keys = this.sortedKeys;
+    // The keys under `prefix` are one run of the sorted keys: [first, end).
+    const first = lowerBound(keys, prefix);
+    let end = first;
+    while (end < keys.length && (keys[end] as string).startsWith(prefix)) end++;
     const items: T[] = [];
-    for (let i = 0; i < keys.length; i++) {
+    for (let i = first; i < end; i++) {
       const key = keys[i] as string;
       const obj = this.objects.get(key);
       if (obj === undefined || !filter(obj)) continue;
       items.push(obj);
-      if (limit > 0 && items.length >= limit && i < keys.length - 1) {
+      if (limit > 0 && items.length >= limit && i < end - 1) {
         return {
           items,
           resourceVersion: String(revision),
           continue: this.store.continueAfter(key, revision),
-          ...(options.filter === undefined ? { remainingItemCount: keys.length - 1 - i } : {}),
+          ...(options.filter === undefined ? { remainingItemCount: end - 1 - i } : {}),
         };
       }
     }
@@ -581,6 +590,18 @@ export class WatchCache<T> {
       w.reject(ApiError.serviceUnavailable("the watch cache is stopped"));
     this.waiters.clear();
   }
+}
+
+/** The first index of ascending `sorted` whose string is not below `s`. */
+function lowerBound(sorted: readonly string[], s: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as string) < s) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function parseRv(rv: string): number {

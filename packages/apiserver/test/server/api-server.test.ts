@@ -13,9 +13,10 @@ import {
   PodDisruptionBudgetSchema,
   PodSchema,
 } from "@tug/api";
-import { ApiClient, type ApiError, isApiError } from "@tug/client";
+import { ApiClient, type ApiError } from "@tug/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EtcdClient } from "../../src/storage/etcd-client.js";
+import { failure } from "../support/api-failure.js";
 import { STORES } from "../support/stores.js";
 import { type Harness, startHarness } from "./harness.js";
 
@@ -29,16 +30,6 @@ function pod(name: string, labels: Record<string, string> = {}, namespace = "def
     metadata: { name, namespace, labels },
     spec: { containers: [{ name: "app", image: "busybox" }] },
   });
-}
-
-async function failure(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isApiError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe.each(STORES)("tug-apiserver on $name", ({ start }) => {

