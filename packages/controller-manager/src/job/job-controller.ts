@@ -180,9 +180,11 @@ export class JobController implements Controller {
     const cached = this.jobLister.get(key);
     if (cached === undefined) {
       this.forget(key);
+      this.counted.delete(key);
       await this.releaseOrphanedPods(key);
       return;
     }
+    await this.releaseOrphanedPods(key, cached.metadata?.uid ?? "");
     let job = cached;
     const meta = job.metadata;
     const ns = meta?.namespace ?? "";
@@ -548,20 +550,26 @@ export class JobController implements Controller {
   }
 
   /**
-   * The Job `key` is gone: its pods that still hold the tracking finalizer (and name a Job of
-   * that name that is not in the cache) are let go, or they could never be deleted.
+   * Pods that still hold the tracking finalizer but whose Job `key` is gone (or is now another
+   * Job of the same name, uid `liveUid`) are let go, or they could never be deleted.
    */
-  private async releaseOrphanedPods(key: string): Promise<void> {
+  private async releaseOrphanedPods(key: string, liveUid?: string): Promise<void> {
     const [ns = "", name = ""] = key.split("/");
     const orphans = this.podLister
       .namespace(ns)
       .list()
       .filter((pod) => {
         const ref = getControllerOf(pod.metadata);
-        return ref?.kind === JOB_KIND && ref.name === name && hasTrackingFinalizer(pod);
+        return (
+          ref?.kind === JOB_KIND &&
+          ref.name === name &&
+          ref.uid !== liveUid &&
+          hasTrackingFinalizer(pod)
+        );
       });
-    await this.removeFinalizers(key, orphans);
-    this.counted.delete(key);
+    if (orphans.length === 0) return;
+    await this.removeFinalizers(`${key}/orphans`, orphans);
+    this.counted.delete(`${key}/orphans`);
   }
 
   private forget(key: string): void {

@@ -6,7 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { EventSchema, type Job, JobSchema, type Pod, PodSchema } from "@tug/api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getControllerOf } from "../../src/index.js";
+import { GarbageCollector, getControllerOf } from "../../src/index.js";
 import { JOB_TRACKING_FINALIZER } from "../../src/job/job-state.js";
 import type { RunningControllers } from "../nodelifecycle/run-controllers.js";
 import {
@@ -28,10 +28,11 @@ beforeEach(async () => {
   cluster = await startCluster();
   kubelet = await startFakeKubelet(cluster.address, ["node-a"]);
   // Short back-off so that a failing Job reaches its limit in well under a second.
-  controllers = await runBatchControllers(cluster.address, {
-    backoffBaseMs: 20,
-    backoffMaxMs: 100,
-  });
+  controllers = await runBatchControllers(
+    cluster.address,
+    { backoffBaseMs: 20, backoffMaxMs: 100 },
+    ({ factory, api }) => [new GarbageCollector({ api, factory, client: api })],
+  );
 });
 
 afterEach(async () => {
@@ -196,5 +197,24 @@ describe("Job controller", () => {
         expect.objectContaining({ name: "JOB_COMPLETION_INDEX", value: index }),
       );
     }
+  });
+
+  it("lets the pods of a deleted Job go: their tracking finalizer is removed and they are deleted", async () => {
+    const created = await cluster.client.create(
+      JobSchema,
+      job("dropped", "sleep:1", { parallelism: 2, completions: 2 }),
+    );
+    await eventually("two running pods", async () => {
+      const pods = await podsOf(created);
+      return pods.filter((p) => p.status?.phase === "Running").length === 2;
+    });
+    for (const pod of await podsOf(created)) {
+      expect(pod.metadata?.finalizers).toContain(JOB_TRACKING_FINALIZER);
+    }
+    await cluster.client.delete(JobSchema, "dropped", {
+      namespace: "default",
+      propagationPolicy: "Background",
+    });
+    await eventually("pods gone", async () => (await podsOf(created)).length === 0);
   });
 });
