@@ -101,6 +101,73 @@ async function status(name: string) {
   return (await cluster.client.get(DaemonSetSchema, name, { namespace: "default" })).status;
 }
 
+/**
+ * Changes the image of DaemonSet `app` (3 nodes) and waits for the rollout to finish, watching
+ * every pod event: the most nodes ever seen without a ready pod, and the most pods ever seen
+ * beyond one per node.
+ */
+async function rollOut(
+  app: string,
+  bounds: { maxUnavailable: number; maxSurge?: number },
+): Promise<{ unavailable: number; extra: number }> {
+  const { client } = cluster;
+  const ds = daemonSet(app, bounds.maxUnavailable);
+  const rolling = ds.spec?.updateStrategy?.rollingUpdate;
+  if (rolling !== undefined && bounds.maxSurge !== undefined) {
+    rolling.maxSurge = makeIntOrString(bounds.maxSurge);
+  }
+  await client.create(DaemonSetSchema, ds);
+  await eventually("3 ready pods", async () => (await status(app))?.numberAvailable === 3);
+  const observer = new SharedIndexInformer<Pod>({
+    listerWatcher: apiListerWatcher(client, PodSchema, { labelSelector: `app=${app}` }),
+    name: `observer-${app}`,
+  });
+  const nodes = ["node-a", "node-b", "node-c"];
+  const worst = { unavailable: 0, extra: 0 };
+  const check = () => {
+    const live = observer.getIndexer().list().filter(isPodActive);
+    const unavailable = nodes.filter(
+      (n) => !live.some((p) => p.spec?.nodeName === n && isPodReady(p)),
+    ).length;
+    worst.unavailable = Math.max(worst.unavailable, unavailable);
+    worst.extra = Math.max(worst.extra, live.length - nodes.length);
+  };
+  observer.addEventHandler({ onAdd: check, onUpdate: check, onDelete: check });
+  const running = observer.run();
+  try {
+    await observer.waitForCacheSync();
+    expect(worst).toEqual({ unavailable: 0, extra: 0 });
+    for (;;) {
+      const current = clone(
+        DaemonSetSchema,
+        await client.get(DaemonSetSchema, app, { namespace: "default" }),
+      );
+      const container = current.spec?.template?.spec?.containers[0];
+      if (container !== undefined) container.image = "busybox:2";
+      try {
+        await client.update(DaemonSetSchema, current);
+        break;
+      } catch (error) {
+        if (!isApiError(error, "Conflict")) throw error;
+      }
+    }
+    await eventually("every node updated and available", async () => {
+      const s = await status(app);
+      const pods = await livePods(app);
+      return (
+        s?.updatedNumberScheduled === 3 &&
+        s.numberAvailable === 3 &&
+        pods.length === 3 &&
+        pods.every((p) => p.spec?.containers[0]?.image === "busybox:2")
+      );
+    });
+    return worst;
+  } finally {
+    await observer.stop();
+    await running;
+  }
+}
+
 describe("DaemonSet controller end to end", () => {
   it("runs one pod per node, adds one for a new node, none on a node whose taint it does not tolerate, one on a cordoned node", async () => {
     const { client } = cluster;
@@ -153,60 +220,18 @@ describe("DaemonSet controller end to end", () => {
   });
 
   it("rolls a template change out node by node, never more than maxUnavailable nodes without an available pod", async () => {
-    const { client } = cluster;
-    await client.create(DaemonSetSchema, daemonSet("roll", 1));
-    await eventually("3 ready pods", async () => (await status("roll"))?.numberAvailable === 3);
-    const observer = new SharedIndexInformer<Pod>({
-      listerWatcher: apiListerWatcher(client, PodSchema, { labelSelector: "app=roll" }),
-      name: "observer-roll",
-    });
-    const nodes = ["node-a", "node-b", "node-c"];
-    let worst = 0;
-    const check = () => {
-      const live = observer.getIndexer().list().filter(isPodActive);
-      const unavailable = nodes.filter(
-        (n) => !live.some((p) => p.spec?.nodeName === n && isPodReady(p)),
-      ).length;
-      worst = Math.max(worst, unavailable);
-    };
-    observer.addEventHandler({ onAdd: check, onUpdate: check, onDelete: check });
-    const running = observer.run();
-    try {
-      await observer.waitForCacheSync();
-      expect(worst).toBe(0);
-      for (;;) {
-        const ds = clone(
-          DaemonSetSchema,
-          await client.get(DaemonSetSchema, "roll", { namespace: "default" }),
-        );
-        const container = ds.spec?.template?.spec?.containers[0];
-        if (container !== undefined) container.image = "busybox:2";
-        try {
-          await client.update(DaemonSetSchema, ds);
-          break;
-        } catch (error) {
-          if (!isApiError(error, "Conflict")) throw error;
-        }
-      }
-      await eventually("every node updated and available", async () => {
-        const s = await status("roll");
-        const pods = await livePods("roll");
-        return (
-          s?.updatedNumberScheduled === 3 &&
-          s.numberAvailable === 3 &&
-          pods.length === 3 &&
-          pods.every((p) => p.spec?.containers[0]?.image === "busybox:2")
-        );
-      });
-      // maxSurge 0: every node went through a moment without a pod, one node at a time.
-      expect(worst).toBe(1);
-    } finally {
-      await observer.stop();
-      await running;
-    }
-    const revisions = (await client.list(ControllerRevisionSchema, { namespace: "default" })).items;
+    const seen = await rollOut("roll", { maxUnavailable: 1 });
+    // maxSurge 0: every node went through a moment without a pod, one node at a time.
+    expect(seen).toEqual({ unavailable: 1, extra: 0 });
+    const revisions = (
+      await cluster.client.list(ControllerRevisionSchema, { namespace: "default" })
+    ).items;
     expect(revisions.map((r) => r.revision).sort()).toEqual([1, 2]);
-    const s = await status("roll");
-    expect(s?.observedGeneration).toBe(2);
+    expect((await status("roll"))?.observedGeneration).toBe(2);
+  });
+
+  it("with maxSurge 1 and maxUnavailable 0 starts each new pod beside the old one: no node is ever without a ready pod", async () => {
+    const seen = await rollOut("surge", { maxUnavailable: 0, maxSurge: 1 });
+    expect(seen).toEqual({ unavailable: 0, extra: 1 });
   });
 });
