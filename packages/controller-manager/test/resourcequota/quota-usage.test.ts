@@ -109,7 +109,7 @@ it("fills status.hard and status.used and follows deletions and finished pods", 
       "requests.cpu": "500m",
       "limits.cpu": "500m",
       "count/configmaps": "1",
-      services: "0",
+      services: "1", // the API server's own `kubernetes` Service
     }),
   );
   expect((await status("compute"))?.hard).toEqual(hard);
@@ -124,7 +124,7 @@ it("fills status.hard and status.used and follows deletions and finished pods", 
       "requests.cpu": "300m",
       "limits.cpu": "300m",
       "count/configmaps": "1",
-      services: "0",
+      services: "1", // the API server's own `kubernetes` Service
     }),
   );
   // A finished pod no longer uses compute resources or "pods" (it is still an object).
@@ -137,7 +137,7 @@ it("fills status.hard and status.used and follows deletions and finished pods", 
       "requests.cpu": "0",
       "limits.cpu": "0",
       "count/configmaps": "1",
-      services: "0",
+      services: "1", // the API server's own `kubernetes` Service
     }),
   );
   // A service: charged by admission on creation, given back by the controller on deletion.
@@ -150,12 +150,12 @@ it("fills status.hard and status.used and follows deletions and finished pods", 
   );
   await eventually(
     "the service counted",
-    async () => (await status("compute"))?.used.services === "1",
+    async () => (await status("compute"))?.used.services === "2",
   );
   await client.delete(ServiceSchema, "web", { namespace: "default" });
   await eventually(
     "the service given back",
-    async () => (await status("compute"))?.used.services === "0",
+    async () => (await status("compute"))?.used.services === "1",
   );
   expect(controllers.errors).toEqual([]);
 }, 60_000);
