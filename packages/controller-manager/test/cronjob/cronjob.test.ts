@@ -66,6 +66,7 @@ function cronJob(
       "startingDeadlineSeconds" | "successfulJobsHistoryLimit" | "concurrencyPolicy"
     >
   >,
+  image = SUCCEED_IMAGE,
 ): CronJob {
   return create(CronJobSchema, {
     apiVersion: "batch/v1",
@@ -78,7 +79,7 @@ function cronJob(
         metadata: { labels: { app: name } },
         spec: {
           template: {
-            spec: { restartPolicy: "Never", containers: [{ name: "main", image: SUCCEED_IMAGE }] },
+            spec: { restartPolicy: "Never", containers: [{ name: "main", image }] },
           },
         },
       },
@@ -172,5 +173,43 @@ describe("CronJob controller", () => {
     });
     expect(await jobsOf(lost)).toEqual([]);
     expect((await getCronJob("lost")).status?.lastScheduleTime).toBeUndefined();
+  });
+
+  it("skips a time while a Job runs under Forbid, and replaces the running Job under Replace", async () => {
+    const forbid = await cluster.client.create(
+      CronJobSchema,
+      cronJob("forbid", { concurrencyPolicy: "Forbid" }, "sleep:1"),
+    );
+    const replace = await cluster.client.create(
+      CronJobSchema,
+      cronJob("replace", { concurrencyPolicy: "Replace" }, "sleep:1"),
+    );
+    const firstMinute = Math.floor(nowMs / MIN);
+    cronJobController.queue.add("default/forbid");
+    cronJobController.queue.add("default/replace");
+    const names = async (cj: CronJob) =>
+      (await jobsOf(cj))
+        .filter((j) => j.metadata?.deletionTimestamp === undefined)
+        .map((j) => j.metadata?.name)
+        .sort();
+    await eventually("first Jobs", async () => {
+      const active = (await getCronJob("forbid")).status?.active.length ?? 0;
+      return active === 1 && (await names(replace)).length === 1;
+    });
+    advance("forbid", MIN);
+    cronJobController.queue.add("default/replace");
+    await eventually("replace runs only the new minute's Job", async () => {
+      const current = await names(replace);
+      return current.length === 1 && current[0] === `replace-${firstMinute + 1}`;
+    });
+    await eventually("JobAlreadyActive for forbid", async () => {
+      const events = await cluster.client.list(EventSchema, { namespace: "default" });
+      return events.items.some(
+        (e) => e.involvedObject?.name === "forbid" && e.reason === "JobAlreadyActive",
+      );
+    });
+    expect(await names(forbid)).toEqual([`forbid-${firstMinute}`]);
+    const status = (await getCronJob("replace")).status;
+    expect(status?.active.map((r) => r.name)).toEqual([`replace-${firstMinute + 1}`]);
   });
 });
