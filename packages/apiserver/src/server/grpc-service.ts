@@ -17,6 +17,7 @@ import { type MaxInFlight, type RequestKind, tooManyRequests } from "./max-in-fl
 import { podStreamMethods } from "./pod-stream-service.js";
 import { msUntilTimeoutAnswer, requestTimeout } from "./request-timeout.js";
 import { type StatusError, toStatusError } from "./status-error.js";
+import { writeWithBackpressure } from "./stream-write.js";
 
 /** One finished call, for metrics and logs. */
 export interface CallRecord {
@@ -252,16 +253,7 @@ export function grpcImplementation(
       call.on("close", () => abort.abort());
       const send = (event: apiv1.WatchEvent): void | Promise<void> => {
         onWatchEvent(resource, event.type);
-        if (call.write(event)) return;
-        return new Promise<void>((resolve) => {
-          const done = () => {
-            call.off("drain", done);
-            abort.signal.removeEventListener("abort", done);
-            resolve();
-          };
-          call.once("drain", done);
-          abort.signal.addEventListener("abort", done, { once: true });
-        });
+        return writeWithBackpressure(call, event, abort.signal);
       };
       handlers.watch(call.request, send, abort.signal).then(
         () => {

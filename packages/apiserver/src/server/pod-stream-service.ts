@@ -10,6 +10,7 @@ import type { ApiHandlers } from "./api-handlers.js";
 import { type CallObserver, statusMetadata } from "./grpc-service.js";
 import { type PodStreamLookups, runExec, streamLogs } from "./pod-streams.js";
 import { StatusError, toStatusError } from "./status-error.js";
+import { writeWithBackpressure } from "./stream-write.js";
 
 /** Pods and nodes from the API server's storage (quorum reads). */
 function lookupsOf(handlers: ApiHandlers): PodStreamLookups {
@@ -62,18 +63,8 @@ export function podStreamMethods(
     const abort = new AbortController();
     call.on("cancelled", () => abort.abort());
     call.on("close", () => abort.abort());
-    const send = (data: Uint8Array): void | Promise<void> => {
-      if (call.write(create(apiv1.LogsChunkSchema, { data }))) return;
-      return new Promise<void>((resolve) => {
-        const done = () => {
-          call.off("drain", done);
-          abort.signal.removeEventListener("abort", done);
-          resolve();
-        };
-        call.once("drain", done);
-        abort.signal.addEventListener("abort", done, { once: true });
-      });
-    };
+    const send = (data: Uint8Array): void | Promise<void> =>
+      writeWithBackpressure(call, create(apiv1.LogsChunkSchema, { data }), abort.signal);
     streamLogs(lookups, call.request, send, abort.signal).then(
       () => {
         observe({

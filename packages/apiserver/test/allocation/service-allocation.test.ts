@@ -5,11 +5,12 @@
 
 import { create } from "@bufbuild/protobuf";
 import { EndpointsSchema, type Service, ServiceSchema } from "@tug/api";
-import { type ApiClient, type ApiError, isApiError } from "@tug/client";
+import type { ApiClient } from "@tug/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IpRange } from "../../src/allocation/ip-range.js";
 import { EtcdClient } from "../../src/storage/etcd-client.js";
 import { type Harness, startHarness } from "../server/harness.js";
+import { failure } from "../support/api-failure.js";
 import { startTugStore } from "../support/stores.js";
 
 function service(name: string, spec: Record<string, unknown> = {}): Service {
@@ -17,16 +18,6 @@ function service(name: string, spec: Record<string, unknown> = {}): Service {
     metadata: { name, namespace: "default" },
     spec: { ports: [{ name: "http", port: 80 }], ...spec },
   });
-}
-
-async function failure(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isApiError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe("Service IP and node port allocation", () => {
