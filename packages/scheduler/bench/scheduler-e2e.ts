@@ -239,7 +239,7 @@ async function registerNodes(
           lastTransitionTime: now,
         }),
       );
-      await api.create(NodeSchema, node, { timeoutMs: REQUEST_TIMEOUT_MS });
+      await createRetrying(() => api.create(NodeSchema, node, { timeoutMs: REQUEST_TIMEOUT_MS }));
       created++;
     });
   } finally {
@@ -266,6 +266,24 @@ interface Timings {
 
 /** What a client retries a create on (after 1 s, up to 5 times), as the overload passes. */
 const RETRIED_REASONS = new Set(["TooManyRequests", "Timeout", "ServiceUnavailable"]);
+
+/**
+ * Runs `create` until it succeeds, retrying on RETRIED_REASONS; resolves with the number of
+ * retries. A retried create that finds its object (AlreadyExists) was stored by an earlier
+ * attempt after all: that counts as its acknowledgement.
+ */
+async function createRetrying(create: () => Promise<unknown>): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await create();
+      return attempt - 1;
+    } catch (e) {
+      if (attempt > 1 && isApiError(e, "AlreadyExists")) return attempt - 1;
+      if (!RETRIED_REASONS.has(isApiError(e) ? e.reason : "") || attempt > 5) throw e;
+      await sleep(1000);
+    }
+  }
+}
 
 /**
  * Lists the namespace's pods in pages of 500, each page retried on a timeout (as a reflector
@@ -454,25 +472,17 @@ async function main(): Promise<void> {
         schedulerExited,
         boundedAll(numPods, concurrency, async (i) => {
           t.sent[i] = performance.now();
-          for (let attempt = 1; ; attempt++) {
-            try {
-              await api?.create(PodSchema, pods[i] as Pod, { timeoutMs: REQUEST_TIMEOUT_MS });
-            } catch (e) {
-              // A retry of a create that was stored after all finds it there: that is its ack.
-              if (!(attempt > 1 && isApiError(e, "AlreadyExists"))) {
-                if (!RETRIED_REASONS.has(isApiError(e) ? e.reason : "") || attempt > 5) {
-                  t.createErrors++;
-                  lastError = e;
-                  return;
-                }
-                t.createRetries++;
-                await sleep(1000);
-                continue;
-              }
-            }
+          try {
+            t.createRetries += await createRetrying(() =>
+              (api as ApiClient).create(PodSchema, pods[i] as Pod, {
+                timeoutMs: REQUEST_TIMEOUT_MS,
+              }),
+            );
             t.acked[i] = performance.now();
             created++;
-            return;
+          } catch (e) {
+            t.createErrors++;
+            lastError = e;
           }
         }),
       );
