@@ -192,6 +192,24 @@ describe("exec through the API server", () => {
     expect(r).toEqual({ exitCode: 0, stdout: "hello\nworld\n", stderr: "" });
   });
 
+  it("with a TTY, stderr is part of stdout (terminal line endings)", async () => {
+    let stdout = "";
+    let stderr = "";
+    const session = c.client.exec("talker", {
+      command: ["sh", "-c", "echo out; echo err >&2"],
+      tty: true,
+      onStdout: (d) => {
+        stdout += Buffer.from(d).toString();
+      },
+      onStderr: (d) => {
+        stderr += Buffer.from(d).toString();
+      },
+    });
+    expect((await session.done).exitCode).toBe(0);
+    expect(stdout).toBe("out\r\nerr\r\n");
+    expect(stderr).toBe("");
+  });
+
   it("refuses an unbound pod, an unknown container and an unknown pod", async () => {
     await c.client.create(
       PodSchema,
