@@ -68,8 +68,6 @@ export interface ExampleCluster {
   tug(args: readonly string[], stdin?: string): Promise<CliResult>;
   /** Like tug(), but throws with the output when the exit code is not 0. */
   tugOk(args: readonly string[], stdin?: string): Promise<string>;
-  /** The agent API port of `node`. */
-  agentPort(node: string): number;
   /**
    * The node dies: SIGKILL to its agent and its runtime, as a power loss would; its containers
    * keep running in Docker (close() removes them by their instance label).
@@ -186,30 +184,10 @@ async function waitExit(pid: number, ms: number): Promise<boolean> {
 }
 
 /**
- * How long to wait for another local cluster (a test or a user's `tug up`) to go: one cluster
- * with agents runs on a host at a time (`tug up` claims the host, docs/getting-started.md).
+ * How long `tug up` waits for another local cluster (a test or a user's) to go: one cluster
+ * with agents runs on a host at a time (docs/getting-started.md, TUG_UP_HOST_WAIT_SECONDS).
  */
-const HOST_WAIT_MS = 600_000;
-const HOST_POLL_MS = 5_000;
-/** The start of `tug up`'s refusal while another cluster holds the host. */
-const HOST_TAKEN = "another local tug cluster";
-
-/** `tug up ARGS`, queued behind another local cluster holding the host. */
-async function upWhenHostFree(
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-  progress: (line: string) => void,
-): Promise<CliResult> {
-  const deadline = Date.now() + HOST_WAIT_MS;
-  for (;;) {
-    const result = await runTugProcess(args, env, UP_TIMEOUT_MS);
-    if (result.code === 0 || !result.stderr.includes(HOST_TAKEN) || Date.now() > deadline) {
-      return result;
-    }
-    progress(`waiting: ${result.stderr.trim()}`);
-    await sleep(HOST_POLL_MS);
-  }
-}
+const HOST_WAIT_SECONDS = 600;
 
 function readComponents(dataDir: string): ClusterComponent[] {
   const path = join(dataDir, "cluster.json");
@@ -283,7 +261,7 @@ export async function startExampleCluster(options: ExampleClusterOptions): Promi
 
   try {
     progress(`tug up --agents 2 --base-port ${options.basePort} in ${dataDir}`);
-    const up = await upWhenHostFree(
+    const up = await runTugProcess(
       [
         "up",
         "--data-dir",
@@ -296,8 +274,8 @@ export async function startExampleCluster(options: ExampleClusterOptions): Promi
         String(options.basePort),
         "--from-source",
       ],
-      env,
-      progress,
+      { ...env, TUG_UP_HOST_WAIT_SECONDS: String(HOST_WAIT_SECONDS) },
+      UP_TIMEOUT_MS + HOST_WAIT_SECONDS * 1000,
     );
     components = readComponents(dataDir);
     if (up.code !== 0) {
@@ -332,7 +310,6 @@ export async function startExampleCluster(options: ExampleClusterOptions): Promi
         }
         return result.stdout;
       },
-      agentPort: (node) => byNode(node, "tug-agent").ports[0] ?? 0,
       async killNode(node) {
         for (const binary of ["tug-agent", "tug-cri-docker"]) {
           const c = byNode(node, binary);

@@ -15,7 +15,6 @@ import {
 } from "@tug/api";
 import { isApiError } from "@tug/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agentExec } from "../../src/index.js";
 import { dockerKill, eventually } from "../harness.js";
 import { EXAMPLES_DIR, type ExampleCluster, startExampleCluster } from "./example-cluster.js";
 import { isReady, podsOf, watchAvailable } from "./pod-observer.js";
@@ -159,31 +158,31 @@ describe("the examples on two agents", () => {
         },
         POD_START_MS,
       );
-      const port = cluster.agentPort(pod.spec?.nodeName ?? "");
+      expect(pod.spec?.nodeName).not.toBe("");
       // The command cats /etc/foo/username: "value-1\r\n" base64-decoded, in the container's log.
       const log = await eventually(
-        "mypod's log through the agent API",
+        "value-1 in `tug logs -n myns mypod`",
         async () => {
-          const response = await fetch(`http://127.0.0.1:${port}/containerLogs/myns/mypod/mypod`);
-          const text = await response.text();
-          return response.ok && text.includes("value-1") ? text : undefined;
+          const out = await cluster.tug(["logs", "-n", "myns", "mypod"]);
+          return out.code === 0 && out.stdout.includes("value-1") ? out.stdout : undefined;
         },
-        30_000,
+        60_000,
       );
-      // The secret holds "value-1\r\n". tug-cri-docker's log copier drops a trailing "\r" as
-      // if it were a TTY line ending (packages/cri-docker/src/log-copier.ts) even without a TTY,
-      // where the kubelet would keep it; exec below shows the file's exact bytes.
+      // tug-cri-docker's log copier drops a trailing "\r" as if it were a TTY line ending
+      // (packages/cri-docker/src/log-copier.ts) even without a TTY, where the kubelet keeps it;
+      // exec shows the file's exact bytes.
       expect(log).toMatch(/^value-1\r?\n$/);
-      const exec = await agentExec({
-        host: "127.0.0.1",
-        port,
-        namespace: "myns",
-        pod: "mypod",
-        container: "mypod",
-        command: ["cat", "/etc/foo/password"],
-      });
-      expect(exec.exitCode).toBe(0);
-      expect(exec.stdout.toString("utf8")).toBe("value-2\r\n");
+      const exec = await cluster.tug([
+        "exec",
+        "-n",
+        "myns",
+        "mypod",
+        "--",
+        "cat",
+        "/etc/foo/password",
+      ]);
+      expect(exec.code).toBe(0);
+      expect(exec.stdout).toBe("value-2\r\n");
       await cluster.api.delete(PodSchema, "mypod", { namespace: "myns", gracePeriodSeconds: 0 });
     },
     FLOW_TIMEOUT_MS,
