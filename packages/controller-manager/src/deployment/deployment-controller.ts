@@ -34,6 +34,7 @@ import { apiClaimActions, isGone } from "../framework/api-claim-actions.js";
 import type { Controller, Syncable } from "../framework/controller.js";
 import { claimObjects, getControllerOf, newControllerRef } from "../framework/controller-ref.js";
 import type { EventRecorder } from "../framework/event-recorder.js";
+import { wallTime } from "../framework/wall-time.js";
 import {
   calculateStatus,
   getCondition,
@@ -85,7 +86,10 @@ export interface DeploymentControllerOptions {
   readonly pods: SharedIndexInformer<Pod>;
   readonly recorder: EventRecorder;
   readonly clock?: Clock;
-  /** Wall time for condition timestamps; defaults to the clock's. */
+  /**
+   * Wall time for condition timestamps and pod availability; defaults to an injected clock's
+   * (tests), else the system's wall clock — never realClock's monotonic now().
+   */
   readonly now?: () => Date;
   readonly queue?: RateLimitingQueue;
 }
@@ -106,7 +110,7 @@ export class DeploymentController implements Controller {
     this.api = options.api;
     this.recorder = options.recorder;
     this.clock = options.clock ?? realClock;
-    this.now = options.now ?? (() => new Date(this.clock.now()));
+    this.now = options.now ?? wallTime(options.clock);
     this.queue = options.queue ?? new RateLimitingQueue({ clock: this.clock });
     this.informers = [options.deployments, options.replicaSets, options.pods];
     this.dLister = createLister(options.deployments.getIndexer());

@@ -34,6 +34,7 @@ import type { EventRecorder } from "../framework/event-recorder.js";
 import { ControllerExpectations } from "../framework/expectations.js";
 import type { PodControl } from "../framework/pod-control.js";
 import { isPodActive, isPodReady, podsToDelete } from "../framework/pod-state.js";
+import { wallTime } from "../framework/wall-time.js";
 import { calculateReplicaSetStatus, replicaSetStatusUnchanged } from "./replica-set-status.js";
 import { SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from "./slow-start.js";
 
@@ -54,6 +55,11 @@ export interface ReplicaSetControllerOptions {
   readonly recorder: EventRecorder;
   readonly burstReplicas?: number;
   readonly clock?: Clock;
+  /**
+   * Wall time for status (pod availability after minReadySeconds, condition times); defaults
+   * to an injected clock's (tests), else the system's wall clock.
+   */
+  readonly now?: () => Date;
   readonly queue?: RateLimitingQueue;
   /** Aborts when the controller must stop (leadership lost): no new pod batch starts after. */
   readonly signal?: AbortSignal;
@@ -67,10 +73,12 @@ export class ReplicaSetController implements Controller {
   private readonly rsLister: Lister<ReplicaSet>;
   private readonly podLister: Lister<Pod>;
   private readonly clock: Clock;
+  private readonly now: () => Date;
   private readonly burstReplicas: number;
 
   constructor(private readonly options: ReplicaSetControllerOptions) {
     this.clock = options.clock ?? realClock;
+    this.now = options.now ?? wallTime(options.clock);
     this.queue = options.queue ?? new RateLimitingQueue({ clock: this.clock });
     this.expectations = new ControllerExpectations(this.clock);
     this.burstReplicas = options.burstReplicas ?? BURST_REPLICAS;
@@ -230,7 +238,7 @@ export class ReplicaSetController implements Controller {
     }
     const updated = await this.writeStatus(
       rs,
-      calculateReplicaSetStatus(rs, owned, manageError, new Date(this.clock.now())),
+      calculateReplicaSetStatus(rs, owned, manageError, this.now()),
     );
     if (manageError !== undefined) throw manageError;
     const minReady = rs.spec?.minReadySeconds ?? 0;

@@ -3,6 +3,7 @@
 // rollback, pause/resume.
 
 import { clone } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { type Deployment, DeploymentSchema, type ReplicaSet, ReplicaSetSchema } from "@tug/api";
 import type { ApiClient } from "@tug/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -108,6 +109,10 @@ describe("Deployment controller end to end", () => {
     const available = d.status?.conditions.find((c) => c.type === "Available");
     expect(available?.status).toBe("True");
     expect(available?.reason).toBe("MinimumReplicasAvailable");
+    // Condition times are wall time (the workqueue's monotonic clock once put them near 1970).
+    const written = available?.lastUpdateTime;
+    expect(written).toBeDefined();
+    expect(Math.abs(timestampDate(written!).getTime() - Date.now())).toBeLessThan(10 * 60_000);
   });
 
   it("rolls a template change with live pods ≤ replicas+maxSurge and ready ≥ replicas−maxUnavailable at every observed moment", async () => {
