@@ -121,6 +121,18 @@ export const FLAGS: readonly FlagSpec[] = [
     default: "5",
   },
   {
+    name: "concurrent-daemonset-syncs",
+    arg: "<n>",
+    description: "DaemonSets reconciled at once",
+    default: "2",
+  },
+  {
+    name: "concurrent-statefulset-syncs",
+    arg: "<n>",
+    description: "StatefulSets reconciled at once",
+    default: "5",
+  },
+  {
     name: "concurrent-ttl-after-finished-syncs",
     arg: "<n>",
     description: "finished Jobs checked for ttlSecondsAfterFinished at once",
@@ -218,7 +230,10 @@ export interface ControllerManagerSettings {
   readonly leaseName: string;
   readonly concurrentDeploymentSyncs: number;
   readonly concurrentReplicaSetSyncs: number;
-  /** --concurrent-job-syncs, --concurrent-cron-job-syncs, --concurrent-ttl-after-finished-syncs. */
+  /**
+   * --concurrent-job-syncs, --concurrent-cron-job-syncs, --concurrent-daemonset-syncs,
+   * --concurrent-statefulset-syncs, --concurrent-ttl-after-finished-syncs.
+   */
   readonly concurrentSyncs: Partial<Record<ControllerName, number>>;
   /** The cluster controllers' timings and ranges (key and CA are paths here; see loadClusterSettings). */
   readonly cluster: Omit<ClusterControllerSettings, "serviceAccountSigningKey" | "rootCa">;
@@ -456,6 +471,8 @@ export function parseSettings(
       concurrentSyncs: {
         job: integer("concurrent-job-syncs", 1, 1000),
         cronjob: integer("concurrent-cron-job-syncs", 1, 1000),
+        daemonset: integer("concurrent-daemonset-syncs", 1, 1000),
+        statefulset: integer("concurrent-statefulset-syncs", 1, 1000),
         "ttl-after-finished": integer("concurrent-ttl-after-finished-syncs", 1, 1000),
       },
       cluster: {

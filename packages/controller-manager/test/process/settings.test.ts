@@ -30,7 +30,13 @@ describe("parseSettings", () => {
       leaseName: "kube-controller-manager",
       concurrentDeploymentSyncs: 5,
       concurrentReplicaSetSyncs: 5,
-      concurrentSyncs: { job: 5, cronjob: 5, "ttl-after-finished": 5 },
+      concurrentSyncs: {
+        job: 5,
+        cronjob: 5,
+        daemonset: 2,
+        statefulset: 5,
+        "ttl-after-finished": 5,
+      },
       cluster: {
         nodeMonitorPeriodMs: 5_000,
         nodeMonitorGracePeriodMs: 50_000,
@@ -149,7 +155,13 @@ describe("cluster and batch controller settings", () => {
       pvClaimBinderSyncPeriodMs: 60_000,
       resourceQuotaSyncPeriodMs: 300_000,
     });
-    expect(s.concurrentSyncs).toEqual({ job: 3, cronjob: 7, "ttl-after-finished": 5 });
+    expect(s.concurrentSyncs).toEqual({
+      job: 3,
+      cronjob: 7,
+      daemonset: 2,
+      statefulset: 5,
+      "ttl-after-finished": 5,
+    });
     expect(s.serviceAccountPrivateKeyFile).toBe("/k/sa.key");
     expect(
       parse(["--config", "/etc/tug/cm.json", "--node-monitor-grace-period", "1m"]).cluster
