@@ -24,6 +24,8 @@ export const NETWORK_MODES: readonly NetworkMode[] = ["bridge", "none"];
 
 /** The DNS port pods reach through the DNS ClusterIP (RFC 1035's 53). */
 export const DNS_PORT = 53;
+/** A start step that failed (the DNS port busy, iptables locked) is tried again this often. */
+export const START_RETRY_MS = 5_000;
 
 /**
  * `sysctl` setting kube-proxy sets so that NodePorts answer on 127.0.0.1: packets from the
@@ -116,20 +118,35 @@ export class NodeNetworking {
       o.onNetworkReady?.();
     }
     if (o.dns && gateway !== undefined) {
-      this.dnsServer = new ClusterDns({
-        client: o.client,
-        informers: this.informers,
-        address: gateway,
-        port: DNS_PORT,
-        onError: (e, what) => o.log.warn(what, { error: errorText(e) }),
+      const address = gateway;
+      const served = await this.retrying("start the cluster DNS", async () => {
+        const dns = new ClusterDns({
+          client: o.client,
+          informers: this.informers,
+          address,
+          port: DNS_PORT,
+          onError: (e, what) => o.log.warn(what, { error: errorText(e) }),
+        });
+        try {
+          await dns.start();
+        } catch (e) {
+          await dns.stop().catch(() => undefined);
+          throw e;
+        }
+        this.dnsServer = dns;
       });
-      await this.dnsServer.start();
-      if (this.stopped) return;
+      if (!served) return;
       o.log.info("cluster DNS serving", { address: `${gateway}:${DNS_PORT}` });
     }
     if (o.proxy) {
-      await this.run(["sysctl", "-w", `${ROUTE_LOCALNET}=1`]);
-      await installLocalnetGuard(this.run);
+      const prepared = await this.retrying(
+        "set route_localnet and the localnet guard",
+        async () => {
+          await this.run(["sysctl", "-w", `${ROUTE_LOCALNET}=1`]);
+          await installLocalnetGuard(this.run);
+        },
+      );
+      if (!prepared) return;
       this.proxy = new ServiceProxy({
         client: o.client,
         informers: this.informers,
@@ -144,6 +161,28 @@ export class NodeNetworking {
       });
       await this.proxy.start();
       o.log.info("service proxy running", { clusterCidr: o.clusterCidr });
+    }
+  }
+
+  /**
+   * Runs `step` until it succeeds (every START_RETRY_MS, each failure logged) or the
+   * networking is stopped; resolves whether it succeeded. A DNS port still held by an agent
+   * that is exiting, or iptables briefly locked by another writer, must not leave the node
+   * without DNS or Services for good.
+   */
+  private async retrying(what: string, step: () => Promise<void>): Promise<boolean> {
+    for (;;) {
+      if (this.stopped) return false;
+      try {
+        await step();
+        return !this.stopped;
+      } catch (e) {
+        this.o.log.warn(`cannot ${what}; retrying`, {
+          error: errorText(e),
+          retryInMs: START_RETRY_MS,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, START_RETRY_MS));
     }
   }
 
