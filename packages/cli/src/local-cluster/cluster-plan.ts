@@ -233,6 +233,8 @@ export function planCluster(options: PlanOptions): ClusterPlan {
         `--bind-address=${LOOPBACK}`,
         `--secure-port=${port}`,
         ...election,
+        // Node IPAM's range; the agents route and masquerade the same one.
+        ...(binary === "tug-controller-manager" ? [`--cluster-cidr=${LOCAL_CLUSTER_CIDR}`] : []),
       ],
       ports: [port],
       readyUrl: `${url(port)}/readyz`,

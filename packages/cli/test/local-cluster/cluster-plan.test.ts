@@ -80,6 +80,8 @@ describe("planCluster", () => {
       expect(args(agent)).toContain("--cluster-cidr=10.244.0.0/16");
       expect(args(agent)).toContain("--cluster-dns=10.96.0.10");
     }
+    expect(args("controller-manager")).toContain("--cluster-cidr=10.244.0.0/16");
+    expect(args("scheduler").some((a) => a.startsWith("--cluster-cidr"))).toBe(false);
     expect(args("agent-tug-node-1").filter((a) => /^--(proxy|dns)=/.test(a))).toEqual([]);
     expect(args("agent-tug-node-2")).toEqual(
       expect.arrayContaining(["--proxy=false", "--dns=false"]),
