@@ -110,7 +110,7 @@ describe("tug-store start and stop", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       new RegExp(
-        `tug-store: --data-dir ${m.dataDir} holds member [0-9a-f]+ of cluster [0-9a-f]+, but --name, --initial-cluster and ` +
+        `tug-store: --data-dir ${m.dataDir} holds member [0-9a-f]+ of cluster [0-9a-f]+ \\(created with --initial-cluster-token cluster-a\\), but --name, --initial-cluster and ` +
           "--initial-cluster-token make this member [0-9a-f]+ of cluster [0-9a-f]+: start it with the flags its data " +
           "directory was created with, or with an empty --data-dir\\n",
       ),
