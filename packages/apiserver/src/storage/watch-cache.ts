@@ -212,6 +212,11 @@ const always = () => true;
  */
 export class WatchCache<T> {
   private readonly objects = new Map<string, T>();
+  /** Callers waiting for the next read of the store's revision (see storeRevision). */
+  private nextRevisionRead:
+    | { promise: Promise<number>; resolve: (rev: number) => void; reject: (e: unknown) => void }
+    | undefined;
+  private revisionReadInFlight = false;
   /** The keys of `objects` in order, made when a list needs them after a key came or went. */
   private sortedKeys: string[] | undefined;
   private readonly window: StoredEvent<T>[] = [];
@@ -471,6 +476,43 @@ export class WatchCache<T> {
     await this.start(fromRevision);
   }
 
+  /**
+   * The store's current revision, read after this call began, with one read in flight at a
+   * time for all callers: callers that arrive while a read is out share the next one, which
+   * starts when it returns (etcd batches ReadIndex requests the same way). So a burst of
+   * consistent lists costs the store a few reads, not one each, and every caller still gets a
+   * revision at least as new as the store's when it asked.
+   */
+  private storeRevision(): Promise<number> {
+    let batch = this.nextRevisionRead;
+    if (batch === undefined) {
+      let resolve: (rev: number) => void = () => undefined;
+      let reject: (e: unknown) => void = () => undefined;
+      const promise = new Promise<number>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      batch = { promise, resolve, reject };
+      this.nextRevisionRead = batch;
+      if (!this.revisionReadInFlight) this.startRevisionRead();
+    }
+    return batch.promise;
+  }
+
+  private startRevisionRead(): void {
+    const batch = this.nextRevisionRead;
+    if (batch === undefined) return;
+    this.nextRevisionRead = undefined;
+    this.revisionReadInFlight = true;
+    this.store
+      .currentRevision()
+      .then(batch.resolve, batch.reject)
+      .finally(() => {
+        this.revisionReadInFlight = false;
+        this.startRevisionRead();
+      });
+  }
+
   /** True once the first list has filled the cache (it may serve reads). */
   get synced(): boolean {
     return this.currentRevision > 0 && !this.stopped;
@@ -485,7 +527,7 @@ export class WatchCache<T> {
   async list(options: CacheListOptions<T> = {}): Promise<CacheListResult<T>> {
     await this.ready();
     const rv = options.resourceVersion ?? "0";
-    if (rv === "") await this.waitUntilFresh(await this.store.currentRevision());
+    if (rv === "") await this.waitUntilFresh(await this.storeRevision());
     else if (rv !== "0") await this.waitUntilFresh(parseRv(rv));
     // Synchronous from here: the page is one state of the cache, at currentRevision.
     const revision = this.currentRevision;
@@ -523,7 +565,7 @@ export class WatchCache<T> {
   async get(ref: ObjectRef, resourceVersion = "0"): Promise<T> {
     await this.ready();
     const key = this.store.keyFor(ref);
-    if (resourceVersion === "") await this.waitUntilFresh(await this.store.currentRevision());
+    if (resourceVersion === "") await this.waitUntilFresh(await this.storeRevision());
     else if (resourceVersion !== "0") await this.waitUntilFresh(parseRv(resourceVersion));
     const obj = this.objects.get(key);
     if (obj === undefined) throw ApiError.notFound(this.store.resource, ref.name);

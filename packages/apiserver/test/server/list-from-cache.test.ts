@@ -106,6 +106,24 @@ describe.each(STORES)("lists from the watch cache on $name", ({ start }) => {
     }
   });
 
+  it("shares one read of the store's revision among consistent lists that arrive together", async () => {
+    const cachedStore = cached.server.handlers.resolve(
+      create(apiv1.ResourceRefSchema, { group: "", version: "v1", resource: "pods" }),
+    ).store;
+    const spy = vi.spyOn(cachedStore, "currentRevision");
+    try {
+      const lists = await Promise.all(
+        Array.from({ length: 100 }, () => cached.client.list(PodSchema, { namespace: "list-a" })),
+      );
+      expect(new Set(lists.map((l) => l.items.length))).toEqual(new Set([12]));
+      // One read out at a time: the calls that arrive meanwhile share the next one.
+      expect(spy.mock.calls.length).toBeGreaterThan(0);
+      expect(spy.mock.calls.length).toBeLessThan(50);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("sees a write made through another API server at once (a consistent read)", async () => {
     const made = await fromStore.client.create(PodSchema, pod("late", "list-a", { tier: "db" }));
     const l = await cached.client.list(PodSchema, { namespace: "list-a" });
