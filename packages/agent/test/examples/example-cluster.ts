@@ -3,9 +3,10 @@
 // tug-scheduler, tug-controller-manager, two tug-cri-docker runtimes with their own
 // --instance labels, two tug-agents) in a temporary data dir on its own --base-port, and the
 // `tug` CLI run as a user runs it (its bin, from source, with its own $TUGCONFIG).
-// close() runs `tug down --purge`, then removes whatever is still there: processes of the
-// state file, containers carrying the runtimes' instance labels, Docker networks of the
-// cluster's nodes that did not exist before. Fails (never skips) without Docker or the images.
+// close() runs `tug down --purge` (which also removes the nodes' Docker networks), then removes
+// whatever is still there: processes of the state file, containers carrying the runtimes'
+// instance labels, and, if `tug down` failed, the nodes' Docker networks that did not exist
+// before. Fails (never skips) without Docker or the images.
 
 import { execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -240,20 +241,27 @@ export async function startExampleCluster(options: ExampleClusterOptions): Promi
         try {
           process.kill(-c.pid, "SIGKILL");
         } catch {
-          process.kill(c.pid, "SIGKILL");
+          // Not a group leader any more: the process alone (gone already is fine too).
+          try {
+            process.kill(c.pid, "SIGKILL");
+          } catch {}
         }
         await waitExit(c.pid, 10_000);
       }
     }
     const left = await instanceContainers(instances).catch(() => []);
     if (left.length > 0) await run("docker", ["rm", "-f", "-v", ...left]).catch(() => undefined);
-    const networks = await dockerNetworks().catch(() => new Set<string>());
-    for (const node of known.flatMap((c) => (c.node === undefined ? [] : [c.node]))) {
-      // The agent's pod network is the Docker network tug-<node> (docs/networking.md).
-      const name = `tug-${node}`;
-      if (networks.has(name) && !networksBefore.has(name)) {
-        networks.delete(name);
-        await run("docker", ["network", "rm", name]).catch(() => undefined);
+    // `tug down` removes the nodes' Docker networks tug-<node> (docs/networking.md) and gives
+    // the host back; only when it failed are they removed here, since once the host is given
+    // back the next cluster may already have made networks of the same names.
+    if (down.code !== 0) {
+      const networks = await dockerNetworks().catch(() => new Set<string>());
+      for (const node of known.flatMap((c) => (c.node === undefined ? [] : [c.node]))) {
+        const name = `tug-${node}`;
+        if (networks.has(name) && !networksBefore.has(name)) {
+          networks.delete(name);
+          await run("docker", ["network", "rm", name]).catch(() => undefined);
+        }
       }
     }
     await rm(dir, { recursive: true, force: true });
