@@ -41,6 +41,13 @@ async function allPages(client: ApiClient, options: ListOptions) {
   return pages;
 }
 
+/** The pods storage of `server`, to spy on which path served. */
+function podsStore(server: ApiServer) {
+  return server.handlers.resolve(
+    create(apiv1.ResourceRefSchema, { group: "", version: "v1", resource: "pods" }),
+  ).store;
+}
+
 describe.each(STORES)("lists from the watch cache on $name", ({ start }) => {
   let h: Harness;
   let cached: { server: ApiServer; client: ApiClient };
@@ -91,9 +98,7 @@ describe.each(STORES)("lists from the watch cache on $name", ({ start }) => {
   });
 
   it("serves the first page from the cache and later pages from the store", async () => {
-    const cachedStore = cached.server.handlers.resolve(
-      create(apiv1.ResourceRefSchema, { group: "", version: "v1", resource: "pods" }),
-    ).store;
+    const cachedStore = podsStore(cached.server);
     const spy = vi.spyOn(cachedStore, "listEntries");
     try {
       const first = await cached.client.list(PodSchema, { limit: 5 });
@@ -107,9 +112,7 @@ describe.each(STORES)("lists from the watch cache on $name", ({ start }) => {
   });
 
   it("shares one read of the store's revision among consistent lists that arrive together", async () => {
-    const cachedStore = cached.server.handlers.resolve(
-      create(apiv1.ResourceRefSchema, { group: "", version: "v1", resource: "pods" }),
-    ).store;
+    const cachedStore = podsStore(cached.server);
     const spy = vi.spyOn(cachedStore, "currentRevision");
     try {
       const lists = await Promise.all(
