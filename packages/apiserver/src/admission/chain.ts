@@ -3,7 +3,7 @@
 // request. https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/
 
 import type { AdmissionAttributes, AdmissionLookups } from "./attributes.js";
-import { defaultTolerationSeconds } from "./default-toleration-seconds.js";
+import { defaultTolerationSecondsPlugin } from "./default-toleration-seconds.js";
 import { limitRanger } from "./limit-ranger.js";
 import { namespaceLifecycle } from "./namespace-lifecycle.js";
 import { type QuotaCharge, resourceQuota } from "./resource-quota.js";
@@ -74,12 +74,23 @@ export class AdmissionChain {
  * ServiceAccount, DefaultTolerationSeconds, ResourceQuota (last, so that it charges what the
  * others let through).
  */
-export function defaultAdmissionChain(): AdmissionChain {
+export function defaultAdmissionChain(options: DefaultAdmissionOptions = {}): AdmissionChain {
   return new AdmissionChain([
     namespaceLifecycle,
     limitRanger,
     serviceAccount,
-    defaultTolerationSeconds,
+    defaultTolerationSecondsPlugin(
+      options.defaultNotReadyTolerationSeconds,
+      options.defaultUnreachableTolerationSeconds,
+    ),
     resourceQuota,
   ]);
+}
+
+/** The settings of the default plugins (kube-apiserver's flags). */
+export interface DefaultAdmissionOptions {
+  /** --default-not-ready-toleration-seconds (300). */
+  readonly defaultNotReadyTolerationSeconds?: number;
+  /** --default-unreachable-toleration-seconds (300). */
+  readonly defaultUnreachableTolerationSeconds?: number;
 }

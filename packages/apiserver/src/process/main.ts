@@ -90,6 +90,10 @@ export async function runTugApiserver(options: RunOptions): Promise<number> {
       maxRequestsInflight: settings.maxRequestsInflight,
       maxMutatingRequestsInflight: settings.maxMutatingRequestsInflight,
       authentication: settings.authentication,
+      admission: {
+        defaultNotReadyTolerationSeconds: settings.defaultNotReadyTolerationSeconds,
+        defaultUnreachableTolerationSeconds: settings.defaultUnreachableTolerationSeconds,
+      },
       onUnauthorized: (method, why) => log.info("unauthorized request", { method, why }),
       onCompactionError: (e) =>
         log.warn("compaction failed; trying again next interval", { error: e }),

@@ -104,6 +104,20 @@ export const FLAGS: readonly FlagSpec[] = [
     default: "200",
   },
   {
+    name: "default-not-ready-toleration-seconds",
+    arg: "<seconds>",
+    description:
+      "tolerationSeconds of the node.kubernetes.io/not-ready:NoExecute toleration added to pods without one",
+    default: "300",
+  },
+  {
+    name: "default-unreachable-toleration-seconds",
+    arg: "<seconds>",
+    description:
+      "tolerationSeconds of the node.kubernetes.io/unreachable:NoExecute toleration added to pods without one",
+    default: "300",
+  },
+  {
     name: "token-auth-file",
     arg: "<file>",
     description:
@@ -162,6 +176,9 @@ export interface ApiServerSettings {
   readonly maxRequestsInflight: number;
   readonly maxMutatingRequestsInflight: number;
   readonly authentication: AuthenticationSettings;
+  /** --default-not-ready-toleration-seconds, --default-unreachable-toleration-seconds. */
+  readonly defaultNotReadyTolerationSeconds: number;
+  readonly defaultUnreachableTolerationSeconds: number;
   readonly logLevel: LogLevel;
 }
 
@@ -453,6 +470,8 @@ export function parseSettings(
     maxRequestsInflight: count("max-requests-inflight"),
     maxMutatingRequestsInflight: count("max-mutating-requests-inflight"),
     authentication,
+    defaultNotReadyTolerationSeconds: count("default-not-ready-toleration-seconds"),
+    defaultUnreachableTolerationSeconds: count("default-unreachable-toleration-seconds"),
     logLevel: logLevel as LogLevel,
   };
   if (settings.eventTtlSeconds <= 0 && problems.length === 0) {

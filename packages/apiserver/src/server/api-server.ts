@@ -5,6 +5,7 @@
 import { networkInterfaces } from "node:os";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { apiServiceDefinition } from "@tug/client";
+import { type DefaultAdmissionOptions, defaultAdmissionChain } from "../admission/chain.js";
 import { type AuthenticationConfig, Authenticator, buildAuthenticator } from "../authn/index.js";
 import type { RegistryEnv } from "../registry/strategy.js";
 import { Compactor, DEFAULT_COMPACTION_INTERVAL_MS } from "../storage/compactor.js";
@@ -76,6 +77,8 @@ export interface ApiServerOptions extends MaxInFlightOptions {
   readonly authentication?: AuthenticationConfig;
   /** Called with the reason of each request refused as Unauthorized, for the log. */
   readonly onUnauthorized?: RefusalObserver;
+  /** Settings of the admission plugins (--default-not-ready-toleration-seconds, ...). */
+  readonly admission?: DefaultAdmissionOptions;
 }
 
 /** kube-apiserver repairs its Service IP and node port ranges every 3 minutes. */
@@ -126,6 +129,7 @@ export class ApiServer {
       ...(options.consistentListFromCache === undefined
         ? {}
         : { consistentListFromCache: options.consistentListFromCache }),
+      admission: defaultAdmissionChain(options.admission ?? {}),
     });
     const inFlight = new MaxInFlight(options);
     const grpc = new Server({

@@ -1,6 +1,9 @@
 import type { Pod } from "@tug/api";
 import { describe, expect, it } from "vitest";
-import { defaultTolerationSeconds } from "../../src/admission/default-toleration-seconds.js";
+import {
+  defaultTolerationSeconds,
+  defaultTolerationSecondsPlugin,
+} from "../../src/admission/default-toleration-seconds.js";
 import { serviceAccount } from "../../src/admission/service-account.js";
 import { json, obj } from "../registry/support.js";
 import { attrs, failure, lookups } from "./support.js";
@@ -128,6 +131,15 @@ describe("DefaultTolerationSeconds", () => {
     const p = pod({ tolerations: given });
     await defaultTolerationSeconds.mutate!(attrs("CREATE", "pods", p), lookups());
     expect((json(p).spec as { tolerations: unknown }).tolerations).toEqual(want);
+  });
+
+  it("takes the seconds of --default-not-ready- and --default-unreachable-toleration-seconds", async () => {
+    const p = pod();
+    await defaultTolerationSecondsPlugin(20, 2).mutate!(attrs("CREATE", "pods", p), lookups());
+    expect((json(p).spec as { tolerations: unknown }).tolerations).toEqual([
+      { ...notReady, tolerationSeconds: 20 },
+      { ...unreachable, tolerationSeconds: 2 },
+    ]);
   });
 
   it("ignores other kinds and subresources", async () => {

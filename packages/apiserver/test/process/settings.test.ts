@@ -56,6 +56,8 @@ describe("tug-apiserver settings", () => {
         serviceAccountLookup: true,
         anonymous: true,
       },
+      defaultNotReadyTolerationSeconds: 300,
+      defaultUnreachableTolerationSeconds: 300,
       logLevel: "info",
     });
   });
