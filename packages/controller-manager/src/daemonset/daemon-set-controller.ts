@@ -21,7 +21,6 @@ import {
   type ApiClient,
   type Clock,
   createLister,
-  isApiError,
   isDeletedFinalStateUnknown,
   type Lister,
   metaNamespaceKeyFunc,
@@ -34,7 +33,7 @@ import type { Controller, Syncable } from "../framework/controller.js";
 import { claimObjects, getControllerOf } from "../framework/controller-ref.js";
 import type { EventRecorder } from "../framework/event-recorder.js";
 import { ControllerExpectations } from "../framework/expectations.js";
-import type { PodControl } from "../framework/pod-control.js";
+import { deletePodsExpecting, type PodControl } from "../framework/pod-control.js";
 import { isPodReady } from "../framework/pod-state.js";
 import {
   nonEmptySelector,
@@ -399,22 +398,7 @@ export class DaemonSetController implements Controller {
     }
     if (remove.length === 0) return false;
     const victims = remove.slice(0, burst);
-    this.expectations.expectDeletions(
-      key,
-      victims.map((p) => metaNamespaceKeyFunc(p)),
-    );
-    const errors: unknown[] = [];
-    await Promise.all(
-      victims.map(async (pod) => {
-        try {
-          await this.options.podControl.deletePod(ns, pod.metadata?.name ?? "", owner);
-        } catch (error) {
-          this.expectations.deletionObserved(key, metaNamespaceKeyFunc(pod));
-          if (!isApiError(error, "NotFound")) errors.push(error);
-        }
-      }),
-    );
-    if (errors.length > 0) throw errors[0];
+    await deletePodsExpecting(this.options.podControl, this.expectations, key, ns, victims, owner);
     return true;
   }
 

@@ -10,9 +10,10 @@ import {
   PodSpecSchema,
   type PodTemplateSpec,
 } from "@tug/api";
-import { type ApiClient, isApiError } from "@tug/client";
+import { type ApiClient, isApiError, metaNamespaceKeyFunc } from "@tug/client";
 import { newControllerRef, type OwnerIdentity } from "./controller-ref.js";
 import type { EventRecorder, InvolvedObject } from "./event-recorder.js";
+import type { ControllerExpectations } from "./expectations.js";
 
 /** What a controller does to pods; a fake in tests, ApiPodControl in the process. */
 export interface PodControl {
@@ -105,4 +106,36 @@ export class ApiPodControl implements PodControl {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Deletes `pods` of `owner` at once, expecting each deletion under `ownerKey` first (so the
+ * owner does not act again before it sees them go); a deletion that fails is observed at once,
+ * since its watch event never comes. A pod already gone is not an error; the first other
+ * failure is thrown after all were tried (Kubernetes' manage step of ReplicaSet, Job, DaemonSet).
+ */
+export async function deletePodsExpecting(
+  podControl: PodControl,
+  expectations: Pick<ControllerExpectations, "expectDeletions" | "deletionObserved">,
+  ownerKey: string,
+  namespace: string,
+  pods: readonly Pod[],
+  owner: InvolvedObject,
+): Promise<void> {
+  expectations.expectDeletions(
+    ownerKey,
+    pods.map((p) => metaNamespaceKeyFunc(p)),
+  );
+  const errors: unknown[] = [];
+  await Promise.all(
+    pods.map(async (pod) => {
+      try {
+        await podControl.deletePod(namespace, pod.metadata?.name ?? "", owner);
+      } catch (error) {
+        expectations.deletionObserved(ownerKey, metaNamespaceKeyFunc(pod));
+        if (!isApiError(error, "NotFound")) errors.push(error);
+      }
+    }),
+  );
+  if (errors.length > 0) throw errors[0];
 }

@@ -44,7 +44,7 @@ import type { Controller, Syncable } from "../framework/controller.js";
 import { claimObjects, getControllerOf } from "../framework/controller-ref.js";
 import type { EventRecorder } from "../framework/event-recorder.js";
 import { ControllerExpectations } from "../framework/expectations.js";
-import type { PodControl } from "../framework/pod-control.js";
+import { deletePodsExpecting, type PodControl } from "../framework/pod-control.js";
 import { isPodActive, isPodReady, podsToDelete } from "../framework/pod-state.js";
 import { BURST_REPLICAS } from "../replicaset/replica-set-controller.js";
 import { SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from "../replicaset/slow-start.js";
@@ -478,23 +478,14 @@ export class JobController implements Controller {
   private async deletePods(key: string, job: Job, pods: readonly Pod[]): Promise<number> {
     if (pods.length === 0) return 0;
     const ns = job.metadata?.namespace ?? "";
-    this.expectations.expectDeletions(
+    await deletePodsExpecting(
+      this.options.podControl,
+      this.expectations,
       key,
-      pods.map((p) => metaNamespaceKeyFunc(p)),
+      ns,
+      pods,
+      this.involved(job),
     );
-    const owner = this.involved(job);
-    const errors: unknown[] = [];
-    await Promise.all(
-      pods.map(async (pod) => {
-        try {
-          await this.options.podControl.deletePod(ns, pod.metadata?.name ?? "", owner);
-        } catch (error) {
-          this.expectations.deletionObserved(key, metaNamespaceKeyFunc(pod));
-          if (!isApiError(error, "NotFound")) errors.push(error);
-        }
-      }),
-    );
-    if (errors.length > 0) throw errors[0];
     return pods.length;
   }
 

@@ -32,7 +32,7 @@ import type { Controller, Syncable } from "../framework/controller.js";
 import { claimObjects, getControllerOf } from "../framework/controller-ref.js";
 import type { EventRecorder } from "../framework/event-recorder.js";
 import { ControllerExpectations } from "../framework/expectations.js";
-import type { PodControl } from "../framework/pod-control.js";
+import { deletePodsExpecting, type PodControl } from "../framework/pod-control.js";
 import { isPodActive, isPodReady, podsToDelete } from "../framework/pod-state.js";
 import { wallTime } from "../framework/wall-time.js";
 import { calculateReplicaSetStatus, replicaSetStatusUnchanged } from "./replica-set-status.js";
@@ -286,23 +286,14 @@ export class ReplicaSetController implements Controller {
     } else if (diff > 0) {
       const count = Math.min(diff, this.burstReplicas);
       const victims = podsToDelete(pods, this.relatedPods(rs, pods), count);
-      this.expectations.expectDeletions(
+      await deletePodsExpecting(
+        this.options.podControl,
+        this.expectations,
         key,
-        victims.map((p) => metaNamespaceKeyFunc(p)),
+        ns,
+        victims,
+        this.involved(rs),
       );
-      const owner = this.involved(rs);
-      const errors: unknown[] = [];
-      await Promise.all(
-        victims.map(async (pod) => {
-          try {
-            await this.options.podControl.deletePod(ns, pod.metadata?.name ?? "", owner);
-          } catch (error) {
-            this.expectations.deletionObserved(key, metaNamespaceKeyFunc(pod));
-            if (!isApiError(error, "NotFound")) errors.push(error);
-          }
-        }),
-      );
-      if (errors.length > 0) throw errors[0];
     }
   }
 
