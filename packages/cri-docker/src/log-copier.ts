@@ -48,7 +48,7 @@ export class LogCopier {
   ): Promise<void> {
     let after = resumeAfter;
     const message = (kind: LogStream, payload: Buffer) => {
-      for (const entry of splitMessage(payload)) {
+      for (const entry of splitMessage(payload, tty)) {
         // Docker's timestamps are fixed-width RFC 3339 in UTC, so string order is time order.
         if (after !== undefined && entry.time <= after) continue;
         after = entry.time;
@@ -187,9 +187,11 @@ interface Entry {
 
 /**
  * One Docker log message with timestamps ("<RFC3339Nano> <text>[\n]") as CRI entries. A
- * message normally holds one line; several lines (TTY output) share its timestamp.
+ * message normally holds one line; several lines (TTY output) share its timestamp. Only a TTY's
+ * line endings (\r\n, the terminal's) lose their \r; without a TTY a line's bytes are the
+ * container's own and are kept, \r included, as the kubelet keeps them.
  */
-export function splitMessage(payload: Buffer): Entry[] {
+export function splitMessage(payload: Buffer, tty = false): Entry[] {
   const entries: Entry[] = [];
   let time = "";
   let start = 0;
@@ -204,7 +206,7 @@ export function splitMessage(payload: Buffer): Entry[] {
       line = line.subarray(space + 1);
     }
     let content = line;
-    if (content.length > 0 && content[content.length - 1] === 0x0d) {
+    if (tty && content.length > 0 && content[content.length - 1] === 0x0d) {
       content = content.subarray(0, content.length - 1); // TTY line endings are \r\n
     }
     entries.push({ time: time || criTimestamp(new Date()), content, complete: nl >= 0 });

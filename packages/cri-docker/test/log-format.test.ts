@@ -55,13 +55,15 @@ describe("Docker log messages", () => {
     const [partial] = splitMessage(Buffer.from("2016-10-06T00:17:09.669794202Z no newline"));
     expect(partial?.complete).toBe(false);
     expect(partial?.content.toString()).toBe("no newline");
-    const tty = splitMessage(
-      Buffer.from("2016-10-06T00:17:09.000000001Z a\r\n2016-10-06T00:17:09.000000002Z b\r\n"),
-    );
+    const twoLines = "2016-10-06T00:17:09.000000001Z a\r\n2016-10-06T00:17:09.000000002Z b\r\n";
+    const tty = splitMessage(Buffer.from(twoLines), true);
     expect(tty.map((e) => [e.time, e.content.toString()])).toEqual([
       ["2016-10-06T00:17:09.000000001Z", "a"],
       ["2016-10-06T00:17:09.000000002Z", "b"],
     ]);
+    // Without a TTY a \r is the container's own byte (a file printed with CRLF): kept.
+    const plain = splitMessage(Buffer.from(twoLines));
+    expect(plain.map((e) => e.content.toString())).toEqual(["a\r", "b\r"]);
   });
 
   it("decodes multiplexed frames across chunk boundaries", () => {
