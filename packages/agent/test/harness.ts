@@ -12,11 +12,11 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { objectFromJson, type Pod, PodSchema, ServiceAccountSchema } from "@tug/api";
-import { ApiServer, SYSTEM_NAMESPACES } from "@tug/apiserver";
-import { ApiClient, isApiError } from "@tug/client";
+import { SYSTEM_NAMESPACES } from "@tug/apiserver";
+import { type ApiClient, isApiError } from "@tug/client";
 import { CriClient, CriServer } from "@tug/cri-docker";
-import { LocalBackend, startEtcdGrpcServer } from "@tug/store";
 import { Agent, type AgentOptions, POD_LABEL, silentLogger } from "../src/index.js";
+import { startControlPlane } from "./control-plane.js";
 
 const run = promisify(execFile);
 
@@ -70,20 +70,9 @@ export async function startCluster(agentOptions: Partial<AgentOptions> = {}): Pr
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const backend = new LocalBackend({ name: "agent-test" });
-    const store = await startEtcdGrpcServer({ backend, listen: "127.0.0.1:0" });
-    cleanups.push(async () => {
-      await store.close();
-      backend.close();
-    });
-    const api = await ApiServer.start({
-      etcdServers: [`http://127.0.0.1:${store.port}`],
-      listen: "127.0.0.1:0",
-      compactionIntervalMs: 0,
-    });
-    cleanups.push(() => api.stop());
-    const client = new ApiClient({ servers: [api.address], requestTimeoutMs: 10_000 });
-    cleanups.push(async () => client.close());
+    const plane = await startControlPlane("agent-test");
+    cleanups.push(() => plane.close());
+    const client = plane.client;
     for (const namespace of SYSTEM_NAMESPACES) {
       await client.create(
         ServiceAccountSchema,
@@ -104,7 +93,7 @@ export async function startCluster(agentOptions: Partial<AgentOptions> = {}): Pr
     cleanups.push(() => removeNodeContainers(cri, node));
     const options: AgentOptions = {
       nodeName: node,
-      servers: [api.address],
+      servers: [plane.address],
       runtimeEndpoint: `unix://${socketPath}`,
       rootDir: join(dir, "agent"),
       address: "127.0.0.1",
@@ -121,7 +110,7 @@ export async function startCluster(agentOptions: Partial<AgentOptions> = {}): Pr
     await agent.start();
     return {
       client,
-      apiAddress: api.address,
+      apiAddress: plane.address,
       criEndpoint: `unix://${socketPath}`,
       cri,
       node,

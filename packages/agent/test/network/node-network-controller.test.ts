@@ -10,12 +10,11 @@ import {
   NodeSpecSchema,
   NodeStatusSchema,
 } from "@tug/api";
-import { ApiServer } from "@tug/apiserver";
-import { ApiClient } from "@tug/client";
-import { LocalBackend, startEtcdGrpcServer } from "@tug/store";
+import type { ApiClient } from "@tug/client";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { HostCommand } from "../../src/network/host-command.js";
 import { NodeNetworkController } from "../../src/network/node-network-controller.js";
+import { startControlPlane } from "../control-plane.js";
 
 const commands: string[] = [];
 const fakeHost: HostCommand = async (argv) => {
@@ -29,20 +28,9 @@ let closeAll: () => Promise<void> = async () => {};
 let client: ApiClient;
 
 beforeAll(async () => {
-  const backend = new LocalBackend({ name: "network-test" });
-  const store = await startEtcdGrpcServer({ backend, listen: "127.0.0.1:0" });
-  const api = await ApiServer.start({
-    etcdServers: [`http://127.0.0.1:${store.port}`],
-    listen: "127.0.0.1:0",
-    compactionIntervalMs: 0,
-  });
-  client = new ApiClient({ servers: [api.address], requestTimeoutMs: 10_000 });
-  closeAll = async () => {
-    client.close();
-    await api.stop();
-    await store.close();
-    backend.close();
-  };
+  const plane = await startControlPlane("network-test");
+  client = plane.client;
+  closeAll = plane.close;
 }, 60_000);
 
 afterAll(async () => {

@@ -3,32 +3,20 @@
 // than given up, the proxy then programs the host, and stop(true) removes the guard and the
 // proxy's chains.
 
-import { ApiServer } from "@tug/apiserver";
-import { ApiClient } from "@tug/client";
-import { LocalBackend, startEtcdGrpcServer } from "@tug/store";
+import type { ApiClient } from "@tug/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/log.js";
 import type { HostCommand } from "../../src/network/host-command.js";
 import { NodeNetworking, START_RETRY_MS } from "../../src/network/node-networking.js";
+import { startControlPlane } from "../control-plane.js";
 
 let closeAll: () => Promise<void> = async () => {};
 let client: ApiClient;
 
 beforeAll(async () => {
-  const backend = new LocalBackend({ name: "node-networking-test" });
-  const store = await startEtcdGrpcServer({ backend, listen: "127.0.0.1:0" });
-  const api = await ApiServer.start({
-    etcdServers: [`http://127.0.0.1:${store.port}`],
-    listen: "127.0.0.1:0",
-    compactionIntervalMs: 0,
-  });
-  client = new ApiClient({ servers: [api.address], requestTimeoutMs: 10_000 });
-  closeAll = async () => {
-    client.close();
-    await api.stop();
-    await store.close();
-    backend.close();
-  };
+  const plane = await startControlPlane("node-networking-test");
+  client = plane.client;
+  closeAll = plane.close;
 }, 60_000);
 
 afterAll(async () => {

@@ -5,9 +5,7 @@
 import { createSocket } from "node:dgram";
 import { create } from "@bufbuild/protobuf";
 import { EndpointsSchema, objectFromJson, type Service, ServiceSchema } from "@tug/api";
-import { ApiServer } from "@tug/apiserver";
-import { ApiClient } from "@tug/client";
-import { LocalBackend, startEtcdGrpcServer } from "@tug/store";
+import type { ApiClient } from "@tug/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClusterDns } from "../../src/dns/cluster-dns.js";
 import {
@@ -21,6 +19,7 @@ import {
 import type { HostCommand } from "../../src/network/host-command.js";
 import { ServiceInformers } from "../../src/proxy/service-informers.js";
 import { ServiceProxy } from "../../src/proxy/service-proxy.js";
+import { startControlPlane } from "../control-plane.js";
 
 const restores: string[] = [];
 const fakeHost: HostCommand = async (argv, stdin) => {
@@ -34,20 +33,9 @@ let closeAll: () => Promise<void> = async () => {};
 let client: ApiClient;
 
 beforeAll(async () => {
-  const backend = new LocalBackend({ name: "proxy-test" });
-  const store = await startEtcdGrpcServer({ backend, listen: "127.0.0.1:0" });
-  const api = await ApiServer.start({
-    etcdServers: [`http://127.0.0.1:${store.port}`],
-    listen: "127.0.0.1:0",
-    compactionIntervalMs: 0,
-  });
-  client = new ApiClient({ servers: [api.address], requestTimeoutMs: 10_000 });
-  closeAll = async () => {
-    client.close();
-    await api.stop();
-    await store.close();
-    backend.close();
-  };
+  const plane = await startControlPlane("proxy-test");
+  client = plane.client;
+  closeAll = plane.close;
 }, 60_000);
 
 afterAll(async () => {
