@@ -33,7 +33,8 @@ export class UnauthorizedError extends Error {
 }
 
 export class Authenticator {
-  private readonly anonymous: boolean;
+  /** Whether a request without credentials is served (as system:anonymous). */
+  readonly anonymous: boolean;
 
   constructor(private readonly options: AuthenticatorOptions = {}) {
     this.anonymous = options.anonymous ?? true;

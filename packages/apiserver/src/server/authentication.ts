@@ -23,21 +23,14 @@ import {
   UnauthorizedError,
 } from "../authn/index.js";
 import type { ApiHandlers } from "./api-handlers.js";
-import { statusMetadata } from "./grpc-service.js";
+import { serviceError } from "./grpc-service.js";
 import { StatusError, toStatusError } from "./status-error.js";
 
 /** Why a request was refused, for the server's log (the client only sees "Unauthorized"). */
 export type RefusalObserver = (method: string, why: string) => void;
 
 function unauthorized() {
-  const error = new StatusError("Unauthorized", "Unauthorized");
-  return {
-    name: "StatusError",
-    message: error.message,
-    code: error.grpcCode,
-    details: error.message,
-    metadata: statusMetadata(error),
-  };
+  return serviceError(new StatusError("Unauthorized", "Unauthorized"));
 }
 
 /** `implementation` with every method behind `authenticator`. */
@@ -51,6 +44,10 @@ export function withAuthentication(
     const definition = apiServiceDefinition[method];
     const streaming =
       definition !== undefined && (definition.requestStream || definition.responseStream);
+    // The common case, no credentials and anonymous requests allowed, runs the handler at once:
+    // no promise turn on every call.
+    const anonymous = (metadata: { get(key: string): unknown[] }): boolean =>
+      authenticator.anonymous && metadata.get(AUTHORIZATION_HEADER).length === 0;
     const check = (metadata: { get(key: string): unknown[] }): Promise<string | undefined> =>
       authenticator.authenticate(metadata.get(AUTHORIZATION_HEADER).map(String)).then(
         () => undefined,
@@ -69,6 +66,10 @@ export function withAuthentication(
         call: ServerUnaryCall<unknown, unknown>,
         callback: sendUnaryData<unknown>,
       ) => {
+        if (anonymous(call.metadata)) {
+          unary(call, callback);
+          return;
+        }
         check(call.metadata).then(
           (refused) => (refused === undefined ? unary(call, callback) : callback(unauthorized())),
           (e: unknown) => callback(e as Error),
@@ -81,6 +82,10 @@ export function withAuthentication(
       wrapped[method] = ((
         call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
       ) => {
+        if (anonymous(call.metadata)) {
+          stream(call);
+          return;
+        }
         check(call.metadata).then(
           (refused) => {
             if (call.cancelled) return;

@@ -73,7 +73,8 @@ export function statusMetadata(error: StatusError): Metadata {
   return md;
 }
 
-function serviceError(error: StatusError) {
+/** The grpc-js error that carries `error`'s Status to the client. */
+export function serviceError(error: StatusError) {
   return {
     name: "StatusError",
     message: error.message,
