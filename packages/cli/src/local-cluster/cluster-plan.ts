@@ -110,6 +110,24 @@ export const LOCAL_NODE_STATUS_UPDATE = "5s";
 export const LOCAL_CLUSTER_CIDR = "10.244.0.0/16";
 export const LOCAL_CLUSTER_DNS = "10.96.0.10";
 
+/**
+ * The service-account key pair's files under a data dir, kubeadm's pki/sa.key and pki/sa.pub
+ * (service-account-key.ts makes them before the cluster starts).
+ */
+export function serviceAccountKeyPaths(dataDir: string): {
+  readonly privateKey: string;
+  readonly publicKey: string;
+} {
+  return { privateKey: join(dataDir, "pki", "sa.key"), publicKey: join(dataDir, "pki", "sa.pub") };
+}
+
+/**
+ * The issuer the API server accepts in service account tokens besides the legacy
+ * "kubernetes/serviceaccount" the tokens controller signs with: the API server's in-cluster
+ * name, as kubeadm sets it.
+ */
+export const LOCAL_SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local";
+
 /** The Docker network a node's sandboxes join: tug-agent's podNetworkName(node). */
 export function podNetworkOf(node: string): string {
   return `tug-${node}`;
@@ -200,6 +218,7 @@ export function planCluster(options: PlanOptions): ClusterPlan {
   const apiPort = 6443 + offset;
   const apiHealth = 6444 + offset;
   const apiServer = `${LOOPBACK}:${apiPort}`;
+  const saKeys = serviceAccountKeyPaths(options.dataDir);
   components.push({
     name: "apiserver",
     binary: "tug-apiserver",
@@ -209,6 +228,8 @@ export function planCluster(options: PlanOptions): ClusterPlan {
       `--bind-address=${LOOPBACK}`,
       `--secure-port=${apiPort}`,
       `--health-port=${apiHealth}`,
+      `--service-account-key-file=${saKeys.publicKey}`,
+      `--service-account-issuer=${LOCAL_SERVICE_ACCOUNT_ISSUER}`,
     ],
     ports: [apiPort, apiHealth],
     readyUrl: `${url(apiHealth)}/readyz`,
@@ -234,7 +255,13 @@ export function planCluster(options: PlanOptions): ClusterPlan {
         `--secure-port=${port}`,
         ...election,
         // Node IPAM's range; the agents route and masquerade the same one.
-        ...(binary === "tug-controller-manager" ? [`--cluster-cidr=${LOCAL_CLUSTER_CIDR}`] : []),
+        // and the key the tokens controller signs service account tokens with.
+        ...(binary === "tug-controller-manager"
+          ? [
+              `--cluster-cidr=${LOCAL_CLUSTER_CIDR}`,
+              `--service-account-private-key-file=${saKeys.privateKey}`,
+            ]
+          : []),
       ],
       ports: [port],
       readyUrl: `${url(port)}/readyz`,

@@ -30,6 +30,7 @@ import {
   stopProcess,
 } from "./process-control.js";
 import type { ProgressDisplay } from "./progress-display.js";
+import { ensureServiceAccountKey } from "./service-account-key.js";
 
 /**
  * How long one stage may take to become ready. The store needs an election (about 1-2 s) after
@@ -111,6 +112,8 @@ export async function startCluster(options: StartOptions): Promise<ClusterState>
   const { plan, display } = options;
   if (plan.components.some((c) => c.binary === "tug-agent"))
     await claimHost(plan.dataDir, options.hostClaim);
+  // The API server and controller manager read the key pair at start (cluster-plan.ts flags).
+  await ensureServiceAccountKey(plan.dataDir);
   let state = initialState(plan, options.now);
   // Components of a stage start and restart concurrently; their state writes go one by one.
   let writes: Promise<void> = writeState(state);

@@ -57,6 +57,18 @@ describe("planCluster", () => {
     );
   });
 
+  it("gives the API server and controller manager the service-account key pair", () => {
+    const plan = planCluster(base);
+    const args = (name: string) => plan.components.find((c) => c.name === name)?.args ?? [];
+    expect(args("apiserver")).toContain("--service-account-key-file=/data/c/pki/sa.pub");
+    expect(args("apiserver")).toContain(
+      "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+    );
+    expect(args("controller-manager")).toContain(
+      "--service-account-private-key-file=/data/c/pki/sa.key",
+    );
+  });
+
   it("pairs each agent with its own runtime socket and Docker instance", () => {
     const plan = planCluster(base);
     const runtime = plan.components.find((c) => c.name === "cri-docker-tug-node-2");
