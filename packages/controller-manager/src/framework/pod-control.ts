@@ -19,13 +19,15 @@ import type { ControllerExpectations } from "./expectations.js";
 export interface PodControl {
   /**
    * Creates a pod from `template` in `namespace`, controlled by `owner`: template labels,
-   * annotations and finalizers, generateName `<owner name>-`, an ownerReference with
-   * controller=true and blockOwnerDeletion=true.
+   * annotations and finalizers, generateName `generateName` (default `<owner name>-`; Kubernetes'
+   * CreatePodsWithGenerateName), an ownerReference with controller=true and
+   * blockOwnerDeletion=true.
    */
   createPod(
     namespace: string,
     template: PodTemplateSpec | undefined,
     owner: InvolvedObject & OwnerIdentity,
+    generateName?: string,
   ): Promise<Pod>;
   /** Deletes the pod; a pod already gone rejects with the API's NotFound. */
   deletePod(namespace: string, name: string, owner: InvolvedObject): Promise<void>;
@@ -39,6 +41,7 @@ export function podFromTemplate(
   namespace: string,
   template: PodTemplateSpec | undefined,
   owner: OwnerIdentity,
+  generateName = `${owner.name}-`,
 ): Pod {
   const meta = template?.metadata;
   return create(PodSchema, {
@@ -46,7 +49,7 @@ export function podFromTemplate(
     kind: "Pod",
     metadata: create(ObjectMetaSchema, {
       namespace,
-      generateName: `${owner.name}-`,
+      generateName,
       labels: { ...(meta?.labels ?? {}) },
       annotations: { ...(meta?.annotations ?? {}) },
       finalizers: [...(meta?.finalizers ?? [])],
@@ -69,13 +72,14 @@ export class ApiPodControl implements PodControl {
     namespace: string,
     template: PodTemplateSpec | undefined,
     owner: InvolvedObject & OwnerIdentity,
+    generateName?: string,
   ): Promise<Pod> {
     if (template?.spec === undefined) {
       throw new TypeError(
         `${owner.kind} ${namespace}/${owner.name}: spec.template.spec is missing; give the pod template a spec`,
       );
     }
-    const pod = podFromTemplate(namespace, template, owner);
+    const pod = podFromTemplate(namespace, template, owner, generateName);
     try {
       const created = await this.api.create(PodSchema, pod);
       this.recorder.event(
