@@ -11,6 +11,7 @@ export default defineConfig({
     alias: {
       "@tug/raft": fileURLToPath(new URL("./packages/raft/src/index.ts", import.meta.url)),
       "@tug/grpc": fileURLToPath(new URL("./packages/grpc/src/index.ts", import.meta.url)),
+      "@tug/daemon": fileURLToPath(new URL("./packages/daemon/src/index.ts", import.meta.url)),
       "@tug/store": fileURLToPath(new URL("./packages/store/src/index.ts", import.meta.url)),
       "@tug/api": fileURLToPath(new URL("./packages/api/src/index.ts", import.meta.url)),
       "@tug/client": fileURLToPath(new URL("./packages/client/src/index.ts", import.meta.url)),
