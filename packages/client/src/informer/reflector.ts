@@ -189,9 +189,9 @@ export class Reflector<T extends CacheObject> {
         signal,
       );
       iterator = stream[Symbol.asyncIterator]();
-      const aborted = abortPromise(cancel.signal);
+      const nextOrAbort = abortableNext(iterator, cancel.signal);
       for (;;) {
-        const next = await Promise.race([iterator.next(), aborted]);
+        const next = await nextOrAbort();
         if (next === ABORTED || signal.aborted) return "stopped";
         if (next.done === true) break;
         events++;
@@ -243,11 +243,26 @@ export class Reflector<T extends CacheObject> {
 
 const ABORTED = Symbol("aborted");
 
-function abortPromise(signal: AbortSignal): Promise<typeof ABORTED> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve(ABORTED);
-    else signal.addEventListener("abort", () => resolve(ABORTED), { once: true });
-  });
+/**
+ * `iterator.next()`, settled early with ABORTED once `signal` aborts, so that an iterator that
+ * ignores its signal cannot hold up stop(). One abort listener serves every call: a
+ * `Promise.race([iterator.next(), aborted])` per event would instead leave one reaction per
+ * event on the long-lived `aborted` promise until the watch ends (hundreds of thousands on a
+ * busy watch, all kept alive and scanned by every GC).
+ */
+function abortableNext<T>(
+  iterator: AsyncIterator<T>,
+  signal: AbortSignal,
+): () => Promise<IteratorResult<T> | typeof ABORTED> {
+  let wake: ((value: typeof ABORTED) => void) | undefined;
+  signal.addEventListener("abort", () => wake?.(ABORTED), { once: true });
+  return () => {
+    if (signal.aborted) return Promise.resolve(ABORTED);
+    return new Promise((resolve, reject) => {
+      wake = resolve;
+      iterator.next().then(resolve, reject);
+    });
+  };
 }
 
 /**

@@ -54,4 +54,38 @@ describe("deepFreeze on generated messages", () => {
       p.metadata!.labels.app = "x";
     }).toThrow(TypeError);
   });
+
+  it("freezes every message, list and map of a decoded Pod", () => {
+    const p = fromBinary(
+      PodSchema,
+      toBinary(
+        PodSchema,
+        create(PodSchema, {
+          metadata: {
+            name: "web",
+            ownerReferences: [{ kind: "ReplicaSet", name: "rs", controller: true }],
+          },
+          spec: {
+            containers: [{ name: "c", resources: { requests: { cpu: "100m" } } }],
+            tolerations: [{ key: "k", operator: "Exists" }],
+          },
+        }),
+      ),
+    );
+    deepFreeze(p);
+    const reachable = [
+      p,
+      p.metadata,
+      p.metadata?.ownerReferences,
+      p.metadata?.ownerReferences[0],
+      p.spec?.containers[0],
+      p.spec?.containers[0]?.resources,
+      p.spec?.containers[0]?.resources?.requests,
+      p.spec?.tolerations[0],
+    ];
+    for (const obj of reachable) expect(Object.isFrozen(obj)).toBe(true);
+    expect(() => {
+      p.spec!.containers[0]!.resources!.requests.cpu = "1";
+    }).toThrow(TypeError);
+  });
 });
