@@ -4,5 +4,9 @@
 //
 // wire: ready (status codes, message framing, grpc-timeout, grpc-message, Metadata, GrpcError).
 // server: in progress.
+// client: in progress (GrpcChannel: unary, server-streaming and bidi calls; see docs/grpc.md).
 
+export type { CallOptions, MethodDefinition } from "./client/call-options.js";
+export { ClientStream, type StreamHandlers } from "./client/client-stream.js";
+export { type ChannelOptions, GrpcChannel } from "./client/grpc-channel.js";
 export * from "./wire/index.js";
