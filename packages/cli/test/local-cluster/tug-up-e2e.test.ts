@@ -3,7 +3,9 @@
 // `tug down` leaves no process, container, Docker network, route or TUG- chain. Checks: a pod
 // on node 1 reaches httpd in a pod on node 2 by pod IP; a ClusterIP Service answers from a
 // pod; `nslookup` of the Service's full and short names from a pod; NodePort 31515 of
-// client-node-port answers on 127.0.0.1 and on the node's InternalIP from the host.
+// client-node-port answers on 127.0.0.1 and on the node's InternalIP from the host; a token
+// Secret of the default ServiceAccount gets a token from the controller manager (signed with
+// the key pair tug up made) that the API server accepts, and a forged one it refuses.
 // Runs on its own ports (--base-port 3379) and data dir, queues behind another local cluster
 // of this host (the host claim), and cleans up in afterAll even when a step fails.
 // busybox's wget crashes in tug/busybox, so HTTP is spoken with nc.
@@ -154,6 +156,14 @@ spec:
   ports: [{ port: 80, targetPort: 3000 }]
 `;
 
+const TOKEN_SECRET = `apiVersion: v1
+kind: Secret
+metadata:
+  name: default-token
+  annotations: { kubernetes.io/service-account.name: default }
+type: kubernetes.io/service-account-token
+`;
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "tug-up-e2e-"));
   dataDir = join(dir, "data");
@@ -222,6 +232,29 @@ describe("tug up / status / down", () => {
     const nodeIp = nodes.items[0]?.status?.addresses?.find((a) => a.type === "InternalIP")?.address;
     expect(nodeIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(nodeIp).not.toBe("127.0.0.1");
+
+    // A service account token, as Kubernetes 1.24+ hands out long-lived ones: a Secret that
+    // names the account, filled by the tokens controller.
+    await eventually("the default ServiceAccount", async () => {
+      const r = await tug(["get", "serviceaccount", "default", "-o", "name"]);
+      return r.code === 0 ? r.stdout : undefined;
+    });
+    const tokenManifest = join(dir, "token.yaml");
+    await writeFile(tokenManifest, TOKEN_SECRET);
+    expect((await tug(["apply", "-f", tokenManifest])).code).toBe(0);
+    const token = await eventually("the token in Secret default-token", async () => {
+      const r = await tug(["get", "secret", "default-token", "-o", "jsonpath={.data.token}"]);
+      return r.code === 0 && r.stdout !== ""
+        ? Buffer.from(r.stdout, "base64").toString()
+        : undefined;
+    });
+    expect(token.split(".")).toHaveLength(3);
+    const withToken = await tug(["--token", token, "get", "serviceaccounts", "-o", "name"]);
+    expect(withToken.stderr).toBe("");
+    expect(withToken.stdout).toContain("serviceaccount/default");
+    const forged = await tug(["--token", `${token.slice(0, -4)}AAAA`, "get", "pods"]);
+    expect(forged.code).toBe(1);
+    expect(forged.stderr).toMatch(/Unauthorized/);
 
     const manifest = join(dir, "net.yaml");
     await writeFile(manifest, MANIFEST);
