@@ -27,12 +27,11 @@ import {
   LeaderElector,
   SharedInformerFactory,
 } from "@tug/client";
+import { createLogger, type HttpEndpoints, type Logger, startHealthServer } from "@tug/daemon";
 import { defaultProfile } from "../framework/profile.js";
 import { Scheduler } from "../scheduler.js";
 import { apiBinder, apiEventRecorder, apiPodConditionWriter } from "./api-adapters.js";
 import { EventSink } from "./event-sink.js";
-import { type HealthServer, startHealthServer } from "./health-server.js";
-import { createLogger, type Logger } from "./logger.js";
 import { renderMetrics } from "./metrics.js";
 import { ConfigError, parseSettings, type SchedulerSettings } from "./settings.js";
 
@@ -199,7 +198,7 @@ export async function runTugScheduler(options: RunOptions): Promise<number> {
     }
     throw e;
   }
-  const log = createLogger(settings.logLevel, stderr);
+  const log = createLogger({ level: settings.logLevel, write: stderr });
   const identity = `${hostname()}_${randomUUID()}`;
   const api = new ApiClient({ servers: settings.master });
   const term: Term = { scheduler: undefined, events: undefined, synced: false, leading: false };
@@ -212,13 +211,13 @@ export async function runTugScheduler(options: RunOptions): Promise<number> {
     stopper.abort();
   };
 
-  let health: HealthServer | undefined;
+  let health: HttpEndpoints | undefined;
   if (settings.securePort !== 0) {
     try {
       health = await startHealthServer({
         host: settings.bindAddress,
         port: settings.securePort,
-        notReadyReason: () => {
+        ready: () => {
           if (settings.leaderElect && !term.leading) return undefined;
           return term.synced ? undefined : "informer caches not synced yet";
         },

@@ -51,7 +51,7 @@ describe("tug-scheduler settings", () => {
       /--pod-max-backoff \(set by TUG_SCHEDULER_POD_MAX_BACKOFF\) "soon" is not a positive duration/,
     );
     expect(() => run(["--master=x:1", "--leader-elect=yes"])).toThrow(
-      /--leader-elect "yes" must be true or false/,
+      /--leader-elect "yes" is not a boolean; give true or false/,
     );
     expect(() => run(["--master=x:1", "--percentage-of-nodes-to-score=150"])).toThrow(ConfigError);
     expect(() => run(["--master=x:1", "--config=c.json"], {}, '{"bogus": 1}')).toThrow(

@@ -311,6 +311,6 @@ describe("the tug-scheduler process", () => {
       stderr: (s) => err.push(s),
     });
     expect(code).toBe(2);
-    expect(err.join("")).toContain('--leader-elect "maybe" must be true or false');
+    expect(err.join("")).toContain('--leader-elect "maybe" is not a boolean; give true or false');
   });
 });
