@@ -33,6 +33,8 @@ import {
   labels,
   makeIntOrString,
   type Namespace,
+  objectFromBinary,
+  objectToBinary,
   objectToJson,
   type Pod,
   type PodDisruptionBudget,
@@ -64,6 +66,7 @@ import { PackedObjects } from "./packed-objects.js";
 import { ServedResource } from "./served-resource.js";
 import { SharedWatchEvents } from "./shared-watch-events.js";
 import { StatusError } from "./status-error.js";
+import { anyFromStored } from "./stored-object-any.js";
 
 /**
  * The largest object the server stores: etcd's default request limit is 1.5 MiB
@@ -153,7 +156,9 @@ export class ApiHandlers {
   /** Watch events made once per cached object and shared by every watcher it goes to. */
   private readonly sharedEvents = new SharedWatchEvents();
   /** Cached objects packed once for every list served from the watch cache. */
-  private readonly packed = new PackedObjects(packObject);
+  private readonly packed = new PackedObjects((kind, obj) =>
+    this.packStored(this.served(kind), obj),
+  );
   /** Admission's reads, from the watch caches (see cachedLookups). */
   private readonly lookups: AdmissionLookups;
   /** Admission's reads as quorum reads, for a create admitted again after a quota conflict. */
@@ -296,6 +301,22 @@ export class ApiHandlers {
     return this.served(kindOrThrow(group, resource));
   }
 
+  /**
+   * `obj` packed for the wire, from the bytes the store holds it as when the store knows them
+   * (stored-object-any.ts): for the watch cache's objects and the results of writes, which
+   * nobody changes; otherwise packObject encodes it.
+   */
+  private packStored(res: ServedResource, obj: ApiObject): Any {
+    const stored = res.store.storedBytesOf(obj);
+    if (stored === undefined) return packObject(res.kind, obj);
+    return anyFromStored(res.kind, stored, obj.metadata?.resourceVersion ?? "");
+  }
+
+  /** A response holding the object a write returned. */
+  private storedResponse(res: ServedResource, obj: ApiObject): apiv1.ObjectResponse {
+    return create(apiv1.ObjectResponseSchema, { object: this.packStored(res, obj) });
+  }
+
   /** Stops every watch cache (and so every watch). */
   stop(): void {
     clearInterval(this.serviceRepair);
@@ -309,9 +330,13 @@ export class ApiHandlers {
       return this.createBinding(req);
     }
     const res = this.resolve(req.ref);
-    const obj = objectOf(res.kind, req.object);
-    this.placeInNamespace(res.kind, obj, req.ref?.namespace ?? "", "create");
-    return this.createObject(res, obj, req.dryRun);
+    const requested = () => {
+      const obj = objectOf(res.kind, req.object);
+      this.placeInNamespace(res.kind, obj, req.ref?.namespace ?? "", "create");
+      return obj;
+    };
+    // A retry starts again from the request's bytes.
+    return this.createObject(res, requested(), req.dryRun, requested);
   }
 
   /** Sets or checks metadata.namespace against the request's namespace. */
@@ -339,10 +364,16 @@ export class ApiHandlers {
     }
   }
 
+  /**
+   * Admits and stores `obj`, which is handed over (changed in place). A retry (a quota that
+   * changed meanwhile, a generated name taken) starts again from `again()`, a fresh copy of
+   * the object as requested; by default one decoded from `obj`'s encoding before any change.
+   */
   private async createObject(
     res: ServedResource,
     obj: ApiObject,
     dryRun: boolean,
+    again: () => ApiObject = copier(res.kind, obj),
   ): Promise<apiv1.ObjectResponse> {
     const kind = res.kind;
     const requested = metaOf(kind, obj);
@@ -356,10 +387,9 @@ export class ApiHandlers {
         "metadata.resourceVersion: Invalid value: resourceVersion should not be set on objects to be created",
       );
     }
-    const request = cloneObject(kind, obj);
     const generated = requested.name === "" && requested.generateName !== "";
     for (let attempt = 1; ; attempt++) {
-      const prepared = res.strategy.prepareForCreate(cloneObject(kind, request));
+      const prepared = res.strategy.prepareForCreate(attempt === 1 ? obj : again());
       const meta = metaOf(kind, prepared);
       const outcome = await this.admission.admit(
         {
@@ -380,7 +410,9 @@ export class ApiHandlers {
       );
       const allocation = this.allocationFor(kind);
       await this.allocateService(allocation, kind, prepared, undefined, dryRun);
-      this.checkSize(kind, prepared);
+      // Encoded once: for the size check and for the store.
+      const encoded = res.store.encode(prepared);
+      this.checkSize(kind, encoded.length);
       if (dryRun) return create(apiv1.ObjectResponseSchema, { object: packObject(kind, prepared) });
       if (!(await this.chargeQuotas(outcome.quotaCharges))) {
         await allocation?.abort();
@@ -394,11 +426,10 @@ export class ApiHandlers {
       let stored: ApiObject;
       try {
         const ttl = res.strategy.ttlSeconds(prepared);
-        stored = await res.store.create(
-          { namespace: meta.namespace, name: meta.name },
-          prepared,
-          ttl === undefined ? {} : { ttlSeconds: ttl },
-        );
+        stored = await res.store.create({ namespace: meta.namespace, name: meta.name }, prepared, {
+          encoded,
+          ...(ttl === undefined ? {} : { ttlSeconds: ttl }),
+        });
       } catch (e) {
         await allocation?.abort();
         if (generated && isApiError(e, "AlreadyExists") && attempt < GENERATE_NAME_ATTEMPTS) {
@@ -407,7 +438,7 @@ export class ApiHandlers {
         throw e;
       }
       await allocation?.commit(stored as unknown as Service);
-      return create(apiv1.ObjectResponseSchema, { object: packObject(kind, stored) });
+      return this.storedResponse(res, stored);
     }
   }
 
@@ -477,9 +508,8 @@ export class ApiHandlers {
     return StatusError.invalid(kind, name, new FieldErrorAggregate(errors));
   }
 
-  /** RequestEntityTooLarge before anything is stored. */
-  private checkSize(kind: KindInfo, obj: ApiObject): void {
-    const size = encodedSize(kind, obj);
+  /** RequestEntityTooLarge before anything is stored: `size` is the object's encoded length. */
+  private checkSize(kind: KindInfo, size: number): void {
     if (size > MAX_OBJECT_BYTES) {
       throw new StatusError(
         "RequestEntityTooLarge",
@@ -501,10 +531,9 @@ export class ApiHandlers {
       });
       const found = items[0];
       if (found === undefined) throw StorageError.notFound(res.kind, ref.name);
-      return create(apiv1.ObjectResponseSchema, { object: packObject(res.kind, found) });
+      return this.storedResponse(res, found);
     }
-    const obj = await res.store.get(ref);
-    return create(apiv1.ObjectResponseSchema, { object: packObject(res.kind, obj) });
+    return this.storedResponse(res, await res.store.get(ref));
   }
 
   private objectRef(
@@ -604,7 +633,7 @@ export class ApiHandlers {
       throw StorageError.tooLargeResourceVersion(Number(rv), Number(resourceVersion));
     }
     return create(apiv1.ListResponseSchema, {
-      items: items.map((o) => packObject(res.kind, o)),
+      items: items.map((o) => this.packStored(res, o)),
       resourceVersion,
       continue: cont,
       ...(cont !== "" && remaining !== undefined ? { remainingItemCount: BigInt(remaining) } : {}),
@@ -640,7 +669,10 @@ export class ApiHandlers {
       () => cloneObject(res.kind, obj),
       mode,
     );
-    return create(apiv1.ObjectResponseSchema, { object: packObject(res.kind, stored) });
+    // A dry run's result was never stored: encode it.
+    if (req.dryRun)
+      return create(apiv1.ObjectResponseSchema, { object: packObject(res.kind, stored) });
+    return this.storedResponse(res, stored);
   }
 
   /**
@@ -701,7 +733,7 @@ export class ApiHandlers {
       );
       await this.allocateService(allocation, kind, prepared, current, dryRun);
       meta.resourceVersion = "";
-      this.checkSize(kind, prepared);
+      this.checkSize(kind, encodedSize(kind, prepared));
       return prepared;
     };
     if (dryRun) {
@@ -806,7 +838,9 @@ export class ApiHandlers {
       apply,
       req.status ? "status" : "spec",
     );
-    return create(apiv1.ObjectResponseSchema, { object: packObject(res.kind, stored) });
+    if (req.dryRun)
+      return create(apiv1.ObjectResponseSchema, { object: packObject(res.kind, stored) });
+    return this.storedResponse(res, stored);
   }
 
   // --- Delete ---------------------------------------------------------------------------------
@@ -940,7 +974,11 @@ export class ApiHandlers {
           metaOf(kind, bookmark).resourceVersion = String(event.revision);
           await send(watchEvent("BOOKMARK", packObject(kind, bookmark)));
         } else {
-          await send(this.sharedEvents.eventFor(kind, event.type, event.object, packedEvent));
+          await send(
+            this.sharedEvents.eventFor(kind, event.type, event.object, (_, type, obj) =>
+              watchEvent(type, this.packStored(res, obj)),
+            ),
+          );
         }
       }
     } finally {
@@ -987,10 +1025,11 @@ export class ApiHandlers {
       ]);
     }
     const binding = { group: "", resource: "pods/binding" };
+    const ref = { namespace: req.namespace, name: req.name };
     const bound = await pods.store.guaranteedUpdate(
-      { namespace: req.namespace, name: req.name },
+      ref,
       (obj) => {
-        const pod = cloneObject(pods.kind, obj) as unknown as Pod;
+        const pod = pods.store.copy(obj) as unknown as Pod;
         const meta = pod.metadata;
         if (req.uid !== "" && meta?.uid !== req.uid) {
           throw StorageError.conflict(
@@ -1039,8 +1078,12 @@ export class ApiHandlers {
         (pod.metadata as NonNullable<Pod["metadata"]>).resourceVersion = "";
         return pod as unknown as ApiObject;
       },
+      undefined,
+      // From the watch cache's copy when it has one, as kube-apiserver's cacher does for every
+      // GuaranteedUpdate: no store read; a stale copy fails the compare and is read again.
+      pods.readyWatchCache()?.peek(ref),
     );
-    return create(apiv1.ObjectResponseSchema, { object: packObject(pods.kind, bound) });
+    return this.storedResponse(pods, bound);
   }
 
   /**
@@ -1249,6 +1292,12 @@ function kindOrThrow(group: string, resource: string): KindInfo {
   return kind;
 }
 
+/** Makes fresh copies of `obj` as it is now (decoded from its encoding, made once). */
+function copier(kind: KindInfo, obj: ApiObject): () => ApiObject {
+  const bytes = objectToBinary(obj as unknown as Message);
+  return () => objectFromBinary(kind, bytes) as unknown as ApiObject;
+}
+
 /** The bytes the object takes in the store. */
 function encodedSize(kind: KindInfo, obj: ApiObject): number {
   return toBinary(kind.schema as DescMessage, obj as unknown as Message).length;
@@ -1256,10 +1305,6 @@ function encodedSize(kind: KindInfo, obj: ApiObject): number {
 
 function watchEvent(type: string, object: Any): apiv1.WatchEvent {
   return create(apiv1.WatchEventSchema, { type, object });
-}
-
-function packedEvent(kind: KindInfo, type: string, obj: ApiObject): apiv1.WatchEvent {
-  return watchEvent(type, packObject(kind, obj));
 }
 
 /** The ERROR event that ends a watch, holding the Status. */

@@ -173,6 +173,11 @@ export class ObjectStore<T> {
   readonly resourcePrefix: string;
 
   private readonly leases: LeaseManager;
+  /**
+   * The stored bytes (value in etcd) of each object this store decoded or wrote, so that they
+   * need not be made again: see storedBytesOf. Weak: an object no one holds takes its bytes.
+   */
+  private readonly storedBytes = new WeakMap<object, Uint8Array>();
 
   constructor(
     private readonly client: EtcdClient,
@@ -248,11 +253,19 @@ export class ObjectStore<T> {
     } catch (e) {
       throw ApiError.internal(`cannot decode ${kv.key}: ${(e as Error).message}`, e);
     }
-    return this.codec.withResourceVersion(obj, String(resourceVersion));
+    return this.remember(this.codec.withResourceVersion(obj, String(resourceVersion)), kv.value);
   }
 
-  /** The bytes to store: the object without resourceVersion (etcd keeps it as mod revision). */
-  private encode(obj: T): Uint8Array {
+  private remember(obj: T, bytes: Uint8Array): T {
+    if (typeof obj === "object" && obj !== null) this.storedBytes.set(obj, bytes);
+    return obj;
+  }
+
+  /**
+   * The bytes to store: the object without resourceVersion (etcd keeps it as mod revision).
+   * The object is left as it was.
+   */
+  encode(obj: T): Uint8Array {
     const rv = this.codec.resourceVersionOf(obj);
     const bytes = this.codec.encode(this.codec.withResourceVersion(obj, ""));
     if (rv !== "") this.codec.withResourceVersion(obj, rv);
@@ -260,19 +273,47 @@ export class ObjectStore<T> {
   }
 
   /**
+   * The bytes `obj` is stored as (its encoding without resourceVersion), when this store
+   * decoded it from the store or wrote it: reused instead of encoding it again. The answer
+   * holds only while the object is unchanged since, so ask only about objects that nobody
+   * mutates: the watch cache's (immutable once cached) and the result of a write before the
+   * caller changes it. Undefined when the store does not know the object.
+   */
+  storedBytesOf(obj: T): Uint8Array | undefined {
+    return typeof obj === "object" && obj !== null ? this.storedBytes.get(obj) : undefined;
+  }
+
+  /**
+   * A deep copy of `obj`, which the caller may change: decoded from its stored bytes when the
+   * store knows them (one decode, not an encode and a decode). `obj` must be unchanged since
+   * the store handed it out (see storedBytesOf).
+   */
+  copy(obj: T): T {
+    const rv = this.codec.resourceVersionOf(obj);
+    const bytes = this.storedBytesOf(obj) ?? this.encode(obj);
+    return this.remember(this.codec.withResourceVersion(this.codec.decode(bytes), rv), bytes);
+  }
+
+  /**
    * Stores a new object; AlreadyExists if the name is taken. With `ttlSeconds`, the object is
    * removed by the store after that long (a lease shared with objects created around the same
    * time, so it may live up to 5% longer, at most 60 s), as Kubernetes does for Events.
-   * Returns the stored object with its resourceVersion.
+   * `encoded`: `encode(obj)`, when the caller has made it already (to check the size).
+   * Returns the stored object with its resourceVersion: `obj` itself, handed over (set through
+   * the codec's withResourceVersion), not a copy decoded again.
    */
-  async create(ref: ObjectRef, obj: T, options: { ttlSeconds?: number } = {}): Promise<T> {
+  async create(
+    ref: ObjectRef,
+    obj: T,
+    options: { ttlSeconds?: number; encoded?: Uint8Array } = {},
+  ): Promise<T> {
     const key = this.keyFor(ref);
     if (this.codec.resourceVersionOf(obj) !== "") {
       throw ApiError.badRequest(
         "metadata.resourceVersion: Invalid value: resourceVersion should not be set on objects to be created",
       );
     }
-    const bytes = this.encode(obj);
+    const bytes = options.encoded ?? this.encode(obj);
     try {
       const ttl = options.ttlSeconds ?? 0;
       let lease = ttl > 0 ? await this.leases.getLease(ttl) : "0";
@@ -287,17 +328,7 @@ export class ObjectStore<T> {
         res = await this.client.create(key, bytes, lease);
       }
       if (!res.succeeded) throw ApiError.alreadyExists(this.resource, ref.name);
-      return this.decode(
-        {
-          key,
-          value: bytes,
-          createRevision: res.revision,
-          modRevision: res.revision,
-          version: 1,
-          lease,
-        },
-        res.revision,
-      );
+      return this.remember(this.codec.withResourceVersion(obj, String(res.revision)), bytes);
     } catch (e) {
       throw toApiError(e);
     }
@@ -458,6 +489,8 @@ export class ObjectStore<T> {
    * again from their state, so no update is lost. Conflict only when `preconditions` fail
    * (a caller's stale resourceVersion); NotFound if the object is (or becomes) absent. A
    * result that encodes to the stored bytes is not written. The object keeps its lease (TTL).
+   * Returns the stored object: the result of `tryUpdate` itself with its new resourceVersion
+   * (not a copy), or the current state when nothing was written.
    *
    * `cachedExisting`: the object as the watch cache holds it, used as the current state
    * instead of a read from the store (kube-apiserver's GuaranteedUpdate with a cached existing
@@ -498,7 +531,8 @@ export class ObjectStore<T> {
         state = await fresh();
         continue;
       }
-      const storedBytes = state.kv?.value ?? this.encode(state.current);
+      const storedBytes =
+        state.kv?.value ?? this.storedBytesOf(state.current) ?? this.encode(state.current);
       const bytes = next === UNCHANGED ? storedBytes : this.encode(next);
       if (next === UNCHANGED || Buffer.from(bytes).equals(Buffer.from(storedBytes))) {
         if (fromCache) {
@@ -514,14 +548,19 @@ export class ObjectStore<T> {
         throw toApiError(e);
       }
       if (res.succeeded) {
-        return this.decode({
-          key,
-          value: bytes,
-          createRevision: state.kv?.createRevision ?? 0,
-          modRevision: res.revision,
-          version: (state.kv?.version ?? 0) + 1,
-          lease: state.kv?.lease ?? "0",
-        });
+        // The written object itself, unless tryUpdate handed back the current state (which
+        // may be the cache's and must not change).
+        if (next === state.current) {
+          return this.decode({
+            key,
+            value: bytes,
+            createRevision: state.kv?.createRevision ?? 0,
+            modRevision: res.revision,
+            version: (state.kv?.version ?? 0) + 1,
+            lease: state.kv?.lease ?? "0",
+          });
+        }
+        return this.remember(this.codec.withResourceVersion(next, String(res.revision)), bytes);
       }
       if (res.current === undefined) throw ApiError.notFound(this.resource, ref.name);
       state = {

@@ -267,6 +267,34 @@ describe.each(STORES)("ObjectStore on $name", { timeout: 30_000 }, ({ start }) =
     expect((await s.get(ref)).spec.value).toBe(2);
   });
 
+  it("knows the bytes it stored, so objects are neither decoded again nor encoded again", async () => {
+    const s = pods();
+    const ref = { namespace: "default", name: "bytes" };
+    const requested = testObject("bytes", 1, { namespace: "default" });
+    const encoded = s.encode(requested);
+    const v1 = await s.create(ref, requested, { encoded });
+    // The written object itself (jsonCodec's withResourceVersion copies), with the bytes stored.
+    expect(v1.spec).toBe(requested.spec);
+    expect(s.storedBytesOf(v1)).toBe(encoded);
+    const bytes = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString("hex");
+    expect(bytes((await client.get(s.keyFor(ref))).kv?.value)).toBe(bytes(encoded));
+    // Read objects and update results carry their stored bytes too.
+    const read = await s.get(ref);
+    expect(bytes(s.storedBytesOf(read))).toBe(bytes(encoded));
+    const v2 = await s.guaranteedUpdate(ref, (cur) => ({ ...cur, spec: { value: 2 } }));
+    expect(v2.spec.value).toBe(2);
+    expect(bytes(s.storedBytesOf(v2))).toBe(bytes((await client.get(s.keyFor(ref))).kv?.value));
+    expect(s.storedBytesOf(testObject("other", 1))).toBeUndefined();
+    // A copy is the same object, decoded afresh: changing it leaves the original alone.
+    const copy = s.copy(v2);
+    expect(copy).toEqual(v2);
+    copy.spec.value = 3;
+    expect(v2.spec.value).toBe(2);
+    // A result equal to the stored bytes of a cached copy writes nothing.
+    const same = await s.guaranteedUpdate(ref, (cur) => ({ ...cur }), undefined, v2);
+    expect(same.metadata.resourceVersion).toBe(v2.metadata.resourceVersion);
+  });
+
   it("keeps an object's lease when it is updated from a cached copy", async () => {
     const s = pods();
     const ref = { namespace: "default", name: "leased" };
