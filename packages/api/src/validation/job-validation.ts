@@ -8,7 +8,7 @@ import { PodTemplateSpecSchema } from "../gen/tug/core/v1/pod_pb.js";
 import { validateLabelSelector } from "../labels/label-validation.js";
 import { CronScheduleError, parseCronSchedule } from "./cron-schedule.js";
 import { FieldError, type FieldPath, root } from "./field-error.js";
-import { immutable, immutableMessage, nonNegative, oneOf } from "./field-rules.js";
+import { immutable, immutableMessage, nonNegative, oneOf, qualifiedName } from "./field-rules.js";
 import { validatePodTemplateSpec } from "./pod-validation.js";
 import { templateMatches, validateSelectorUpdate } from "./workload-validation.js";
 
@@ -18,9 +18,13 @@ export const MAX_CRON_JOB_NAME_LENGTH = 52;
 
 /**
  * ValidateJobSpec: parallelism, completions, activeDeadlineSeconds, backoffLimit,
- * ttlSecondsAfterFinished >= 0; completionMode NonIndexed or Indexed (which needs
- * completions); the selector, when set (the API server generates it unless manualSelector),
- * valid and matching the template; the template valid with restartPolicy OnFailure or Never.
+ * backoffLimitPerIndex, maxFailedIndexes, ttlSecondsAfterFinished >= 0; completionMode
+ * NonIndexed or Indexed (which needs completions, and alone allows backoffLimitPerIndex and
+ * maxFailedIndexes, the latter only with the former and at most completions); the
+ * podFailurePolicy; podReplacementPolicy Failed or TerminatingOrFailed (only Failed with a
+ * podFailurePolicy); the selector, when set (the API server generates it unless
+ * manualSelector), valid and matching the template; the template valid with restartPolicy
+ * OnFailure or Never (only Never with a podFailurePolicy).
  */
 export function validateJobSpec(spec: JobSpec | undefined, path: FieldPath): FieldError[] {
   if (spec === undefined) return [FieldError.required(path)];
@@ -31,57 +35,45 @@ export function validateJobSpec(spec: JobSpec | undefined, path: FieldPath): Fie
   errs.push(...nonNegative(spec.backoffLimit, path.child("backoffLimit")));
   errs.push(...nonNegative(spec.ttlSecondsAfterFinished, path.child("ttlSecondsAfterFinished")));
   errs.push(...nonNegative(spec.backoffLimitPerIndex, path.child("backoffLimitPerIndex")));
+  errs.push(...nonNegative(spec.maxFailedIndexes, path.child("maxFailedIndexes")));
+  if (spec.maxFailedIndexes !== undefined && spec.backoffLimitPerIndex === undefined) {
+    errs.push(
+      FieldError.required(path.child("backoffLimitPerIndex"), "when maxFailedIndexes is specified"),
+    );
+  }
   if (spec.completionMode !== undefined) {
     errs.push(
       ...oneOf(spec.completionMode, ["NonIndexed", "Indexed"], path.child("completionMode")),
     );
-    if (spec.completionMode === "Indexed" && spec.completions === undefined) {
-      errs.push(FieldError.required(path.child("completions"), "when completion mode is Indexed"));
+  }
+  if (spec.completionMode === "Indexed") {
+    errs.push(...validateIndexedLimits(spec, path));
+  } else {
+    for (const field of ["backoffLimitPerIndex", "maxFailedIndexes"] as const) {
+      const value = spec[field];
+      if (value !== undefined) {
+        errs.push(
+          FieldError.invalid(
+            path.child(field),
+            value,
+            "requires indexed completion mode (set completionMode: Indexed)",
+          ),
+        );
+      }
     }
   }
   if (spec.podReplacementPolicy !== undefined) {
-    errs.push(
-      ...oneOf(
-        spec.podReplacementPolicy,
-        ["Failed", "TerminatingOrFailed"],
-        path.child("podReplacementPolicy"),
-      ),
-    );
+    const supported =
+      spec.podFailurePolicy === undefined ? ["Failed", "TerminatingOrFailed"] : ["Failed"];
+    errs.push(...oneOf(spec.podReplacementPolicy, supported, path.child("podReplacementPolicy")));
   }
   if (spec.manualSelector === true && spec.selector === undefined) {
     errs.push(FieldError.required(path.child("selector")));
   }
   errs.push(...validateLabelSelector(spec.selector, path.child("selector")));
-  spec.podFailurePolicy?.rules.forEach((rule, i) => {
-    const at = path.child("podFailurePolicy", "rules").index(i);
-    errs.push(
-      ...oneOf(rule.action, ["Count", "FailIndex", "FailJob", "Ignore"], at.child("action")),
-    );
-    const onExit = rule.onExitCodes !== undefined;
-    const onConditions = rule.onPodConditions.length > 0;
-    if (onExit && onConditions) {
-      errs.push(
-        FieldError.invalid(
-          at,
-          "",
-          "specifying both OnExitCodes and OnPodConditions is not supported",
-        ),
-      );
-    } else if (!onExit && !onConditions) {
-      errs.push(
-        FieldError.invalid(at, "", "specifying one of OnExitCodes and OnPodConditions is required"),
-      );
-    }
-    if (rule.onExitCodes !== undefined) {
-      const exitPath = at.child("onExitCodes");
-      errs.push(...oneOf(rule.onExitCodes.operator, ["In", "NotIn"], exitPath.child("operator")));
-      if (rule.onExitCodes.values.length === 0) {
-        errs.push(
-          FieldError.invalid(exitPath.child("values"), [], "at least one value is required"),
-        );
-      }
-    }
-  });
+  if (spec.podFailurePolicy !== undefined) {
+    errs.push(...validatePodFailurePolicy(spec, path.child("podFailurePolicy")));
+  }
   const templatePath = path.child("template");
   if (spec.template === undefined) {
     errs.push(FieldError.required(templatePath));
@@ -90,15 +82,201 @@ export function validateJobSpec(spec: JobSpec | undefined, path: FieldPath): Fie
   errs.push(...templateMatches(spec.selector, spec.template, templatePath));
   errs.push(...validatePodTemplateSpec(spec.template, templatePath));
   const policy = spec.template.spec?.restartPolicy ?? "";
+  const restartPath = templatePath.child("spec", "restartPolicy");
   if (!JOB_RESTART_POLICIES.includes(policy)) {
+    errs.push(FieldError.notSupported(restartPath, policy, JOB_RESTART_POLICIES));
+  } else if (spec.podFailurePolicy !== undefined && policy !== "Never") {
     errs.push(
-      FieldError.notSupported(
-        templatePath.child("spec", "restartPolicy"),
+      FieldError.invalid(
+        restartPath,
         policy,
-        JOB_RESTART_POLICIES,
+        'only "Never" is supported when podFailurePolicy is specified',
       ),
     );
   }
+  return errs;
+}
+
+/** Kubernetes' limits on Indexed Jobs (pkg/apis/batch/validation). */
+const MAX_PARALLELISM_FOR_INDEXED_JOB = 100_000;
+const MAX_FAILED_INDEXES_FOR_INDEXED_JOB = 100_000;
+/** Above this many completions, backoffLimitPerIndex needs maxFailedIndexes and lower limits. */
+const COMPLETIONS_SOFT_LIMIT = 100_000;
+const PARALLELISM_LIMIT_FOR_HIGH_COMPLETIONS = 10_000;
+const MAX_FAILED_INDEXES_LIMIT_FOR_HIGH_COMPLETIONS = 10_000;
+
+/** completions required; parallelism and maxFailedIndexes within Kubernetes' bounds. */
+function validateIndexedLimits(spec: JobSpec, path: FieldPath): FieldError[] {
+  const errs: FieldError[] = [];
+  const { completions, parallelism, maxFailedIndexes } = spec;
+  if (completions === undefined) {
+    errs.push(FieldError.required(path.child("completions"), "when completion mode is Indexed"));
+  }
+  if (parallelism !== undefined && parallelism > MAX_PARALLELISM_FOR_INDEXED_JOB) {
+    errs.push(
+      FieldError.invalid(
+        path.child("parallelism"),
+        parallelism,
+        `must be less than or equal to ${MAX_PARALLELISM_FOR_INDEXED_JOB} when completion mode is Indexed`,
+      ),
+    );
+  }
+  const maxPath = path.child("maxFailedIndexes");
+  if (maxFailedIndexes !== undefined) {
+    if (completions !== undefined && maxFailedIndexes > completions) {
+      errs.push(
+        FieldError.invalid(maxPath, maxFailedIndexes, "must be less than or equal to completions"),
+      );
+    }
+    if (maxFailedIndexes > MAX_FAILED_INDEXES_FOR_INDEXED_JOB) {
+      errs.push(
+        FieldError.invalid(
+          maxPath,
+          maxFailedIndexes,
+          `must be less than or equal to ${MAX_FAILED_INDEXES_FOR_INDEXED_JOB}`,
+        ),
+      );
+    }
+  }
+  if (
+    completions !== undefined &&
+    completions > COMPLETIONS_SOFT_LIMIT &&
+    spec.backoffLimitPerIndex !== undefined
+  ) {
+    const high = `when completions are above ${COMPLETIONS_SOFT_LIMIT} and used with backoff limit per index`;
+    if (maxFailedIndexes === undefined) {
+      errs.push(
+        FieldError.required(
+          maxPath,
+          `must be specified when completions is above ${COMPLETIONS_SOFT_LIMIT}`,
+        ),
+      );
+    } else if (maxFailedIndexes > MAX_FAILED_INDEXES_LIMIT_FOR_HIGH_COMPLETIONS) {
+      errs.push(
+        FieldError.invalid(
+          maxPath,
+          maxFailedIndexes,
+          `must be less than or equal to ${MAX_FAILED_INDEXES_LIMIT_FOR_HIGH_COMPLETIONS} ${high}`,
+        ),
+      );
+    }
+    if (parallelism !== undefined && parallelism > PARALLELISM_LIMIT_FOR_HIGH_COMPLETIONS) {
+      errs.push(
+        FieldError.invalid(
+          path.child("parallelism"),
+          parallelism,
+          `must be less than or equal to ${PARALLELISM_LIMIT_FOR_HIGH_COMPLETIONS} ${high}`,
+        ),
+      );
+    }
+  }
+  return errs;
+}
+
+/** Kubernetes' bounds on a podFailurePolicy. */
+const MAX_POD_FAILURE_POLICY_RULES = 20;
+const MAX_ON_EXIT_CODES_VALUES = 255;
+const MAX_ON_POD_CONDITIONS_PATTERNS = 20;
+const POD_FAILURE_POLICY_ACTIONS = ["Count", "FailIndex", "FailJob", "Ignore"];
+const CONDITION_STATUSES = ["False", "True", "Unknown"];
+
+/**
+ * validatePodFailurePolicy: at most 20 rules; each an action of Count, FailIndex (which needs
+ * backoffLimitPerIndex), FailJob or Ignore, and exactly one of onExitCodes (operator In or
+ * NotIn; containerName one of the template's containers; 1 to 255 distinct values in
+ * ascending order, no 0 with In) and onPodConditions (at most 20 patterns, each a qualified
+ * condition type with status True, False or Unknown).
+ */
+function validatePodFailurePolicy(spec: JobSpec, path: FieldPath): FieldError[] {
+  const errs: FieldError[] = [];
+  const rules = spec.podFailurePolicy?.rules ?? [];
+  const rulesPath = path.child("rules");
+  if (rules.length > MAX_POD_FAILURE_POLICY_RULES) {
+    errs.push(FieldError.tooMany(rulesPath, rules.length, MAX_POD_FAILURE_POLICY_RULES));
+  }
+  const podSpec = spec.template?.spec;
+  const containerNames = new Set(
+    [...(podSpec?.containers ?? []), ...(podSpec?.initContainers ?? [])].map((c) => c.name),
+  );
+  rules.forEach((rule, i) => {
+    const at = rulesPath.index(i);
+    const actionPath = at.child("action");
+    if (rule.action === "FailIndex") {
+      if (spec.backoffLimitPerIndex === undefined) {
+        errs.push(
+          FieldError.invalid(
+            actionPath,
+            rule.action,
+            "requires the backoffLimitPerIndex to be set (FailIndex fails one index of an Indexed Job)",
+          ),
+        );
+      }
+    } else {
+      errs.push(...oneOf(rule.action, POD_FAILURE_POLICY_ACTIONS, actionPath));
+    }
+    const onExit = rule.onExitCodes;
+    if (onExit !== undefined) {
+      const exitPath = at.child("onExitCodes");
+      errs.push(...oneOf(onExit.operator, ["In", "NotIn"], exitPath.child("operator")));
+      if (onExit.containerName !== undefined && !containerNames.has(onExit.containerName)) {
+        errs.push(
+          FieldError.invalid(
+            exitPath.child("containerName"),
+            onExit.containerName,
+            "must be one of the container or initContainer names in the pod template",
+          ),
+        );
+      }
+      const valuesPath = exitPath.child("values");
+      if (onExit.values.length === 0) {
+        errs.push(FieldError.invalid(valuesPath, [], "at least one value is required"));
+      } else if (onExit.values.length > MAX_ON_EXIT_CODES_VALUES) {
+        errs.push(FieldError.tooMany(valuesPath, onExit.values.length, MAX_ON_EXIT_CODES_VALUES));
+      }
+      const seen = new Set<number>();
+      let ordered = true;
+      onExit.values.forEach((value, j) => {
+        if (onExit.operator === "In" && value === 0) {
+          errs.push(
+            FieldError.invalid(valuesPath.index(j), value, "must not be 0 for the In operator"),
+          );
+        }
+        if (seen.has(value)) errs.push(FieldError.duplicate(valuesPath.index(j), value));
+        seen.add(value);
+        if (j > 0 && (onExit.values[j - 1] as number) > value) ordered = false;
+      });
+      if (!ordered) {
+        errs.push(FieldError.invalid(valuesPath, [...onExit.values], "must be ordered"));
+      }
+    }
+    const patterns = rule.onPodConditions;
+    if (patterns.length > 0) {
+      const conditionsPath = at.child("onPodConditions");
+      if (patterns.length > MAX_ON_POD_CONDITIONS_PATTERNS) {
+        errs.push(
+          FieldError.tooMany(conditionsPath, patterns.length, MAX_ON_POD_CONDITIONS_PATTERNS),
+        );
+      }
+      patterns.forEach((pattern, j) => {
+        const patternPath = conditionsPath.index(j);
+        errs.push(...qualifiedName(pattern.type, patternPath.child("type")));
+        errs.push(...oneOf(pattern.status, CONDITION_STATUSES, patternPath.child("status")));
+      });
+    }
+    if (onExit !== undefined && patterns.length > 0) {
+      errs.push(
+        FieldError.invalid(
+          at,
+          "",
+          "specifying both OnExitCodes and OnPodConditions is not supported",
+        ),
+      );
+    } else if (onExit === undefined && patterns.length === 0) {
+      errs.push(
+        FieldError.invalid(at, "", "specifying one of OnExitCodes and OnPodConditions is required"),
+      );
+    }
+  });
   return errs;
 }
 
