@@ -4,7 +4,7 @@
 //
 // wire: ready (status codes, message framing, grpc-timeout, grpc-message, Metadata, GrpcError).
 // server: in progress.
-// client: in progress (GrpcChannel: unary, server-streaming and bidi calls; see docs/grpc.md).
+// client: ready, see docs/grpc.md (GrpcChannel: unary, server-streaming and bidi calls).
 
 export type { CallOptions, MethodDefinition } from "./client/call-options.js";
 export { ClientStream, type StreamHandlers } from "./client/client-stream.js";
