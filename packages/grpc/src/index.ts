@@ -3,10 +3,11 @@
 // exported from here.
 //
 // wire: ready (status codes, message framing, grpc-timeout, grpc-message, Metadata, GrpcError).
-// server: in progress.
+// server: ready, see docs/grpc.md (GrpcServer: addService with grpc-js-shaped definitions and handlers).
 // client: ready, see docs/grpc.md (GrpcChannel: unary, server-streaming and bidi calls).
 
 export type { CallOptions, MethodDefinition } from "./client/call-options.js";
 export { ClientStream, type StreamHandlers } from "./client/client-stream.js";
 export { type ChannelOptions, GrpcChannel } from "./client/grpc-channel.js";
+export * from "./server/index.js";
 export * from "./wire/index.js";

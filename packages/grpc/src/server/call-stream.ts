@@ -1,0 +1,259 @@
+// One call's HTTP/2 stream, from the server's side (PROTOCOL-HTTP2.md): Response-Headers once,
+// Length-Prefixed-Messages, then Trailers with grpc-status and grpc-message; or Trailers-Only
+// (a single HEADERS frame with END_STREAM) when the call fails before any message. It reads
+// the request's messages, keeps the deadline, and tells the call when it is cancelled (the
+// client reset the stream, the connection went, or the deadline passed).
+
+import type {
+  IncomingHttpHeaders,
+  OutgoingHttpHeaders,
+  ServerHttp2Stream,
+  ServerStreamResponseOptions,
+} from "node:http2";
+import { type CallStatus, GrpcError, statusOfError } from "../wire/grpc-error.js";
+import { encodeMessage, MessageDecoder } from "../wire/message-framing.js";
+import { Metadata } from "../wire/metadata.js";
+import { Status, type StatusCode } from "../wire/status.js";
+import { encodeStatusMessage } from "../wire/status-message.js";
+import type { ServerMethodDefinition } from "./service-definition.js";
+
+/** Limits and behaviour the server applies to every call. */
+export interface CallLimits {
+  /** The largest request message accepted; -1 for no limit. */
+  readonly maxReceiveMessageBytes: number;
+  /** The largest response message sent; -1 for no limit. */
+  readonly maxSendMessageBytes: number;
+}
+
+/**
+ * node:http2 adds a date header to every response unless told not to (an option its types
+ * do not list); gRPC has no use for it.
+ */
+const WITHOUT_DATE = { sendDate: false };
+/** Headers sent with a response's first message (or with sendMetadata). */
+const RESPONSE_OPTIONS: ServerStreamResponseOptions = { ...WITHOUT_DATE, waitForTrailers: true };
+/** Trailers-Only: the status in the one HEADERS frame. */
+export const TRAILERS_ONLY_OPTIONS: ServerStreamResponseOptions = {
+  ...WITHOUT_DATE,
+  endStream: true,
+};
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** What a call object hears from its stream. */
+export interface CallEvents {
+  /** A request message, decoded. */
+  onMessage(message: unknown): void;
+  /** The client half-closed: no more messages. */
+  onHalfClose(): void;
+  /** The call ended without a status from the handler: reset, connection lost, deadline. */
+  onCancel(): void;
+}
+
+export class CallStream {
+  /** Set once a status is sent or the stream is gone: nothing more is written. */
+  finished = false;
+  cancelled = false;
+  /** Trailing metadata a streaming handler gave to end(). */
+  trailer: Metadata | undefined;
+  private headersSent = false;
+  private trailers: OutgoingHttpHeaders | undefined;
+  private readonly decoder: MessageDecoder;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private metadataCache: Metadata | undefined;
+  private events: CallEvents | undefined;
+
+  constructor(
+    readonly stream: ServerHttp2Stream,
+    readonly headers: IncomingHttpHeaders,
+    readonly method: ServerMethodDefinition,
+    private readonly limits: CallLimits,
+    /** Epoch milliseconds, or Infinity for none. */
+    readonly deadline: number,
+  ) {
+    this.decoder = new MessageDecoder(limits.maxReceiveMessageBytes, (bytes, compressed) =>
+      this.onFrame(bytes, compressed),
+    );
+    stream.on("data", (chunk: Buffer) => {
+      if (this.finished) return;
+      try {
+        this.decoder.push(chunk);
+      } catch (e) {
+        this.sendStatus(statusOfError(e));
+      }
+    });
+    stream.on("end", () => {
+      if (this.finished) return;
+      if (!this.decoder.idle) {
+        this.sendStatus({ code: Status.INTERNAL, details: "Request stream ended mid-message" });
+        return;
+      }
+      this.events?.onHalfClose();
+    });
+    stream.on("close", () => this.onClose());
+    if (deadline !== Number.POSITIVE_INFINITY) {
+      this.deadlineTimer = setTimeout(
+        () => this.cancel(Status.DEADLINE_EXCEEDED, "Deadline exceeded"),
+        Math.max(0, deadline - Date.now()),
+      );
+      this.deadlineTimer.unref();
+    }
+  }
+
+  /** Who hears the stream; set right after construction, before any data can arrive. */
+  listen(events: CallEvents): void {
+    this.events = events;
+  }
+
+  /** The request's custom metadata, read from its headers on first use. */
+  get metadata(): Metadata {
+    this.metadataCache ??= Metadata.fromHttp2Headers(this.headers);
+    return this.metadataCache;
+  }
+
+  /** Stops reading until resume() (a Readable call's consumer is behind). */
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.stream.resume();
+  }
+
+  private onFrame(bytes: Buffer, compressed: boolean): void {
+    if (compressed) {
+      throw new GrpcError(
+        Status.INTERNAL,
+        "Received a compressed message but the call's grpc-encoding is identity",
+      );
+    }
+    let message: unknown;
+    try {
+      message = this.method.requestDeserialize(bytes);
+    } catch (e) {
+      throw new GrpcError(Status.INTERNAL, `Failed to parse the request: ${errorText(e)}`);
+    }
+    this.events?.onMessage(message);
+  }
+
+  /** Sends the response headers now, with this metadata (grpc-js's sendMetadata). */
+  sendMetadata(metadata: Metadata): void {
+    if (this.finished || this.headersSent) return;
+    this.respond(metadata.toHttp2Headers());
+  }
+
+  private respond(extra?: OutgoingHttpHeaders): void {
+    this.headersSent = true;
+    const headers: OutgoingHttpHeaders = { ":status": 200, "content-type": "application/grpc" };
+    if (extra !== undefined) Object.assign(headers, extra);
+    this.stream.respond(headers, RESPONSE_OPTIONS);
+    this.stream.once("wantTrailers", () => {
+      if (!this.stream.destroyed) this.stream.sendTrailers(this.trailers ?? { "grpc-status": "0" });
+    });
+  }
+
+  /** The message framed; throws a GrpcError if it cannot be serialized or is too large. */
+  private frame(value: unknown): Buffer {
+    let bytes: Uint8Array;
+    try {
+      bytes = this.method.responseSerialize(value);
+    } catch (e) {
+      throw new GrpcError(Status.INTERNAL, `Failed to serialize the response: ${errorText(e)}`);
+    }
+    const max = this.limits.maxSendMessageBytes;
+    if (max >= 0 && bytes.length > max) {
+      throw new GrpcError(
+        Status.RESOURCE_EXHAUSTED,
+        `Sent message larger than max (${bytes.length} vs. ${max})`,
+      );
+    }
+    return encodeMessage(bytes);
+  }
+
+  /** Writes one response message; callback once HTTP/2 has taken it (or with the error). */
+  write(value: unknown, callback: (error?: Error | null) => void): void {
+    if (this.finished) {
+      callback(new GrpcError(Status.CANCELLED, "The call has ended"));
+      return;
+    }
+    let frame: Buffer;
+    try {
+      frame = this.frame(value);
+    } catch (e) {
+      this.sendStatus(statusOfError(e));
+      callback(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    if (!this.headersSent) this.respond();
+    this.stream.write(frame, callback);
+  }
+
+  /** The single response of a unary call, then status OK with the trailing metadata. */
+  sendResponse(value: unknown, trailer?: Metadata): void {
+    if (this.finished) return;
+    let frame: Buffer;
+    try {
+      frame = this.frame(value);
+    } catch (e) {
+      this.sendStatus(statusOfError(e));
+      return;
+    }
+    this.finish();
+    if (this.stream.destroyed) return;
+    this.trailers =
+      trailer === undefined || trailer.empty
+        ? { "grpc-status": "0" }
+        : { ...trailer.toHttp2Headers(), "grpc-status": "0" };
+    if (!this.headersSent) this.respond();
+    this.stream.end(frame);
+  }
+
+  /** Ends the call with this status: in the trailers, or Trailers-Only if nothing was sent. */
+  sendStatus(status: CallStatus): void {
+    if (this.finished) return;
+    this.finish();
+    if (this.stream.destroyed) return;
+    const trailers: OutgoingHttpHeaders = {
+      ...status.trailers,
+      "grpc-status": String(status.code),
+    };
+    if (status.details !== "") trailers["grpc-message"] = encodeStatusMessage(status.details);
+    if (this.headersSent) {
+      this.trailers = trailers;
+      this.stream.end();
+    } else {
+      this.stream.respond(
+        { ":status": 200, "content-type": "application/grpc", ...trailers },
+        TRAILERS_ONLY_OPTIONS,
+      );
+    }
+  }
+
+  /** Ends the call with this status and tells the handler it is cancelled. */
+  cancel(code: StatusCode, details: string): void {
+    if (this.finished) return;
+    this.sendStatus({ code, details });
+    this.markCancelled();
+  }
+
+  private finish(): void {
+    this.finished = true;
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+  }
+
+  private markCancelled(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.events?.onCancel();
+  }
+
+  private onClose(): void {
+    if (this.finished) return;
+    // The stream closed before the handler's status: the client reset it or the connection
+    // is gone. Nothing can be sent any more.
+    this.finish();
+    this.markCancelled();
+  }
+}
