@@ -34,7 +34,7 @@
 import { readFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
@@ -309,6 +309,17 @@ async function relist(api: ApiClient, observe: (pod: Pod) => void): Promise<stri
   return rv;
 }
 
+/**
+ * Why the bench's watch was started again: the server ended it (tug-apiserver closes a watch
+ * whose client has fallen 100 events behind, see docs/scheduler.md), it stayed silent for
+ * WATCH_IDLE_MS, or its resourceVersion had left the server's window (then it relists).
+ */
+interface WatchRestarts {
+  endedByServer: number;
+  idle: number;
+  expired: number;
+}
+
 /** A watch that delivered nothing for this long while pods are pending is started again. */
 const WATCH_IDLE_MS = 5_000;
 
@@ -318,19 +329,19 @@ const WATCH_IDLE_MS = 5_000;
  * its own (gRPC shares one per address) instead of queuing behind the creates. A watch that
  * ends, or stays silent for WATCH_IDLE_MS while pods are unbound, is started again from the last
  * resourceVersion seen (in runs here, single watches stalled for good mid-burst: see
- * docs/scheduler.md); an Expired one relists. `restarts` counts both.
+ * docs/scheduler.md); an Expired one relists. `restarts` counts each, by cause.
  */
 function watchBindings(
   apiPort: number,
   resourceVersion: string,
   t: Timings,
-): { cancel: () => void; done: Promise<void>; restarts: () => number } {
+): { cancel: () => void; done: Promise<void>; restarts: () => WatchRestarts } {
   const api = new ApiClient({
     servers: [`127.0.0.2:${apiPort}`],
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
   });
   const abort = new AbortController();
-  let restarts = 0;
+  const restarts: WatchRestarts = { endedByServer: 0, idle: 0, expired: 0 };
   let lastRv = resourceVersion;
   const observe = (pod: Pod) => {
     lastRv = pod.metadata?.resourceVersion ?? lastRv;
@@ -348,8 +359,12 @@ function watchBindings(
         const onAbort = () => stream.cancel();
         abort.signal.addEventListener("abort", onAbort, { once: true });
         let lastEvent = performance.now();
+        let cause: keyof WatchRestarts = "endedByServer";
         const idle = setInterval(() => {
-          if (performance.now() - lastEvent > WATCH_IDLE_MS) stream.cancel();
+          if (performance.now() - lastEvent > WATCH_IDLE_MS) {
+            cause = "idle";
+            stream.cancel();
+          }
         }, 1000);
         try {
           for await (const ev of stream) {
@@ -358,12 +373,13 @@ function watchBindings(
           }
         } catch (e) {
           if (!isApiError(e, "Expired")) throw e;
+          cause = "expired";
           lastRv = await relist(api, observe);
         } finally {
           clearInterval(idle);
           abort.signal.removeEventListener("abort", onAbort);
         }
-        if (!abort.signal.aborted && t.bindsObserved < numPods) restarts++;
+        if (!abort.signal.aborted && t.bindsObserved < numPods) restarts[cause]++;
       }
     } finally {
       api.close();
@@ -447,6 +463,9 @@ async function main(): Promise<void> {
       'apiserver_dropped_requests_total{request_kind="mutating"}',
     );
 
+    // The bench's own event loop lag: while it is long, the watch is not read (see restarts).
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     progress(`creating ${numPods} pods ...`);
     const runStart = performance.now();
     let created = 0;
@@ -509,6 +528,7 @@ async function main(): Promise<void> {
       watch.cancel();
     }
     progress(`  all ${numPods} pods bound (${elapsed(runStart)})`);
+    loopDelay.disable();
     const benchCpu = process.cpuUsage(benchCpuBefore);
     const cpuByProc = new Map<string, number>();
     for (const p of cpuProcs) {
@@ -555,6 +575,7 @@ async function main(): Promise<void> {
     let storeCpu = 0;
     for (const [name, s] of cpuByProc) if (name.startsWith("store")) storeCpu += s;
     const benchCpuSeconds = (benchCpu.user + benchCpu.system) / 1e6;
+    const restarts = watch.restarts();
     const attempts = (result: string) =>
       sample(metrics, `scheduler_schedule_attempts_total{result="${result}"}`) ?? Number.NaN;
 
@@ -575,7 +596,7 @@ async function main(): Promise<void> {
       ["bound before create ack", `${boundBeforeAck} (counted as 0 ms)`],
       [
         "bench watch restarts",
-        `${watch.restarts()} (idle ${WATCH_IDLE_MS / 1000} s, ended or expired)`,
+        `${restarts.endedByServer} ended by the server, ${restarts.idle} idle for ${WATCH_IDLE_MS / 1000} s, ${restarts.expired} expired`,
       ],
       [
         "scheduler attempts",
@@ -586,6 +607,10 @@ async function main(): Promise<void> {
         `scheduler ${schedulerCpu.toFixed(1)}, apiserver ${apiserverCpu.toFixed(1)}, store (3) ${storeCpu.toFixed(1)}, bench ${benchCpuSeconds.toFixed(1)}`,
       ],
       ["pods per scheduler CPU second", `${(numPods / schedulerCpu).toFixed(0)}`],
+      [
+        "bench event loop delay",
+        `p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`,
+      ],
       [
         "store",
         `${commits} Raft entries committed (${(commits / numPods).toFixed(2)} per pod, ${(commits / seconds).toFixed(0)}/s); ${fsyncs} WAL fsyncs on 3 members, mean ${fsyncMs.toFixed(1)} ms`,
@@ -616,8 +641,11 @@ async function main(): Promise<void> {
         apiserverCpuSeconds: Number(apiserverCpu.toFixed(1)),
         storeCpuSeconds: Number(storeCpu.toFixed(1)),
         raftEntriesPerPod: Number((commits / numPods).toFixed(2)),
+        benchCpuSeconds: Number(benchCpuSeconds.toFixed(1)),
         loadAverage1m: Number((load[0] ?? 0).toFixed(2)),
-        watchRestarts: watch.restarts(),
+        watchRestarts: restarts.endedByServer + restarts.idle + restarts.expired,
+        watchEndedByServer: restarts.endedByServer,
+        watchIdle: restarts.idle,
       }),
     );
   } finally {

@@ -5,8 +5,15 @@
 // that tests drive it with fakes and the process wires it to the API client.
 // Reference: https://kubernetes.io/docs/concepts/scheduling-eviction/kube-scheduler/
 
-import { clone, equals } from "@bufbuild/protobuf";
-import { type Namespace, type Node, type Pod, PodSchema } from "@tug/api";
+import { type DescMessage, equals, type MessageShape } from "@bufbuild/protobuf";
+import {
+  type Namespace,
+  type Node,
+  type ObjectMeta,
+  ObjectMetaSchema,
+  type Pod,
+  PodSpecSchema,
+} from "@tug/api";
 import type { Clock } from "@tug/client";
 import { newPodInfo, type PodInfo, PodSpecError, podKey } from "./framework/pod-info.js";
 import { DEFAULT_SCHEDULER_NAME, defaultProfile, type Profile } from "./framework/profile.js";
@@ -302,17 +309,29 @@ export class Scheduler {
  */
 function podUpdated(old: Pod, pod: Pod): boolean {
   if (old === pod) return false;
-  const strip = (p: Pod): Pod => {
-    const c = clone(PodSchema, p);
-    c.status = undefined;
-    if (c.metadata !== undefined) {
-      c.metadata.resourceVersion = "";
-      c.metadata.generation = 0;
-      c.metadata.managedFields = [];
-    }
-    return c;
-  };
-  return !equals(PodSchema, strip(old), strip(pod));
+  // Compared field by field rather than on stripped clones: a clone of a pod costs ten times
+  // the comparison, and every status write of a pending pod comes through here.
+  if (!sameOptional(PodSpecSchema, old.spec, pod.spec)) return true;
+  if (old.apiVersion !== pod.apiVersion || old.kind !== pod.kind) return true;
+  const strip = (m: ObjectMeta): ObjectMeta => ({
+    ...m,
+    resourceVersion: "",
+    generation: 0,
+    managedFields: [],
+  });
+  const om = old.metadata;
+  const m = pod.metadata;
+  if (om === undefined || m === undefined) return om !== m;
+  return !equals(ObjectMetaSchema, strip(om), strip(m));
+}
+
+function sameOptional<Desc extends DescMessage>(
+  schema: Desc,
+  a: MessageShape<Desc> | undefined,
+  b: MessageShape<Desc> | undefined,
+): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return equals(schema, a, b);
 }
 
 /** Pods whose fit depends on where other pods are: pod (anti-)affinity or spread constraints. */

@@ -192,10 +192,22 @@ describe("Scheduler", () => {
     if (statusOnly.metadata !== undefined) statusOnly.metadata.resourceVersion = "42";
     scheduler.onPodUpdate(pod, statusOnly);
     expect(scheduler.queue.pending().unschedulable).toBe(1);
-    const relaxed = makePod("picky", { spec: { nodeSelector: { disk: "ssd" } } });
-    scheduler.onPodUpdate(statusOnly, relaxed);
+    // A metadata change (a label) is a change too; only resourceVersion, generation and
+    // managedFields are not.
+    const relabelled = makePod("picky", {
+      labels: { tier: "db" },
+      spec: { nodeSelector: { disk: "nvme" } },
+    });
+    scheduler.onPodUpdate(statusOnly, relabelled);
     expect(scheduler.queue.pending()).toMatchObject({ unschedulable: 0, backoff: 1 });
     clock.advance(1000);
+    await drain(scheduler);
+    expect(scheduler.queue.pending().unschedulable).toBe(1);
+    const relaxed = makePod("picky", { spec: { nodeSelector: { disk: "ssd" } } });
+    scheduler.onPodUpdate(relabelled, relaxed);
+    expect(scheduler.queue.pending()).toMatchObject({ unschedulable: 0, backoff: 1 });
+    // The second failed attempt doubled the back-off.
+    clock.advance(2000);
     await drain(scheduler);
     expect(binder.bound.get("default/picky")).toBe("n1");
   });

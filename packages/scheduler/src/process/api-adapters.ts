@@ -111,7 +111,7 @@ export interface EventRecorderOptions {
   /** Event writes are best effort: failures go here. */
   readonly onError: (err: unknown, pod: Pod) => void;
   readonly now?: () => Date;
-  /** Bounds the writes in flight and queued (default: client-go's 1000 queued, 4 in flight). */
+  /** Bounds the writes in flight and queued (default: client-go's 1000 queued, 1 in flight). */
   readonly sink?: EventSink;
 }
 
@@ -138,6 +138,8 @@ export function apiEventRecorder(api: SchedulerApi, options: EventRecorderOption
   let seq = 0;
   const recent = new Map<string, RecentEvent>();
   const record = (pod: Pod, type: string, reason: string, action: string, message: string) => {
+    // A full queue drops the event: do not build it (nor aggregate a repeat that is dropped).
+    if (sink.dropIfFull()) return;
     const meta = pod.metadata;
     const at = now();
     const ts = timestampFromDate(at);

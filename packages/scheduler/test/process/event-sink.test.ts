@@ -37,6 +37,28 @@ describe("EventSink", () => {
     expect(sink.queued).toBe(1);
   });
 
+  it("dropIfFull counts a drop only when a submit would be dropped", () => {
+    const log: string[] = [];
+    const sink = new EventSink({ maxInFlight: 1, maxQueued: 1 });
+    expect(sink.dropIfFull()).toBe(false);
+    sink.submit(deferredWrite(log, "a").write);
+    expect(sink.dropIfFull()).toBe(false);
+    sink.submit(deferredWrite(log, "b").write);
+    expect(sink.dropIfFull()).toBe(true);
+    expect(sink.dropped).toBe(1);
+    expect(sink.submit(deferredWrite(log, "c").write)).toBe(false);
+    expect(sink.dropped).toBe(2);
+    expect(log).toEqual(["start a"]);
+  });
+
+  it("writes one event at a time by default, as client-go's recorder", () => {
+    const log: string[] = [];
+    const sink = new EventSink();
+    for (const name of ["a", "b", "c"]) sink.submit(deferredWrite(log, name).write);
+    expect(log).toEqual(["start a"]);
+    expect(sink.queued).toBe(2);
+  });
+
   it("survives a write that throws before returning a promise", async () => {
     const sink = new EventSink({ maxInFlight: 1, maxQueued: 1 });
     const ran: string[] = [];
