@@ -64,6 +64,8 @@ export class Counter implements Metric {
   constructor(
     readonly name: string,
     readonly help: string,
+    /** Every sample has labels: render nothing, not an unlabelled 0, before the first inc. */
+    private readonly labelled = false,
   ) {}
 
   inc(by = 1, labels?: Labels): void {
@@ -77,7 +79,7 @@ export class Counter implements Metric {
   }
 
   render(out: string[]): void {
-    if (this.values.size === 0) out.push(sample(this.name, "", 0));
+    if (this.values.size === 0 && !this.labelled) out.push(sample(this.name, "", 0));
     for (const [k, v] of this.values) out.push(sample(this.name, k, v));
   }
 }
@@ -138,6 +140,8 @@ export class Histogram implements Metric {
     readonly help: string,
     /** Upper bounds, ascending; +Inf is implied. */
     readonly buckets: readonly number[],
+    /** Every series has labels: render nothing, not an empty unlabelled series, before the first observe. */
+    private readonly labelled = false,
   ) {
     for (let i = 1; i < buckets.length; i++) {
       if ((buckets[i] as number) <= (buckets[i - 1] as number)) {
@@ -167,7 +171,7 @@ export class Histogram implements Metric {
 
   render(out: string[]): void {
     const all: [string, HistogramSeries][] =
-      this.series.size === 0
+      this.series.size === 0 && !this.labelled
         ? [["", { counts: this.buckets.map(() => 0), sum: 0, count: 0 }]]
         : [...this.series];
     for (const [k, s] of all) {
@@ -228,8 +232,9 @@ export class MetricsRegistry {
     return m;
   }
 
-  counter(name: string, help: string): Counter {
-    return this.add(new Counter(name, help));
+  /** `labelled`: every sample has labels (no unlabelled 0 before the first inc). */
+  counter(name: string, help: string, labelled = false): Counter {
+    return this.add(new Counter(name, help, labelled));
   }
 
   gauge(name: string, help: string, collect?: GaugeCollect): Gauge {
@@ -241,8 +246,9 @@ export class MetricsRegistry {
     return this.add(new Gauge(name, help, collect, "counter"));
   }
 
-  histogram(name: string, help: string, buckets: readonly number[]): Histogram {
-    return this.add(new Histogram(name, help, buckets));
+  /** `labelled`: every series has labels (no empty unlabelled series before the first observe). */
+  histogram(name: string, help: string, buckets: readonly number[], labelled = false): Histogram {
+    return this.add(new Histogram(name, help, buckets, labelled));
   }
 
   /** A histogram whose state is read at scrape time. */

@@ -50,13 +50,17 @@ describe("MetricsRegistry", () => {
     const h = reg.histogram("rtt", "rtt", exponentialBuckets(0.0001, 2, 3));
     h.observe(0.00015, { To: "a" });
     h.observe(0.1, { To: "b" });
-    const requests = reg.counter("apiserver_request_total", "requests");
+    const requests = reg.counter("apiserver_request_total", "requests", true);
+    const sizes = reg.histogram("size_bytes", "sizes", [1], true);
+    expect(reg.render()).not.toMatch(/^(apiserver_request_total|size_bytes_bucket)[ {]/m);
+    sizes.observe(2, { kind: "x" });
     requests.inc(1, { verb: "CREATE", resource: "pods", code: "201" });
     requests.inc(1, { verb: "CREATE", resource: "pods", code: "201" });
     const text = reg.render();
     expect(text).toContain('rtt_bucket{To="a",le="0.0002"} 1');
     expect(text).toContain('rtt_bucket{To="b",le="0.0004"} 0');
     expect(text).toContain('rtt_count{To="b"} 1');
+    expect(text).toContain('size_bytes_bucket{kind="x",le="+Inf"} 1');
     expect(text).toContain('apiserver_request_total{verb="CREATE",resource="pods",code="201"} 2');
     expect(exponentialBuckets(0.001, 2, 4)).toEqual([0.001, 0.002, 0.004, 0.008]);
     expect(labelText({ a: 'x"', b: "y" })).toBe('{a="x\\"",b="y"}');

@@ -5,9 +5,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createLogger, type HttpEndpoints, startHealthServer } from "@tug/daemon";
 import { ApiServer } from "../server/api-server.js";
-import { type HealthServer, startHealthServer } from "./health-server.js";
-import { createLogger } from "./logger.js";
 import { ApiServerMetrics } from "./metrics.js";
 import { type ApiServerSettings, ConfigError, parseSettings } from "./settings.js";
 
@@ -69,7 +68,7 @@ export async function runTugApiserver(options: RunOptions): Promise<number> {
     }
     throw e;
   }
-  const log = createLogger(settings.logLevel, stderr);
+  const log = createLogger({ level: settings.logLevel, write: stderr });
   let metrics: ApiServerMetrics | undefined;
   let server: ApiServer;
   const listen = settings.bindAddress.includes(":")
@@ -100,6 +99,11 @@ export async function runTugApiserver(options: RunOptions): Promise<number> {
       onWatchEvent: (resource, type) => metrics?.watchEvent(resource, type),
       observe: (call) => {
         metrics?.record(call);
+        if (call.terminated) {
+          log.info("watch closed: the client did not read its events fast enough", {
+            resource: call.resource,
+          });
+        }
         log.debug("request", {
           verb: call.verb,
           resource: call.resource,
@@ -128,7 +132,7 @@ export async function runTugApiserver(options: RunOptions): Promise<number> {
     () => server.watcherCounts(),
     (kind) => server.inFlight.inFlight(kind),
   );
-  let health: HealthServer | undefined;
+  let health: HttpEndpoints | undefined;
   if (settings.healthPort !== 0) {
     try {
       health = await startHealthServer({

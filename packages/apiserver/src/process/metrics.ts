@@ -1,16 +1,16 @@
 // tug-apiserver's Prometheus metrics, named as kube-apiserver names them where it has one:
 // apiserver_request_total{verb,resource,code}, apiserver_request_duration_seconds (histogram),
 // apiserver_registered_watchers{resource}, apiserver_watch_events_total{resource,type},
+// apiserver_terminated_watchers_total{resource} (watches closed for not keeping up),
 // apiserver_dropped_requests_total{request_kind} and apiserver_current_inflight_requests
-// {request_kind} (load shedding, request_kind "readOnly" or "mutating"), etcd_request_errors_total. Text exposition format 0.0.4.
-// https://prometheus.io/docs/instrumenting/exposition_formats/
+// {request_kind} (load shedding, request_kind "readOnly" or "mutating"),
+// etcd_request_errors_total. Rendered by @tug/daemon's registry in the text format 0.0.4.
 
+import { type Counter, type Histogram, MetricsRegistry } from "@tug/daemon";
 import type { CallRecord } from "../server/grpc-service.js";
 import type { RequestKind } from "../server/max-in-flight.js";
 
 const REQUEST_KINDS: readonly RequestKind[] = ["readOnly", "mutating"];
-
-export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** kube-apiserver's request latency buckets (seconds). */
 const LATENCY_BUCKETS = [
@@ -18,139 +18,85 @@ const LATENCY_BUCKETS = [
   60,
 ];
 
-function labelText(labels: Readonly<Record<string, string>>): string {
-  const parts = Object.entries(labels).map(
-    ([k, v]) =>
-      `${k}="${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n")}"`,
-  );
-  return parts.length === 0 ? "" : `{${parts.join(",")}}`;
-}
-
-interface Histogram {
-  counts: number[];
-  sum: number;
-  count: number;
-}
-
 export class ApiServerMetrics {
-  private readonly requests = new Map<string, { labels: Record<string, string>; n: number }>();
-  private readonly latency = new Map<string, { labels: Record<string, string>; h: Histogram }>();
-  private storeErrors = 0;
-  private readonly watchEvents = new Map<string, { labels: Record<string, string>; n: number }>();
-  private readonly dropped: Record<RequestKind, number> = { readOnly: 0, mutating: 0 };
+  private readonly registry = new MetricsRegistry();
+  private readonly requests: Counter;
+  private readonly latency: Histogram;
+  private readonly storeErrors: Counter;
+  private readonly watchEvents: Counter;
+  private readonly dropped: Counter;
+  private readonly terminatedWatchers: Counter;
 
   constructor(
     /** Open watches per resource, read at scrape time. */
-    private readonly watchers: () => ReadonlyMap<string, number>,
+    watchers: () => ReadonlyMap<string, number>,
     /** Requests being served now, per kind, read at scrape time. */
-    private readonly inFlight?: (kind: RequestKind) => number,
-  ) {}
+    inFlight?: (kind: RequestKind) => number,
+  ) {
+    const r = this.registry;
+    this.requests = r.counter(
+      "apiserver_request_total",
+      "Requests by verb, resource and HTTP-equivalent code.",
+      true,
+    );
+    this.latency = r.histogram(
+      "apiserver_request_duration_seconds",
+      "Latency of non-watch requests.",
+      LATENCY_BUCKETS,
+      true,
+    );
+    r.gauge("apiserver_registered_watchers", "Open client watches by resource.", () =>
+      [...watchers()].map(([resource, n]) => [{ resource }, n] as const),
+    );
+    this.watchEvents = r.counter(
+      "apiserver_watch_events_total",
+      "Events sent to watchers, by resource and type.",
+      true,
+    );
+    this.terminatedWatchers = r.counter(
+      "apiserver_terminated_watchers_total",
+      "Watches closed because the client did not read their events fast enough, by resource.",
+      true,
+    );
+    this.dropped = r.counter(
+      "apiserver_dropped_requests_total",
+      "Requests refused with 429 by the in-flight limits, by kind.",
+      true,
+    );
+    for (const kind of REQUEST_KINDS) this.dropped.inc(0, { request_kind: kind });
+    if (inFlight !== undefined) {
+      r.gauge(
+        "apiserver_current_inflight_requests",
+        "Requests being served now, by kind (watches not counted).",
+        () => REQUEST_KINDS.map((kind) => [{ request_kind: kind }, inFlight(kind)] as const),
+      );
+    }
+    this.storeErrors = r.counter(
+      "etcd_request_errors_total",
+      "Requests that failed because the store was unavailable or slow.",
+    );
+  }
 
   /** Counts one finished call. */
   record(call: CallRecord): void {
-    if (call.dropped !== undefined) this.dropped[call.dropped]++;
-    const labels = {
-      verb: call.verb.toUpperCase(),
-      resource: call.resource,
-      code: String(call.code),
-    };
-    const key = labelText(labels);
-    const r = this.requests.get(key) ?? { labels, n: 0 };
-    r.n++;
-    this.requests.set(key, r);
+    if (call.dropped !== undefined) this.dropped.inc(1, { request_kind: call.dropped });
+    const verb = call.verb.toUpperCase();
+    this.requests.inc(1, { verb, resource: call.resource, code: String(call.code) });
     if (call.error?.reason === "ServiceUnavailable" || call.error?.reason === "Timeout") {
-      this.storeErrors++;
+      this.storeErrors.inc();
     }
+    if (call.terminated) this.terminatedWatchers.inc(1, { resource: call.resource });
     if (call.verb === "watch") return;
-    const lLabels = { verb: call.verb.toUpperCase(), resource: call.resource };
-    const lKey = labelText(lLabels);
-    const l = this.latency.get(lKey) ?? {
-      labels: lLabels,
-      h: { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 },
-    };
-    const seconds = call.durationMs / 1000;
-    LATENCY_BUCKETS.forEach((b, i) => {
-      if (seconds <= b) l.h.counts[i] = (l.h.counts[i] ?? 0) + 1;
-    });
-    l.h.sum += seconds;
-    l.h.count++;
-    this.latency.set(lKey, l);
+    this.latency.observe(call.durationMs / 1000, { verb, resource: call.resource });
   }
 
   /** Counts one event sent to a watcher. */
   watchEvent(resource: string, type: string): void {
-    const labels = { resource, type };
-    const key = labelText(labels);
-    const e = this.watchEvents.get(key) ?? { labels, n: 0 };
-    e.n++;
-    this.watchEvents.set(key, e);
+    this.watchEvents.inc(1, { resource, type });
   }
 
   /** The exposition text. */
   render(): string {
-    const lines: string[] = [];
-    lines.push(
-      "# HELP apiserver_request_total Requests by verb, resource and HTTP-equivalent code.",
-      "# TYPE apiserver_request_total counter",
-    );
-    for (const r of this.requests.values()) {
-      lines.push(`apiserver_request_total${labelText(r.labels)} ${r.n}`);
-    }
-    lines.push(
-      "# HELP apiserver_request_duration_seconds Latency of non-watch requests.",
-      "# TYPE apiserver_request_duration_seconds histogram",
-    );
-    for (const { labels, h } of this.latency.values()) {
-      LATENCY_BUCKETS.forEach((b, i) => {
-        lines.push(
-          `apiserver_request_duration_seconds_bucket${labelText({ ...labels, le: String(b) })} ${h.counts[i]}`,
-        );
-      });
-      lines.push(
-        `apiserver_request_duration_seconds_bucket${labelText({ ...labels, le: "+Inf" })} ${h.count}`,
-        `apiserver_request_duration_seconds_sum${labelText(labels)} ${h.sum}`,
-        `apiserver_request_duration_seconds_count${labelText(labels)} ${h.count}`,
-      );
-    }
-    lines.push(
-      "# HELP apiserver_registered_watchers Open client watches by resource.",
-      "# TYPE apiserver_registered_watchers gauge",
-    );
-    for (const [resource, n] of this.watchers()) {
-      lines.push(`apiserver_registered_watchers${labelText({ resource })} ${n}`);
-    }
-    lines.push(
-      "# HELP apiserver_watch_events_total Events sent to watchers, by resource and type.",
-      "# TYPE apiserver_watch_events_total counter",
-    );
-    for (const e of this.watchEvents.values()) {
-      lines.push(`apiserver_watch_events_total${labelText(e.labels)} ${e.n}`);
-    }
-    lines.push(
-      "# HELP apiserver_dropped_requests_total Requests refused with 429 by the in-flight limits, by kind.",
-      "# TYPE apiserver_dropped_requests_total counter",
-    );
-    for (const kind of REQUEST_KINDS) {
-      lines.push(
-        `apiserver_dropped_requests_total${labelText({ request_kind: kind })} ${this.dropped[kind]}`,
-      );
-    }
-    if (this.inFlight !== undefined) {
-      lines.push(
-        "# HELP apiserver_current_inflight_requests Requests being served now, by kind (watches not counted).",
-        "# TYPE apiserver_current_inflight_requests gauge",
-      );
-      for (const kind of REQUEST_KINDS) {
-        lines.push(
-          `apiserver_current_inflight_requests${labelText({ request_kind: kind })} ${this.inFlight(kind)}`,
-        );
-      }
-    }
-    lines.push(
-      "# HELP etcd_request_errors_total Requests that failed because the store was unavailable or slow.",
-      "# TYPE etcd_request_errors_total counter",
-      `etcd_request_errors_total ${this.storeErrors}`,
-    );
-    return `${lines.join("\n")}\n`;
+    return this.registry.render();
   }
 }

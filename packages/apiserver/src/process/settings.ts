@@ -1,13 +1,21 @@
 // tug-apiserver's settings: kube-apiserver's flag names where they exist, each also settable as
 // the environment variable TUG_APISERVER_<FLAG> and as a key of the YAML --config file. A flag
-// beats the environment, which beats the file, which beats the default (the layering tug-store
-// uses, docs/store.md). Bad input is a ConfigError naming the setting, as the operator spelled
+// beats the environment, which beats the file, which beats the default (@tug/daemon's
+// layering, docs/daemon.md). Bad input is a ConfigError naming the setting, as the operator spelled
 // it, and the fix; the process exits 2 on one.
 
 import type { KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Command, CommanderError, Option } from "commander";
-import { parse as parseYaml } from "yaml";
+import {
+  envVarName,
+  type FlagSpec,
+  type GatherOptions,
+  type GatherResult,
+  gatherSettings,
+  type LogLevel,
+  type SettingsCommand,
+  helpText as settingsHelpText,
+} from "@tug/daemon";
 import { IpRange } from "../allocation/ip-range.js";
 import { PortRange } from "../allocation/port-range.js";
 import {
@@ -17,15 +25,9 @@ import {
   type UserInfo,
 } from "../authn/index.js";
 
-export const ENV_PREFIX = "TUG_APISERVER_";
+export { ConfigError, parseDuration } from "@tug/daemon";
 
-interface FlagSpec {
-  /** The flag without its dashes; also the config-file key. */
-  readonly name: string;
-  readonly arg: string;
-  readonly description: string;
-  readonly default?: string;
-}
+export const ENV_PREFIX = "TUG_APISERVER_";
 
 /** Every setting, in --help order. */
 export const FLAGS: readonly FlagSpec[] = [
@@ -156,11 +158,6 @@ export const FLAGS: readonly FlagSpec[] = [
   },
 ];
 
-const FLAG_NAMES = new Set(FLAGS.map((f) => f.name));
-
-export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
 /** The validated settings. */
 export interface ApiServerSettings {
   readonly etcdServers: readonly string[];
@@ -185,82 +182,35 @@ export interface ApiServerSettings {
 /** The authenticators' configuration, with their files already read and checked. */
 export type AuthenticationSettings = AuthenticationConfig;
 
-/** A bad setting, addressed to the operator. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-  constructor(readonly problems: readonly string[]) {
-    super(
-      problems.length === 1
-        ? `invalid configuration: ${problems[0]}`
-        : `invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
-    );
-  }
-}
-
 /** TUG_APISERVER_ and the flag in upper snake case. */
 export function envName(flag: string): string {
-  return ENV_PREFIX + flag.toUpperCase().replaceAll("-", "_");
+  return envVarName(ENV_PREFIX, flag);
 }
 
-type Source = "flag" | "env" | "file" | "default";
+const COMMAND: SettingsCommand = {
+  name: "tug-apiserver",
+  description:
+    "The tug API server: Kubernetes' API over gRPC, stored in an etcd v3 store (tug-store or etcd).",
+  helpAfter: [
+    `Every flag can also be set in the environment as ${ENV_PREFIX}<FLAG>, e.g. ${envName("etcd-servers")}=http://127.0.0.1:2379,`,
+    "or as a key of the --config YAML file, e.g. etcd-servers: [http://127.0.0.1:2379]. A flag wins",
+    "over the environment, the environment over the file. The API is plain gRPC for now (no TLS,",
+    "no authentication): bind it to a trusted network. Docs: docs/apiserver.md.",
+  ].join("\n"),
+  envPrefix: ENV_PREFIX,
+  flags: FLAGS,
+  configFlag: "config",
+  configFormat: "yaml",
+  configExample: '"secure-port: 6443"',
+};
 
 export type ParseResult =
   | { readonly kind: "run"; readonly settings: ApiServerSettings }
-  | {
-      readonly kind: "exit";
-      readonly code: number;
-      readonly output: string;
-      readonly stream: "stdout" | "stderr";
-    };
-
-function buildCommand(version: string): Command {
-  const cmd = new Command("tug-apiserver")
-    .description(
-      "The tug API server: Kubernetes' API over gRPC, stored in an etcd v3 store (tug-store or etcd).",
-    )
-    .addHelpText(
-      "after",
-      [
-        "",
-        `Every flag can also be set in the environment as ${ENV_PREFIX}<FLAG>, e.g. ${envName("etcd-servers")}=http://127.0.0.1:2379,`,
-        "or as a key of the --config YAML file, e.g. etcd-servers: [http://127.0.0.1:2379]. A flag wins",
-        "over the environment, the environment over the file. The API is plain gRPC for now (no TLS,",
-        "no authentication): bind it to a trusted network. Docs: docs/apiserver.md.",
-      ].join("\n"),
-    )
-    .version(version, "--version", "print the version and exit")
-    .helpOption("-h, --help", "print this help and exit")
-    .allowExcessArguments(false)
-    .exitOverride();
-  cmd.addOption(new Option("--config <path>", "YAML file with settings (keys as the flags)"));
-  for (const f of FLAGS) {
-    const desc =
-      f.default === undefined ? f.description : `${f.description} (default: ${f.default})`;
-    cmd.addOption(new Option(`--${f.name} ${f.arg}`, desc));
-  }
-  return cmd;
-}
+  | Extract<GatherResult, { kind: "exit" }>;
 
 /** The help text (for --help and docs). */
 export function helpText(version = "0.0.0"): string {
-  return buildCommand(version).helpInformation();
-}
-
-/**
- * Go durations as kube-apiserver takes them: "1h", "5m", "30s", "1h30m", "250ms", "0".
- * Returns milliseconds, or undefined if `s` is not one.
- */
-export function parseDuration(s: string): number | undefined {
-  if (s === "0") return 0;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let matched = 0;
-  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    total += Number(m[1]) * (unit[m[2] as string] as number);
-    matched = re.lastIndex;
-  }
-  return matched === s.length && s.length > 0 ? total : undefined;
+  return settingsHelpText(COMMAND, version);
 }
 
 /**
@@ -268,144 +218,36 @@ export function parseDuration(s: string): number | undefined {
  * settings. --help and --version, and flags commander rejects, give an "exit" result; a bad
  * value throws ConfigError.
  */
-export function parseSettings(
-  argv: readonly string[],
-  options: {
-    env?: Readonly<Record<string, string | undefined>>;
-    version?: string;
-    readFile?: (path: string) => string;
-  } = {},
-): ParseResult {
-  const env = options.env ?? process.env;
-  const cmd = buildCommand(options.version ?? "0.0.0");
-  let out = "";
-  let err = "";
-  cmd.configureOutput({
-    writeOut: (s) => {
-      out += s;
-    },
-    writeErr: (s) => {
-      err += s;
-    },
-  });
-  try {
-    cmd.parse([...argv], { from: "user" });
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.exitCode === 0) return { kind: "exit", code: 0, output: out, stream: "stdout" };
-      return {
-        kind: "exit",
-        code: 2,
-        output: `${err.trimEnd()}\nRun tug-apiserver --help for the flags.\n`,
-        stream: "stderr",
-      };
-    }
-    throw e;
-  }
-  const problems: string[] = [];
-  const raw = new Map<string, { value: string; source: Source }>();
-  for (const f of FLAGS) {
-    if (f.default !== undefined) raw.set(f.name, { value: f.default, source: "default" });
-  }
-  const opts = cmd.opts<Record<string, string | undefined>>();
-  const configPath = opts.config ?? (env[envName("config")] || undefined);
-  if (configPath !== undefined) {
-    for (const [k, v] of readConfig(configPath, options.readFile, problems)) {
-      raw.set(k, { value: v, source: "file" });
-    }
-  }
-  for (const [key, value] of Object.entries(env)) {
-    if (!key.startsWith(ENV_PREFIX) || value === undefined) continue;
-    const flag = key.slice(ENV_PREFIX.length).toLowerCase().replaceAll("_", "-");
-    if (flag === "config") continue;
-    if (!FLAG_NAMES.has(flag)) {
-      problems.push(
-        `${key} in the environment is not a tug-apiserver setting; unset it or fix its name`,
-      );
-      continue;
-    }
-    raw.set(flag, { value, source: "env" });
-  }
-  for (const f of FLAGS) {
-    const attr = cmd.options.find((o) => o.long === `--${f.name}`)?.attributeName() ?? "";
-    const v = opts[attr];
-    if (v !== undefined) raw.set(f.name, { value: v, source: "flag" });
-  }
+export function parseSettings(argv: readonly string[], options: GatherOptions = {}): ParseResult {
+  const gathered = gatherSettings(COMMAND, argv, options);
+  if (gathered.kind === "exit") return gathered;
+  const s = gathered.settings;
+  const describe = (flag: string) => s.describe(flag);
+  const value = (flag: string) => s.value(flag);
 
-  const describe = (flag: string): string => {
-    const s = raw.get(flag);
-    if (s?.source === "env") return `--${flag} (set by ${envName(flag)})`;
-    if (s?.source === "file") return `--${flag} (set by "${flag}" in ${configPath})`;
-    return `--${flag}`;
-  };
-  const value = (flag: string) => raw.get(flag)?.value ?? "";
-  const port = (flag: string): number => {
-    const v = value(flag);
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || n > 65535) {
-      problems.push(`${describe(flag)} "${v}" is not a port; give a number from 0 to 65535`);
-      return 0;
-    }
-    return n;
-  };
-  const count = (flag: string): number => {
-    const v = value(flag);
-    if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
-      problems.push(`${describe(flag)} "${v}" is not a count; give 0 (no limit) or more, e.g. 400`);
-      return 0;
-    }
-    return Number(v);
-  };
-  const duration = (flag: string): number => {
-    const ms = parseDuration(value(flag));
-    if (ms === undefined) {
-      problems.push(
-        `${describe(flag)} "${value(flag)}" is not a duration; write it as Go does, e.g. 1h, 5m, 30s`,
-      );
-      return 0;
-    }
-    return ms;
-  };
-
-  const etcdServers = value("etcd-servers")
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
+  const etcdServers = s.list("etcd-servers");
   if (etcdServers.length === 0) {
-    problems.push(
+    s.problem(
       `--etcd-servers is required: give the store's client URLs, e.g. --etcd-servers=http://127.0.0.1:2379 (or ${envName("etcd-servers")})`,
     );
   }
-  for (const s of etcdServers) {
-    if (!/^(https?:\/\/)?[^/:\s]+:\d+\/?$/.test(s)) {
-      problems.push(`${describe("etcd-servers")} "${s}" is not a URL like http://127.0.0.1:2379`);
+  for (const url of etcdServers) {
+    if (!/^(https?:\/\/)?[^/:\s]+:\d+\/?$/.test(url)) {
+      s.problem(`${describe("etcd-servers")} "${url}" is not a URL like http://127.0.0.1:2379`);
     }
   }
   const prefix = value("etcd-prefix");
   if (!prefix.startsWith("/") || prefix.endsWith("/")) {
-    problems.push(
+    s.problem(
       `${describe("etcd-prefix")} "${prefix}" must start with / and not end with one, e.g. /registry`,
     );
   }
-  const bool = (flag: string): boolean => {
-    const v = value(flag);
-    if (v !== "true" && v !== "false") {
-      problems.push(`${describe(flag)} "${v}" is not a boolean; give true or false`);
-      return false;
-    }
-    return v === "true";
-  };
-  const list = (flag: string): string[] =>
-    value(flag)
-      .split(",")
-      .map((x) => x.trim())
-      .filter((x) => x !== "");
   const read = options.readFile ?? ((path: string) => readFileSync(path, "utf8"));
   const readSetting = (flag: string, path: string): string | undefined => {
     try {
       return read(path);
     } catch (e) {
-      problems.push(
+      s.problem(
         `${describe(flag)} "${path}" cannot be read (${e instanceof Error ? e.message : String(e)}); give a readable file`,
       );
       return undefined;
@@ -419,12 +261,12 @@ export function parseSettings(
       try {
         tokens = parseTokenFile(text, `${describe("token-auth-file")} ${tokenFile}`);
       } catch (e) {
-        problems.push(e instanceof Error ? e.message : String(e));
+        s.problem(e instanceof Error ? e.message : String(e));
       }
     }
   }
   const serviceAccountKeys: KeyObject[] = [];
-  for (const file of list("service-account-key-file")) {
+  for (const file of s.list("service-account-key-file")) {
     const pem = readSetting("service-account-key-file", file);
     if (pem === undefined) continue;
     try {
@@ -432,27 +274,23 @@ export function parseSettings(
         ...publicKeysFromPem(pem, `${describe("service-account-key-file")} ${file}`),
       );
     } catch (e) {
-      problems.push(e instanceof Error ? e.message : String(e));
+      s.problem(e instanceof Error ? e.message : String(e));
     }
   }
   const authentication: AuthenticationSettings = {
     ...(tokens === undefined ? {} : { tokens }),
     serviceAccountKeys,
-    serviceAccountIssuers: list("service-account-issuer"),
-    serviceAccountLookup: bool("service-account-lookup"),
-    anonymous: bool("anonymous-auth"),
+    serviceAccountIssuers: s.list("service-account-issuer"),
+    serviceAccountLookup: s.bool("service-account-lookup"),
+    anonymous: s.bool("anonymous-auth"),
   };
-  const logLevel = value("log-level");
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    problems.push(`${describe("log-level")} "${logLevel}" is not one of ${LOG_LEVELS.join(", ")}`);
-  }
   /** A range flag's value, normalized; its parse error becomes a problem. */
   const range = (name: string, parse: (text: string) => { toString(): string }): string => {
     try {
       const parsed = parse(value(name));
       return "cidr" in parsed ? String(parsed.cidr) : parsed.toString();
     } catch (e) {
-      problems.push(e instanceof Error ? e.message : String(e));
+      s.problem(e instanceof Error ? e.message : String(e));
       return value(name);
     }
   };
@@ -460,61 +298,23 @@ export function parseSettings(
     etcdServers,
     etcdPrefix: prefix,
     bindAddress: value("bind-address"),
-    securePort: port("secure-port"),
-    healthPort: port("health-port"),
-    eventTtlSeconds: Math.floor(duration("event-ttl") / 1000),
+    securePort: s.port("secure-port"),
+    healthPort: s.port("health-port"),
+    eventTtlSeconds: Math.floor(s.duration("event-ttl") / 1000),
     serviceClusterIpRange: range("service-cluster-ip-range", IpRange.parse),
     serviceNodePortRange: range("service-node-port-range", PortRange.parse),
     ...(value("advertise-address") === "" ? {} : { advertiseAddress: value("advertise-address") }),
-    compactionIntervalMs: duration("etcd-compaction-interval"),
-    maxRequestsInflight: count("max-requests-inflight"),
-    maxMutatingRequestsInflight: count("max-mutating-requests-inflight"),
+    compactionIntervalMs: s.duration("etcd-compaction-interval"),
+    maxRequestsInflight: s.count("max-requests-inflight", " (no limit)"),
+    maxMutatingRequestsInflight: s.count("max-mutating-requests-inflight", " (no limit)"),
     authentication,
-    defaultNotReadyTolerationSeconds: count("default-not-ready-toleration-seconds"),
-    defaultUnreachableTolerationSeconds: count("default-unreachable-toleration-seconds"),
-    logLevel: logLevel as LogLevel,
+    defaultNotReadyTolerationSeconds: s.count("default-not-ready-toleration-seconds"),
+    defaultUnreachableTolerationSeconds: s.count("default-unreachable-toleration-seconds"),
+    logLevel: s.logLevel(),
   };
-  if (settings.eventTtlSeconds <= 0 && problems.length === 0) {
-    problems.push(`${describe("event-ttl")} must be at least 1s`);
+  if (settings.eventTtlSeconds <= 0 && s.problems.length === 0) {
+    s.problem(`${describe("event-ttl")} must be at least 1s`);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  s.check();
   return { kind: "run", settings };
-}
-
-function readConfig(
-  path: string,
-  readFile: ((path: string) => string) | undefined,
-  problems: string[],
-): Map<string, string> {
-  const out = new Map<string, string>();
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFile !== undefined ? readFile(path) : readFileSync(path, "utf8"));
-  } catch (e) {
-    problems.push(
-      `--config ${path} cannot be read as YAML (${(e as Error).message.split("\n")[0]}); fix the path or the file`,
-    );
-    return out;
-  }
-  if (doc === null || doc === undefined) return out;
-  if (typeof doc !== "object" || Array.isArray(doc)) {
-    problems.push(`--config ${path} must be a YAML mapping of settings, e.g. "secure-port: 6443"`);
-    return out;
-  }
-  for (const [key, v] of Object.entries(doc)) {
-    if (!FLAG_NAMES.has(key)) {
-      problems.push(
-        `"${key}" in ${path} is not a tug-apiserver setting; remove it or fix its name (keys are the flags without the dashes)`,
-      );
-      continue;
-    }
-    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
-      out.set(key, String(v));
-    } else if (Array.isArray(v) && v.every((x) => typeof x === "string")) {
-      out.set(key, v.join(","));
-    } else {
-      problems.push(`"${key}" in ${path} must be a string, a number or a list of strings`);
-    }
-  }
-  return out;
 }
