@@ -102,6 +102,8 @@ export class Scheduler {
   private readonly maxConcurrentBinds: number;
   private readonly onError: (err: unknown, context: string) => void;
   private readonly bindings = new Set<Promise<void>>();
+  /** Wakes the loop waiting for a free bind slot (one waiter at most: the loop). */
+  private bindSlotFreed: (() => void) | undefined;
   private stopped = false;
 
   constructor(options: SchedulerOptions) {
@@ -200,7 +202,11 @@ export class Scheduler {
    */
   async scheduleOne(): Promise<boolean> {
     while (this.bindings.size >= this.maxConcurrentBinds) {
-      await Promise.race(this.bindings);
+      // Not Promise.race(this.bindings): that would add a reaction to every bind in flight on
+      // each cycle, and keep them until each bind ends.
+      await new Promise<void>((resolve) => {
+        this.bindSlotFreed = resolve;
+      });
     }
     const queued = await this.queue.pop();
     if (queued === undefined) return false;
@@ -238,9 +244,12 @@ export class Scheduler {
     }
     this.snapshot.assumePod(info, result.nodeName);
     this.stats.scheduled++;
-    const binding: Promise<void> = this.bind(pod, key, result.nodeName).finally(() =>
-      this.bindings.delete(binding),
-    );
+    const binding: Promise<void> = this.bind(pod, key, result.nodeName).finally(() => {
+      this.bindings.delete(binding);
+      const wake = this.bindSlotFreed;
+      this.bindSlotFreed = undefined;
+      wake?.();
+    });
     this.bindings.add(binding);
   }
 

@@ -241,6 +241,44 @@ describe("Scheduler", () => {
     expect(scheduler.snapshot.get("n3")?.requested.milliCpu ?? 0).toBe(0);
   });
 
+  it("keeps at most maxConcurrentBinds binds in flight, going on as each one ends", async () => {
+    const held: (() => void)[] = [];
+    const bound: string[] = [];
+    const scheduler = new Scheduler({
+      binder: {
+        bind: (pod) =>
+          new Promise<void>((resolve) => {
+            held.push(() => {
+              bound.push(pod.metadata?.name ?? "");
+              resolve();
+            });
+          }),
+      },
+      recorder: new FakeRecorder(),
+      clock: new FakeClock(),
+      maxConcurrentBinds: 2,
+    });
+    current = scheduler;
+    scheduler.onNodeAdd(makeNode("n1", { cpu: "8", memory: "16Gi" }));
+    for (const name of ["a", "b", "c", "d"]) scheduler.onPodAdd(makePod(name));
+    const running = scheduler.run();
+    const settle = () => new Promise<void>((r) => setImmediate(r));
+    await settle();
+    expect(held.length).toBe(2);
+    held[0]?.();
+    await settle();
+    expect(held.length).toBe(3);
+    held[1]?.();
+    held[2]?.();
+    await settle();
+    expect(held.length).toBe(4);
+    held[3]?.();
+    await scheduler.idle();
+    expect(bound).toEqual(["a", "b", "c", "d"]);
+    scheduler.stop();
+    await running;
+  });
+
   it("leaves pods of other schedulers and bound pods out of the queue", async () => {
     const { scheduler } = setup();
     scheduler.onPodAdd(makePod("mine"));
