@@ -2,13 +2,16 @@
 // serve until SIGTERM/SIGINT -> stop. A bad setting exits 2 with the problem on stderr;
 // failing to start (store unreachable, port taken) exits 1; a graceful stop exits 0.
 
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createLogger, type HttpEndpoints, startHealthServer } from "@tug/daemon";
+import {
+  createLogger,
+  type HttpEndpoints,
+  packageVersion,
+  settingsOrExit,
+  startHealthServer,
+} from "@tug/daemon";
 import { ApiServer } from "../server/api-server.js";
 import { ApiServerMetrics } from "./metrics.js";
-import { type ApiServerSettings, ConfigError, parseSettings } from "./settings.js";
+import { type ApiServerSettings, parseSettings } from "./settings.js";
 
 export interface RunOptions {
   readonly argv: readonly string[];
@@ -28,46 +31,21 @@ export interface RunningApiServer {
   stop(reason: string): void;
 }
 
-/** The version in packages/apiserver/package.json, found from this module (src/ or dist/src/). */
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === "@tug/apiserver" && pkg.version !== undefined) return pkg.version;
-    } catch {
-      // not here: look one level up
-    }
-    dir = dirname(dir);
-  }
-  return "0.0.0";
-}
-
 /** Runs tug-apiserver until it is stopped; resolves with the exit code. */
 export async function runTugApiserver(options: RunOptions): Promise<number> {
   const stdout = options.stdout ?? ((s: string) => process.stdout.write(s));
   const stderr = options.stderr ?? ((s: string) => process.stderr.write(s));
-  let settings: ApiServerSettings;
-  try {
-    const parsed = parseSettings(options.argv, {
-      ...(options.env === undefined ? {} : { env: options.env }),
-      version: packageVersion(),
-    });
-    if (parsed.kind === "exit") {
-      (parsed.stream === "stdout" ? stdout : stderr)(parsed.output);
-      return parsed.code;
-    }
-    settings = parsed.settings;
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      stderr(`tug-apiserver: ${e.message}\nRun tug-apiserver --help for the flags.\n`);
-      return 2;
-    }
-    throw e;
-  }
+  const started = settingsOrExit(
+    "tug-apiserver",
+    () =>
+      parseSettings(options.argv, {
+        ...(options.env === undefined ? {} : { env: options.env }),
+        version: packageVersion(import.meta.url, "@tug/apiserver"),
+      }),
+    { stdout, stderr },
+  );
+  if ("exitCode" in started) return started.exitCode;
+  const settings: ApiServerSettings = started.settings;
   const log = createLogger({ level: settings.logLevel, write: stderr });
   let metrics: ApiServerMetrics | undefined;
   let server: ApiServer;

@@ -60,7 +60,7 @@ import { isApiError, ApiError as StorageError } from "../storage/errors.js";
 import type { EtcdClient } from "../storage/etcd-client.js";
 import { LeaseManager } from "../storage/lease-manager.js";
 import { DEFAULT_REGISTRY_PREFIX, UNCHANGED } from "../storage/object-store.js";
-import type { WatchCacheOptions } from "../storage/watch-cache.js";
+import type { WatchCacheOptions, WatchCloseReason } from "../storage/watch-cache.js";
 import { listFromCache } from "./list-from-cache.js";
 import { PackedObjects } from "./packed-objects.js";
 import { ServedResource } from "./served-resource.js";
@@ -942,9 +942,14 @@ export class ApiHandlers {
   /**
    * Streams changes to `send` until `signal` aborts, the timeout passes or the cache ends the
    * watch. A resourceVersion older than the cache's window sends an ERROR event with a Status
-   * (Expired, 410) and ends. Resolves when the watch is over.
+   * (Expired, 410) and ends. Resolves when the watch is over, with why the watch cache ended
+   * it ("slow": the client did not keep up; undefined when it ended with an ERROR event).
    */
-  async watch(req: apiv1.WatchRequest, send: WatchSink, signal: AbortSignal): Promise<void> {
+  async watch(
+    req: apiv1.WatchRequest,
+    send: WatchSink,
+    signal: AbortSignal,
+  ): Promise<WatchCloseReason | undefined> {
     const res = this.resolve(req.ref);
     const kind = res.kind;
     const namespace = kind.namespaced && req.ref?.namespace ? req.ref.namespace : undefined;
@@ -960,7 +965,7 @@ export class ApiHandlers {
     } catch (e) {
       if (isApiError(e, "Expired") || isApiError(e, "Timeout")) {
         await send(errorEvent(new StatusError(e.reason, e.message)));
-        return;
+        return undefined;
       }
       throw e;
     }
@@ -981,6 +986,7 @@ export class ApiHandlers {
           );
         }
       }
+      return watcher.closeReason;
     } finally {
       clearTimeout(timer);
       signal.removeEventListener("abort", stop);

@@ -31,6 +31,12 @@ export interface CallRecord {
   readonly error?: StatusError;
   /** Set when the request was refused by the in-flight limit (429), with its kind. */
   readonly dropped?: RequestKind;
+  /**
+   * Set on a watch the server ended because the client did not read its events fast enough
+   * (its buffer in the watch cache filled up); the client watches again from its last
+   * resourceVersion, as from any ended watch.
+   */
+  readonly terminated?: true;
 }
 
 export type CallObserver = (record: CallRecord) => void;
@@ -257,12 +263,13 @@ export function grpcImplementation(
         return writeWithBackpressure(call, event, abort.signal);
       };
       handlers.watch(call.request, send, abort.signal).then(
-        () => {
+        (reason) => {
           observe({
             verb: "watch",
             resource,
             code: 200,
             durationMs: performance.now() - started,
+            ...(reason === "slow" ? { terminated: true } : {}),
           });
           if (!abort.signal.aborted) call.end();
         },

@@ -4,6 +4,7 @@
 // watches, each with its own filter.
 
 import { ApiError, isApiError } from "./errors.js";
+import { DEFAULT_EVENT_FRESH_MS, DEFAULT_MAX_EVENT_WINDOW, EventWindow } from "./event-window.js";
 import type {
   ObjectCodec,
   ObjectRef,
@@ -12,7 +13,10 @@ import type {
   WatchEventType,
 } from "./object-store.js";
 
-/** Events kept for watches that resume from a past resourceVersion (the brief's default). */
+/**
+ * Events always kept for watches that resume from a past resourceVersion; beyond these, every
+ * event of the last 75 s is kept too, up to 100 * 1024 (event-window.ts, as kube-apiserver).
+ */
 export const DEFAULT_EVENT_WINDOW = 1000;
 
 /**
@@ -99,7 +103,12 @@ export interface CacheListResult<T> {
 }
 
 export interface WatchCacheOptions {
+  /** Events always kept (DEFAULT_EVENT_WINDOW). */
   readonly eventWindow?: number;
+  /** Events younger than this are kept beyond eventWindow (75 s; 0: keep only eventWindow). */
+  readonly eventFreshMs?: number;
+  /** The most events kept (100 * 1024). */
+  readonly maxEventWindow?: number;
   readonly watcherBuffer?: number;
   readonly bookmarkIntervalMs?: number;
   readonly freshnessTimeoutMs?: number;
@@ -219,9 +228,7 @@ export class WatchCache<T> {
   private revisionReadInFlight = false;
   /** The keys of `objects` in order, made when a list needs them after a key came or went. */
   private sortedKeys: string[] | undefined;
-  private readonly window: StoredEvent<T>[] = [];
-  /** Every event after this revision is in the window. */
-  private windowStart = 0;
+  private readonly window: EventWindow<StoredEvent<T>>;
   private currentRevision = 0;
   private readonly watchers = new Set<CacheWatcher<T>>();
   private readonly waiters = new Set<{
@@ -235,7 +242,6 @@ export class WatchCache<T> {
   private stopped = false;
   private verifyingProgress = false;
   private started: Promise<void> | undefined;
-  private readonly eventWindow: number;
   private readonly watcherBuffer: number;
   private readonly bookmarkIntervalMs: number;
   private readonly freshnessTimeoutMs: number;
@@ -245,7 +251,11 @@ export class WatchCache<T> {
     private readonly codec: Pick<ObjectCodec<T>, "withResourceVersion" | "resourceVersionOf">,
     private readonly options: WatchCacheOptions = {},
   ) {
-    this.eventWindow = options.eventWindow ?? DEFAULT_EVENT_WINDOW;
+    this.window = new EventWindow({
+      minEvents: options.eventWindow ?? DEFAULT_EVENT_WINDOW,
+      freshMs: options.eventFreshMs ?? DEFAULT_EVENT_FRESH_MS,
+      maxEvents: options.maxEventWindow ?? DEFAULT_MAX_EVENT_WINDOW,
+    });
     this.watcherBuffer = options.watcherBuffer ?? DEFAULT_WATCHER_BUFFER;
     this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS;
     this.freshnessTimeoutMs = options.freshnessTimeoutMs ?? DEFAULT_FRESHNESS_TIMEOUT_MS;
@@ -298,9 +308,8 @@ export class WatchCache<T> {
     this.objects.clear();
     this.sortedKeys = undefined;
     for (const { key, object } of list.entries) this.objects.set(key, object);
-    this.window.length = 0;
     this.currentRevision = Number(list.resourceVersion);
-    this.windowStart = this.currentRevision;
+    this.window.reset(this.currentRevision);
     this.wakeWaiters();
     const watch = this.store.watch({ resourceVersion: list.resourceVersion, progressNotify: true });
     this.storeWatch = watch;
@@ -374,10 +383,6 @@ export class WatchCache<T> {
     else this.objects.set(key, object);
     const event: StoredEvent<T> = { type: kind, key, object, prev, revision };
     this.window.push(event);
-    if (this.window.length > this.eventWindow) {
-      const dropped = this.window.shift();
-      if (dropped !== undefined) this.windowStart = dropped.revision;
-    }
     for (const w of this.watchers) this.dispatch(w, event);
     this.advance(revision);
   }
@@ -590,8 +595,8 @@ export class WatchCache<T> {
     if (from !== undefined) await this.waitUntilFresh(from);
     if (this.stopped) throw ApiError.serviceUnavailable("the watch cache is stopped");
     // From here to the end, synchronous: no event can slip between the replay and registration.
-    if (from !== undefined && from < this.windowStart) {
-      throw ApiError.tooOldResourceVersion(from, this.windowStart);
+    if (from !== undefined && from < this.window.start) {
+      throw ApiError.tooOldResourceVersion(from, this.window.start);
     }
     const w = new CacheWatcher<T>(
       this.store.prefixFor(options.namespace),
@@ -609,8 +614,7 @@ export class WatchCache<T> {
       }
       w.lastRevision = this.currentRevision;
     } else {
-      for (const e of this.window) {
-        if (e.revision <= from) continue;
+      for (const e of this.window.after(from)) {
         const out = this.convert(w, e);
         if (out !== undefined) w.offer(out, true);
       }

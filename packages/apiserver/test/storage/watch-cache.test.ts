@@ -120,7 +120,7 @@ describe.each(STORES)("WatchCache on $name", { timeout: 30_000 }, ({ start }) =>
   });
 
   it("replays a watch from a revision inside the window in order, and refuses one before it", async () => {
-    const { cache, writer } = await setup({ eventWindow: 3 });
+    const { cache, writer } = await setup({ eventWindow: 3, eventFreshMs: 0 });
     const ref = { namespace: "a", name: "web" };
     const v1 = await writer.create(ref, testObject("web", 1, { namespace: "a" }));
     for (let i = 2; i <= 5; i++)
