@@ -4,6 +4,12 @@
 
 export { closestName, editDistance } from "./closest-name.js";
 export { ConfigError } from "./config-error.js";
+export {
+  type DaemonOutput,
+  type ParsedSettings,
+  packageVersion,
+  settingsOrExit,
+} from "./daemon-start.js";
 export { type GatherOptions, type GatherResult, gatherSettings } from "./gather-settings.js";
 export { parseDuration } from "./go-duration.js";
 export {

@@ -6,10 +6,7 @@
 // A bad setting exits 2.
 
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   type Namespace,
   NamespaceSchema,
@@ -27,13 +24,20 @@ import {
   LeaderElector,
   SharedInformerFactory,
 } from "@tug/client";
-import { createLogger, type HttpEndpoints, type Logger, startHealthServer } from "@tug/daemon";
+import {
+  createLogger,
+  type HttpEndpoints,
+  type Logger,
+  packageVersion,
+  settingsOrExit,
+  startHealthServer,
+} from "@tug/daemon";
 import { defaultProfile } from "../framework/profile.js";
 import { Scheduler } from "../scheduler.js";
 import { apiBinder, apiEventRecorder, apiPodConditionWriter } from "./api-adapters.js";
 import { EventSink } from "./event-sink.js";
 import { renderMetrics } from "./metrics.js";
-import { ConfigError, parseSettings, type SchedulerSettings } from "./settings.js";
+import { parseSettings, type SchedulerSettings } from "./settings.js";
 
 export interface RunOptions {
   readonly argv: readonly string[];
@@ -52,23 +56,6 @@ export interface RunningScheduler {
   /** The scheduler of the current leadership term, if leading. */
   current(): Scheduler | undefined;
   stop(reason: string): void;
-}
-
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === "@tug/scheduler" && pkg.version !== undefined) return pkg.version;
-    } catch {
-      // not here: look one level up
-    }
-    dir = dirname(dir);
-  }
-  return "0.0.0";
 }
 
 function finalState<T extends Pod | Node | Namespace>(obj: T | DeletedFinalStateUnknown<T>): T {
@@ -180,24 +167,17 @@ async function schedule(
 export async function runTugScheduler(options: RunOptions): Promise<number> {
   const stdout = options.stdout ?? ((s: string) => process.stdout.write(s));
   const stderr = options.stderr ?? ((s: string) => process.stderr.write(s));
-  let settings: SchedulerSettings;
-  try {
-    const parsed = parseSettings(options.argv, {
-      ...(options.env === undefined ? {} : { env: options.env }),
-      version: packageVersion(),
-    });
-    if (parsed.kind === "exit") {
-      (parsed.stream === "stdout" ? stdout : stderr)(parsed.output);
-      return parsed.code;
-    }
-    settings = parsed.settings;
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      stderr(`tug-scheduler: ${e.message}\nRun tug-scheduler --help for the flags.\n`);
-      return 2;
-    }
-    throw e;
-  }
+  const started = settingsOrExit(
+    "tug-scheduler",
+    () =>
+      parseSettings(options.argv, {
+        ...(options.env === undefined ? {} : { env: options.env }),
+        version: packageVersion(import.meta.url, "@tug/scheduler"),
+      }),
+    { stdout, stderr },
+  );
+  if ("exitCode" in started) return started.exitCode;
+  const settings: SchedulerSettings = started.settings;
   const log = createLogger({ level: settings.logLevel, write: stderr });
   const identity = `${hostname()}_${randomUUID()}`;
   const api = new ApiClient({ servers: settings.master });

@@ -1,0 +1,62 @@
+// The first steps every daemon's main takes: find its version, and turn the command line into
+// settings or into an exit — --help and --version print and exit 0, a usage error exits 2 (as
+// ./gather-settings.ts words it), and a ConfigError prints "<name>: invalid configuration: …"
+// and a pointer to --help, and exits 2 before anything starts.
+
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError } from "./config-error.js";
+import type { GatherResult } from "./gather-settings.js";
+
+/**
+ * The version in the package.json of `packageName`, looked for from the module at `moduleUrl`
+ * (pass import.meta.url) upwards, so that it is found from src/ and dist/src/ alike; "0.0.0"
+ * if there is none.
+ */
+export function packageVersion(moduleUrl: string, packageName: string): string {
+  let dir = dirname(fileURLToPath(moduleUrl));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === packageName && pkg.version !== undefined) return pkg.version;
+    } catch {
+      // not here: look one level up
+    }
+    dir = dirname(dir);
+  }
+  return "0.0.0";
+}
+
+export type ParsedSettings<T> =
+  | { readonly kind: "run"; readonly settings: T }
+  | Extract<GatherResult, { kind: "exit" }>;
+
+export interface DaemonOutput {
+  readonly stdout: (s: string) => void;
+  readonly stderr: (s: string) => void;
+}
+
+/**
+ * The settings `parse` returns, or the exit code once what it had to say is printed. `parse`
+ * may throw ConfigError; any other error is not about settings and propagates.
+ */
+export function settingsOrExit<T>(
+  name: string,
+  parse: () => ParsedSettings<T>,
+  out: DaemonOutput,
+): { readonly settings: T } | { readonly exitCode: number } {
+  try {
+    const parsed = parse();
+    if (parsed.kind === "run") return { settings: parsed.settings };
+    (parsed.stream === "stdout" ? out.stdout : out.stderr)(parsed.output);
+    return { exitCode: parsed.code };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    out.stderr(`${name}: ${e.message}\nRun ${name} --help for the flags.\n`);
+    return { exitCode: 2 };
+  }
+}
