@@ -9,5 +9,6 @@
 export type { CallOptions, MethodDefinition } from "./client/call-options.js";
 export { ClientStream, type StreamHandlers } from "./client/client-stream.js";
 export { type ChannelOptions, GrpcChannel } from "./client/grpc-channel.js";
+export { requestNotSent } from "./client/response-status.js";
 export * from "./server/index.js";
 export * from "./wire/index.js";

@@ -3,7 +3,7 @@
 
 import * as http2 from "node:http2";
 import { afterEach, describe, expect, it } from "vitest";
-import { GrpcChannel, type GrpcError, Status } from "../src/index.js";
+import { GrpcChannel, type GrpcError, requestNotSent, Status } from "../src/index.js";
 import { failure, startEchoServer, startFreezableRelay, Unary } from "./client-support.js";
 
 const cleanups: (() => unknown)[] = [];
@@ -42,11 +42,13 @@ describe("GrpcChannel sessions", { timeout: 30_000 }, () => {
     const first = await failure(channel.unary(Unary, { text: "a" }));
     expect(first.code).toBe(Status.UNAVAILABLE);
     expect(first.details).toContain("ECONNREFUSED");
+    expect(requestNotSent(first)).toBe(true);
     const second = await failure(channel.unary(Unary, { text: "b" }));
     expect(second.code).toBe(Status.UNAVAILABLE);
     // The second failed connect starts the back-off: calls now fail without a connect.
     const third = await failure(channel.unary(Unary, { text: "c" }));
     expect(third.code).toBe(Status.UNAVAILABLE);
+    expect(requestNotSent(third)).toBe(true);
     expect(third.details).toMatch(
       /no connection to 127\.0\.0\.1:1 \(.*ECONNREFUSED.*\); next attempt in \d+ ms/,
     );
@@ -63,6 +65,8 @@ describe("GrpcChannel sessions", { timeout: 30_000 }, () => {
     await server.stop();
     const err = await inFlight;
     expect([Status.UNAVAILABLE, Status.CANCELLED]).toContain(err.code);
+    // The request had reached the server: sending it again could apply it twice.
+    expect(requestNotSent(err)).toBe(false);
     server = await startEchoServer(port);
     expect((await channel.unary(Unary, { text: "2" })).text).toBe("2");
   });

@@ -1,16 +1,17 @@
 // A thin etcd v3 client for tug-apiserver: the KV, Watch and Lease calls the storage layer
-// needs, over several endpoints (--etcd-servers), on grpc-js with tug-store's service
-// definitions. Works against tug-store and etcd 3.4 alike: it uses only the etcd v3 wire
-// protocol (https://etcd.io/docs/v3.4/learning/api/).
+// needs, over several endpoints (--etcd-servers), on @tug/grpc's client core (node:http2) with
+// tug-store's service definitions (their requestSerialize / responseDeserialize). Works against
+// tug-store and etcd 3.4 alike: it uses only the etcd v3 wire protocol
+// (https://etcd.io/docs/v3.4/learning/api/).
 
 import {
   type CallOptions,
   type ChannelOptions,
-  type ClientDuplexStream,
-  credentials,
-  type ServiceError,
-  status,
-} from "@grpc/grpc-js";
+  type ClientStream,
+  GrpcChannel,
+  requestNotSent,
+  Status,
+} from "@tug/grpc";
 import { etcdServices } from "@tug/store";
 import { AsyncQueue } from "./async-queue.js";
 
@@ -44,11 +45,18 @@ const KEEPALIVE_TIME_MS = 10_000;
 const KEEPALIVE_TIMEOUT_MS = 5_000;
 
 const CHANNEL_OPTIONS: ChannelOptions = {
-  "grpc.keepalive_time_ms": KEEPALIVE_TIME_MS,
-  "grpc.keepalive_timeout_ms": KEEPALIVE_TIMEOUT_MS,
-  "grpc.keepalive_permit_without_calls": 1,
-  "grpc.max_receive_message_length": -1,
+  keepaliveTimeMs: KEEPALIVE_TIME_MS,
+  keepaliveTimeoutMs: KEEPALIVE_TIMEOUT_MS,
+  keepalivePermitWithoutCalls: true,
+  // A range over a large prefix may exceed gRPC's 4 MiB default; etcd's server bounds requests.
+  maxReceiveMessageBytes: -1,
 };
+
+/** The methods this client calls: path and codecs from tug-store's etcd v3 definitions. */
+type Services = typeof etcdServices;
+const KV: Services["KV"]["service"] = etcdServices.KV.service;
+const LEASE: Services["Lease"]["service"] = etcdServices.Lease.service;
+const WATCH: Services["Watch"]["service"]["Watch"] = etcdServices.Watch.service.Watch;
 
 /** What callers branch on. */
 export type EtcdErrorCode =
@@ -85,10 +93,10 @@ export class EtcdError extends Error {
   }
 }
 
-/** Maps a grpc-js error to an EtcdError by status code and etcd's error texts. */
+/** Maps a gRPC error ({code, details}) to an EtcdError by status code and etcd's error texts. */
 export function toEtcdError(e: unknown): EtcdError {
   if (e instanceof EtcdError) return e;
-  const err = e as Partial<ServiceError> | undefined;
+  const err = e as { code?: unknown; details?: unknown; message?: unknown } | undefined;
   const details = typeof err?.details === "string" ? err.details : String(err?.message ?? e);
   const grpcCode = typeof err?.code === "number" ? err.code : undefined;
   const opts = { cause: e, grpcCode };
@@ -105,16 +113,16 @@ export function toEtcdError(e: unknown): EtcdError {
     return new EtcdError("unavailable", details, opts);
   }
   switch (grpcCode) {
-    case status.UNAVAILABLE:
+    case Status.UNAVAILABLE:
       return new EtcdError("unavailable", details, opts);
-    case status.DEADLINE_EXCEEDED:
+    case Status.DEADLINE_EXCEEDED:
       return new EtcdError("deadline-exceeded", details, opts);
-    case status.CANCELLED:
+    case Status.CANCELLED:
       return new EtcdError("canceled", details, opts);
-    case status.INVALID_ARGUMENT:
-    case status.FAILED_PRECONDITION:
-    case status.OUT_OF_RANGE:
-    case status.RESOURCE_EXHAUSTED:
+    case Status.INVALID_ARGUMENT:
+    case Status.FAILED_PRECONDITION:
+    case Status.OUT_OF_RANGE:
+    case Status.RESOURCE_EXHAUSTED:
       return new EtcdError("invalid", details, opts);
     default:
       return new EtcdError("internal", details, opts);
@@ -216,24 +224,20 @@ export function prefixEnd(prefix: string | Uint8Array): Buffer {
   return Buffer.from([0]);
 }
 
-type KVClient = InstanceType<typeof etcdServices.KV>;
-type WatchClient = InstanceType<typeof etcdServices.Watch>;
-type LeaseClient = InstanceType<typeof etcdServices.Lease>;
-type TxnRequest = Parameters<KVClient["Txn"]>[0];
-type RawKeyValue = {
-  key: Buffer;
-  value: Buffer;
-  createRevision: string;
-  modRevision: string;
-  version: string;
-  lease: string;
-};
+/** The decoded request and response types of a method definition. */
+type RequestOf<M> = M extends { requestSerialize: (request: infer R) => Buffer } ? R : never;
+type ResponseOf<M> = M extends { responseDeserialize: (bytes: Buffer) => infer R } ? R : never;
+
+type TxnRequest = RequestOf<Services["KV"]["service"]["Txn"]>;
+type RangeRequest = RequestOf<Services["KV"]["service"]["Range"]>;
+type RawKeyValue = ResponseOf<Services["KV"]["service"]["Range"]>["kvs"][number];
+type WatchRequest = RequestOf<Services["Watch"]["service"]["Watch"]>;
+type RawWatchResponse = ResponseOf<Services["Watch"]["service"]["Watch"]>;
 
 interface Endpoint {
   readonly address: string;
-  kv?: KVClient;
-  watch?: WatchClient;
-  lease?: LeaseClient;
+  /** One HTTP/2 session for KV, Watch and Lease calls alike. */
+  channel?: GrpcChannel;
 }
 
 function toKey(s: string | Uint8Array): Buffer {
@@ -251,26 +255,16 @@ function toKeyValue(kv: RawKeyValue): KeyValue {
   };
 }
 
-function callback<T>(
-  resolve: (v: T) => void,
-  reject: (e: unknown) => void,
-): (err: ServiceError | null, res?: T) => void {
-  return (err, res) => {
-    if (err !== null || res === undefined) reject(toEtcdError(err ?? new Error("empty response")));
-    else resolve(res);
-  };
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Whether a failed write certainly did not reach a leader's log, so sending it again is safe. */
+/**
+ * Whether a failed write certainly did not reach a leader's log, so sending it again is safe:
+ * the member had no leader, or the request never reached a member at all (no connection, or the
+ * stream was refused).
+ */
 function writeWasNotApplied(e: EtcdError): boolean {
   if (e.code !== "unavailable") return false;
-  return (
-    e.message.includes("no leader") ||
-    e.message.includes("ECONNREFUSED") ||
-    e.message.includes("No connection established")
-  );
+  return e.message.includes("no leader") || requestNotSent(e.cause);
 }
 
 export class EtcdClient {
@@ -292,19 +286,9 @@ export class EtcdClient {
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   }
 
-  private kv(ep: Endpoint): KVClient {
-    ep.kv ??= new etcdServices.KV(ep.address, credentials.createInsecure(), CHANNEL_OPTIONS);
-    return ep.kv;
-  }
-
-  private watchClient(ep: Endpoint): WatchClient {
-    ep.watch ??= new etcdServices.Watch(ep.address, credentials.createInsecure(), CHANNEL_OPTIONS);
-    return ep.watch;
-  }
-
-  private leaseClient(ep: Endpoint): LeaseClient {
-    ep.lease ??= new etcdServices.Lease(ep.address, credentials.createInsecure(), CHANNEL_OPTIONS);
-    return ep.lease;
+  private channel(ep: Endpoint): GrpcChannel {
+    ep.channel ??= new GrpcChannel(ep.address, CHANNEL_OPTIONS);
+    return ep.channel;
   }
 
   private options(timeoutMs = this.requestTimeoutMs): CallOptions {
@@ -349,13 +333,8 @@ export class EtcdClient {
     throw last ?? new EtcdError("unavailable", "no etcd endpoint answered");
   }
 
-  private rawRange(ep: Endpoint, req: Parameters<KVClient["Range"]>[0]) {
-    return new Promise<{
-      kvs: RawKeyValue[];
-      more: boolean;
-      count: string;
-      header: { revision: string } | null;
-    }>((resolve, reject) => this.kv(ep).Range(req, this.options(), callback(resolve, reject)));
+  private rawRange(ep: Endpoint, req: RangeRequest) {
+    return this.channel(ep).unary(KV.Range, req, this.options());
   }
 
   /** Reads one key, linearizably. */
@@ -392,15 +371,7 @@ export class EtcdClient {
   }
 
   private rawTxn(ep: Endpoint, req: TxnRequest) {
-    type Op = {
-      responseRange?: { kvs: RawKeyValue[] } | null;
-      responseDeleteRange?: { prevKvs: RawKeyValue[] } | null;
-    };
-    return new Promise<{
-      succeeded: boolean;
-      header: { revision: string } | null;
-      responses: Op[];
-    }>((resolve, reject) => this.kv(ep).Txn(req, this.options(), callback(resolve, reject)));
+    return this.channel(ep).unary(KV.Txn, req, this.options());
   }
 
   /** Puts `key` only if it does not exist (create_revision == 0). */
@@ -490,31 +461,19 @@ export class EtcdClient {
 
   /** Compacts history up to `revision`; "compacted" if it already was. */
   async compact(revision: number): Promise<void> {
-    await this.call(
-      true,
-      (ep) =>
-        new Promise<unknown>((resolve, reject) =>
-          this.kv(ep).Compact(
-            { revision, physical: false },
-            this.options(COMPACT_TIMEOUT_MS),
-            callback(resolve, reject),
-          ),
-        ),
+    await this.call(true, (ep) =>
+      this.channel(ep).unary(
+        KV.Compact,
+        { revision, physical: false },
+        this.options(COMPACT_TIMEOUT_MS),
+      ),
     );
   }
 
   /** Grants a lease; returns its id (decimal string) and the TTL the server chose. */
   async grant(ttlSeconds: number): Promise<{ id: string; ttl: number }> {
-    const res = await this.call(
-      false,
-      (ep) =>
-        new Promise<{ ID: string; TTL: string; error: string }>((resolve, reject) =>
-          this.leaseClient(ep).LeaseGrant(
-            { TTL: ttlSeconds, ID: 0 },
-            this.options(),
-            callback(resolve, reject),
-          ),
-        ),
+    const res = await this.call(false, (ep) =>
+      this.channel(ep).unary(LEASE.LeaseGrant, { TTL: ttlSeconds, ID: 0 }, this.options()),
     );
     if (res.error !== "") throw new EtcdError("internal", res.error);
     return { id: res.ID, ttl: Number(res.TTL) };
@@ -526,28 +485,30 @@ export class EtcdClient {
       true,
       (ep) =>
         new Promise<number>((resolve, reject) => {
-          const stream = this.leaseClient(ep).LeaseKeepAlive(this.options());
-          stream.on("data", (res: { TTL: string }) => {
-            stream.end();
-            stream.cancel();
-            const ttl = Number(res.TTL);
-            if (ttl <= 0)
-              reject(new EtcdError("lease-not-found", "etcdserver: requested lease not found"));
-            else resolve(ttl);
+          const stream = this.channel(ep).stream(LEASE.LeaseKeepAlive, this.options(), {
+            onMessage: (res) => {
+              const ttl = Number(res.TTL);
+              if (ttl <= 0)
+                reject(new EtcdError("lease-not-found", "etcdserver: requested lease not found"));
+              else resolve(ttl);
+              // One answer is all this call wants; the CANCELLED this reports is then ignored.
+              stream.cancel();
+            },
+            onEnd: (e) =>
+              reject(
+                e === null
+                  ? new EtcdError("unavailable", "lease keep-alive stream ended without an answer")
+                  : toEtcdError(e),
+              ),
           });
-          stream.on("error", (e) => reject(toEtcdError(e)));
           stream.write({ ID: id });
         }),
     );
   }
 
   async revoke(id: string): Promise<void> {
-    await this.call(
-      true,
-      (ep) =>
-        new Promise<unknown>((resolve, reject) =>
-          this.leaseClient(ep).LeaseRevoke({ ID: id }, this.options(), callback(resolve, reject)),
-        ),
+    await this.call(true, (ep) =>
+      this.channel(ep).unary(LEASE.LeaseRevoke, { ID: id }, this.options()),
     );
   }
 
@@ -565,13 +526,17 @@ export class EtcdClient {
   }
 
   /** @internal For WatchStream: a fresh stream on the current endpoint. */
-  openWatchStream(): { stream: ClientDuplexStream<unknown, unknown>; endpoint: Endpoint } {
+  openWatchStream(handlers: {
+    onMessage(res: RawWatchResponse): void;
+    onEnd(error: unknown): void;
+  }): { stream: ClientStream<WatchRequest, RawWatchResponse>; endpoint: Endpoint } {
     const endpoint = this.pickEndpoint();
     this.watchStreamsOpened++;
-    const stream = this.watchClient(endpoint).Watch() as unknown as ClientDuplexStream<
-      unknown,
-      unknown
-    >;
+    const stream = this.channel(endpoint).stream(WATCH, undefined, {
+      onMessage: handlers.onMessage,
+      onEnd: (e) =>
+        handlers.onEnd(e ?? new EtcdError("unavailable", "watch stream ended by the server")),
+    });
     return { stream, endpoint };
   }
 
@@ -585,26 +550,13 @@ export class EtcdClient {
     if (this.closed) return;
     this.closed = true;
     for (const w of [...this.watches]) w.close();
-    for (const ep of this.endpoints) {
-      ep.kv?.close();
-      ep.watch?.close();
-      ep.lease?.close();
-    }
+    for (const ep of this.endpoints) ep.channel?.close();
   }
 }
 
-type RawWatchResponse = {
-  header: { revision: string } | null;
-  created: boolean;
-  canceled: boolean;
-  compactRevision: string;
-  cancelReason: string;
-  events: { type: "PUT" | "DELETE"; kv: RawKeyValue | null; prevKv: RawKeyValue | null }[];
-};
-
 class WatchStream implements EtcdWatch {
   private readonly queue: AsyncQueue<WatchBatch>;
-  private stream: ClientDuplexStream<unknown, unknown> | undefined;
+  private stream: ClientStream<WatchRequest, RawWatchResponse> | undefined;
   /** The next revision to report: where a resumed stream starts (0 = now, not yet known). */
   private nextRevision: number;
   private closed = false;
@@ -625,15 +577,21 @@ class WatchStream implements EtcdWatch {
 
   open(): void {
     if (this.closed) return;
-    const { stream, endpoint } = this.client.openWatchStream();
-    this.stream = stream;
     let created = false;
     let failed = false;
+    const { stream, endpoint } = this.client.openWatchStream({
+      onMessage: (res) =>
+        this.onResponse(res, () => {
+          created = true;
+          clearTimeout(this.createTimer);
+        }),
+      onEnd: (why) => fail(why),
+    });
+    this.stream = stream;
     const fail = (why: unknown) => {
       if (failed || this.closed) return;
       failed = true;
       clearTimeout(this.createTimer);
-      stream.removeAllListeners("data");
       stream.cancel();
       const err = toEtcdError(why);
       if (
@@ -652,50 +610,6 @@ class WatchStream implements EtcdWatch {
       if (!created) fail(new EtcdError("deadline-exceeded", "watch was not created in time"));
     }, WATCH_CREATE_TIMEOUT_MS);
     this.createTimer.unref();
-    stream.on("data", (res: RawWatchResponse) => {
-      if (this.closed) return;
-      const revision = Number(res.header?.revision ?? 0);
-      if (res.created) {
-        created = true;
-        clearTimeout(this.createTimer);
-        if (this.nextRevision === 0) this.nextRevision = revision + 1;
-      }
-      if (res.canceled || Number(res.compactRevision) > 0) {
-        const compactRevision = Number(res.compactRevision);
-        if (compactRevision > 0) {
-          this.queue.push({ kind: "compacted", compactRevision });
-          this.finish();
-        } else {
-          this.finish(
-            new EtcdError("canceled", res.cancelReason || "watch canceled by the server"),
-          );
-        }
-        return;
-      }
-      if (res.events.length > 0) {
-        const events: WatchEvent[] = [];
-        for (const e of res.events) {
-          if (e.kv === null) continue;
-          const kv = toKeyValue(e.kv);
-          events.push(
-            e.prevKv === null || e.prevKv.key.length === 0
-              ? { type: e.type, kv }
-              : { type: e.type, kv, prevKv: toKeyValue(e.prevKv) },
-          );
-        }
-        const last = events[events.length - 1];
-        if (last !== undefined) {
-          this.nextRevision = last.kv.modRevision + 1;
-          this.queue.push({ kind: "events", revision: last.kv.modRevision, events });
-        }
-      } else if (!res.created && revision > 0) {
-        // A progress notification: nothing in range changed up to `revision`.
-        if (revision + 1 > this.nextRevision) this.nextRevision = revision + 1;
-        this.queue.push({ kind: "progress", revision });
-      }
-    });
-    stream.on("error", (e) => fail(e));
-    stream.on("end", () => fail(new EtcdError("unavailable", "watch stream ended by the server")));
     stream.write({
       createRequest: {
         key: toKey(this.o.key),
@@ -707,6 +621,47 @@ class WatchStream implements EtcdWatch {
     });
   }
 
+  /** One WatchResponse: creation, cancel or compaction, events, or a progress notification. */
+  private onResponse(res: RawWatchResponse, onCreated: () => void): void {
+    if (this.closed) return;
+    const revision = Number(res.header?.revision ?? 0);
+    if (res.created) {
+      onCreated();
+      if (this.nextRevision === 0) this.nextRevision = revision + 1;
+    }
+    if (res.canceled || Number(res.compactRevision) > 0) {
+      const compactRevision = Number(res.compactRevision);
+      if (compactRevision > 0) {
+        this.queue.push({ kind: "compacted", compactRevision });
+        this.finish();
+      } else {
+        this.finish(new EtcdError("canceled", res.cancelReason || "watch canceled by the server"));
+      }
+      return;
+    }
+    if (res.events.length > 0) {
+      const events: WatchEvent[] = [];
+      for (const e of res.events) {
+        if (e.kv === null) continue;
+        const kv = toKeyValue(e.kv);
+        events.push(
+          e.prevKv === null || e.prevKv.key.length === 0
+            ? { type: e.type, kv }
+            : { type: e.type, kv, prevKv: toKeyValue(e.prevKv) },
+        );
+      }
+      const last = events[events.length - 1];
+      if (last !== undefined) {
+        this.nextRevision = last.kv.modRevision + 1;
+        this.queue.push({ kind: "events", revision: last.kv.modRevision, events });
+      }
+    } else if (!res.created && revision > 0) {
+      // A progress notification: nothing in range changed up to `revision`.
+      if (revision + 1 > this.nextRevision) this.nextRevision = revision + 1;
+      this.queue.push({ kind: "progress", revision });
+    }
+  }
+
   requestProgress(): void {
     if (this.closed) return;
     this.stream?.write({ progressRequest: {} });
@@ -716,7 +671,6 @@ class WatchStream implements EtcdWatch {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.createTimer);
-    this.stream?.removeAllListeners("data");
     this.stream?.cancel();
     this.onClose();
     if (error === undefined) this.queue.end();

@@ -59,9 +59,14 @@ export interface SessionState {
   connected: boolean;
 }
 
-/** Thrown by open() while the target is in back-off after failed connects. */
-export class ConnectionUnavailableError extends Error {
-  override readonly name = "ConnectionUnavailableError";
+/**
+ * The cause of a call's UNAVAILABLE when its request certainly never reached the server's
+ * application: no connection (open() during back-off, or a session that never connected), a
+ * session that refused new streams, or a stream the server refused (REFUSED_STREAM). gRPC's
+ * condition for a transparent retry (gRFC A6); see requestNotSent().
+ */
+export class RequestNotSentError extends Error {
+  override readonly name = "RequestNotSentError";
 }
 
 /**
@@ -93,17 +98,17 @@ export class Connection {
   }
 
   /**
-   * The live session, opened if there is none. Throws ConnectionUnavailableError during the
+   * The live session, opened if there is none. Throws RequestNotSentError during the
    * back-off that follows a failed connect, so calls fail fast with UNAVAILABLE as grpc-js's
    * do in TRANSIENT_FAILURE.
    */
   open(): SessionState {
     const cur = this.current;
     if (cur !== undefined) return cur;
-    if (this.closed) throw new ConnectionUnavailableError(`connection to ${this.authority} closed`);
+    if (this.closed) throw new RequestNotSentError(`connection to ${this.authority} closed`);
     const now = Date.now();
     if (now < this.retryAt) {
-      throw new ConnectionUnavailableError(
+      throw new RequestNotSentError(
         `no connection to ${this.authority} (${this.lastConnectError?.message ?? "connect failed"}); next attempt in ${this.retryAt - now} ms`,
       );
     }

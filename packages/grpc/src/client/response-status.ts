@@ -13,7 +13,7 @@ import {
   type StatusCode,
   statusFromHeader,
 } from "../wire/index.js";
-import type { SessionState } from "./connection.js";
+import { RequestNotSentError, type SessionState } from "./connection.js";
 
 /** The status an HTTP response without grpc-status stands for (http-grpc-status-mapping.md). */
 export function statusOfHttpStatus(httpStatus: number): StatusCode {
@@ -91,15 +91,20 @@ export function errorOfClosedStream(
   if (session.error !== undefined || session.session.destroyed) {
     // A stream queued on a session that never connected fails before the session reports why;
     // Node gives the reason as the stream error's cause.
-    const reason =
+    const broke =
       session.error ??
       (streamError?.cause instanceof Error ? streamError.cause : streamError) ??
       new Error("Connection dropped");
+    const reason = session.connected
+      ? broke
+      : new RequestNotSentError(broke.message, { cause: broke });
     return new GrpcError(Status.UNAVAILABLE, reason.message, undefined, { cause: reason });
   }
   switch (rstCode) {
     case constants.NGHTTP2_REFUSED_STREAM:
-      return new GrpcError(Status.UNAVAILABLE, "Stream refused by server");
+      return new GrpcError(Status.UNAVAILABLE, "Stream refused by server", undefined, {
+        cause: new RequestNotSentError("Stream refused by server"),
+      });
     case constants.NGHTTP2_CANCEL:
       return new GrpcError(Status.CANCELLED, "Call cancelled");
     case constants.NGHTTP2_ENHANCE_YOUR_CALM:
@@ -123,5 +128,19 @@ export function errorOfClosedStream(
 /** The error of a call whose session could not even take the request. */
 export function unavailable(reason: unknown): GrpcError {
   const details = reason instanceof Error ? reason.message : String(reason);
-  return new GrpcError(Status.UNAVAILABLE, details, undefined, { cause: reason });
+  const cause =
+    reason instanceof RequestNotSentError
+      ? reason
+      : new RequestNotSentError(details, { cause: reason });
+  return new GrpcError(Status.UNAVAILABLE, details, undefined, { cause });
+}
+
+/**
+ * Whether a failed call's request certainly never reached the server's application, so that
+ * sending it again cannot apply it twice (gRFC A6's transparent retry): no connection, or the
+ * stream was refused. False for every other failure, including a connection that broke while
+ * the request was in flight.
+ */
+export function requestNotSent(error: unknown): boolean {
+  return error instanceof GrpcError && error.cause instanceof RequestNotSentError;
 }
