@@ -3,10 +3,15 @@
 // :authority. Node's HTTP/2 server (nghttp2) answers a request whose :authority has a
 // character outside RFC 3986's authority set ('/' here) with RST_STREAM PROTOCOL_ERROR, and
 // Node 20 has no option to turn that check off (nghttp2_option_set_no_http_messaging is not
-// exposed). etcd's Go server accepts it. So each inbound connection passes through
-// AuthorityRewriter, which cuts a request's :authority `scheme://host:port[/...]` down to
-// `host:port` before nghttp2 sees it. Everything else is forwarded byte for byte, and so are
-// header blocks with nothing to cut.
+// exposed). etcd's Go server accepts it. AuthorityRewriter cuts a request's :authority
+// `scheme://host:port[/...]` down to `host:port` before nghttp2 sees it. Everything else is
+// forwarded byte for byte, and so are header blocks with nothing to cut.
+//
+// Only connections that need it pay for it: acceptByAuthority reads a new connection's
+// first header block (a client keeps one :authority per connection; grpc-js and the etcd3
+// client send host:port) and hands the socket itself to HTTP/2, which then reads it natively,
+// unless that block had a scheme to cut; only then does the connection go through the
+// rewriter's JavaScript stream (withAuthoritySchemesCut).
 //
 // HPACK (RFC 7541): only :authority values are changed, each in place and only ever made
 // shorter, so every dynamic-table entry keeps its position and the server's table holds
@@ -220,6 +225,14 @@ export class AuthorityRewriter {
   private tableSizeLimit = DEFAULT_TABLE_SIZE;
   /** After anything not understood, everything is forwarded as is (nghttp2 will judge). */
   private passthrough = false;
+  /** Header blocks read whole so far, and how many of them had an :authority cut. */
+  blocksRead = 0;
+  blocksRewritten = 0;
+
+  /** Whether it has stopped looking (it forwards everything unchanged from now on). */
+  get passingThrough(): boolean {
+    return this.passthrough;
+  }
 
   push(chunk: Buffer): Buffer {
     if (this.passthrough) return chunk;
@@ -321,6 +334,7 @@ export class AuthorityRewriter {
   }
 
   private endBlock(out: Buffer[]): void {
+    this.blocksRead++;
     let rewritten: Buffer | undefined;
     try {
       rewritten = this.rewriteBlock(Buffer.concat(this.blockFragments));
@@ -332,6 +346,7 @@ export class AuthorityRewriter {
     if (rewritten === undefined) {
       out.push(...this.blockFrames);
     } else {
+      this.blocksRewritten++;
       out.push(...this.frames(rewritten));
     }
     this.resetBlock();
@@ -419,10 +434,14 @@ export class AuthorityRewriter {
 
 /**
  * The socket as a Duplex whose readable side has :authority schemes cut (AuthorityRewriter);
- * writes go to the socket unchanged.
+ * writes go to the socket unchanged. `rewriter` and `head` continue a connection whose first
+ * bytes were already read: the rewriter that read them and what it made of them.
  */
-export function withAuthoritySchemesCut(socket: Socket): Duplex {
-  const rewriter = new AuthorityRewriter();
+export function withAuthoritySchemesCut(
+  socket: Socket,
+  rewriter = new AuthorityRewriter(),
+  head?: Buffer,
+): Duplex {
   // Node's HTTP/2 server sets this on the sockets it is handed, but cannot on a Duplex.
   socket.setNoDelay(true);
   const duplex = new Duplex({
@@ -449,6 +468,7 @@ export function withAuthoritySchemesCut(socket: Socket): Duplex {
       callback(error);
     },
   });
+  if (head !== undefined && head.length > 0) duplex.push(head);
   socket.on("data", (chunk: Buffer) => {
     let out: Buffer;
     try {
@@ -462,5 +482,62 @@ export function withAuthoritySchemesCut(socket: Socket): Duplex {
   socket.on("end", () => duplex.push(null));
   socket.on("error", (e) => duplex.destroy(e));
   socket.on("close", () => duplex.destroy());
+  socket.resume();
   return duplex;
+}
+
+/**
+ * How long a new connection may send no complete header block before it is given the
+ * rewriter anyway. Go gRPC clients (etcdctl) wait for the server's SETTINGS before their
+ * first request, and HTTP/2 sends those only once it has the connection: without this wait
+ * they would never send one. Node clients (grpc-js, etcd3) send their first request with the
+ * connection preface, well within it.
+ */
+export const FIRST_HEADERS_WAIT_MS = 100;
+
+/** Which way acceptByAuthority gave a connection to HTTP/2. */
+export type ConnectionPath = "native" | "rewritten";
+
+/**
+ * Gives a new connection to `accept`: the socket itself if its first header block has no
+ * :authority scheme to cut (HTTP/2 then reads it natively, starting with the bytes read here,
+ * put back with unshift), else the socket through withAuthoritySchemesCut. A connection
+ * whose first block does not come within FIRST_HEADERS_WAIT_MS gets the rewriter.
+ */
+export function acceptByAuthority(
+  socket: Socket,
+  accept: (connection: Duplex, path: ConnectionPath) => void,
+): void {
+  const rewriter = new AuthorityRewriter();
+  const received: Buffer[] = [];
+  const rewritten: Buffer[] = [];
+  const decide = (native: boolean) => {
+    clearTimeout(timer);
+    socket.off("data", onData);
+    socket.off("error", onError);
+    socket.pause();
+    if (native) {
+      socket.unshift(Buffer.concat(received));
+      accept(socket, "native");
+    } else {
+      accept(withAuthoritySchemesCut(socket, rewriter, Buffer.concat(rewritten)), "rewritten");
+    }
+  };
+  const onData = (chunk: Buffer) => {
+    received.push(chunk);
+    try {
+      rewritten.push(rewriter.push(chunk));
+    } catch {
+      // Bytes it cannot follow: nghttp2 will judge them as they came.
+      decide(true);
+      return;
+    }
+    if (rewriter.blocksRead > 0) decide(rewriter.blocksRewritten === 0);
+    else if (rewriter.passingThrough) decide(true);
+  };
+  const onError = () => socket.destroy();
+  const timer = setTimeout(() => decide(false), FIRST_HEADERS_WAIT_MS);
+  socket.on("data", onData);
+  socket.on("error", onError);
+  socket.once("close", () => clearTimeout(timer));
 }

@@ -5,6 +5,7 @@ import type { ClusterHandlers } from "../gen/etcd/etcdserverpb/Cluster.js";
 import type { Member as ProtoMember } from "../gen/etcd/etcdserverpb/Member.js";
 import type { EtcdBackend, Member } from "./backend.js";
 import { header, int64, unary } from "./codec.js";
+import type { EtcdHandlers } from "./server.js";
 
 export function member(m: Member): ProtoMember {
   return {
@@ -36,7 +37,7 @@ function checkPeerUrls(urls: readonly string[]): void {
 }
 
 /** Cluster replies carry no revision, as etcd's do (their header is 0 there). */
-export function clusterHandlers(backend: EtcdBackend): ClusterHandlers {
+export function clusterHandlers(backend: EtcdBackend): EtcdHandlers<ClusterHandlers> {
   return {
     MemberList: unary(async () => {
       const members = await backend.memberList();

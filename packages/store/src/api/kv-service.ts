@@ -24,6 +24,7 @@ import {
   unary,
 } from "./codec.js";
 import { requestSize } from "./request-size.js";
+import type { EtcdHandlers } from "./server.js";
 
 export interface KvServiceOptions {
   /** etcd's --max-txn-ops: compares, or ops in a branch, per txn. */
@@ -32,7 +33,10 @@ export interface KvServiceOptions {
   maxRequestBytes: number;
 }
 
-export function kvHandlers(backend: EtcdBackend, options: KvServiceOptions): KVHandlers {
+export function kvHandlers(
+  backend: EtcdBackend,
+  options: KvServiceOptions,
+): EtcdHandlers<KVHandlers> {
   const checkSize = (request: object) => {
     if (requestSize(request) > options.maxRequestBytes) throw StoreError.etcd("requestTooLarge");
   };

@@ -1,25 +1,26 @@
 // etcdserverpb.Lease: grant, revoke, keep-alive (a bidirectional stream: one reply per
 // request, in order), time-to-live and the list of leases.
 
-import type { ServerDuplexStream } from "@grpc/grpc-js";
+import type { ServerDuplexCall } from "@tug/grpc";
 import { StoreError } from "../errors.js";
 import type { LeaseHandlers } from "../gen/etcd/etcdserverpb/Lease.js";
 import type { LeaseKeepAliveRequest__Output } from "../gen/etcd/etcdserverpb/LeaseKeepAliveRequest.js";
 import type { LeaseKeepAliveResponse } from "../gen/etcd/etcdserverpb/LeaseKeepAliveResponse.js";
 import type { EtcdBackend } from "./backend.js";
 import { grpcError, header, int64, MAX_LEASE_ID, unary } from "./codec.js";
+import type { EtcdHandlers } from "./server.js";
 
 /** etcd's lease.MaxLeaseTTL, in seconds (about 285 years). */
 export const MAX_LEASE_TTL = 9_000_000_000;
 
-type KeepAliveCall = ServerDuplexStream<LeaseKeepAliveRequest__Output, LeaseKeepAliveResponse>;
+type KeepAliveCall = ServerDuplexCall<LeaseKeepAliveRequest__Output, LeaseKeepAliveResponse>;
 
 export class LeaseService {
   private readonly streams = new Set<KeepAliveCall>();
 
   constructor(private readonly backend: EtcdBackend) {}
 
-  handlers(): LeaseHandlers {
+  handlers(): EtcdHandlers<LeaseHandlers> {
     const backend = this.backend;
     return {
       LeaseGrant: unary(async (m) => {

@@ -2,19 +2,20 @@
 // defragment (nothing to do) and leader transfer.
 
 import { createHash } from "node:crypto";
-import type { ServerWritableStream } from "@grpc/grpc-js";
+import type { ServerWritableCall } from "@tug/grpc";
 import type { MaintenanceHandlers } from "../gen/etcd/etcdserverpb/Maintenance.js";
 import type { SnapshotRequest__Output } from "../gen/etcd/etcdserverpb/SnapshotRequest.js";
 import type { SnapshotResponse } from "../gen/etcd/etcdserverpb/SnapshotResponse.js";
 import type { EtcdBackend } from "./backend.js";
 import { grpcError, header, int64, unary } from "./codec.js";
+import type { EtcdHandlers } from "./server.js";
 
 /** Blob bytes per snapshot reply (etcd sends 32 KiB reads). */
 const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
 
-type SnapshotCall = ServerWritableStream<SnapshotRequest__Output, SnapshotResponse>;
+type SnapshotCall = ServerWritableCall<SnapshotRequest__Output, SnapshotResponse>;
 
-export function maintenanceHandlers(backend: EtcdBackend): MaintenanceHandlers {
+export function maintenanceHandlers(backend: EtcdBackend): EtcdHandlers<MaintenanceHandlers> {
   return {
     Status: unary(async () => {
       const s = await backend.status();

@@ -2,11 +2,21 @@
 // etcd's limits. The Auth service is not served (etcdctl and the etcd3 client call it only
 // when given credentials); its methods answer UNIMPLEMENTED.
 
-import { lookup } from "node:dns/promises";
-import { createServer, isIP, type Server as NetServer, type Socket } from "node:net";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import type {
+  handleBidiStreamingCall,
+  handleClientStreamingCall,
+  handleServerStreamingCall,
+  handleUnaryCall,
+} from "@grpc/grpc-js";
+import {
+  type BidiStreamingHandler,
+  type ClientStreamingHandler,
+  GrpcServer,
+  type ServerStreamingHandler,
+  type UnaryHandler,
+} from "@tug/grpc";
 import { DEFAULT_MAX_TXN_OPS } from "../mvcc/index.js";
-import { withAuthoritySchemesCut } from "./authority-scheme.js";
+import { acceptByAuthority } from "./authority-scheme.js";
 import type { EtcdBackend } from "./backend.js";
 import { clusterHandlers } from "./cluster-service.js";
 import { etcdServices } from "./etcd-proto.js";
@@ -25,6 +35,24 @@ const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
 /** How long close() lets calls finish before cutting them. */
 const SHUTDOWN_GRACE_MS = 1000;
+
+/**
+ * The @tug/grpc handler types for a service's generated handler interface (KVHandlers,
+ * WatchHandlers, ...: written by proto-loader-gen-types for grpc-js): same methods and
+ * messages, @tug/grpc's call objects. (The generated interfaces' string index signature,
+ * from grpc-js's UntypedServiceImplementation, is left out.)
+ */
+export type EtcdHandlers<H> = {
+  [K in keyof H as string extends K ? never : K]: H[K] extends handleUnaryCall<infer Req, infer Res>
+    ? UnaryHandler<Req, Res>
+    : H[K] extends handleServerStreamingCall<infer Req, infer Res>
+      ? ServerStreamingHandler<Req, Res>
+      : H[K] extends handleBidiStreamingCall<infer Req, infer Res>
+        ? BidiStreamingHandler<Req, Res>
+        : H[K] extends handleClientStreamingCall<infer Req, infer Res>
+          ? ClientStreamingHandler<Req, Res>
+          : never;
+};
 
 export interface EtcdGrpcServerOptions {
   backend: EtcdBackend;
@@ -51,9 +79,9 @@ export interface EtcdGrpcServer {
 export async function startEtcdGrpcServer(options: EtcdGrpcServerOptions): Promise<EtcdGrpcServer> {
   const { backend } = options;
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-  const server = new Server({
-    "grpc.max_receive_message_length": maxRequestBytes + GRPC_OVERHEAD_BYTES,
-    "grpc.max_send_message_length": -1,
+  const server = new GrpcServer({
+    maxReceiveMessageBytes: maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    maxSendMessageBytes: -1,
   });
   const hub = new WatchHub(backend.watchSource);
   const watch = new WatchService(backend, hub, {
@@ -74,42 +102,11 @@ export async function startEtcdGrpcServer(options: EtcdGrpcServerOptions): Promi
   server.addService(etcdServices.Cluster.service, clusterHandlers(backend));
   server.addService(etcdServices.Maintenance.service, maintenanceHandlers(backend));
 
-  // Connections reach gRPC through withAuthoritySchemesCut: etcdctl's `http://host:port`
-  // :authority would otherwise be refused by Node's HTTP/2 server (see authority-scheme.ts).
-  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
-  const sockets = new Set<Socket>();
-  const onConnection = (socket: Socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    injector.injectConnection(withAuthoritySchemesCut(socket));
-  };
-  // Like grpc-js's bindAsync: a host name is listened on at each of its addresses, all on the
-  // port the first one got.
-  const { host, port: wantedPort } = parseListen(options.listen);
-  const addresses =
-    host === undefined || isIP(host) !== 0
-      ? [host]
-      : (await lookup(host, { all: true })).map((a) => a.address);
-  const listeners: NetServer[] = [];
-  let port = wantedPort;
-  try {
-    for (const address of addresses) {
-      const listener = createServer({ noDelay: true }, onConnection);
-      listeners.push(listener);
-      port = await new Promise<number>((resolve, reject) => {
-        listener.once("error", reject);
-        listener.listen(port, address, () => {
-          listener.off("error", reject);
-          const bound = listener.address();
-          resolve(typeof bound === "object" && bound !== null ? bound.port : port);
-        });
-      });
-    }
-  } catch (e) {
-    for (const listener of listeners) listener.close();
-    injector.destroy();
-    throw e;
-  }
+  // Each connection goes to HTTP/2 natively unless its :authority needs etcdctl's
+  // `http://` cut (see authority-scheme.ts).
+  const port = await server.listen(options.listen, (socket) =>
+    acceptByAuthority(socket, (connection) => server.acceptConnection(connection)),
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -119,36 +116,9 @@ export async function startEtcdGrpcServer(options: EtcdGrpcServerOptions): Promi
         watch.close();
         lease.close();
         hub.close();
-        const stopped = Promise.all(
-          listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
-        );
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            server.forceShutdown();
-            resolve();
-          }, SHUTDOWN_GRACE_MS);
-          timer.unref();
-          server.tryShutdown(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-        injector.destroy();
-        for (const socket of sockets) socket.destroy();
-        await stopped;
+        await server.shutdown(SHUTDOWN_GRACE_MS);
       })();
       return closing;
     },
   };
-}
-
-/** "host:port", "[v6]:port" or ":port" (all interfaces). */
-function parseListen(listen: string): { host: string | undefined; port: number } {
-  const colon = listen.lastIndexOf(":");
-  const port = Number(listen.slice(colon + 1));
-  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`listen address must be host:port, got ${JSON.stringify(listen)}`);
-  }
-  const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-  return { host: host === "" ? undefined : host, port };
 }

@@ -4,7 +4,7 @@
 // reply per revision once it is synced), a compacted-and-canceled reply if its start revision
 // is gone, and progress notifications.
 
-import type { ServerDuplexStream } from "@grpc/grpc-js";
+import type { ServerDuplexCall } from "@tug/grpc";
 import type { WatchHandlers } from "../gen/etcd/etcdserverpb/Watch.js";
 import type { WatchCreateRequest__Output } from "../gen/etcd/etcdserverpb/WatchCreateRequest.js";
 import type { WatchRequest__Output } from "../gen/etcd/etcdserverpb/WatchRequest.js";
@@ -12,6 +12,7 @@ import type { WatchResponse } from "../gen/etcd/etcdserverpb/WatchResponse.js";
 import { compareBytes, type KvEvent } from "../mvcc/index.js";
 import type { EtcdBackend } from "./backend.js";
 import { bytes, header, int64 } from "./codec.js";
+import type { EtcdHandlers } from "./server.js";
 import type { Watcher, WatchHub, WatchSink } from "./watch-hub.js";
 
 /** etcd's default --experimental-watch-progress-notify-interval. */
@@ -51,7 +52,7 @@ export class WatchService {
     private readonly options: WatchServiceOptions,
   ) {}
 
-  handlers(): WatchHandlers {
+  handlers(): EtcdHandlers<WatchHandlers> {
     return {
       Watch: (call) => {
         const stream = new WatchStream(call, this.backend, this.hub, this.options, () =>
@@ -68,7 +69,7 @@ export class WatchService {
   }
 }
 
-type Call = ServerDuplexStream<WatchRequest__Output, WatchResponse>;
+type Call = ServerDuplexCall<WatchRequest__Output, WatchResponse>;
 
 class WatchStream implements WatchSink {
   private readonly watchers = new Map<number, Watcher>();
