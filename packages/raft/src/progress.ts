@@ -16,6 +16,14 @@ export class Progress {
   recentActive = false;
   /** In probe state: an append is outstanding, so send no other until it is answered. */
   msgAppFlowPaused = false;
+  /**
+   * Since the leader's last heartbeat round, an append went to this follower, and the
+   * follower acknowledged an append: it is alive and in step, and that append did a
+   * heartbeat's work (it reset the follower's election timer and carried the commit index),
+   * so the next round may leave it out (Raft.bcastHeartbeat).
+   */
+  appendSinceBeat = false;
+  ackSinceBeat = false;
   isLearner = false;
   readonly inflights: Inflights;
 

@@ -65,6 +65,13 @@ export interface Config {
   readonly disableProposalForwarding?: boolean;
   /** A leader removed from the configuration steps down at once. Default true. */
   readonly stepDownOnRemoval?: boolean;
+  /**
+   * A heartbeat round leaves out a streaming follower that was sent an append and acknowledged
+   * one since the last round (see Raft.bcastHeartbeat): a busy group then exchanges appends and
+   * no heartbeats. Takes effect only when electionTick is at least 3 × heartbeatTick. Default
+   * false (etcd-io/raft's behaviour: a heartbeat to every follower every heartbeatTick).
+   */
+  readonly skipHeartbeatAfterAppend?: boolean;
 }
 
 /** The context that marks a vote request as part of a leader transfer (thesis §3.10). */
@@ -113,6 +120,8 @@ export class Raft {
   readonly preVote: boolean;
   readonly heartbeatTimeout: number;
   readonly electionTimeout: number;
+  /** Whether a heartbeat round may leave out a follower just sent an append (bcastHeartbeat). */
+  readonly skipBeatAfterAppend: boolean;
   readonly disableProposalForwarding: boolean;
   readonly stepDownOnRemoval: boolean;
   private readonly random: RandomSource;
@@ -133,6 +142,8 @@ export class Raft {
     this.preVote = c.preVote ?? true;
     this.heartbeatTimeout = c.heartbeatTick;
     this.electionTimeout = c.electionTick;
+    this.skipBeatAfterAppend =
+      (c.skipHeartbeatAfterAppend ?? false) && c.electionTick >= 3 * c.heartbeatTick;
     this.disableProposalForwarding = c.disableProposalForwarding ?? false;
     this.stepDownOnRemoval = c.stepDownOnRemoval ?? true;
     this.raftLog = new RaftLog(c.storage, c.maxCommittedSizePerReady);
@@ -236,6 +247,7 @@ export class Raft {
       commit: this.raftLog.committed,
     });
     pr.sentEntries(ents.length, payloadSize(ents));
+    pr.appendSinceBeat = true;
     return true;
   }
 
@@ -253,8 +265,40 @@ export class Raft {
     });
   }
 
+  /**
+   * The periodic heartbeat round (MsgBeat). A follower in replicate state that, since the last
+   * round, was sent an append and acknowledged one, with room in its window, is left out: the
+   * append already reset its election timer and told it the commit index (an AppendEntries
+   * RPC with entries serves as a heartbeat as well as one without, Raft §5.2), and its
+   * acknowledgements keep it recentActive for check-quorum and show the leader it follows.
+   * A busy group thus exchanges appends and no heartbeats; an idle one heartbeats as before.
+   * A follower probed, sent a snapshot, with a full window, or silent since the last round
+   * still gets every heartbeat (its answer is what unpauses or re-probes it), and while a
+   * ReadIndex waits for its quorum every follower gets the round that carries its context.
+   * A follower streamed to hears from the leader at least every two heartbeat intervals, so
+   * the rule applies only when the election timeout is at least three of them (etcd's
+   * default is ten), and only with Config.skipHeartbeatAfterAppend. The cost: a follower
+   * whose latest appends were lost while it stays in step learns of it by the rejection of
+   * the next append, or by a heartbeat one round later than without the rule.
+   */
   bcastHeartbeat(): void {
-    this.bcastHeartbeatWithCtx(this.readOnly.lastPendingRequestCtx());
+    const ctx = this.readOnly.lastPendingRequestCtx();
+    this.trk.visit((id, pr) => {
+      const inStep = pr.appendSinceBeat && pr.ackSinceBeat;
+      pr.appendSinceBeat = false;
+      pr.ackSinceBeat = false;
+      if (id === this.id) return;
+      if (
+        this.skipBeatAfterAppend &&
+        ctx === undefined &&
+        inStep &&
+        pr.state === "replicate" &&
+        !pr.inflights.full()
+      ) {
+        return;
+      }
+      this.sendHeartbeat(id, ctx);
+    });
   }
 
   bcastHeartbeatWithCtx(ctx: Uint8Array | undefined): void {
@@ -901,6 +945,7 @@ function stepLeader(r: Raft, m: Message): void {
         }
         return;
       }
+      pr.ackSinceBeat = true;
       const wasPaused = pr.isPaused();
       if (!pr.maybeUpdate(m.index)) return;
       if (pr.state === "probe") {

@@ -216,6 +216,8 @@ export interface SimParams {
   snapshotUnavailableRate: number;
   /** Chance that a new member joins as a voter at once rather than as a learner first. */
   addVoterRate: number;
+  /** Config.skipHeartbeatAfterAppend: streaming followers get appends instead of heartbeats. */
+  skipHeartbeatAfterAppend: boolean;
 }
 
 function drawParams(rng: Rng, nodes: number): SimParams {
@@ -258,11 +260,13 @@ function drawParams(rng: Rng, nodes: number): SimParams {
     maxInflightBytes: 0,
     snapshotUnavailableRate: 0,
     addVoterRate: 0,
+    skipHeartbeatAfterAppend: false,
   };
   // The byte window must hold at least one full message.
   p.maxInflightBytes = rng.pick([0, 0, 1, 4]) * p.maxSizePerMsg;
   p.snapshotUnavailableRate = rng.pick([0, 0, 0.3]);
   p.addVoterRate = rng.pick([0, 0, 0.5]);
+  p.skipHeartbeatAfterAppend = rng.chance(0.5);
   return p;
 }
 
@@ -932,6 +936,7 @@ class Simulation {
       readOnlyOption: this.p.leaseReads ? "lease-based" : "safe",
       stepDownOnRemoval: this.p.stepDownOnRemoval,
       maxInflightBytes: this.p.maxInflightBytes,
+      skipHeartbeatAfterAppend: this.p.skipHeartbeatAfterAppend,
     });
     if (bootstrap !== undefined) n.raw.bootstrap(bootstrap.map((id) => ({ id })));
     this.processReady(n);
