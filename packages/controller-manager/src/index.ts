@@ -1,6 +1,7 @@
 // @tug/controller-manager — public surface: the controller framework, the ReplicaSet and
 // Deployment controllers, rollback for `tug rollout undo`, and the tug-controller-manager process.
 
+export { createLogger, type LogFields, type Logger, type LogLevel } from "@tug/daemon";
 // The batch controllers: Job, CronJob and ttl-after-finished.
 export {
   CRON_JOB_API_VERSION,
@@ -188,7 +189,6 @@ export {
   DEFAULT_LEASE_NAMESPACE,
   KNOWN_CONTROLLERS,
 } from "./process/controller-manager.js";
-export { createLogger, type LogFields, type Logger, type LogLevel } from "./process/logger.js";
 export {
   BURST_REPLICAS,
   ReplicaSetController,

@@ -45,6 +45,7 @@ import {
   type SharedIndexInformer,
   SharedInformerFactory,
 } from "@tug/client";
+import { type Logger, silentLogger } from "@tug/daemon";
 import { CronJobController } from "../cronjob/cronjob-controller.js";
 import { DaemonSetController } from "../daemonset/daemon-set-controller.js";
 import { DeploymentController } from "../deployment/deployment-controller.js";
@@ -68,7 +69,6 @@ import { TokensController } from "../serviceaccount/tokens-controller.js";
 import { StatefulSetController } from "../statefulset/stateful-set-controller.js";
 import { TtlAfterFinishedController } from "../ttlafterfinished/ttl-after-finished-controller.js";
 import { PersistentVolumeBinder } from "../volumebinding/persistent-volume-binder.js";
-import { type Logger, SILENT_LOGGER } from "./logger.js";
 
 /** Controllers this process can run, by their --controllers name. */
 export const KNOWN_CONTROLLERS = [
@@ -175,7 +175,7 @@ export class ControllerManager {
   constructor(private readonly options: ControllerManagerOptions) {
     this.identity = options.identity ?? `${hostname()}_${Math.random().toString(36).slice(2, 10)}`;
     this.api = new ApiClient({ servers: options.servers });
-    this.logger = options.logger ?? SILENT_LOGGER;
+    this.logger = options.logger ?? silentLogger;
   }
 
   /** Starts campaigning (or, without leader election, the controllers at once). */

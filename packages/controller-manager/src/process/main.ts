@@ -3,10 +3,16 @@
 // kube-controller-manager, which restarts rather than run on with caches of another term),
 // 2 on bad settings.
 
+import {
+  createLogger,
+  type HttpEndpoints,
+  packageVersion,
+  settingsOrExit,
+  startHealthServer,
+} from "@tug/daemon";
 import { ControllerManager } from "./controller-manager.js";
-import { type HealthServer, metricsText, startHealthServer } from "./health-server.js";
-import { createLogger } from "./logger.js";
-import { ConfigError, loadClusterSettings, parseSettings } from "./settings.js";
+import { metricsText } from "./metrics.js";
+import { loadClusterSettings, parseSettings } from "./settings.js";
 
 export interface RunOptions {
   readonly argv: readonly string[];
@@ -25,32 +31,25 @@ export interface RunOptions {
 export async function runTugControllerManager(options: RunOptions): Promise<number> {
   const stdout = options.stdout ?? ((s) => process.stdout.write(s));
   const stderr = options.stderr ?? ((s) => process.stderr.write(s));
-  let parsed: ReturnType<typeof parseSettings>;
-  try {
-    parsed = parseSettings(options.argv, { env: options.env ?? process.env });
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      stderr(`tug-controller-manager: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (parsed.kind === "exit") {
-    (parsed.code === 0 ? stdout : stderr)(parsed.output);
-    return parsed.code;
-  }
-  const s = parsed.settings;
-  let cluster: ReturnType<typeof loadClusterSettings>;
-  try {
-    cluster = loadClusterSettings(s);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      stderr(`tug-controller-manager: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  const logger = createLogger(s.logLevel, stderr);
+  const started = settingsOrExit(
+    "tug-controller-manager",
+    () => {
+      const parsed = parseSettings(options.argv, {
+        env: options.env ?? process.env,
+        version: packageVersion(import.meta.url, "@tug/controller-manager"),
+      });
+      if (parsed.kind === "exit") return parsed;
+      // The key and CA files are read now, so that a bad one exits 2 before anything starts.
+      return {
+        kind: "run",
+        settings: { settings: parsed.settings, cluster: loadClusterSettings(parsed.settings) },
+      };
+    },
+    { stdout, stderr },
+  );
+  if ("exitCode" in started) return started.exitCode;
+  const { settings: s, cluster } = started.settings;
+  const logger = createLogger({ level: s.logLevel, write: stderr });
   let exitCode = 0;
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => {
@@ -76,7 +75,7 @@ export async function runTugControllerManager(options: RunOptions): Promise<numb
       finish();
     },
   });
-  let health: HealthServer | undefined;
+  let health: HttpEndpoints | undefined;
   if (s.healthPort !== 0 || options.onListening !== undefined) {
     health = await startHealthServer({
       host: s.bindAddress,

@@ -7,7 +7,17 @@
 
 import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Command, CommanderError } from "commander";
+import {
+  ConfigError,
+  envVarName,
+  type FlagSpec,
+  type GatherResult,
+  gatherSettings,
+  type LogLevel,
+  parseDuration,
+  type SettingsCommand,
+  helpText as settingsHelpText,
+} from "@tug/daemon";
 import { parseCidr } from "../nodeipam/cidr-set.js";
 import { DEFAULT_CLUSTER_CIDR } from "../nodeipam/node-ipam-controller.js";
 import {
@@ -15,16 +25,10 @@ import {
   type ControllerName,
   KNOWN_CONTROLLERS,
 } from "./controller-manager.js";
-import type { LogLevel } from "./logger.js";
+
+export { ConfigError, parseDuration } from "@tug/daemon";
 
 export const ENV_PREFIX = "TUG_CONTROLLER_MANAGER_";
-
-interface FlagSpec {
-  readonly name: string;
-  readonly arg?: string;
-  readonly description: string;
-  readonly default: string;
-}
 
 /** Every setting, in --help order. */
 export const FLAGS: readonly FlagSpec[] = [
@@ -101,13 +105,6 @@ export const FLAGS: readonly FlagSpec[] = [
     default: "10257",
   },
   { name: "log-level", arg: "<level>", description: "debug, info, warn or error", default: "info" },
-  {
-    name: "config",
-    arg: "<path>",
-    description:
-      'JSON file of settings keyed by flag name, e.g. {"node-monitor-grace-period": "50s"}',
-    default: "",
-  },
   {
     name: "concurrent-job-syncs",
     arg: "<n>",
@@ -246,31 +243,37 @@ export interface ControllerManagerSettings {
   readonly logLevel: LogLevel;
 }
 
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
-
 export type ParseResult =
-  | { readonly kind: "settings"; readonly settings: ControllerManagerSettings }
-  | { readonly kind: "exit"; readonly code: number; readonly output: string };
+  | { readonly kind: "run"; readonly settings: ControllerManagerSettings }
+  | Extract<GatherResult, { kind: "exit" }>;
 
 /** The environment variable of a flag: TUG_CONTROLLER_MANAGER_LEADER_ELECT. */
 export function envName(flag: string): string {
-  return ENV_PREFIX + flag.toUpperCase().replaceAll("-", "_");
+  return envVarName(ENV_PREFIX, flag);
 }
 
-/** Go-style durations: "15s", "1m30s", "500ms"; undefined when malformed. */
-export function parseDuration(s: string): number | undefined {
-  if (s === "0") return 0;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let matched = 0;
-  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    total += Number(m[1]) * (unit[m[2] as string] as number);
-    matched = re.lastIndex;
-  }
-  return matched === s.length && s.length > 0 ? total : undefined;
+const COMMAND: SettingsCommand = {
+  name: "tug-controller-manager",
+  description: [
+    "Runs tug's controllers against tug-apiserver; with several replicas one leads",
+    "(Lease kube-system/kube-controller-manager) and the others stand by.",
+  ].join("\n"),
+  helpAfter: [
+    `Every flag can also be set in the environment as ${ENV_PREFIX}<FLAG>, e.g. ${envName("leader-elect")}=false,`,
+    'or as a key of the --config JSON file, e.g. {"node-monitor-grace-period": "50s"}. A flag wins',
+    "over the environment, the environment over the file. Docs: docs/controller-manager.md.",
+  ].join("\n"),
+  envPrefix: ENV_PREFIX,
+  flags: FLAGS,
+  configFlag: "config",
+  configFormat: "json",
+  configExample: '{"node-monitor-period": "5s"}',
+  aliases: { server: "master" },
+};
+
+/** --help text. */
+export function helpText(version = "0.0.0"): string {
+  return settingsHelpText(COMMAND, version);
 }
 
 /** The controllers a --controllers value enables, as kube-controller-manager reads it. */
@@ -286,31 +289,14 @@ export function parseControllers(value: string, source: string): ControllerName[
     if (item === "*") continue;
     const name = item.startsWith("-") ? item.slice(1) : item;
     if (!known.has(name)) {
-      throw new ConfigError(
+      throw new ConfigError([
         `${source}: unknown controller ${JSON.stringify(name)}; known controllers: ${KNOWN_CONTROLLERS.join(", ")} (or "*")`,
-      );
+      ]);
     }
     if (item.startsWith("-")) enabled.delete(name as ControllerName);
     else enabled.add(name as ControllerName);
   }
   return KNOWN_CONTROLLERS.filter((c) => enabled.has(c));
-}
-
-/** --help text. */
-export function helpText(): string {
-  const lines = [
-    "Usage: tug-controller-manager [flags]",
-    "",
-    "Runs tug's controllers (ReplicaSet, Deployment) against tug-apiserver; with several",
-    "replicas one leads (Lease kube-system/kube-controller-manager) and the others stand by.",
-    "",
-    "Flags (each also settable as the environment variable shown):",
-  ];
-  for (const f of FLAGS) {
-    lines.push(`  --${f.name} ${f.arg ?? ""}`.trimEnd());
-    lines.push(`      ${f.description} (default ${JSON.stringify(f.default)}; ${envName(f.name)})`);
-  }
-  return `${lines.join("\n")}\n`;
 }
 
 /**
@@ -320,68 +306,37 @@ export function helpText(): string {
 export function parseSettings(
   argv: readonly string[],
   options: {
+    /** Default: none (tests); the process passes process.env. */
     env?: Readonly<Record<string, string | undefined>>;
     version?: string;
     /** Reads the --config file (tests); default fs.readFileSync as UTF-8. */
     readFile?: (path: string) => string;
   } = {},
 ): ParseResult {
-  const env = options.env ?? {};
-  let output = "";
-  const program = new Command("tug-controller-manager")
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => (output += s), writeErr: (s) => (output += s) })
-    .helpOption(false)
-    .option("--help", "show help")
-    .option("--version", "show the version")
-    .option("--server <addresses>", "alias of --master");
-  for (const f of FLAGS) program.option(`--${f.name} ${f.arg ?? ""}`.trimEnd(), f.description);
-  try {
-    program.parse([...argv], { from: "user" });
-  } catch (e) {
-    if (e instanceof CommanderError) return { kind: "exit", code: 2, output };
-    throw e;
-  }
-  const opts = program.opts<Record<string, string | boolean | undefined>>();
-  if (opts.help === true) return { kind: "exit", code: 0, output: helpText() };
-  if (opts.version === true) {
-    return {
-      kind: "exit",
-      code: 0,
-      output: `tug-controller-manager ${options.version ?? "dev"}\n`,
-    };
-  }
-  const camel = (name: string) => name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-  const fromCommandLineOrEnv = (name: string): { value: string; source: string } | undefined => {
-    const fromFlag = opts[camel(name)];
-    if (typeof fromFlag === "string") return { value: fromFlag, source: `--${name}` };
-    if (name === "master" && typeof opts.server === "string") {
-      return { value: opts.server, source: "--server" };
-    }
-    const fromEnv = env[envName(name)];
-    if (fromEnv !== undefined && fromEnv !== "") return { value: fromEnv, source: envName(name) };
-    return undefined;
-  };
-  const configPath = fromCommandLineOrEnv("config")?.value ?? "";
-  const fromFile =
-    configPath === ""
-      ? new Map<string, string>()
-      : readConfigFile(configPath, options.readFile ?? ((p) => readFileSync(p, "utf8")));
+  const gathered = gatherSettings(COMMAND, argv, { ...options, env: options.env ?? {} });
+  if (gathered.kind === "exit") return gathered;
+  const gatheredSettings = gathered.settings;
+  gatheredSettings.check();
+  /** A setting's text and where it came from, as kube-controller-manager's messages name it. */
   const get = (name: string): { value: string; source: string } => {
-    const given = fromCommandLineOrEnv(name);
-    if (given !== undefined) return given;
-    const inFile = fromFile.get(name);
-    if (inFile !== undefined) return { value: inFile, source: `"${name}" in ${configPath}` };
-    const spec = FLAGS.find((f) => f.name === name);
-    return { value: spec?.default ?? "", source: `--${name}` };
+    const raw = gatheredSettings.raw(name);
+    const value = raw?.value ?? "";
+    switch (raw?.source) {
+      case "env":
+        return { value, source: envName(name) };
+      case "file":
+        return { value, source: `"${name}" in ${gatheredSettings.configFile}` };
+      default:
+        return { value, source: `--${name}` };
+    }
   };
   const duration = (name: string): number => {
     const { value, source } = get(name);
     const ms = parseDuration(value);
     if (ms === undefined || ms <= 0) {
-      throw new ConfigError(
+      throw new ConfigError([
         `${source}: invalid duration ${JSON.stringify(value)}; use a positive Go duration such as 15s or 1m30s`,
-      );
+      ]);
     }
     return ms;
   };
@@ -389,9 +344,9 @@ export function parseSettings(
     const { value, source } = get(name);
     const n = Number(value);
     if (!/^\d+$/.test(value) || n < min || n > max) {
-      throw new ConfigError(
+      throw new ConfigError([
         `${source}: invalid value ${JSON.stringify(value)}; use an integer from ${min} to ${max}`,
-      );
+      ]);
     }
     return n;
   };
@@ -399,9 +354,9 @@ export function parseSettings(
     const { value, source } = get(name);
     const n = Number(value);
     if (!/^\d+(\.\d+)?$/.test(value) || n > max) {
-      throw new ConfigError(
+      throw new ConfigError([
         `${source}: invalid value ${JSON.stringify(value)}; use a number from 0 to ${max}`,
-      );
+      ]);
     }
     return n;
   };
@@ -409,7 +364,7 @@ export function parseSettings(
     const { value, source } = get(name);
     if (value === "true") return true;
     if (value === "false") return false;
-    throw new ConfigError(`${source}: invalid value ${JSON.stringify(value)}; use true or false`);
+    throw new ConfigError([`${source}: invalid value ${JSON.stringify(value)}; use true or false`]);
   };
   const master = get("master");
   const servers = master.value
@@ -417,28 +372,28 @@ export function parseSettings(
     .map((s) => s.trim())
     .filter((s) => s !== "");
   if (servers.length === 0) {
-    throw new ConfigError(
+    throw new ConfigError([
       `${master.source}: empty; give tug-apiserver addresses such as 127.0.0.1:6443`,
-    );
+    ]);
   }
   const leaseDurationMs = duration("leader-elect-lease-duration");
   const renewDeadlineMs = duration("leader-elect-renew-deadline");
   const retryPeriodMs = duration("leader-elect-retry-period");
   if (renewDeadlineMs >= leaseDurationMs) {
-    throw new ConfigError(
+    throw new ConfigError([
       "--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration, or a stalled leader could outlive its lease",
-    );
+    ]);
   }
   if (retryPeriodMs >= renewDeadlineMs) {
-    throw new ConfigError(
+    throw new ConfigError([
       "--leader-elect-retry-period must be shorter than --leader-elect-renew-deadline, or renewal gets no retry",
-    );
+    ]);
   }
   const level = get("log-level");
   if (!["debug", "info", "warn", "error"].includes(level.value)) {
-    throw new ConfigError(
+    throw new ConfigError([
       `${level.source}: invalid level ${JSON.stringify(level.value)}; use debug, info, warn or error`,
-    );
+    ]);
   }
   const controllers = get("controllers");
   const cidr = get("cluster-cidr");
@@ -446,17 +401,17 @@ export function parseSettings(
   try {
     range = parseCidr(cidr.value, cidr.source);
   } catch (error) {
-    throw new ConfigError(error instanceof Error ? error.message : String(error));
+    throw new ConfigError([error instanceof Error ? error.message : String(error)]);
   }
   const maskSize = get("node-cidr-mask-size");
   const nodeCidrMaskSize = integer("node-cidr-mask-size", 1, 128);
   if (nodeCidrMaskSize < range.prefix || nodeCidrMaskSize > range.bits) {
-    throw new ConfigError(
+    throw new ConfigError([
       `${maskSize.source}: ${nodeCidrMaskSize} does not fit the cluster CIDR ${cidr.value}; use a prefix length from ${range.prefix} to ${range.bits}`,
-    );
+    ]);
   }
   return {
-    kind: "settings",
+    kind: "run",
     settings: {
       servers,
       controllers: parseControllers(controllers.value, controllers.source),
@@ -497,39 +452,6 @@ export function parseSettings(
   };
 }
 
-/** The settings of a --config file: a JSON object keyed by flag name (strings, numbers, booleans). */
-function readConfigFile(path: string, readFile: (path: string) => string): Map<string, string> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFile(path));
-  } catch (error) {
-    throw new ConfigError(
-      `--config ${path} cannot be read as JSON (${error instanceof Error ? error.message.split("\n")[0] : String(error)}); fix the path or the file`,
-    );
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError(
-      `--config ${path} must be a JSON object of settings, e.g. {"node-monitor-period": "5s"}`,
-    );
-  }
-  const known = new Set(FLAGS.map((f) => f.name).filter((n) => n !== "config"));
-  const values = new Map<string, string>();
-  for (const [key, value] of Object.entries(parsed)) {
-    if (!known.has(key)) {
-      throw new ConfigError(
-        `--config ${path}: unknown setting ${JSON.stringify(key)}; keys are flag names without dashes, such as "leader-elect"`,
-      );
-    }
-    if (!["string", "number", "boolean"].includes(typeof value)) {
-      throw new ConfigError(
-        `--config ${path}: "${key}" must be a string, number or boolean, got ${JSON.stringify(value)}`,
-      );
-    }
-    values.set(key, String(value));
-  }
-  return values;
-}
-
 /**
  * The ControllerManager's cluster settings: the parsed timings plus the service account signing
  * key and root CA read from their files. A file that cannot be read or parsed is a ConfigError.
@@ -542,9 +464,9 @@ export function loadClusterSettings(
     try {
       return readFile(path);
     } catch (error) {
-      throw new ConfigError(
+      throw new ConfigError([
         `--${flag} ${path}: cannot be read (${error instanceof Error ? error.message : String(error)}); fix the path or its permissions`,
-      );
+      ]);
     }
   };
   const loaded: { -readonly [K in keyof ClusterControllerSettings]: ClusterControllerSettings[K] } =
@@ -554,9 +476,9 @@ export function loadClusterSettings(
     try {
       loaded.serviceAccountSigningKey = createPrivateKey(pem);
     } catch (error) {
-      throw new ConfigError(
+      throw new ConfigError([
         `--service-account-private-key-file ${settings.serviceAccountPrivateKeyFile}: not a PEM private key (${error instanceof Error ? error.message : String(error)}); give an RSA or EC private key`,
-      );
+      ]);
     }
   }
   if (settings.rootCaFile !== "") {

@@ -13,7 +13,7 @@ import {
 
 function settings(argv: string[], env: Record<string, string> = {}) {
   const r = parseSettings(argv, { env });
-  if (r.kind !== "settings") throw new Error(`expected settings, got exit ${r.code}: ${r.output}`);
+  if (r.kind !== "run") throw new Error(`expected settings, got exit ${r.code}: ${r.output}`);
   return r.settings;
 }
 
@@ -124,7 +124,7 @@ describe("cluster and batch controller settings", () => {
     };
     const parse = (argv: string[], env: Record<string, string> = {}) => {
       const r = parseSettings(argv, { env, readFile });
-      if (r.kind !== "settings") throw new Error(r.output);
+      if (r.kind !== "run") throw new Error(r.output);
       return r.settings;
     };
     const s = parse(
@@ -168,11 +168,11 @@ describe("cluster and batch controller settings", () => {
         .nodeMonitorGracePeriodMs,
     ).toBe(60_000);
     expect(() => parse(["--config", "/nope.json"])).toThrow(
-      /--config \/nope.json cannot be read as JSON \(ENOENT/,
+      /--config \/nope.json cannot be read \(ENOENT.*\); fix the path or create the file/,
     );
     files["/bad.json"] = JSON.stringify({ "node-monitor-grace": "1s" });
     expect(() => parse(["--config", "/bad.json"])).toThrow(
-      /--config \/bad.json: unknown setting "node-monitor-grace"/,
+      /"node-monitor-grace" in \/bad.json is not a tug-controller-manager setting; remove it or fix its name/,
     );
     files["/bad-value.json"] = JSON.stringify({ "resource-quota-sync-period": "often" });
     expect(() => parse(["--config", "/bad-value.json"])).toThrow(
