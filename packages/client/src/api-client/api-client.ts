@@ -3,13 +3,16 @@
 // kind's message schema (PodSchema), and returns messages of that kind. Failures are ApiError.
 // Several server addresses may be given: a call that cannot reach one (UNAVAILABLE) is sent to
 // the next, as client-go does behind a load balancer.
+//
+// Unary calls and watches go through @tug/grpc's GrpcChannel (gRPC spoken directly over
+// node:http2): a grpc-js client spent 160-195 µs of CPU per unary call here, which for a
+// scheduler binding hundreds of pods a second was a third of its CPU. Logs and Exec, rare and
+// long-lived, stay on grpc-js (pod-streams.ts is written against its stream types).
 
 import { create, type DescMessage, type Message, type MessageShape } from "@bufbuild/protobuf";
 import { type Any, anyPack } from "@bufbuild/protobuf/wkt";
 import {
-  type CallOptions,
   Client,
-  type ClientReadableStream,
   credentials,
   status as grpcStatus,
   InterceptingCall,
@@ -17,6 +20,7 @@ import {
   Metadata,
 } from "@grpc/grpc-js";
 import { allKinds, type KindInfo, kindForResource } from "@tug/api";
+import { type CallOptions, GrpcChannel, Metadata as GrpcMetadata } from "@tug/grpc";
 import { ApiError } from "./api-error.js";
 import { apiv1 } from "./api-imports.js";
 import { unpackObject } from "./object-any.js";
@@ -185,6 +189,13 @@ function bearerToken(token: string): Interceptor {
     });
 }
 
+/** A method of the service as @tug/grpc's channel takes it (path and codecs). */
+interface ApiMethod<Req, Res> {
+  readonly path: string;
+  readonly requestSerialize: (request: Req) => Uint8Array;
+  readonly responseDeserialize: (bytes: Buffer) => Res;
+}
+
 /** Calls that only read, so sending one again is harmless. */
 const IDEMPOTENT_READS: ReadonlySet<ApiMethodName> = new Set(["Get", "List", "Discover"]);
 
@@ -206,10 +217,15 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 
 export class ApiClient {
   private readonly servers: string[];
+  /** Unary calls and watches, one channel (one HTTP/2 session) per server. */
+  private readonly channels: (GrpcChannel | undefined)[];
+  /** Logs and Exec only (grpc-js), created on their first use. */
   private readonly clients: (Client | undefined)[];
   private current = 0;
   private readonly requestTimeoutMs: number;
   private readonly token: string;
+  /** The metadata of every call: the bearer token, or nothing. Built once, never changed. */
+  private readonly metadata: GrpcMetadata | undefined;
   private closed = false;
 
   constructor(options: ApiClientOptions) {
@@ -217,6 +233,7 @@ export class ApiClient {
       throw new TypeError("ApiClient: servers is empty; give at least one tug-apiserver address");
     }
     this.servers = options.servers.map((s) => s.replace(/^[a-z]+:\/\//, "").replace(/\/$/, ""));
+    this.channels = this.servers.map(() => undefined);
     this.clients = this.servers.map(() => undefined);
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.token = options.token ?? "";
@@ -225,8 +242,24 @@ export class ApiClient {
         'ApiClient: the token contains whitespace; give the bare token, without "Bearer "',
       );
     }
+    if (this.token !== "") {
+      this.metadata = new GrpcMetadata();
+      this.metadata.set("authorization", `Bearer ${this.token}`);
+    }
   }
 
+  private channel(index: number): GrpcChannel {
+    let c = this.channels[index];
+    if (c === undefined) {
+      c = new GrpcChannel(this.servers[index] as string, {
+        maxReceiveMessageBytes: MAX_RECEIVE_MESSAGE_BYTES,
+      });
+      this.channels[index] = c;
+    }
+    return c;
+  }
+
+  /** The grpc-js client of Logs and Exec. */
   private client(index: number): Client {
     let c = this.clients[index];
     if (c === undefined) {
@@ -249,24 +282,19 @@ export class ApiClient {
     if (def === undefined) throw new TypeError(`no method ${method}`);
     const options: CallOptions = {
       deadline: Date.now() + (control.timeoutMs ?? this.requestTimeoutMs),
+      ...(this.metadata === undefined ? {} : { metadata: this.metadata }),
+      ...(control.signal === undefined ? {} : { signal: control.signal }),
     };
     return new Promise<Res>((resolve, reject) => {
-      const call = this.client(index).makeUnaryRequest<Req, Res>(
-        def.path,
-        def.requestSerialize as (m: Req) => Buffer,
-        def.responseDeserialize as (b: Buffer) => Res,
+      this.channel(index).unaryCallback<Req, Res>(
+        def as unknown as ApiMethod<Req, Res>,
         request,
-        new Metadata(),
         options,
         (err, res) => {
-          control.signal?.removeEventListener("abort", onAbort);
           if (err !== null || res === undefined) reject(ApiError.fromGrpc(err));
           else resolve(res);
         },
       );
-      const onAbort = () => call.cancel();
-      if (control.signal?.aborted) call.cancel();
-      else control.signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
 
@@ -562,24 +590,18 @@ export class ApiClient {
       allowWatchBookmarks: options.allowWatchBookmarks ?? false,
       timeoutSeconds: options.timeoutSeconds ?? 0,
     });
-    const call: ClientReadableStream<apiv1.WatchEvent> = this.client(
-      this.current,
-    ).makeServerStreamRequest<apiv1.WatchRequest, apiv1.WatchEvent>(
-      def.path,
-      def.requestSerialize as (m: apiv1.WatchRequest) => Buffer,
-      def.responseDeserialize as (b: Buffer) => apiv1.WatchEvent,
-      request,
-      new Metadata(),
-      {},
-    );
-    // The next call tries the next server if this one turns out unreachable.
     const index = this.current;
-    call.on("error", (e: Partial<{ code: number }>) => {
-      if (e.code === grpcStatus.UNAVAILABLE && this.current === index) {
+    const call = this.channel(index).serverStream(
+      def as unknown as ApiMethod<apiv1.WatchRequest, apiv1.WatchEvent>,
+      request,
+      this.metadata === undefined ? {} : { metadata: this.metadata },
+    );
+    return new WatchStream<ObjectOf<K>>(call, options.signal, (e) => {
+      // The next call tries the next server if this one turns out unreachable.
+      if (e.grpcCode === grpcStatus.UNAVAILABLE && !e.fromServer && this.current === index) {
         this.current = (index + 1) % this.servers.length;
       }
     });
-    return new WatchStream<ObjectOf<K>>(call, options.signal);
   }
 
   /**
@@ -622,6 +644,7 @@ export class ApiClient {
   /** Closes every connection; calls in flight fail. */
   close(): void {
     this.closed = true;
+    for (const c of this.channels) c?.close();
     for (const c of this.clients) c?.close();
   }
 }
