@@ -3,8 +3,8 @@
 // refusing new calls and closing its store connections.
 
 import { networkInterfaces } from "node:os";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { apiServiceDefinition } from "@tug/client";
+import { GrpcServer } from "@tug/grpc";
 import { type DefaultAdmissionOptions, defaultAdmissionChain } from "../admission/chain.js";
 import { type AuthenticationConfig, Authenticator, buildAuthenticator } from "../authn/index.js";
 import type { RegistryEnv } from "../registry/strategy.js";
@@ -90,7 +90,7 @@ export class ApiServer {
   private constructor(
     readonly etcd: EtcdClient,
     readonly handlers: ApiHandlers,
-    private readonly grpc: Server,
+    private readonly grpc: GrpcServer,
     private readonly compactor: Compactor | undefined,
     /** The port the gRPC server listens on. */
     readonly port: number,
@@ -132,9 +132,9 @@ export class ApiServer {
       admission: defaultAdmissionChain(options.admission ?? {}),
     });
     const inFlight = new MaxInFlight(options);
-    const grpc = new Server({
-      "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
-      "grpc.max_send_message_length": MAX_SEND_MESSAGE_BYTES,
+    const grpc = new GrpcServer({
+      maxReceiveMessageBytes: MAX_RECEIVE_MESSAGE_BYTES,
+      maxSendMessageBytes: MAX_SEND_MESSAGE_BYTES,
     });
     try {
       await waitForStore(etcd, options.registryPrefix ?? DEFAULT_REGISTRY_PREFIX);
@@ -150,11 +150,7 @@ export class ApiServer {
           options.onUnauthorized,
         ),
       );
-      const port = await new Promise<number>((resolve, reject) => {
-        grpc.bindAsync(options.listen, ServerCredentials.createInsecure(), (err, p) =>
-          err === null ? resolve(p) : reject(err),
-        );
-      });
+      const port = await grpc.listen(options.listen);
       const host = options.listen.slice(0, options.listen.lastIndexOf(":"));
       const dialHost = host === "0.0.0.0" || host === "" || host === "[::]" ? "127.0.0.1" : host;
       await handlers.startServiceAllocation(
@@ -218,16 +214,7 @@ export class ApiServer {
     this.stopped ??= (async () => {
       await this.compactor?.stop();
       this.handlers.stop();
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.grpc.forceShutdown();
-          resolve();
-        }, STOP_GRACE_MS);
-        this.grpc.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await this.grpc.shutdown(STOP_GRACE_MS);
       this.etcd.close();
     })();
     return this.stopped;

@@ -6,16 +6,15 @@
 
 import { create } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
-import type {
-  ServerDuplexStream,
-  ServerUnaryCall,
-  ServerWritableStream,
-  sendUnaryData,
-  UntypedHandleCall,
-  UntypedServiceImplementation,
-} from "@grpc/grpc-js";
 import { ServiceAccountSchema } from "@tug/api";
 import { apiServiceDefinition, apiv1 } from "@tug/client";
+import type {
+  Handler,
+  SendUnaryData,
+  ServerDuplexCall,
+  ServerUnaryCall,
+  ServerWritableCall,
+} from "@tug/grpc";
 import {
   AUTHORIZATION_HEADER,
   type Authenticator,
@@ -23,7 +22,7 @@ import {
   UnauthorizedError,
 } from "../authn/index.js";
 import type { ApiHandlers } from "./api-handlers.js";
-import { serviceError } from "./grpc-service.js";
+import { type ApiImplementation, serviceError } from "./grpc-service.js";
 import { StatusError, toStatusError } from "./status-error.js";
 
 /** Why a request was refused, for the server's log (the client only sees "Unauthorized"). */
@@ -35,11 +34,11 @@ function unauthorized() {
 
 /** `implementation` with every method behind `authenticator`. */
 export function withAuthentication(
-  implementation: UntypedServiceImplementation,
+  implementation: ApiImplementation,
   authenticator: Authenticator,
   onRefused: RefusalObserver = () => undefined,
-): UntypedServiceImplementation {
-  const wrapped: UntypedServiceImplementation = {};
+): ApiImplementation {
+  const wrapped: ApiImplementation = {};
   for (const [method, handler] of Object.entries(implementation)) {
     const definition = apiServiceDefinition[method];
     const streaming =
@@ -58,14 +57,8 @@ export function withAuthentication(
         },
       );
     if (!streaming) {
-      const unary = handler as (
-        call: ServerUnaryCall<unknown, unknown>,
-        cb: sendUnaryData<unknown>,
-      ) => void;
-      wrapped[method] = ((
-        call: ServerUnaryCall<unknown, unknown>,
-        callback: sendUnaryData<unknown>,
-      ) => {
+      const unary = handler as (call: ServerUnaryCall<unknown>, cb: SendUnaryData<unknown>) => void;
+      wrapped[method] = ((call: ServerUnaryCall<unknown>, callback: SendUnaryData<unknown>) => {
         if (anonymous(call.metadata)) {
           unary(call, callback);
           return;
@@ -74,13 +67,13 @@ export function withAuthentication(
           (refused) => (refused === undefined ? unary(call, callback) : callback(unauthorized())),
           (e: unknown) => callback(e as Error),
         );
-      }) as UntypedHandleCall;
+      }) as Handler;
     } else {
       const stream = handler as (
-        call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+        call: ServerWritableCall<unknown, unknown> | ServerDuplexCall<unknown, unknown>,
       ) => void;
       wrapped[method] = ((
-        call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+        call: ServerWritableCall<unknown, unknown> | ServerDuplexCall<unknown, unknown>,
       ) => {
         if (anonymous(call.metadata)) {
           stream(call);
@@ -94,7 +87,7 @@ export function withAuthentication(
           },
           (e: unknown) => call.emit("error", e),
         );
-      }) as UntypedHandleCall;
+      }) as Handler;
     }
   }
   return wrapped;

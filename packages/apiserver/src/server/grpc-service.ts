@@ -1,17 +1,17 @@
-// tug.apiserver.v1.Api on grpc-js: each method decodes its request (protobuf-es, through the
-// shared service definition), runs the verb, and answers with the response or with the error's
-// gRPC code plus the Kubernetes Status in the "tug-status-bin" trailer.
+// tug.apiserver.v1.Api on @tug/grpc's server: each method decodes its request (protobuf-es,
+// through the shared service definition), runs the verb, and answers with the response or with
+// the error's gRPC code plus the Kubernetes Status in the "tug-status-bin" trailer.
 
 import { toBinary } from "@bufbuild/protobuf";
-import {
-  Metadata,
-  type ServerUnaryCall,
-  type ServerWritableStream,
-  type sendUnaryData,
-  type UntypedServiceImplementation,
-} from "@grpc/grpc-js";
 import { type KindInfo, StatusSchema } from "@tug/api";
 import { type ApiMethodName, type apiv1, STATUS_METADATA_KEY } from "@tug/client";
+import {
+  type Handler,
+  Metadata,
+  type SendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableCall,
+} from "@tug/grpc";
 import type { ApiHandlers } from "./api-handlers.js";
 import { type MaxInFlight, type RequestKind, tooManyRequests } from "./max-in-flight.js";
 import { podStreamMethods } from "./pod-stream-service.js";
@@ -79,7 +79,10 @@ export function statusMetadata(error: StatusError): Metadata {
   return md;
 }
 
-/** The grpc-js error that carries `error`'s Status to the client. */
+/** The handlers of the service's methods, by method name. */
+export type ApiImplementation = Record<string, Handler>;
+
+/** The gRPC error (grpc-js's shape) that carries `error`'s Status to the client. */
 export function serviceError(error: StatusError) {
   return {
     name: "StatusError",
@@ -102,14 +105,14 @@ function contextOf(
   }
 }
 
-/** The grpc-js implementation of every method of the service. */
+/** The implementation of every method of the service. */
 export function grpcImplementation(
   handlers: ApiHandlers,
   observe: CallObserver = () => undefined,
   onWatchEvent: WatchEventObserver = () => undefined,
   /** Load shedding of unary calls (watches are long-running and not counted); none if unset. */
   inFlight?: MaxInFlight,
-): UntypedServiceImplementation {
+): ApiImplementation {
   const unary =
     <Req, Res>(
       method: ApiMethodName,
@@ -117,7 +120,7 @@ export function grpcImplementation(
       describe: (req: Req) => { resource: string; ref?: apiv1.ResourceRef; name: string },
       successCode = 200,
     ) =>
-    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    (call: ServerUnaryCall<Req>, callback: SendUnaryData<Res>) => {
       const started = performance.now();
       const info = describe(call.request);
       const verb = VERBS[method] ?? method.toLowerCase();
@@ -252,7 +255,7 @@ export function grpcImplementation(
     ),
     // Logs and Exec (streams proxied to the pod's agent), not counted by the in-flight limit.
     ...podStreamMethods(handlers, observe),
-    Watch: (call: ServerWritableStream<apiv1.WatchRequest, apiv1.WatchEvent>) => {
+    Watch: (call: ServerWritableCall<apiv1.WatchRequest, apiv1.WatchEvent>) => {
       const started = performance.now();
       const resource = resourceName(call.request.ref);
       const abort = new AbortController();

@@ -1,11 +1,11 @@
-// The Logs and Exec methods of tug.apiserver.v1.Api on grpc-js (pod-streams.ts does the work):
+// The Logs and Exec methods of tug.apiserver.v1.Api on @tug/grpc (pod-streams.ts does the work):
 // Logs is server-streaming, Exec bidirectional; a failure ends the call with the error's gRPC
 // code and its Status in the "tug-status-bin" trailer, like every other method.
 
 import { create } from "@bufbuild/protobuf";
-import type { ServerDuplexStream, ServerWritableStream, UntypedHandleCall } from "@grpc/grpc-js";
 import type { Node, Pod } from "@tug/api";
 import { apiv1 } from "@tug/client";
+import type { Handler, ServerDuplexCall, ServerWritableCall } from "@tug/grpc";
 import type { ApiHandlers } from "./api-handlers.js";
 import { type CallObserver, statusMetadata } from "./grpc-service.js";
 import { type PodStreamLookups, runExec, streamLogs } from "./pod-streams.js";
@@ -36,10 +36,10 @@ async function first<T>(it: AsyncIterator<T>): Promise<T | undefined> {
 export function podStreamMethods(
   handlers: ApiHandlers,
   observe: CallObserver,
-): { Logs: UntypedHandleCall; Exec: UntypedHandleCall } {
+): { Logs: Handler; Exec: Handler } {
   const lookups = lookupsOf(handlers);
   const fail = (
-    call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+    call: ServerWritableCall<unknown, unknown> | ServerDuplexCall<unknown, unknown>,
     verb: string,
     resource: string,
     started: number,
@@ -58,7 +58,7 @@ export function podStreamMethods(
     });
   };
 
-  const Logs = (call: ServerWritableStream<apiv1.LogsRequest, apiv1.LogsChunk>) => {
+  const Logs = (call: ServerWritableCall<apiv1.LogsRequest, apiv1.LogsChunk>) => {
     const started = performance.now();
     const abort = new AbortController();
     call.on("cancelled", () => abort.abort());
@@ -79,7 +79,7 @@ export function podStreamMethods(
     );
   };
 
-  const Exec = (call: ServerDuplexStream<apiv1.ExecFrame, apiv1.ExecFrame>) => {
+  const Exec = (call: ServerDuplexCall<apiv1.ExecFrame, apiv1.ExecFrame>) => {
     const started = performance.now();
     const abort = new AbortController();
     call.on("cancelled", () => abort.abort());
@@ -115,7 +115,7 @@ export function podStreamMethods(
   };
 
   return {
-    Logs: Logs as UntypedHandleCall,
-    Exec: Exec as UntypedHandleCall,
+    Logs: Logs as Handler,
+    Exec: Exec as Handler,
   };
 }

@@ -8,7 +8,6 @@
 // 2"), failing every other call on it too. The work of a call answered this way still runs to
 // its end (a write may still be stored, as with a Kubernetes 504).
 
-import type { Deadline } from "@grpc/grpc-js";
 import { StatusError } from "./status-error.js";
 
 /** Answer this long before the deadline, as a share of the time the call was given... */
@@ -29,7 +28,11 @@ export function requestTimeout(): StatusError {
  * Milliseconds from `now` until the server should answer Timeout for a call with `deadline`;
  * undefined when the call has no deadline. 0 when the margin has already passed.
  */
-export function msUntilTimeoutAnswer(deadline: Deadline, now = Date.now()): number | undefined {
+export function msUntilTimeoutAnswer(
+  /** The call's deadline: a Date, or a time in ms since the epoch (Infinity: none). */
+  deadline: Date | number,
+  now = Date.now(),
+): number | undefined {
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   if (!Number.isFinite(at)) return undefined;
   const left = at - now;

@@ -3,9 +3,9 @@
 // into bytes once, not once per watcher (kube-apiserver's cachingObject does the same: an
 // event is serialized once and the bytes shared by every watcher).
 
-import type { ServiceDefinition } from "@grpc/grpc-js";
 import type { KindInfo } from "@tug/api";
 import type { apiv1 } from "@tug/client";
+import type { ServerMethodDefinition } from "@tug/grpc";
 import type { ApiObject } from "../registry/api-object.js";
 
 /**
@@ -40,13 +40,15 @@ const sharedRv = new WeakMap<apiv1.WatchEvent, string>();
 
 /**
  * `definition` with the Watch response serializer remembering the bytes of each message it
- * encoded, so a WatchEvent written to a thousand streams is encoded once. grpc-js copies the
- * bytes into its own frame, so sharing them is safe.
+ * encoded, so a WatchEvent written to a thousand streams is encoded once. The server frames a
+ * copy of the bytes (a length prefix and the message), so sharing them is safe.
  */
-export function withSharedWatchEncoding(definition: ServiceDefinition): ServiceDefinition {
+export function withSharedWatchEncoding<D extends { readonly Watch?: ServerMethodDefinition }>(
+  definition: D,
+): D {
   const watch = definition.Watch;
   if (watch === undefined) return definition;
-  const encoded = new WeakMap<object, Buffer>();
+  const encoded = new WeakMap<object, Uint8Array>();
   return {
     ...definition,
     Watch: {

@@ -5,16 +5,10 @@
 
 import { create } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
-import {
-  Client,
-  credentials,
-  status as grpcStatus,
-  Metadata,
-  Server,
-  ServerCredentials,
-} from "@grpc/grpc-js";
+import { Client, credentials, status as grpcStatus, Metadata } from "@grpc/grpc-js";
 import { PodSchema } from "@tug/api";
 import { ApiClient, apiServiceDefinition, apiv1, STATUS_METADATA_KEY } from "@tug/client";
+import { GrpcServer } from "@tug/grpc";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ApiHandlers, WatchSink } from "../../src/server/api-handlers.js";
 import { type CallRecord, grpcImplementation } from "../../src/server/grpc-service.js";
@@ -121,7 +115,7 @@ describe("the gRPC service with in-flight limits", () => {
   async function serve(limits: { read: number; mutating: number }) {
     const g = gatedHandlers();
     const records: CallRecord[] = [];
-    const server = new Server();
+    const server = new GrpcServer();
     server.addService(
       apiServiceDefinition,
       grpcImplementation(
@@ -134,11 +128,7 @@ describe("the gRPC service with in-flight limits", () => {
         }),
       ),
     );
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) =>
-        e === null ? resolve(p) : reject(e),
-      ),
-    );
+    const port = await server.listen("127.0.0.1:0");
     cleanup.push(() => server.forceShutdown());
     const client = new ApiClient({ servers: [`127.0.0.1:${port}`] });
     cleanup.push(() => client.close());
