@@ -5,11 +5,11 @@
 
 import { isIP } from "node:net";
 import { resolve } from "node:path";
+import { LOG_LEVELS, type LogLevel } from "@tug/daemon";
 import { computeClusterId, computeMemberId } from "../server/ids.js";
 import { ConfigError, describeSetting, type RawSetting, type RawSettings } from "./flags.js";
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
-export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+export { LOG_LEVELS, type LogLevel } from "@tug/daemon";
 
 /** etcd's ceiling on --election-timeout (embed.Config.Validate). */
 export const MAX_ELECTION_TIMEOUT_MS = 50_000;

@@ -1,6 +1,7 @@
 // The tug-store process: settings (flags, TUG_STORE_* environment, YAML config file) and their
-// validation, the metrics/health HTTP server, JSON logs, Prometheus metrics, and the main that
-// runs a member. bin/tug-store.ts is runTugStore with the process's argv and signals.
+// validation, the metrics/health HTTP routes, Prometheus metrics, and the main that runs a
+// member. bin/tug-store.ts is runTugStore with the process's argv and signals. JSON logs, the
+// registry and the HTTP server are @tug/daemon's.
 
 export {
   type InitialMember,
@@ -26,6 +27,4 @@ export {
   ListenError,
   startHttpEndpoints,
 } from "./http-endpoints.js";
-export { createLogger, type LogFields, type Logger } from "./logger.js";
 export { type RunningStore, type RunOptions, runTugStore } from "./main.js";
-export { MetricsRegistry } from "./metrics-registry.js";

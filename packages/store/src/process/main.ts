@@ -12,20 +12,24 @@
 // and the transport and closes the WAL (everything acknowledged was fsynced already), and the
 // HTTP server closes last. A second signal exits at once (1).
 
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { createServer } from "node:net";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import {
+  ConfigError,
+  createLogger,
+  type Logger,
+  MetricsRegistry,
+  packageVersion,
+  settingsOrExit,
+} from "@tug/daemon";
 import type { RaftEvent } from "@tug/raft";
 import { ETCD_API_VERSION } from "../api/local-backend.js";
 import { type EtcdGrpcServer, startEtcdGrpcServer } from "../api/server.js";
 import { listenPeer, type PeerListener } from "../server/peer-listener.js";
 import { StoreServer } from "../server/store-server.js";
 import { type ListenUrl, type StoreConfig, validateSettings } from "./config.js";
-import { ConfigError, parseCommandLine } from "./flags.js";
+import { parseCommandLine } from "./flags.js";
 import { type HttpEndpoints, ListenError, startHttpEndpoints } from "./http-endpoints.js";
-import { createLogger, hexId, type Logger } from "./logger.js";
-import { MetricsRegistry } from "./metrics-registry.js";
 import { registerStoreMetrics } from "./store-metrics.js";
 
 /** Raft events kept for /raft. */
@@ -59,22 +63,9 @@ export interface RecordedEvent {
   readonly [field: string]: unknown;
 }
 
-/** The version in packages/store/package.json, found from this module (src/ or dist/src/). */
-export function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === "@tug/store" && pkg.version !== undefined) return pkg.version;
-    } catch {
-      // not here
-    }
-    dir = dirname(dir);
-  }
-  return "0.0.0";
+/** Ids in logs and /raft: hex, as etcd and etcdctl print member and cluster ids. */
+export function hexId(id: number): string {
+  return id.toString(16);
 }
 
 /** host:port as grpc-js takes it. */
@@ -150,29 +141,31 @@ function eventFields(ev: RaftEvent): Record<string, unknown> {
 export async function runTugStore(options: RunOptions): Promise<number> {
   const out = options.stdout ?? ((s: string) => process.stdout.write(s));
   const err = options.stderr ?? ((s: string) => process.stderr.write(s));
-  const version = packageVersion();
+  const version = packageVersion(import.meta.url, "@tug/store");
 
-  let config: StoreConfig;
-  try {
-    const parsed = parseCommandLine(options.argv, {
-      env: options.env ?? process.env,
-      version: `tug-store Version: ${version}\netcd API Version: ${ETCD_API_VERSION}`,
-    });
-    if (parsed.kind === "exit") {
-      (parsed.stream === "stdout" ? out : err)(parsed.output);
-      return parsed.code;
-    }
-    config = validateSettings(parsed.settings, { configFile: parsed.configFile });
-    checkDataDir(config.dataDir);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      err(`tug-store: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+  const started = settingsOrExit(
+    "tug-store",
+    () => {
+      const parsed = parseCommandLine(options.argv, {
+        env: options.env ?? process.env,
+        version: `tug-store Version: ${version}\netcd API Version: ${ETCD_API_VERSION}`,
+      });
+      if (parsed.kind === "exit") return parsed;
+      const config = validateSettings(parsed.settings, { configFile: parsed.configFile });
+      checkDataDir(config.dataDir);
+      return { kind: "run", settings: config };
+    },
+    { stdout: out, stderr: err },
+  );
+  if ("exitCode" in started) return started.exitCode;
+  const config: StoreConfig = started.settings;
 
-  const logger = createLogger({ level: config.logLevel, write: err });
+  const logger = createLogger({
+    level: config.logLevel,
+    layout: "nested",
+    component: "tug-store",
+    write: err,
+  });
   const log = logger.child("tug-store");
   log.info("starting", {
     version,

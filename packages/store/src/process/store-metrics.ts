@@ -3,13 +3,8 @@
 // state etcd does not export, and a few process_* gauges. Values are read from the server's
 // counters at scrape time; the peer round-trip histogram is fed by a sampler.
 
+import { exponentialBuckets, type Histogram, type Labels, type MetricsRegistry } from "@tug/daemon";
 import type { HistogramSnapshot, StoreServerMetrics } from "../server/metrics.js";
-import {
-  exponentialBuckets,
-  type Histogram,
-  type Labels,
-  type MetricsRegistry,
-} from "./metrics-registry.js";
 
 /** etcd's buckets for etcd_network_peer_round_trip_time_seconds: 0.1 ms doubling, 14 of them. */
 export const PEER_RTT_BUCKETS = exponentialBuckets(0.0001, 2, 14);

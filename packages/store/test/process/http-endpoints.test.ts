@@ -1,7 +1,9 @@
-// The metrics/health HTTP server on a real socket (port 0), the Prometheus text format of the
-// registry, and the JSON logger's line format.
+// tug-store's metrics/health HTTP routes on a real socket (port 0): etcd's JSON bodies, /raft,
+// /version. The server, the registry's text format and the logger are @tug/daemon's, tested
+// there.
 
 import { createServer } from "node:net";
+import { MetricsRegistry } from "@tug/daemon";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type Check,
@@ -9,8 +11,6 @@ import {
   ListenError,
   startHttpEndpoints,
 } from "../../src/process/http-endpoints.js";
-import { createLogger } from "../../src/process/logger.js";
-import { exponentialBuckets, MetricsRegistry } from "../../src/process/metrics-registry.js";
 
 const started: HttpEndpoints[] = [];
 afterEach(async () => {
@@ -108,91 +108,5 @@ describe("HTTP endpoints", () => {
     } finally {
       await new Promise((r) => blocker.close(r));
     }
-  });
-});
-
-describe("the Prometheus registry", () => {
-  it("renders counters, labelled gauges, scrape-time values and histograms", () => {
-    const reg = new MetricsRegistry();
-    const c = reg.counter(
-      "etcd_server_proposals_failed_total",
-      "The total number of failed proposals seen.",
-    );
-    c.inc();
-    c.inc(2);
-    reg.gauge("tug_raft_term", "term", () => 7);
-    reg.gauge("tug_raft_role", 'role "now"\nper member', () => [
-      [{ role: "leader" }, 1],
-      [{ role: 'fo"l\\' }, 0],
-    ]);
-    const h = reg.histogram("etcd_disk_wal_fsync_duration_seconds", "fsync", [0.001, 0.002]);
-    h.observe(0.0005);
-    h.observe(0.0015);
-    h.observe(5);
-    expect(reg.render()).toBe(
-      [
-        "# HELP etcd_disk_wal_fsync_duration_seconds fsync",
-        "# TYPE etcd_disk_wal_fsync_duration_seconds histogram",
-        'etcd_disk_wal_fsync_duration_seconds_bucket{le="0.001"} 1',
-        'etcd_disk_wal_fsync_duration_seconds_bucket{le="0.002"} 2',
-        'etcd_disk_wal_fsync_duration_seconds_bucket{le="+Inf"} 3',
-        "etcd_disk_wal_fsync_duration_seconds_sum 5.002",
-        "etcd_disk_wal_fsync_duration_seconds_count 3",
-        "# HELP etcd_server_proposals_failed_total The total number of failed proposals seen.",
-        "# TYPE etcd_server_proposals_failed_total counter",
-        "etcd_server_proposals_failed_total 3",
-        '# HELP tug_raft_role role "now"\\nper member',
-        "# TYPE tug_raft_role gauge",
-        'tug_raft_role{role="leader"} 1',
-        'tug_raft_role{role="fo\\"l\\\\"} 0',
-        "# HELP tug_raft_term term",
-        "# TYPE tug_raft_term gauge",
-        "tug_raft_term 7",
-        "",
-      ].join("\n"),
-    );
-  });
-
-  it("histogram series per label set; exponential buckets as Prometheus makes them", () => {
-    const reg = new MetricsRegistry();
-    const h = reg.histogram("rtt", "rtt", exponentialBuckets(0.0001, 2, 3));
-    h.observe(0.00015, { To: "a" });
-    h.observe(0.1, { To: "b" });
-    const text = reg.render();
-    expect(text).toContain('rtt_bucket{To="a",le="0.0002"} 1');
-    expect(text).toContain('rtt_bucket{To="b",le="0.0004"} 0');
-    expect(text).toContain('rtt_count{To="b"} 1');
-    expect(exponentialBuckets(0.001, 2, 4)).toEqual([0.001, 0.002, 0.004, 0.008]);
-  });
-
-  it("refuses bad names, duplicates and shrinking counters", () => {
-    const reg = new MetricsRegistry();
-    reg.counter("a_total", "a");
-    expect(() => reg.counter("a_total", "a")).toThrow("metric a_total is registered twice");
-    expect(() => reg.gauge("bad-name", "x")).toThrow('metric name "bad-name" is not valid');
-    expect(() => reg.counter("b_total", "b").inc(-1)).toThrow("cannot decrease");
-  });
-});
-
-describe("the JSON logger", () => {
-  it("writes one object per line with ts, level, component, msg and fields; filters by level", () => {
-    const lines: string[] = [];
-    const log = createLogger({
-      level: "info",
-      write: (l) => lines.push(l),
-      now: () => new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)),
-    });
-    const raft = log.child("raft");
-    raft.debug("dropped");
-    raft.info("became leader", {
-      term: 2,
-      big: 10n,
-      err: Object.assign(new Error("boom"), { code: "EIO" }),
-    });
-    log.warn("no fields");
-    expect(lines).toEqual([
-      '{"ts":"2026-01-02T03:04:05.678Z","level":"info","component":"raft","msg":"became leader","fields":{"term":2,"big":"10","err":{"message":"boom","code":"EIO"}}}\n',
-      '{"ts":"2026-01-02T03:04:05.678Z","level":"warn","component":"tug-store","msg":"no fields"}\n',
-    ]);
   });
 });

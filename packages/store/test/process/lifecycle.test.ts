@@ -69,6 +69,7 @@ describe("tug-store start and stop", () => {
         '  - --initial-cluster-state "join" must be "new" (bootstrap a cluster) or "existing" (join one after etcdctl member add)',
         "  - --election-timeout 50 must be at least 5x --heartbeat-interval 100: raise --election-timeout to 500 or more, or lower --heartbeat-interval",
         '  - --snapshot-count (set by TUG_STORE_SNAPSHOT_COUNT) "x" is not a whole number',
+        "Run tug-store --help for the flags.",
         "",
       ].join("\n"),
     );
