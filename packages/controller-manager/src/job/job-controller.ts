@@ -1,7 +1,9 @@
-// The Job controller (Kubernetes' pkg/controller/job, NonIndexed completion mode): runs pods from
-// the template until spec.completions of them succeeded (or, without completions, until one
-// did), at most spec.parallelism at a time; replaces failed pods after an exponential back-off;
-// fails the Job after more than spec.backoffLimit failures or past spec.activeDeadlineSeconds.
+// The Job controller (Kubernetes' pkg/controller/job): runs pods from the template until
+// spec.completions of them succeeded (or, without completions, until one did; Indexed: one per
+// index), at most spec.parallelism at a time; replaces failed pods after an exponential back-off
+// (per index with spec.backoffLimitPerIndex); fails the Job after more than spec.backoffLimit
+// failures, past spec.activeDeadlineSeconds, on a podFailurePolicy FailJob rule, or on failed
+// indexes (spec.maxFailedIndexes).
 // Finished pods are counted exactly once through the batch.kubernetes.io/job-tracking finalizer:
 // a pod's uid goes to status.uncountedTerminatedPods, then its finalizer is removed, then it is
 // moved into status.succeeded / status.failed. As Kubernetes 1.31 does, the terminal condition
@@ -49,6 +51,16 @@ import { isPodActive, isPodReady, podsToDelete } from "../framework/pod-state.js
 import { BURST_REPLICAS } from "../replicaset/replica-set-controller.js";
 import { SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from "../replicaset/slow-start.js";
 import {
+  failedIndexesVerdict,
+  hasBackoffLimitPerIndex,
+  type IndexFailureCounts,
+  isIndexFailed,
+  JOB_INDEX_FAILURE_COUNT_ANNOTATION,
+  JOB_INDEX_IGNORED_FAILURE_COUNT_ANNOTATION,
+  newIndexFailureCounts,
+  podBeingReplaced,
+} from "./index-failures.js";
+import {
   activeDeadlineMs,
   type BackoffRecord,
   COMPLETIONS_REACHED,
@@ -74,11 +86,14 @@ import {
   LEGACY_CONTROLLER_UID_LABEL,
   LEGACY_JOB_NAME_LABEL,
   nextBackoffRecord,
+  onlyReplaceFailedPods,
   parseIndexes,
   podCompletionIndex,
+  podGenerateNameWithIndex,
   remainingBackoffMs,
   wantedActivePods,
 } from "./job-state.js";
+import { matchPodFailurePolicy, POD_FAILURE_POLICY_REASON } from "./pod-failure-policy.js";
 
 export const JOB_API_VERSION = "batch/v1";
 export const JOB_KIND = "Job";
@@ -106,6 +121,18 @@ export interface JobControllerOptions {
 
 type Outcome = "succeeded" | "failed";
 
+/** A pod to create: its template and, for an Indexed Job, its generateName. */
+interface PodToCreate {
+  readonly template: PodTemplateSpec;
+  readonly generateName?: string;
+}
+
+interface ManageResult {
+  readonly active: Pod[];
+  readonly deleted: number;
+  readonly requeueMs: number | undefined;
+}
+
 export class JobController implements Controller {
   readonly name = "job";
   readonly informers: readonly Syncable[];
@@ -115,6 +142,8 @@ export class JobController implements Controller {
   private readonly podLister: Lister<Pod>;
   private readonly clock: Clock;
   private readonly backoff = new Map<string, BackoffRecord>();
+  /** Per Job key and completion index, the back-off of backoffLimitPerIndex Jobs. */
+  private readonly indexBackoff = new Map<string, Map<number, BackoffRecord>>();
   /**
    * Per Job key, uids of pods whose finalizer this controller removed and counted, until the pod
    * cache shows the removal: a lagging cache must not make a pod count twice (Kubernetes'
@@ -221,14 +250,20 @@ export class JobController implements Controller {
       return;
     }
     const nowMs = (this.options.now ?? Date.now)();
+    const hadFailureTarget = hasJobCondition(job, "FailureTarget");
     job = await this.trackFinishedPods(key, job, pods, nowMs);
     const status = clone(JobStatusSchema, job.status ?? create(JobStatusSchema));
     const uncounted = status.uncountedTerminatedPods;
     const succeeded = status.succeeded + (uncounted?.succeeded.length ?? 0);
     const failed = status.failed + (uncounted?.failed.length ?? 0);
     let active = pods.filter(isPodActive);
-    let terminating = pods.filter(isPodTerminating).length;
+    const terminatingPods = pods.filter(isPodTerminating);
+    let terminating = terminatingPods.length;
     const events: [type: "Normal" | "Warning", reason: string, message: string][] = [];
+    const policyFailure = findCondition(status, "FailureTarget");
+    if (!hadFailureTarget && policyFailure?.reason === POD_FAILURE_POLICY_REASON) {
+      events.push(["Warning", policyFailure.reason, policyFailure.message]);
+    }
     let manageError: unknown;
     let requeueMs: number | undefined;
 
@@ -256,7 +291,13 @@ export class JobController implements Controller {
       status.startTime ??= timestampAt(nowMs);
       const withStart = clone(JobSchema, job);
       withStart.status = status;
-      const failure = jobFailure(withStart, failed, nowMs);
+      const failure =
+        jobFailure(withStart, failed, nowMs) ??
+        failedIndexesVerdict(
+          job,
+          parseIndexes(status.failedIndexes ?? ""),
+          parseIndexes(status.completedIndexes),
+        );
       if (failure !== undefined) {
         setCondition(status, "FailureTarget", "True", failure.reason, failure.message, nowMs);
         events.push(["Warning", failure.reason, failure.message]);
@@ -271,7 +312,10 @@ export class JobController implements Controller {
         await deleteActive();
       } else {
         try {
-          const result = await this.managePods(key, job, active, succeeded, nowMs);
+          const result = await this.managePods(key, job, pods, active, terminatingPods, {
+            succeeded,
+            nowMs,
+          });
           active = result.active;
           terminating += result.deleted;
           requeueMs = result.requeueMs;
@@ -308,8 +352,10 @@ export class JobController implements Controller {
   /**
    * The three steps of tracking with finalizers: uids of newly finished pods go to
    * status.uncountedTerminatedPods (written first, so a crash cannot lose them), their finalizers
-   * are removed, then they move into status.succeeded / status.failed. Returns the Job as
-   * written.
+   * are removed, then they move into status.succeeded / status.failed. The first write also
+   * carries what the failed pods decide under spec.podFailurePolicy (a FailJob rule's
+   * FailureTarget condition) and backoffLimitPerIndex (status.failedIndexes). Pods an Ignore rule
+   * matched only lose their finalizer: they are not counted. Returns the Job as written.
    */
   private async trackFinishedPods(
     key: string,
@@ -321,34 +367,78 @@ export class JobController implements Controller {
     status.uncountedTerminatedPods ??= create(UncountedTerminatedPodsSchema);
     const uncounted = status.uncountedTerminatedPods;
     const counted = this.counted.get(key) ?? new Set<string>();
+    const completions = job.spec?.completions ?? 0;
+    const perIndex = isIndexedJob(job) && hasBackoffLimitPerIndex(job);
+    const failedIndexes = parseIndexes(status.failedIndexes ?? "");
     const newly: Outcome[] = [];
+    const newlyFailedIndexes: number[] = [];
+    const ignored: Pod[] = [];
+    let failJobMessage: string | undefined;
     for (const pod of pods) {
       const uid = pod.metadata?.uid ?? "";
       if (!hasTrackingFinalizer(pod) || counted.has(uid)) continue;
       if (uncounted.succeeded.includes(uid) || uncounted.failed.includes(uid)) continue;
+      const index = isIndexedJob(job) ? podCompletionIndex(pod, completions) : undefined;
       if (isPodSucceeded(pod)) {
         uncounted.succeeded.push(uid);
         newly.push("succeeded");
-        const index = isIndexedJob(job)
-          ? podCompletionIndex(pod, job.spec?.completions ?? 0)
-          : undefined;
         if (index !== undefined) {
           const completed = parseIndexes(status.completedIndexes);
           completed.add(index);
           status.completedIndexes = formatIndexes(completed);
         }
       } else if (isPodFailedForJob(pod, job)) {
-        uncounted.failed.push(uid);
-        newly.push("failed");
+        const verdict = matchPodFailurePolicy(job.spec?.podFailurePolicy, pod);
+        failJobMessage ??= verdict.failJobMessage;
+        if (perIndex && index !== undefined && isIndexFailed(job, pod, verdict)) {
+          failedIndexes.add(index);
+        }
+        if (verdict.countFailed) {
+          uncounted.failed.push(uid);
+          newly.push("failed");
+          if (index !== undefined) newlyFailedIndexes.push(index);
+        } else {
+          ignored.push(pod);
+        }
       }
     }
+    let changed = newly.length > 0;
+    if (perIndex) {
+      const text = formatIndexes(failedIndexes);
+      changed ||= status.failedIndexes !== text;
+      status.failedIndexes = text;
+    }
+    if (
+      failJobMessage !== undefined &&
+      !hasCondition(status, "FailureTarget") &&
+      !hasCondition(status, "SuccessCriteriaMet")
+    ) {
+      setCondition(
+        status,
+        "FailureTarget",
+        "True",
+        POD_FAILURE_POLICY_REASON,
+        failJobMessage,
+        nowMs,
+      );
+      changed = true;
+    }
     let current = job;
+    if (changed) current = await this.writeStatus(job, status);
     if (newly.length > 0) {
-      current = await this.writeStatus(job, status);
       const record = nextBackoffRecord(this.backoff.get(key), newly, nowMs);
       if (record === undefined) this.backoff.delete(key);
       else this.backoff.set(key, record);
     }
+    if (perIndex && newlyFailedIndexes.length > 0) {
+      const records = this.indexBackoff.get(key) ?? new Map<number, BackoffRecord>();
+      for (const index of newlyFailedIndexes) {
+        const record = nextBackoffRecord(records.get(index), ["failed"], nowMs);
+        if (record !== undefined) records.set(index, record);
+      }
+      this.indexBackoff.set(key, records);
+    }
+    if (ignored.length > 0) await this.removeFinalizers(key, ignored);
     const pending = new Set([...uncounted.succeeded, ...uncounted.failed]);
     if (pending.size === 0) return current;
     const byUid = new Map(pods.map((p) => [p.metadata?.uid ?? "", p]));
@@ -375,75 +465,109 @@ export class JobController implements Controller {
 
   /**
    * Creates or deletes pods towards wantedActivePods; creation waits out the failure back-off.
-   * Returns the active pods after it, how many it deleted, and when to look again.
+   * With onlyReplaceFailedPods (podReplacementPolicy Failed), terminating pods still hold their
+   * place: a replacement starts once they reached phase Failed. Returns the active pods after
+   * it, how many it deleted, and when to look again.
    */
   private async managePods(
     key: string,
     job: Job,
+    pods: readonly Pod[],
     active: Pod[],
-    succeeded: number,
-    nowMs: number,
-  ): Promise<{ active: Pod[]; deleted: number; requeueMs: number | undefined }> {
+    terminating: readonly Pod[],
+    at: { readonly succeeded: number; readonly nowMs: number },
+  ): Promise<ManageResult> {
     if (!this.expectations.satisfied(key)) return { active, deleted: 0, requeueMs: undefined };
-    if (isIndexedJob(job)) return this.manageIndexedPods(key, job, active, nowMs);
-    const diff = active.length - wantedActivePods(job, succeeded);
-    if (diff > 0) {
-      const victims = podsToDelete(active, active, Math.min(diff, BURST_REPLICAS));
+    const holding = onlyReplaceFailedPods(job) ? terminating : [];
+    if (isIndexedJob(job)) {
+      return this.manageIndexedPods(key, job, pods, active, holding, at.nowMs);
+    }
+    const wanted = wantedActivePods(job, at.succeeded);
+    const surplus = active.length - wanted;
+    if (surplus > 0) {
+      const victims = podsToDelete(active, active, Math.min(surplus, BURST_REPLICAS));
       const deleted = await this.deletePods(key, job, victims);
       const gone = new Set(victims.slice(0, deleted));
       return { active: active.filter((p) => !gone.has(p)), deleted, requeueMs: undefined };
     }
-    if (diff === 0) return { active, deleted: 0, requeueMs: undefined };
-    const wait = this.backoffWait(key, nowMs);
+    const missing = wanted - active.length - holding.length;
+    if (missing <= 0) return { active, deleted: 0, requeueMs: undefined };
+    const wait = this.backoffWait(key, at.nowMs);
     if (wait > 0) return { active, deleted: 0, requeueMs: wait };
     const template = podTemplateFor(job);
-    const created = await this.createPods(
-      key,
-      job,
-      Math.min(-diff, BURST_REPLICAS),
-      () => template,
-    );
+    const created = await this.createPods(key, job, Math.min(missing, BURST_REPLICAS), () => ({
+      template,
+    }));
     return { active: [...active, ...created], deleted: 0, requeueMs: undefined };
   }
 
   /**
-   * Indexed completion mode: one pod per index not yet completed, lowest first, at most
-   * parallelism at once; active pods without a valid index, for a completed index, or a second
-   * one for the same index are deleted.
+   * Indexed completion mode: one pod per index neither completed nor failed, lowest first, at
+   * most parallelism at once (terminating pods in `holding` keep their index and their place);
+   * active pods without a valid index, for a completed or failed index, or a second one for the
+   * same index are deleted. With backoffLimitPerIndex each index waits out its own back-off and
+   * its new pod carries the index's failure counts.
    */
   private async manageIndexedPods(
     key: string,
     job: Job,
+    pods: readonly Pod[],
     active: Pod[],
+    holding: readonly Pod[],
     nowMs: number,
-  ): Promise<{ active: Pod[]; deleted: number; requeueMs: number | undefined }> {
+  ): Promise<ManageResult> {
     const completions = job.spec?.completions ?? 0;
     const completed = parseIndexes(job.status?.completedIndexes ?? "");
+    const finished = new Set([...completed, ...parseIndexes(job.status?.failedIndexes ?? "")]);
     const running = new Set<number>();
     const victims: Pod[] = [];
     for (const pod of active) {
       const index = podCompletionIndex(pod, completions);
-      if (index === undefined || completed.has(index) || running.has(index)) victims.push(pod);
+      if (index === undefined || finished.has(index) || running.has(index)) victims.push(pod);
       else running.add(index);
+    }
+    for (const pod of holding) {
+      const index = podCompletionIndex(pod, completions);
+      if (index !== undefined) running.add(index);
     }
     const deleted = await this.deletePods(key, job, victims);
     const kept = active.filter((p) => !victims.includes(p));
-    const start = indexesToStart(completions, job.spec?.parallelism ?? 1, completed, running);
+    let start = indexesToStart(completions, job.spec?.parallelism ?? 1, finished, running);
     if (start.length === 0) return { active: kept, deleted, requeueMs: undefined };
-    const wait = this.backoffWait(key, nowMs);
-    if (wait > 0) return { active: kept, deleted, requeueMs: wait };
+    let requeueMs: number | undefined;
+    if (hasBackoffLimitPerIndex(job)) {
+      const records = this.indexBackoff.get(key);
+      start = start.filter((index) => {
+        const wait = this.backoffWait(key, nowMs, records?.get(index));
+        if (wait > 0) requeueMs = minDefined(requeueMs, wait);
+        return wait === 0;
+      });
+    } else {
+      const wait = this.backoffWait(key, nowMs);
+      if (wait > 0) return { active: kept, deleted, requeueMs: wait };
+    }
     const todo = start.slice(0, BURST_REPLICAS);
     let next = 0;
-    const created = await this.createPods(key, job, todo.length, () =>
-      podTemplateFor(job, todo[next++]),
-    );
-    return { active: [...kept, ...created], deleted, requeueMs: undefined };
+    const created = await this.createPods(key, job, todo.length, () => {
+      const index = todo[next++] as number;
+      const counts = hasBackoffLimitPerIndex(job)
+        ? newIndexFailureCounts(job, podBeingReplaced(pods, index, completions))
+        : undefined;
+      return {
+        template: podTemplateFor(job, index, counts),
+        generateName: podGenerateNameWithIndex(job.metadata?.name ?? "", index),
+      };
+    });
+    return { active: [...kept, ...created], deleted, requeueMs };
   }
 
-  /** Milliseconds before failed pods may be replaced (0: now). */
-  private backoffWait(key: string, nowMs: number): number {
+  /**
+   * Milliseconds before failed pods may be replaced (0: now), after the Job's failures or those
+   * of one index (`record`).
+   */
+  private backoffWait(key: string, nowMs: number, record = this.backoff.get(key)): number {
     return remainingBackoffMs(
-      this.backoff.get(key),
+      record,
       nowMs,
       this.options.backoffBaseMs ?? JOB_BACKOFF_BASE_MS,
       this.options.backoffMaxMs ?? JOB_BACKOFF_MAX_MS,
@@ -455,7 +579,7 @@ export class JobController implements Controller {
     key: string,
     job: Job,
     count: number,
-    templateOf: () => PodTemplateSpec,
+    next: () => PodToCreate,
   ): Promise<Pod[]> {
     const ns = job.metadata?.namespace ?? "";
     const owner = this.involved(job);
@@ -465,7 +589,8 @@ export class JobController implements Controller {
       count,
       SLOW_START_INITIAL_BATCH_SIZE,
       async () => {
-        created.push(await this.options.podControl.createPod(ns, templateOf(), owner));
+        const { template, generateName } = next();
+        created.push(await this.options.podControl.createPod(ns, template, owner, generateName));
       },
       () => this.options.signal?.aborted === true,
     );
@@ -566,6 +691,7 @@ export class JobController implements Controller {
   private forget(key: string): void {
     this.expectations.delete(key);
     this.backoff.delete(key);
+    this.indexBackoff.delete(key);
   }
 
   /** Writes status when it changed; a Conflict is thrown (the key is retried from the cache). */
@@ -594,9 +720,15 @@ export class JobController implements Controller {
  * The template pods are created from: the Job's, plus the tracking finalizer and the job-name /
  * controller-uid labels (both spellings) where the template lacks them. With a completion
  * `index` (Indexed Jobs): the job-completion-index annotation and label, the hostname
- * `<job>-<index>` unless the template sets one, and JOB_COMPLETION_INDEX in every container.
+ * `<job>-<index>` (the Job controller sets it over the template's, as Kubernetes' does), and
+ * JOB_COMPLETION_INDEX in every container; with `counts` (backoffLimitPerIndex) the index's
+ * failure counts so far in the job-index-failure-count annotations.
  */
-export function podTemplateFor(job: Job, index?: number): PodTemplateSpec {
+export function podTemplateFor(
+  job: Job,
+  index?: number,
+  counts?: IndexFailureCounts,
+): PodTemplateSpec {
   const template = clone(
     PodTemplateSpecSchema,
     job.spec?.template ?? create(PodTemplateSpecSchema),
@@ -615,9 +747,15 @@ export function podTemplateFor(job: Job, index?: number): PodTemplateSpec {
   if (index !== undefined) {
     meta.annotations[JOB_COMPLETION_INDEX_ANNOTATION] = String(index);
     meta.labels[JOB_COMPLETION_INDEX_ANNOTATION] = String(index);
+    if (counts !== undefined) {
+      meta.annotations[JOB_INDEX_FAILURE_COUNT_ANNOTATION] = String(counts.failures);
+      if (counts.ignored > 0) {
+        meta.annotations[JOB_INDEX_IGNORED_FAILURE_COUNT_ANNOTATION] = String(counts.ignored);
+      }
+    }
     const spec = template.spec;
     if (spec !== undefined) {
-      if (spec.hostname === "") spec.hostname = `${name}-${index}`;
+      spec.hostname = `${name}-${index}`;
       for (const container of [...spec.initContainers, ...spec.containers]) {
         container.env = [
           ...container.env.filter((e) => e.name !== JOB_COMPLETION_INDEX_ENV),

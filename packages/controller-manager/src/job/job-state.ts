@@ -69,14 +69,24 @@ export function isPodSucceeded(pod: Pod): boolean {
 }
 
 /**
+ * True when a replacement pod waits until the pod it replaces has reached phase Failed, rather
+ * than starting as soon as that pod is terminating: podReplacementPolicy Failed, which a
+ * podFailurePolicy implies (Kubernetes' onlyReplaceFailedPods).
+ * https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-replacement-policy
+ */
+export function onlyReplaceFailedPods(job: Job): boolean {
+  return job.spec?.podReplacementPolicy === "Failed" || job.spec?.podFailurePolicy !== undefined;
+}
+
+/**
  * A pod that counts as a failure of `job` (Kubernetes' isPodFailed): phase Failed, or — unless
- * podReplacementPolicy is Failed — deleted before it succeeded, since such a pod may never get
- * to report Failed.
+ * onlyReplaceFailedPods — deleted before it succeeded, since such a pod may never get to report
+ * Failed.
  */
 export function isPodFailedForJob(pod: Pod, job: Job): boolean {
   const phase = pod.status?.phase ?? "";
   if (phase === "Failed") return true;
-  if (job.spec?.podReplacementPolicy === "Failed") return false;
+  if (onlyReplaceFailedPods(job)) return false;
   return pod.metadata?.deletionTimestamp !== undefined && phase !== "Succeeded";
 }
 
@@ -189,6 +199,24 @@ export function jobSucceeded(job: Job, succeeded: number, active: number): boole
 export const JOB_COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
 /** The environment variable with the completion index, set in every container of the pod. */
 export const JOB_COMPLETION_INDEX_ENV = "JOB_COMPLETION_INDEX";
+
+/**
+ * The longest generateName prefix: a name is at most 63 characters (a DNS label) and the API
+ * server appends 5 random ones (Kubernetes' names.MaxGeneratedNameLength).
+ */
+export const MAX_GENERATED_NAME_LENGTH = 58;
+
+/**
+ * The generateName of an Indexed Job's pod for `index`, `<job>-<index>-`, so that its name is
+ * `<job>-<index>-<random 5>`; a long Job name is cut so that the index and the random part
+ * still fit (Kubernetes' podGenerateNameWithIndex).
+ */
+export function podGenerateNameWithIndex(jobName: string, index: number): string {
+  const suffix = `-${index}-`;
+  const prefix = `${jobName}${suffix}`;
+  if (prefix.length <= MAX_GENERATED_NAME_LENGTH) return prefix;
+  return `${jobName.slice(0, MAX_GENERATED_NAME_LENGTH - suffix.length)}${suffix}`;
+}
 
 export function isIndexedJob(job: Job): boolean {
   return job.spec?.completionMode === "Indexed";
