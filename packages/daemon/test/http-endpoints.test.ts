@@ -1,7 +1,7 @@
 // The HTTP side on real sockets (port 0): the health routes as kube-apiserver answers them,
 // custom routes, 404/405/500, HEAD, and a listen failure that leaves nothing open.
 
-import { createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type HttpEndpoints,
@@ -103,12 +103,12 @@ describe("startHttpEndpoints", () => {
   it("a port in use fails with the URL and the reason, and leaves nothing listening", async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
-    const addr = blocker.address();
-    const port = addr !== null && typeof addr === "object" ? addr.port : 0;
+    const port = boundPort(blocker);
+    const first = await freePort();
     try {
       const err = await startHttpEndpoints({
         listen: [
-          { host: "127.0.0.1", port: 0 },
+          { host: "127.0.0.1", port: first },
           { host: "127.0.0.1", port },
         ],
         routes: [],
@@ -117,8 +117,31 @@ describe("startHttpEndpoints", () => {
       expect((err as Error).message).toBe(
         `cannot listen on http://127.0.0.1:${port}: the port is in use by another process`,
       );
+      // The first address was bound, then closed again when the second failed.
+      expect(await canListen(first)).toBe(true);
     } finally {
       await new Promise((r) => blocker.close(r));
     }
   });
 });
+
+function boundPort(s: Server): number {
+  const addr = s.address();
+  return addr !== null && typeof addr === "object" ? addr.port : 0;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = boundPort(s);
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+}

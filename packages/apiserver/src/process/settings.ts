@@ -222,8 +222,6 @@ export function parseSettings(argv: readonly string[], options: GatherOptions = 
   const gathered = gatherSettings(COMMAND, argv, options);
   if (gathered.kind === "exit") return gathered;
   const s = gathered.settings;
-  const describe = (flag: string) => s.describe(flag);
-  const value = (flag: string) => s.value(flag);
 
   const etcdServers = s.list("etcd-servers");
   if (etcdServers.length === 0) {
@@ -233,13 +231,13 @@ export function parseSettings(argv: readonly string[], options: GatherOptions = 
   }
   for (const url of etcdServers) {
     if (!/^(https?:\/\/)?[^/:\s]+:\d+\/?$/.test(url)) {
-      s.problem(`${describe("etcd-servers")} "${url}" is not a URL like http://127.0.0.1:2379`);
+      s.problem(`${s.describe("etcd-servers")} "${url}" is not a URL like http://127.0.0.1:2379`);
     }
   }
-  const prefix = value("etcd-prefix");
+  const prefix = s.value("etcd-prefix");
   if (!prefix.startsWith("/") || prefix.endsWith("/")) {
     s.problem(
-      `${describe("etcd-prefix")} "${prefix}" must start with / and not end with one, e.g. /registry`,
+      `${s.describe("etcd-prefix")} "${prefix}" must start with / and not end with one, e.g. /registry`,
     );
   }
   const read = options.readFile ?? ((path: string) => readFileSync(path, "utf8"));
@@ -248,18 +246,18 @@ export function parseSettings(argv: readonly string[], options: GatherOptions = 
       return read(path);
     } catch (e) {
       s.problem(
-        `${describe(flag)} "${path}" cannot be read (${e instanceof Error ? e.message : String(e)}); give a readable file`,
+        `${s.describe(flag)} "${path}" cannot be read (${e instanceof Error ? e.message : String(e)}); give a readable file`,
       );
       return undefined;
     }
   };
   let tokens: ReadonlyMap<string, UserInfo> | undefined;
-  const tokenFile = value("token-auth-file");
+  const tokenFile = s.value("token-auth-file");
   if (tokenFile !== "") {
     const text = readSetting("token-auth-file", tokenFile);
     if (text !== undefined) {
       try {
-        tokens = parseTokenFile(text, `${describe("token-auth-file")} ${tokenFile}`);
+        tokens = parseTokenFile(text, `${s.describe("token-auth-file")} ${tokenFile}`);
       } catch (e) {
         s.problem(e instanceof Error ? e.message : String(e));
       }
@@ -271,7 +269,7 @@ export function parseSettings(argv: readonly string[], options: GatherOptions = 
     if (pem === undefined) continue;
     try {
       serviceAccountKeys.push(
-        ...publicKeysFromPem(pem, `${describe("service-account-key-file")} ${file}`),
+        ...publicKeysFromPem(pem, `${s.describe("service-account-key-file")} ${file}`),
       );
     } catch (e) {
       s.problem(e instanceof Error ? e.message : String(e));
@@ -287,23 +285,25 @@ export function parseSettings(argv: readonly string[], options: GatherOptions = 
   /** A range flag's value, normalized; its parse error becomes a problem. */
   const range = (name: string, parse: (text: string) => { toString(): string }): string => {
     try {
-      const parsed = parse(value(name));
+      const parsed = parse(s.value(name));
       return "cidr" in parsed ? String(parsed.cidr) : parsed.toString();
     } catch (e) {
       s.problem(e instanceof Error ? e.message : String(e));
-      return value(name);
+      return s.value(name);
     }
   };
   const settings: ApiServerSettings = {
     etcdServers,
     etcdPrefix: prefix,
-    bindAddress: value("bind-address"),
+    bindAddress: s.value("bind-address"),
     securePort: s.port("secure-port"),
     healthPort: s.port("health-port"),
     eventTtlSeconds: Math.floor(s.duration("event-ttl") / 1000),
     serviceClusterIpRange: range("service-cluster-ip-range", IpRange.parse),
     serviceNodePortRange: range("service-node-port-range", PortRange.parse),
-    ...(value("advertise-address") === "" ? {} : { advertiseAddress: value("advertise-address") }),
+    ...(s.value("advertise-address") === ""
+      ? {}
+      : { advertiseAddress: s.value("advertise-address") }),
     compactionIntervalMs: s.duration("etcd-compaction-interval"),
     maxRequestsInflight: s.count("max-requests-inflight", " (no limit)"),
     maxMutatingRequestsInflight: s.count("max-mutating-requests-inflight", " (no limit)"),
@@ -313,7 +313,7 @@ export function parseSettings(argv: readonly string[], options: GatherOptions = 
     logLevel: s.logLevel(),
   };
   if (settings.eventTtlSeconds <= 0 && s.problems.length === 0) {
-    s.problem(`${describe("event-ttl")} must be at least 1s`);
+    s.problem(`${s.describe("event-ttl")} must be at least 1s`);
   }
   s.check();
   return { kind: "run", settings };

@@ -157,8 +157,6 @@ export function parseSettings(argv: readonly string[], options: GatherOptions = 
   const gathered = gatherSettings(COMMAND, argv, options);
   if (gathered.kind === "exit") return gathered;
   const s = gathered.settings;
-  const describe = (flag: string) => s.describe(flag);
-  const value = (flag: string) => s.value(flag);
 
   const master = s.list("master");
   if (master.length === 0) {
@@ -168,26 +166,26 @@ export function parseSettings(argv: readonly string[], options: GatherOptions = 
   }
   for (const m of master) {
     if (!/^(https?:\/\/)?[^/\s]+:\d+\/?$/.test(m)) {
-      s.problem(`${describe("master")} "${m}" is not an address like 127.0.0.1:6443`);
+      s.problem(`${s.describe("master")} "${m}" is not an address like 127.0.0.1:6443`);
     }
   }
-  const pctText = value("percentage-of-nodes-to-score");
+  const pctText = s.value("percentage-of-nodes-to-score");
   const pct = Number(pctText);
   if (!/^\d+$/.test(pctText) || pct > 100) {
     s.problem(
-      `${describe("percentage-of-nodes-to-score")} "${pctText}" must be a whole number from 0 to 100`,
+      `${s.describe("percentage-of-nodes-to-score")} "${pctText}" must be a whole number from 0 to 100`,
     );
   }
-  if (value("scheduler-name") === "") {
+  if (s.value("scheduler-name") === "") {
     s.problem(
-      `${describe("scheduler-name")} must not be empty; the default is ${DEFAULT_SCHEDULER_NAME}`,
+      `${s.describe("scheduler-name")} must not be empty; the default is ${DEFAULT_SCHEDULER_NAME}`,
     );
   }
   const settings: SchedulerSettings = {
     master,
-    bindAddress: value("bind-address"),
+    bindAddress: s.value("bind-address"),
     securePort: s.port("secure-port"),
-    schedulerName: value("scheduler-name"),
+    schedulerName: s.value("scheduler-name"),
     percentageOfNodesToScore: pct,
     podInitialBackoffMs: s.positiveDuration("pod-initial-backoff"),
     podMaxBackoffMs: s.positiveDuration("pod-max-backoff"),
@@ -195,13 +193,13 @@ export function parseSettings(argv: readonly string[], options: GatherOptions = 
     leaseDurationMs: s.positiveDuration("leader-elect-lease-duration"),
     renewDeadlineMs: s.positiveDuration("leader-elect-renew-deadline"),
     retryPeriodMs: s.positiveDuration("leader-elect-retry-period"),
-    leaseNamespace: value("leader-elect-resource-namespace"),
-    leaseName: value("leader-elect-resource-name"),
+    leaseNamespace: s.value("leader-elect-resource-namespace"),
+    leaseName: s.value("leader-elect-resource-name"),
     logLevel: s.logLevel(),
   };
   if (s.problems.length === 0 && settings.podMaxBackoffMs < settings.podInitialBackoffMs) {
     s.problem(
-      `${describe("pod-max-backoff")} must be at least --pod-initial-backoff (${value("pod-initial-backoff")})`,
+      `${s.describe("pod-max-backoff")} must be at least --pod-initial-backoff (${s.value("pod-initial-backoff")})`,
     );
   }
   if (
@@ -210,7 +208,7 @@ export function parseSettings(argv: readonly string[], options: GatherOptions = 
     !(settings.leaseDurationMs > settings.renewDeadlineMs)
   ) {
     s.problem(
-      `${describe("leader-elect-lease-duration")} must be greater than --leader-elect-renew-deadline`,
+      `${s.describe("leader-elect-lease-duration")} must be greater than --leader-elect-renew-deadline`,
     );
   }
   s.check();

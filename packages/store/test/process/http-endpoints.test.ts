@@ -2,13 +2,11 @@
 // /version. The server, the registry's text format and the logger are @tug/daemon's, tested
 // there.
 
-import { createServer } from "node:net";
 import { MetricsRegistry } from "@tug/daemon";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type Check,
   type HttpEndpoints,
-  ListenError,
   startHttpEndpoints,
 } from "../../src/process/http-endpoints.js";
 
@@ -82,31 +80,5 @@ describe("HTTP endpoints", () => {
         "# TYPE etcd_server_has_leader gauge\n" +
         "etcd_server_has_leader 1\n",
     );
-  });
-
-  it("a port in use fails with the URL and the reason, and leaves nothing listening", async () => {
-    const blocker = createServer();
-    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
-    const addr = blocker.address();
-    const port = addr !== null && typeof addr === "object" ? addr.port : 0;
-    try {
-      const err = await startHttpEndpoints({
-        urls: [
-          { url: "http://127.0.0.1:0", host: "127.0.0.1", port: 0 },
-          { url: `http://127.0.0.1:${port}`, host: "127.0.0.1", port },
-        ],
-        registry: new MetricsRegistry(),
-        health: () => ({ ok: true }),
-        ready: () => ({ ok: true }),
-        raft: () => ({}),
-        version: () => ({}),
-      }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(ListenError);
-      expect((err as Error).message).toBe(
-        `cannot listen on http://127.0.0.1:${port}: the port is in use by another process`,
-      );
-    } finally {
-      await new Promise((r) => blocker.close(r));
-    }
   });
 });
