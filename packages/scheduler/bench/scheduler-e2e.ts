@@ -29,6 +29,9 @@
 //   BENCH_SCHEDULER_NODE_ARGS    node flags for the scheduler, e.g.
 //                                "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_APISERVER_NODE_ARGS    the same for the apiserver; BENCH_STORE_NODE_ARGS for the store
+//   BENCH_SCHEDULER_ROOT         run the tug-scheduler of another checkout (a git worktree of
+//                                an older commit, with its node_modules), to compare CPU per
+//                                pod of two versions against the same API server and store
 //   BENCH_KEEP_LOGS              "1": keep the temp dir with every process's log
 
 import { readFile } from "node:fs/promises";
@@ -56,7 +59,11 @@ import { benchNode, benchPod, SCHEDULER_PERF_NODE, SMALL_REQUESTS, seeded } from
 
 const TARGET_PODS_PER_SEC = 500;
 const NAMESPACE = "default";
-const SCHEDULER_BIN = join(REPO_ROOT, "packages/scheduler/bin/tug-scheduler.ts");
+/** BENCH_SCHEDULER_ROOT: another checkout whose tug-scheduler to run (A/B of two versions). */
+const SCHEDULER_BIN = join(
+  process.env.BENCH_SCHEDULER_ROOT || REPO_ROOT,
+  "packages/scheduler/bin/tug-scheduler.ts",
+);
 /** Each request's deadline: generous, so that a slow request is slow, not failed. */
 const REQUEST_TIMEOUT_MS = 60_000;
 /** Starting processes and waiting for the scheduler's cache: minutes on a loaded machine. */
@@ -466,6 +473,8 @@ async function main(): Promise<void> {
     // The bench's own event loop lag: while it is long, the watch is not read (see restarts).
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
+    const podWatchesMetric = 'scheduler_informer_watches_total{resource="pods"}';
+    const schedulerWatchesBefore = sample(await scrape(scheduler.metricsUrl), podWatchesMetric);
     progress(`creating ${numPods} pods ...`);
     const runStart = performance.now();
     let created = 0;
@@ -576,6 +585,8 @@ async function main(): Promise<void> {
     for (const [name, s] of cpuByProc) if (name.startsWith("store")) storeCpu += s;
     const benchCpuSeconds = (benchCpu.user + benchCpu.system) / 1e6;
     const restarts = watch.restarts();
+    const schedulerWatchRestarts =
+      (sample(metrics, podWatchesMetric) ?? Number.NaN) - (schedulerWatchesBefore ?? Number.NaN);
     const attempts = (result: string) =>
       sample(metrics, `scheduler_schedule_attempts_total{result="${result}"}`) ?? Number.NaN;
 
@@ -598,6 +609,7 @@ async function main(): Promise<void> {
         "bench watch restarts",
         `${restarts.endedByServer} ended by the server, ${restarts.idle} idle for ${WATCH_IDLE_MS / 1000} s, ${restarts.expired} expired`,
       ],
+      ["scheduler pod watch restarts", `${schedulerWatchRestarts}`],
       [
         "scheduler attempts",
         `scheduled ${attempts("scheduled")}, unschedulable ${attempts("unschedulable")}, error ${attempts("error")}`,
@@ -646,6 +658,7 @@ async function main(): Promise<void> {
         watchRestarts: restarts.endedByServer + restarts.idle + restarts.expired,
         watchEndedByServer: restarts.endedByServer,
         watchIdle: restarts.idle,
+        schedulerWatchRestarts,
       }),
     );
   } finally {

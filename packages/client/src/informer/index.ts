@@ -25,6 +25,7 @@ export {
   MIN_WATCH_DURATION_MS,
   MIN_WATCH_TIMEOUT_SECONDS,
   Reflector,
+  type ReflectorCounts,
   type ReflectorOptions,
 } from "./reflector.js";
 export {

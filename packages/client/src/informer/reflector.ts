@@ -53,6 +53,20 @@ export interface ReflectorOptions<T extends CacheObject> {
 type WatchOutcome = "ended" | "expired" | "stopped";
 
 /**
+ * What a reflector has done, for metrics: a watch started again after one ended (a server
+ * closes a watch whose client fell behind, or at its timeout) or a relist after an Expired
+ * watch shows here.
+ */
+export interface ReflectorCounts {
+  /** Lists done (each of all its pages), the first one included. */
+  readonly lists: number;
+  /** Watches started. */
+  readonly watches: number;
+  /** Watch events applied to the store. */
+  readonly events: number;
+}
+
+/**
  * Lists, replaces the store, and watches from the list's version; re-watches from the last
  * version seen when a watch ends; relists when the server says that version has expired; backs
  * off and retries on any other failure. Stops when run()'s signal aborts.
@@ -69,6 +83,9 @@ export class Reflector<T extends CacheObject> {
   private lastSyncRv = "";
   /** The last list or watch said lastSyncRv is too old: the next list must be a fresh read. */
   private lastSyncRvUnavailable = false;
+  private lists = 0;
+  private watches = 0;
+  private events = 0;
 
   constructor(options: ReflectorOptions<T>) {
     this.lw = options.listerWatcher;
@@ -84,6 +101,10 @@ export class Reflector<T extends CacheObject> {
     }
     this.backoff = new ExponentialBackoff(this.clock, this.random, options.backoff);
     this.onError = options.onError ?? logErrorAsJson;
+  }
+
+  counts(): ReflectorCounts {
+    return { lists: this.lists, watches: this.watches, events: this.events };
   }
 
   /** The resourceVersion of the last list, watch event or bookmark applied; "" before the first. */
@@ -139,6 +160,7 @@ export class Reflector<T extends CacheObject> {
       result = await this.listAllPages("", signal);
     }
     if (signal.aborted) return;
+    this.lists++;
     this.store.replace(result.items, result.resourceVersion);
     this.lastSyncRv = result.resourceVersion;
     this.lastSyncRvUnavailable = false;
@@ -189,12 +211,14 @@ export class Reflector<T extends CacheObject> {
         signal,
       );
       iterator = stream[Symbol.asyncIterator]();
+      this.watches++;
       const nextOrAbort = abortableNext(iterator, cancel.signal);
       for (;;) {
         const next = await nextOrAbort();
         if (next === ABORTED || signal.aborted) return "stopped";
         if (next.done === true) break;
         events++;
+        this.events++;
         this.apply(next.value);
       }
     } catch (error) {

@@ -7,7 +7,12 @@ import { DeletedFinalStateUnknown } from "../cache/tombstone.js";
 import { type Clock, realClock, type TimerHandle } from "../workqueue/clock.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { ListerWatcher } from "./lister-watcher.js";
-import { type ErrorReporter, logErrorAsJson, Reflector } from "./reflector.js";
+import {
+  type ErrorReporter,
+  logErrorAsJson,
+  Reflector,
+  type ReflectorCounts,
+} from "./reflector.js";
 
 /**
  * Shortest resync period a handler may ask for (client-go's minimumResyncPeriod): resyncing
@@ -191,6 +196,11 @@ export class SharedIndexInformer<T extends CacheObject> {
   /** The resourceVersion the cache reflects. */
   lastSyncResourceVersion(): string {
     return this.reflector.lastSyncResourceVersion();
+  }
+
+  /** Lists, watches and watch events of its reflector so far (for metrics). */
+  reflectorCounts(): ReflectorCounts {
+    return this.reflector.counts();
   }
 
   /**

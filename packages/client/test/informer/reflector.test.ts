@@ -81,6 +81,7 @@ describe("Reflector", () => {
     expect(source.watchCalls.map((c) => c.resourceVersion)).toEqual(["1", "2"]);
     expect(store.listKeys().sort()).toEqual(["ns/a", "ns/b"]);
     expect(reflector.lastSyncResourceVersion()).toBe("3");
+    expect(reflector.counts()).toEqual({ lists: 1, watches: 2, events: 2 });
   });
 
   it("asks for bookmarks and for a server-side watch timeout of 5 to 10 minutes", async () => {

@@ -22,10 +22,12 @@ import {
   type DeletedFinalStateUnknown,
   isDeletedFinalStateUnknown,
   LeaderElector,
+  type ReflectorCounts,
   SharedInformerFactory,
 } from "@tug/client";
 import {
   createLogger,
+  type DaemonRunOptions,
   type HttpEndpoints,
   type Logger,
   packageVersion,
@@ -39,16 +41,7 @@ import { EventSink } from "./event-sink.js";
 import { renderMetrics } from "./metrics.js";
 import { parseSettings, type SchedulerSettings } from "./settings.js";
 
-export interface RunOptions {
-  readonly argv: readonly string[];
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly stdout?: (s: string) => void;
-  readonly stderr?: (s: string) => void;
-  /** Install SIGTERM/SIGINT handlers (the real process does). */
-  readonly handleSignals?: boolean;
-  /** Called once the HTTP endpoints are up, with a handle to stop the process. */
-  readonly onStarted?: (running: RunningScheduler) => void;
-}
+export type RunOptions = DaemonRunOptions<RunningScheduler>;
 
 export interface RunningScheduler {
   readonly settings: SchedulerSettings;
@@ -66,6 +59,8 @@ function finalState<T extends Pod | Node | Namespace>(obj: T | DeletedFinalState
 interface Term {
   scheduler: Scheduler | undefined;
   events: EventSink | undefined;
+  /** The informers of the term, by resource, for their list and watch counts. */
+  informers: ReadonlyMap<string, { reflectorCounts(): ReflectorCounts }>;
   synced: boolean;
   leading: boolean;
 }
@@ -125,6 +120,11 @@ async function schedule(
     key: "v1/namespaces",
     newListerWatcher: () => apiListerWatcher(api, NamespaceSchema),
   });
+  term.informers = new Map<string, { reflectorCounts(): ReflectorCounts }>([
+    ["pods", pods],
+    ["nodes", nodes],
+    ["namespaces", namespaces],
+  ]);
   nodes.addEventHandler({
     onAdd: (n) => scheduler.onNodeAdd(n),
     onUpdate: (o, n) => scheduler.onNodeUpdate(o, n),
@@ -181,7 +181,13 @@ export async function runTugScheduler(options: RunOptions): Promise<number> {
   const log = createLogger({ level: settings.logLevel, write: stderr });
   const identity = `${hostname()}_${randomUUID()}`;
   const api = new ApiClient({ servers: settings.master });
-  const term: Term = { scheduler: undefined, events: undefined, synced: false, leading: false };
+  const term: Term = {
+    scheduler: undefined,
+    events: undefined,
+    informers: new Map(),
+    synced: false,
+    leading: false,
+  };
   const stopper = new AbortController();
   let exitCode = 0;
   const stop = (reason: string, code = 0) => {
@@ -204,7 +210,13 @@ export async function runTugScheduler(options: RunOptions): Promise<number> {
         metrics: () =>
           term.scheduler === undefined
             ? `leader_election_master_status{name="${settings.leaseName}"} 0\n`
-            : renderMetrics(term.scheduler, term.leading, settings.leaseName, term.events),
+            : renderMetrics(
+                term.scheduler,
+                term.leading,
+                settings.leaseName,
+                term.events,
+                term.informers,
+              ),
       });
     } catch (e) {
       log.error("cannot serve /healthz, /readyz and /metrics: is --secure-port free?", {

@@ -1,16 +1,41 @@
 // tug-scheduler's Prometheus metrics, named as kube-scheduler names them:
 // scheduler_schedule_attempts_total{result}, scheduler_pending_pods{queue},
 // scheduler_cache_size{type}, leader_election_master_status{name}; and tug's own
-// scheduler_events_queued / scheduler_events_dropped_total (see event-sink.ts). Read from the scheduler at scrape time.
+// scheduler_events_queued / scheduler_events_dropped_total (see event-sink.ts), and
+// scheduler_informer_lists_total / _watches_total / _watch_events_total{resource}: a watch
+// started again (the API server closes a watch whose reader fell 100 events behind) or a relist
+// shows there. Read from the scheduler at scrape time.
 
+import type { ReflectorCounts } from "@tug/client";
 import type { Scheduler } from "../scheduler.js";
 import type { EventSink } from "./event-sink.js";
+
+function informerCounters(
+  informers: ReadonlyMap<string, { reflectorCounts(): ReflectorCounts }>,
+): string[] {
+  const counts = [...informers].map(([resource, i]) => [resource, i.reflectorCounts()] as const);
+  const family = (name: string, help: string, pick: (c: ReflectorCounts) => number) => [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} counter`,
+    ...counts.map(([resource, c]) => `${name}{resource="${resource}"} ${pick(c)}`),
+  ];
+  return [
+    ...family("scheduler_informer_lists_total", "Lists by the informers.", (c) => c.lists),
+    ...family("scheduler_informer_watches_total", "Watches started.", (c) => c.watches),
+    ...family(
+      "scheduler_informer_watch_events_total",
+      "Watch events applied to the cache.",
+      (c) => c.events,
+    ),
+  ];
+}
 
 export function renderMetrics(
   scheduler: Scheduler,
   leading: boolean,
   leaseName: string,
   events?: Pick<EventSink, "queued" | "dropped">,
+  informers: ReadonlyMap<string, { reflectorCounts(): ReflectorCounts }> = new Map(),
 ): string {
   const s = scheduler.stats;
   const q = scheduler.queue.pending();
@@ -40,5 +65,6 @@ export function renderMetrics(
     "# HELP leader_election_master_status 1 while this process leads.",
     "# TYPE leader_election_master_status gauge",
     `leader_election_master_status{name="${leaseName}"} ${leading ? 1 : 0}`,
+    ...informerCounters(informers),
   ].join("\n")}\n`;
 }

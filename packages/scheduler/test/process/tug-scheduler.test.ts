@@ -231,6 +231,10 @@ describe("the tug-scheduler process", () => {
       expect(lease.spec?.holderIdentity).toMatch(/_/);
       const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
       expect(metrics).toContain('leader_election_master_status{name="kube-scheduler"} 1');
+      // One list and one watch per informer so far; the pod watch has delivered events.
+      expect(metrics).toContain('scheduler_informer_lists_total{resource="pods"} 1');
+      expect(metrics).toContain('scheduler_informer_watches_total{resource="nodes"} 1');
+      expect(metrics).toMatch(/scheduler_informer_watch_events_total\{resource="pods"\} [1-9]/);
       expect((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status).toBe(200);
 
       await client.create(NodeSchema, node("big", "8"));

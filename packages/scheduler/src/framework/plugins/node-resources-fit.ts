@@ -31,29 +31,30 @@ export const nodeResourcesFitFilter: FilterPlugin = {
     const r = pod.resources.requests;
     const scalar = r.scalar === undefined ? [] : [...r.scalar].filter(([, v]) => v > 0);
     const requestsAny = r.milliCpu > 0 || r.memory > 0 || r.ephemeralStorage > 0 || scalar.length;
+    // Runs for every node examined: the reasons array is made only for a node that fails.
     return (node: NodeInfo) => {
-      const reasons: string[] = [];
-      if (node.pods.size + 1 > node.allowedPods) reasons.push(ERR_REASON_TOO_MANY_PODS);
-      if (!requestsAny) return reasons.length > 0 ? reasons : undefined;
+      let reasons: string[] | undefined;
+      if (node.pods.size + 1 > node.allowedPods) reasons = [ERR_REASON_TOO_MANY_PODS];
+      if (!requestsAny) return reasons;
       const alloc = node.allocatable;
       const used = node.requested;
       if (r.milliCpu > 0 && r.milliCpu > alloc.milliCpu - used.milliCpu) {
-        reasons.push(INSUFFICIENT_CPU);
+        (reasons ??= []).push(INSUFFICIENT_CPU);
       }
       if (r.memory > 0 && r.memory > alloc.memory - used.memory) {
-        reasons.push(INSUFFICIENT_MEMORY);
+        (reasons ??= []).push(INSUFFICIENT_MEMORY);
       }
       if (
         r.ephemeralStorage > 0 &&
         r.ephemeralStorage > alloc.ephemeralStorage - used.ephemeralStorage
       ) {
-        reasons.push(INSUFFICIENT_EPHEMERAL);
+        (reasons ??= []).push(INSUFFICIENT_EPHEMERAL);
       }
       for (const [name, amount] of scalar) {
         const free = (alloc.scalar?.get(name) ?? 0) - (used.scalar?.get(name) ?? 0);
-        if (amount > free) reasons.push(insufficientReason(name));
+        if (amount > free) (reasons ??= []).push(insufficientReason(name));
       }
-      return reasons.length > 0 ? reasons : undefined;
+      return reasons;
     };
   },
 };
