@@ -25,13 +25,16 @@ export function messageTooLargeText(length: number, max: number): string {
 /**
  * Splits a byte stream into messages. push() each DATA chunk as it arrives; each complete
  * message is passed to onMessage in order, as a view into the chunk when it lies within one
- * (the caller must not keep it past onMessage unless it copies) or as a fresh Buffer when it
- * was split. A length prefix over maxMessageBytes throws RESOURCE_EXHAUSTED before its bytes
+ * (no copy: it shares the chunk's memory, so a caller that reuses its chunks must copy) or
+ * as a fresh Buffer when it was split. A length prefix over maxMessageBytes throws RESOURCE_EXHAUSTED before its bytes
  * are buffered; after a throw the decoder must not be used again.
  */
 export class MessageDecoder {
-  /** The 5-byte prefix being read, when it is split across chunks. */
-  private readonly header = Buffer.alloc(MESSAGE_HEADER_BYTES);
+  /**
+   * The 5-byte prefix being read, when it is split across chunks. Allocated only then: most
+   * messages arrive with their prefix whole, and a Buffer per call is work for the GC.
+   */
+  private header: Buffer | undefined;
   private headerFilled = 0;
   /** The message being read when it is split: its bytes so far. */
   private body: Buffer | undefined;
@@ -72,6 +75,7 @@ export class MessageDecoder {
         length = chunk.readUInt32BE(pos + 1);
         pos += MESSAGE_HEADER_BYTES;
       } else {
+        this.header ??= Buffer.alloc(MESSAGE_HEADER_BYTES);
         const n = Math.min(end - pos, MESSAGE_HEADER_BYTES - this.headerFilled);
         chunk.copy(this.header, this.headerFilled, pos, pos + n);
         this.headerFilled += n;
