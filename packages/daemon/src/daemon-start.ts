@@ -35,6 +35,22 @@ export type ParsedSettings<T> =
   | { readonly kind: "run"; readonly settings: T }
   | Extract<GatherResult, { kind: "exit" }>;
 
+/** How a daemon's run function is called: by its bin/ with the process's argv, or by tests. */
+export interface DaemonRunOptions<Running> {
+  /** The arguments, without node and the script. */
+  readonly argv: readonly string[];
+  /** Default: process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Default: process.stdout. */
+  readonly stdout?: (s: string) => void;
+  /** Default: process.stderr (the JSON logs go here too). */
+  readonly stderr?: (s: string) => void;
+  /** Install SIGTERM/SIGINT handlers (the real process does; tests stop through the handle). */
+  readonly handleSignals?: boolean;
+  /** Called once the daemon serves, with a handle to it. */
+  readonly onStarted?: (running: Running) => void;
+}
+
 export interface DaemonOutput {
   readonly stdout: (s: string) => void;
   readonly stderr: (s: string) => void;

@@ -6,6 +6,7 @@ export { closestName, editDistance } from "./closest-name.js";
 export { ConfigError } from "./config-error.js";
 export {
   type DaemonOutput,
+  type DaemonRunOptions,
   type ParsedSettings,
   packageVersion,
   settingsOrExit,

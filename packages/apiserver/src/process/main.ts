@@ -4,6 +4,7 @@
 
 import {
   createLogger,
+  type DaemonRunOptions,
   type HttpEndpoints,
   packageVersion,
   settingsOrExit,
@@ -13,16 +14,7 @@ import { ApiServer } from "../server/api-server.js";
 import { ApiServerMetrics } from "./metrics.js";
 import { type ApiServerSettings, parseSettings } from "./settings.js";
 
-export interface RunOptions {
-  readonly argv: readonly string[];
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly stdout?: (s: string) => void;
-  readonly stderr?: (s: string) => void;
-  /** Install SIGTERM/SIGINT handlers (the real process does). */
-  readonly handleSignals?: boolean;
-  /** Called once serving, with a handle to stop. */
-  readonly onStarted?: (running: RunningApiServer) => void;
-}
+export type RunOptions = DaemonRunOptions<RunningApiServer>;
 
 export interface RunningApiServer {
   readonly settings: ApiServerSettings;

@@ -17,6 +17,7 @@ import { createServer } from "node:net";
 import {
   ConfigError,
   createLogger,
+  type DaemonRunOptions,
   type Logger,
   MetricsRegistry,
   packageVersion,
@@ -37,16 +38,7 @@ const RECENT_EVENTS = 100;
 /** How often the peer round-trip histogram takes a sample (the transport pings every 500 ms). */
 const RTT_SAMPLE_INTERVAL_MS = 500;
 
-export interface RunOptions {
-  readonly argv: readonly string[];
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly stdout?: (s: string) => void;
-  readonly stderr?: (s: string) => void;
-  /** Install SIGTERM/SIGINT handlers (the real process does; tests may stop via the handle). */
-  readonly handleSignals?: boolean;
-  /** Called once the member serves, with a handle to stop it. */
-  readonly onStarted?: (running: RunningStore) => void;
-}
+export type RunOptions = DaemonRunOptions<RunningStore>;
 
 export interface RunningStore {
   readonly config: StoreConfig;
