@@ -8,22 +8,7 @@
 import { createServer } from "node:http2";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { GrpcServer } from "../src/index.js";
-
-const identity = (b: Buffer) => b;
-const echoService = {
-  Echo: {
-    path: "/bench.Bench/Echo",
-    requestStream: false,
-    responseStream: false,
-    originalName: "Echo",
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
-};
-const echo = (call: { request: Buffer }, cb: (e: null, r: Buffer) => void) =>
-  cb(null, call.request);
+import { echo, echoService } from "./bench-support.js";
 
 const kind = process.argv[2];
 if (kind === "tug") {

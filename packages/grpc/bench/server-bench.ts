@@ -8,48 +8,25 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { Client, credentials } from "@grpc/grpc-js";
+import { type Caller, cpuMsOf, echoService, runConcurrently } from "./bench-support.js";
 
 const CALLS = Number(process.argv[2] ?? 20_000);
 const ROUNDS = Number(process.argv[3] ?? 4);
 const CONCURRENCY = 64;
 const MESSAGE_BYTES = 300;
 const WARMUP_CALLS = 3_000;
-/** Linux USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s. */
-const TICKS_PER_SECOND = 100;
 const KINDS = ["tug", "grpc-js", "http2"] as const;
 
 const identity = (b: Buffer) => b;
+const request = Buffer.alloc(MESSAGE_BYTES, 7);
 
-async function cpuMsOf(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-}
-
-/** Makes `calls` echo calls, CONCURRENCY at a time. */
+/** Makes `calls` echo calls on the grpc-js client, CONCURRENCY at a time. */
 function run(client: Client, calls: number): Promise<void> {
-  const request = Buffer.alloc(MESSAGE_BYTES, 7);
-  return new Promise((resolve, reject) => {
-    let started = 0;
-    let finished = 0;
-    const next = () => {
-      if (started === calls) return;
-      started++;
-      client.makeUnaryRequest("/bench.Bench/Echo", identity, identity, request, (e: unknown) => {
-        if (e !== null) {
-          reject(e);
-          return;
-        }
-        finished++;
-        if (finished === calls) resolve();
-        else next();
-      });
-    };
-    for (let i = 0; i < CONCURRENCY; i++) next();
-  });
+  const call: Caller = (req, done) =>
+    client.makeUnaryRequest(echoService.Echo.path, identity, identity, req, (e) => done(e));
+  return runConcurrently(call, request, calls, CONCURRENCY);
 }
 
 interface Target {
