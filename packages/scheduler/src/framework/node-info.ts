@@ -13,6 +13,9 @@ import {
   resourceAmount,
 } from "./resources.js";
 
+/** The well-known zone label (topology.kubernetes.io/zone). */
+export const LABEL_ZONE = "topology.kubernetes.io/zone";
+
 export const TAINT_EFFECT_NO_SCHEDULE = "NoSchedule";
 export const TAINT_EFFECT_PREFER_NO_SCHEDULE = "PreferNoSchedule";
 export const TAINT_EFFECT_NO_EXECUTE = "NoExecute";
@@ -27,6 +30,8 @@ const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 export class NodeInfo {
   node: Node | undefined;
   labels: Readonly<Record<string, string>> = NO_LABELS;
+  /** The `topology.kubernetes.io/zone` label, read once per Node update (scores read it per node). */
+  zone: string | undefined;
   /** Allocatable resources; with `allowedPods`, what NodeResourcesFit checks against. */
   allocatable: Resources = emptyResources();
   /** status.allocatable.pods: how many pods the node accepts. */
@@ -70,6 +75,7 @@ export class NodeInfo {
     this.allowedPods = allowedPods;
     this.node = node;
     this.labels = node.metadata?.labels ?? NO_LABELS;
+    this.zone = this.labels[LABEL_ZONE];
     const taints = node.spec?.taints ?? [];
     this.hardTaints = taints.filter(
       (t) => t.effect === TAINT_EFFECT_NO_SCHEDULE || t.effect === TAINT_EFFECT_NO_EXECUTE,
@@ -84,6 +90,7 @@ export class NodeInfo {
   clearNode(): void {
     this.node = undefined;
     this.labels = NO_LABELS;
+    this.zone = undefined;
     this.allocatable = emptyResources();
     this.allowedPods = 0;
     this.hardTaints = [];

@@ -113,6 +113,14 @@ export class Snapshot {
     return this.owners.get(ownerUid)?.get(nodeName) ?? 0;
   }
 
+  /**
+   * The pods controlled by `ownerUid`, counted by node name (nodes without any are absent);
+   * undefined when it has none. Owned by the snapshot: read it within the cycle, never change it.
+   */
+  ownerPodsByNode(ownerUid: string): ReadonlyMap<string, number> | undefined {
+    return this.owners.get(ownerUid);
+  }
+
   /** Labels of namespace `name`, for namespaceSelector; undefined when unknown. */
   readonly namespaceLabels = (name: string): labels.LabelSet | undefined =>
     this.namespaces.get(name);

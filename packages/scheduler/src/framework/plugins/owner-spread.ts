@@ -9,7 +9,6 @@
 import type { NodeInfo } from "../node-info.js";
 import { MAX_NODE_SCORE, type NodeScorer, type ScorePlugin } from "../plugin.js";
 
-export const LABEL_ZONE = "topology.kubernetes.io/zone";
 /** The share of the zone count in the score when nodes carry zones (SelectorSpread's 2/3). */
 const ZONE_WEIGHTING = 2 / 3;
 
@@ -17,11 +16,12 @@ export const ownerSpread: ScorePlugin = {
   name: "OwnerSpread",
   preScore(pod, snapshot, feasible): NodeScorer | undefined {
     if (pod.ownerUid === "") return undefined;
-    const owner = pod.ownerUid;
-    const zoneOf = (node: NodeInfo) => node.labels[LABEL_ZONE];
+    // Looked up once per cycle, not once per node: this runs for every feasible node.
+    const perNode = snapshot.ownerPodsByNode(pod.ownerUid);
+    const zoneOf = (node: NodeInfo) => node.zone;
     return {
       score(node) {
-        return snapshot.ownerPodsOn(owner, node.name);
+        return perNode?.get(node.name) ?? 0;
       },
       // `scores[i]` is the count on `feasible[i]`: sum them per zone over the feasible nodes.
       normalize(scores) {
