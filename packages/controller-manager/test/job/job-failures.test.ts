@@ -4,9 +4,18 @@
 // FailIndex), backoffLimitPerIndex with maxFailedIndexes, podReplacementPolicy, and Indexed pod
 // names.
 
-import { clone, create } from "@bufbuild/protobuf";
+import { clone, create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { EventSchema, type Job, JobSchema, type Pod, PodSchema, PodStatusSchema } from "@tug/api";
+import {
+  EventSchema,
+  type Job,
+  JobSchema,
+  JobSpecSchema,
+  type Pod,
+  PodSchema,
+  PodStatusSchema,
+  PodTemplateSpecSchema,
+} from "@tug/api";
 import { isApiError } from "@tug/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getControllerOf } from "../../src/index.js";
@@ -33,21 +42,20 @@ afterEach(async () => {
 });
 
 const INDEX = "batch.kubernetes.io/job-completion-index";
-type Spec = NonNullable<Job["spec"]>;
+type SpecInit = MessageInitShape<typeof JobSpecSchema>;
 
-async function createJob(name: string, spec: Partial<Spec>): Promise<Job> {
+async function createJob(name: string, spec: SpecInit): Promise<Job> {
+  const full = create(JobSpecSchema, spec);
+  full.template = create(PodTemplateSpecSchema, {
+    spec: { restartPolicy: "Never", containers: [{ name: "main", image: "work:1" }] },
+  });
   return cluster.client.create(
     JobSchema,
     create(JobSchema, {
       apiVersion: "batch/v1",
       kind: "Job",
       metadata: { name, namespace: "default" },
-      spec: {
-        ...spec,
-        template: {
-          spec: { restartPolicy: "Never", containers: [{ name: "main", image: "work:1" }] },
-        },
-      },
+      spec: full,
     }),
   );
 }
@@ -140,7 +148,7 @@ describe("podFailurePolicy", () => {
             onExitCodes: { containerName: "main", operator: "In", values: [42] },
           },
         ],
-      } as Spec["podFailurePolicy"],
+      },
     });
     const [first, second] = await waitForPods(job, 2);
     if (first === undefined || second === undefined) throw new Error("two pods expected");
@@ -175,7 +183,7 @@ describe("podFailurePolicy", () => {
       backoffLimit: 0,
       podFailurePolicy: {
         rules: [{ action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] }],
-      } as Spec["podFailurePolicy"],
+      },
     });
     const [disrupted] = await waitForPods(job, 1);
     if (disrupted === undefined) throw new Error("a pod expected");
@@ -250,7 +258,7 @@ describe("Indexed Jobs with backoffLimitPerIndex", () => {
       backoffLimitPerIndex: 1,
       podFailurePolicy: {
         rules: [{ action: "FailIndex", onExitCodes: { operator: "In", values: [42] } }],
-      } as Spec["podFailurePolicy"],
+      },
     });
     const pods = await waitForPods(job, 4);
     const byIndex = new Map(pods.map((p) => [indexOf(p), p]));
