@@ -4,7 +4,7 @@
 // FailIndex), backoffLimitPerIndex with maxFailedIndexes, podReplacementPolicy, and Indexed pod
 // names.
 
-import { clone, create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   EventSchema,
@@ -100,20 +100,31 @@ function condition(job: Job, type: string) {
   return job.status?.conditions.find((c) => c.type === type && c.status === "True");
 }
 
-/** What a kubelet reports when the pod's container ends with `exitCode`. */
+/**
+ * What a kubelet reports when the pod's container ends with `exitCode`, written on the latest
+ * copy of the pod (the Job controller may be updating it meanwhile: a Conflict is retried).
+ */
 async function finish(
   pod: Pod,
   exitCode: number,
   conditions: readonly string[] = [],
 ): Promise<void> {
-  const next = clone(PodSchema, pod);
-  const now = timestampFromDate(new Date());
-  next.status = create(PodStatusSchema, {
-    phase: exitCode === 0 ? "Succeeded" : "Failed",
-    containerStatuses: [{ name: "main", state: { terminated: { exitCode, finishedAt: now } } }],
-    conditions: conditions.map((type) => ({ type, status: "True", lastTransitionTime: now })),
-  });
-  await cluster.client.updateStatus(PodSchema, next);
+  const name = pod.metadata?.name ?? "";
+  for (;;) {
+    const next = await cluster.client.get(PodSchema, name, { namespace: "default" });
+    const now = timestampFromDate(new Date());
+    next.status = create(PodStatusSchema, {
+      phase: exitCode === 0 ? "Succeeded" : "Failed",
+      containerStatuses: [{ name: "main", state: { terminated: { exitCode, finishedAt: now } } }],
+      conditions: conditions.map((type) => ({ type, status: "True", lastTransitionTime: now })),
+    });
+    try {
+      await cluster.client.updateStatus(PodSchema, next);
+      return;
+    } catch (error) {
+      if (!isApiError(error, "Conflict")) throw error;
+    }
+  }
 }
 
 /**
@@ -121,10 +132,12 @@ async function finish(
  * already gone (counted and let go by the Job controller) is left alone.
  */
 async function terminate(pod: Pod): Promise<void> {
-  const name = pod.metadata?.name ?? "";
   try {
-    await finish(await cluster.client.get(PodSchema, name, { namespace: "default" }), 137);
-    await cluster.client.delete(PodSchema, name, { namespace: "default", gracePeriodSeconds: 0 });
+    await finish(pod, 137);
+    await cluster.client.delete(PodSchema, pod.metadata?.name ?? "", {
+      namespace: "default",
+      gracePeriodSeconds: 0,
+    });
   } catch (error) {
     if (!isApiError(error, "NotFound")) throw error;
   }
