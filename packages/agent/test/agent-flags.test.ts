@@ -2,7 +2,22 @@
 // the flag and the fix.
 
 import { describe, expect, it } from "vitest";
-import { parseAgentFlags, parseDurationMs, parseTaints } from "../src/process/agent-flags.js";
+import {
+  parseAgentFlags as parse,
+  parseDurationMs,
+  parseTaints,
+} from "../src/process/agent-flags.js";
+
+/** The settings of `argv` and `env`; a bad value throws. */
+function parseAgentFlags(argv: readonly string[], env: Record<string, string>) {
+  const r = parse(argv, { env, readFile: (p) => files[p] ?? "" });
+  if (r.kind !== "run") throw new Error(`exit ${r.code}: ${r.output}`);
+  return r.settings;
+}
+
+const files: Record<string, string> = {
+  "/etc/tug/agent.yaml": "node-name: from-file\nmax-pods: 30\nproxy: false\n",
+};
 
 describe("parseAgentFlags", () => {
   it("reads flags, falls back to env vars, and keeps the kubelet's defaults", () => {
@@ -92,5 +107,19 @@ describe("parseAgentFlags", () => {
       /--cluster-cidr: "10.244.0.0" is not an IPv4 CIDR/,
     );
     expect(() => parseAgentFlags(["--network-mode", "overlay"], {})).toThrow(/overlay/);
+    expect(() => parseAgentFlags([], { TUG_AGENT_NODE_NAM: "x" })).toThrow(
+      /TUG_AGENT_NODE_NAM in the environment is not a tug-agent setting \(did you mean TUG_AGENT_NODE_NAME\?\)/,
+    );
+  });
+
+  it("reads the --config file below the environment and the flags", () => {
+    const s = parseAgentFlags(["--config", "/etc/tug/agent.yaml", "--max-pods=40"], {
+      TUG_AGENT_PROXY: "true",
+    });
+    expect(s.agent.nodeName).toBe("from-file");
+    expect(s.agent.maxPods).toBe(40);
+    expect(s.agent.networking?.proxy).toBe(true);
+    expect(parse(["--help"], { env: {} })).toMatchObject({ kind: "exit", code: 0 });
+    expect(parse(["--nope"], { env: {} })).toMatchObject({ kind: "exit", code: 2 });
   });
 });

@@ -77,9 +77,12 @@ export function gatherSettings(
   const problems: string[] = [];
   const settings = new Map<string, RawSetting>();
   const names = new Set(command.flags.map((f) => f.name));
-  const opts = cmd.opts<Record<string, string | undefined>>();
-  const given = (flag: string): string | undefined =>
-    opts[cmd.options.find((o) => o.long === `--${flag}`)?.attributeName() ?? ""];
+  const opts = cmd.opts<Record<string, string | boolean | undefined>>();
+  const given = (flag: string): string | undefined => {
+    const v = opts[cmd.options.find((o) => o.long === `--${flag}`)?.attributeName() ?? ""];
+    // A switch, or an optional value left out, is true.
+    return v === true ? "true" : v === false ? "false" : v;
+  };
 
   // Lowest first, so that later sources overwrite.
   for (const f of command.flags) {

@@ -8,7 +8,10 @@ import { Command, Option } from "commander";
 export interface FlagSpec {
   /** The flag without its dashes, e.g. "election-timeout"; also the config-file key. */
   readonly name: string;
-  /** Shown in --help after the flag, e.g. "<ms>". */
+  /**
+   * Shown in --help after the flag, e.g. "<ms>". "[value]" makes the value optional and ""
+   * makes the flag a switch; given without a value, either reads as "true".
+   */
   readonly arg: string;
   readonly description: string;
   /** The default, as it would be typed; undefined: none (the description says what then). */
@@ -62,7 +65,7 @@ export function buildCommand(command: SettingsCommand, version: string): Command
   for (const f of command.flags) {
     const desc =
       f.default === undefined ? f.description : `${f.description} (default: ${f.default})`;
-    cmd.addOption(new Option(`--${f.name} ${f.arg}`, desc));
+    cmd.addOption(new Option(`--${f.name} ${f.arg}`.trimEnd(), desc));
   }
   for (const [alias, flag] of Object.entries(command.aliases ?? {})) {
     const spec = command.flags.find((f) => f.name === flag);

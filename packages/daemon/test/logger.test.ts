@@ -43,6 +43,20 @@ describe("createLogger", () => {
     expect(raft.level).toBe("info");
   });
 
+  it("flat with a component: component before msg, fields beside it", () => {
+    const lines: string[] = [];
+    const log = createLogger({
+      level: "debug",
+      component: "tug-agent",
+      write: (l) => lines.push(l),
+      now: NOW,
+    });
+    log.debug("pod started", { pod: "a" });
+    expect(lines).toEqual([
+      '{"ts":"2026-01-02T03:04:05.678Z","level":"debug","component":"tug-agent","msg":"pod started","pod":"a"}\n',
+    ]);
+  });
+
   it("knows the levels", () => {
     expect(isLogLevel("warn")).toBe(true);
     expect(isLogLevel("loud")).toBe(false);

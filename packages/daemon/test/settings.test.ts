@@ -135,6 +135,22 @@ describe("gatherSettings", () => {
     expect(s.kind === "run" && s.settings.port("port")).toBe(1);
   });
 
+  it("takes switches and optional values as true when given bare", () => {
+    const withSwitches: SettingsCommand = {
+      ...COMMAND,
+      flags: [
+        ...COMMAND.flags,
+        { name: "cleanup", arg: "", description: "clean up and exit", default: "false" },
+        { name: "proxy", arg: "[enabled]", description: "run the proxy", default: "true" },
+      ],
+    };
+    const bare = gather(["--cleanup", "--proxy"], {}, {}, withSwitches);
+    expect([bare.bool("cleanup"), bare.bool("proxy")]).toEqual([true, true]);
+    const given = gather(["--proxy", "false"], { TUG_TEST_CLEANUP: "true" }, {}, withSwitches);
+    expect([given.bool("cleanup"), given.bool("proxy")]).toEqual([true, false]);
+    expect(gather([], {}, {}, withSwitches).bool("cleanup")).toBe(false);
+  });
+
   it("reads counts and durations that may be 0", () => {
     const withCount: SettingsCommand = {
       ...COMMAND,

@@ -1,11 +1,19 @@
-// tug-agent's flags, with the kubelet's names where one exists; each flag also reads the env
-// var TUG_AGENT_<FLAG> (upper case, dashes as underscores), a flag given on the command line
-// winning over the env var.
+// tug-agent's flags, with the kubelet's names where one exists; each flag is also the env var
+// TUG_AGENT_<FLAG> (upper case, dashes as underscores) and a key of the YAML --config file. A
+// flag beats the environment, which beats the file, which beats the default (@tug/daemon's
+// layering, docs/daemon.md).
 
 import { hostname } from "node:os";
 import { create } from "@bufbuild/protobuf";
 import { Quantity, type Taint, TaintSchema } from "@tug/api";
-import { Command, Option } from "commander";
+import {
+  ConfigError,
+  type FlagSpec,
+  type GatherOptions,
+  gatherSettings,
+  type ParsedSettings,
+  type SettingsCommand,
+} from "@tug/daemon";
 import type { AgentOptions } from "../agent.js";
 import { DEFAULT_AGENT_PORT, DEFAULT_MAX_PODS, DEFAULT_ROOT_DIR } from "../agent.js";
 import { CONTAINER_GC_PERIOD_MS, MAX_DEAD_PER_CONTAINER } from "../gc/container-gc.js";
@@ -34,9 +42,11 @@ export interface ProcessSettings {
   cleanup: boolean;
 }
 
-/** A usage error naming the flag and how to fix it. */
-export class FlagError extends Error {
-  override readonly name = "FlagError";
+/** A bad flag value, naming the flag and how to fix it (a ConfigError: the process exits 2). */
+export class FlagError extends ConfigError {
+  constructor(message: string) {
+    super([message]);
+  }
 }
 
 /** "k=v,k2=v2" → map; "k" alone maps to "". */
@@ -114,178 +124,237 @@ function reservations(flag: string, text: string): Record<string, string> {
   return kv;
 }
 
-/** The command with every flag (its --help is tug-agent's). */
-export function agentCommand(): Command {
-  return new Command("tug-agent")
-    .description("tug's node agent: registers the node and runs the pods bound to it through CRI")
-    .option("--node-name <name>", "the Node's name", hostname())
-    .option(
-      "--server <addresses>",
-      "tug-apiserver address(es), comma-separated host:port",
-      DEFAULT_SERVER,
-    )
-    .option(
-      "--container-runtime-endpoint <endpoint>",
-      "CRI runtime socket",
-      DEFAULT_RUNTIME_ENDPOINT,
-    )
-    .option("--root-dir <dir>", `pod volumes and logs (default ${DEFAULT_ROOT_DIR}/<node-name>)`)
-    .option("--address <ip>", "agent API listen address", "0.0.0.0")
-    .option("--port <port>", "agent API port", String(DEFAULT_AGENT_PORT))
-    .option("--node-ip <ip>", "the node's InternalIP (default: first non-internal IPv4)")
-    .option("--node-labels <k=v,...>", "labels to add to the Node", "")
-    .option("--node-role <role>", "adds the label node-role.kubernetes.io/<role>")
-    .option("--register-with-taints <key=value:Effect,...>", "taints to register the Node with", "")
-    .option("--max-pods <n>", "the Node's pods capacity", String(DEFAULT_MAX_PODS))
-    .option("--kube-reserved <cpu=..,memory=..>", "resources reserved for tug's daemons", "")
-    .option("--system-reserved <cpu=..,memory=..>", "resources reserved for the OS", "")
-    .option(
-      "--node-status-update-frequency <duration>",
-      "how often the node status is posted",
-      `${NODE_STATUS_UPDATE_MS / 1000}s`,
-    )
-    .option(
-      "--node-lease-duration-seconds <n>",
-      "the node Lease's duration",
-      String(NODE_LEASE_DURATION_SECONDS),
-    )
-    .option(
-      "--maximum-dead-containers-per-container <n>",
-      "dead containers kept per container (at least 1)",
-      String(MAX_DEAD_PER_CONTAINER),
-    )
-    .option(
-      "--minimum-container-gc-period <duration>",
-      "how often dead containers are collected",
-      `${CONTAINER_GC_PERIOD_MS / 1000}s`,
-    )
-    .option(
-      "--pod-infra-container-image <image>",
-      "sandbox image (configured on tug-cri-docker; checked here)",
-      DEFAULT_POD_INFRA_IMAGE,
-    )
-    .option(
-      "--cluster-dns <ips>",
+/** Every setting, in --help order. */
+export const FLAGS: readonly FlagSpec[] = [
+  { name: "node-name", arg: "<name>", description: "the Node's name", default: hostname() },
+  {
+    name: "server",
+    arg: "<addresses>",
+    description: "tug-apiserver address(es), comma-separated host:port",
+    default: DEFAULT_SERVER,
+  },
+  {
+    name: "container-runtime-endpoint",
+    arg: "<endpoint>",
+    description: "CRI runtime socket",
+    default: DEFAULT_RUNTIME_ENDPOINT,
+  },
+  {
+    name: "root-dir",
+    arg: "<dir>",
+    description: `pod volumes and logs (default ${DEFAULT_ROOT_DIR}/<node-name>)`,
+  },
+  { name: "address", arg: "<ip>", description: "agent API listen address", default: "0.0.0.0" },
+  {
+    name: "port",
+    arg: "<port>",
+    description: "agent API port",
+    default: String(DEFAULT_AGENT_PORT),
+  },
+  {
+    name: "node-ip",
+    arg: "<ip>",
+    description: "the node's InternalIP (default: first non-internal IPv4)",
+  },
+  { name: "node-labels", arg: "<k=v,...>", description: "labels to add to the Node", default: "" },
+  {
+    name: "node-role",
+    arg: "<role>",
+    description: "adds the label node-role.kubernetes.io/<role>",
+  },
+  {
+    name: "register-with-taints",
+    arg: "<key=value:Effect,...>",
+    description: "taints to register the Node with",
+    default: "",
+  },
+  {
+    name: "max-pods",
+    arg: "<n>",
+    description: "the Node's pods capacity",
+    default: String(DEFAULT_MAX_PODS),
+  },
+  {
+    name: "kube-reserved",
+    arg: "<cpu=..,memory=..>",
+    description: "resources reserved for tug's daemons",
+    default: "",
+  },
+  {
+    name: "system-reserved",
+    arg: "<cpu=..,memory=..>",
+    description: "resources reserved for the OS",
+    default: "",
+  },
+  {
+    name: "node-status-update-frequency",
+    arg: "<duration>",
+    description: "how often the node status is posted",
+    default: `${NODE_STATUS_UPDATE_MS / 1000}s`,
+  },
+  {
+    name: "node-lease-duration-seconds",
+    arg: "<n>",
+    description: "the node Lease's duration",
+    default: String(NODE_LEASE_DURATION_SECONDS),
+  },
+  {
+    name: "maximum-dead-containers-per-container",
+    arg: "<n>",
+    description: "dead containers kept per container (at least 1)",
+    default: String(MAX_DEAD_PER_CONTAINER),
+  },
+  {
+    name: "minimum-container-gc-period",
+    arg: "<duration>",
+    description: "how often dead containers are collected",
+    default: `${CONTAINER_GC_PERIOD_MS / 1000}s`,
+  },
+  {
+    name: "pod-infra-container-image",
+    arg: "<image>",
+    description: "sandbox image (configured on tug-cri-docker; checked here)",
+    default: DEFAULT_POD_INFRA_IMAGE,
+  },
+  {
+    name: "cluster-dns",
+    arg: "<ips>",
+    description:
       "cluster DNS server IPs for ClusterFirst pods, comma-separated (empty: the runtime's resolv.conf)",
-      DEFAULT_CLUSTER_DNS,
-    )
-    .option("--cluster-domain <domain>", "the cluster's DNS domain", "cluster.local")
-    .option(
-      "--cluster-cidr <cidr>",
-      "the cluster's pod network (the controller manager's --cluster-cidr)",
-      DEFAULT_CLUSTER_CIDR,
-    )
-    .addOption(
-      new Option(
-        "--network-mode <mode>",
-        "bridge: the node's pod network (Docker bridge tug-<node> on the node's podCIDR, routes to other nodes); none: pods use the runtime's network",
-      )
-        .choices([...NETWORK_MODES])
-        .default("bridge"),
-    )
-    .option(
-      "--proxy [enabled]",
+    default: DEFAULT_CLUSTER_DNS,
+  },
+  {
+    name: "cluster-domain",
+    arg: "<domain>",
+    description: "the cluster's DNS domain",
+    default: "cluster.local",
+  },
+  {
+    name: "cluster-cidr",
+    arg: "<cidr>",
+    description: "the cluster's pod network (the controller manager's --cluster-cidr)",
+    default: DEFAULT_CLUSTER_CIDR,
+  },
+  {
+    name: "network-mode",
+    arg: "<mode>",
+    description:
+      "bridge: the node's pod network (Docker bridge tug-<node> on the node's podCIDR, routes to other nodes); none: pods use the runtime's network",
+    default: "bridge",
+  },
+  {
+    name: "proxy",
+    arg: "[enabled]",
+    description:
       "run the service proxy (iptables); one per host network namespace: --proxy=false on the others",
-      "true",
-    )
-    .option(
-      "--dns [enabled]",
+    default: "true",
+  },
+  {
+    name: "dns",
+    arg: "[enabled]",
+    description:
       "run the cluster DNS server on the pod bridge's gateway (bridge mode); --dns=false to leave it to another agent of this host",
-      "true",
-    )
-    .option(
-      "--cleanup",
+    default: "true",
+  },
+  {
+    name: "cleanup",
+    arg: "",
+    description:
       "remove this node's networking (service proxy chains, routes, rules, the Docker network tug-<node>) and exit",
-      false,
-    )
-    .addOption(
-      new Option("--log-level <level>", "log level")
-        .choices(["debug", "info", "warn", "error"])
-        .default("info"),
-    )
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-}
+    default: "false",
+  },
+  { name: "log-level", arg: "<level>", description: "debug, info, warn or error", default: "info" },
+];
 
-/** Flags from argv over env vars, checked, as the agent's options. */
-export function parseAgentFlags(argv: readonly string[], env: NodeJS.ProcessEnv): ProcessSettings {
-  const cmd = agentCommand();
-  // Env vars fill in flags the command line does not give.
-  const fromEnv: string[] = [];
-  for (const opt of cmd.options) {
-    const long = opt.long?.replace(/^--/, "") ?? "";
-    const value = env[`TUG_AGENT_${long.toUpperCase().replace(/-/g, "_")}`];
-    if (value !== undefined && !argv.some((a) => a === `--${long}` || a.startsWith(`--${long}=`))) {
-      fromEnv.push(`--${long}=${value}`);
-    }
-  }
-  cmd.parse([...fromEnv, ...argv], { from: "user" });
-  const o = cmd.opts<Record<string, string | boolean | undefined>>();
-  const get = (k: string) => {
-    const v = o[k];
-    return v === true ? "true" : v === false || v === undefined ? "" : v;
-  };
+const COMMAND: SettingsCommand = {
+  name: "tug-agent",
+  description: "tug's node agent: registers the node and runs the pods bound to it through CRI",
+  helpAfter: [
+    "Every flag can also be set in the environment as TUG_AGENT_<FLAG>, e.g. TUG_AGENT_NODE_NAME=node-1,",
+    "or as a key of the --config YAML file, e.g. node-name: node-1. A flag wins over the",
+    "environment, the environment over the file. Docs: docs/agent.md.",
+  ].join("\n"),
+  envPrefix: "TUG_AGENT_",
+  flags: FLAGS,
+  configFlag: "config",
+  configFormat: "yaml",
+  configExample: '"node-name: node-1"',
+};
+
+/**
+ * Flags over env vars over the --config file, checked, as the agent's options. --help,
+ * --version and usage errors give an "exit" result; a bad value throws ConfigError (FlagError
+ * for one the agent checks itself).
+ */
+export function parseAgentFlags(
+  argv: readonly string[],
+  options: GatherOptions = {},
+): ParsedSettings<ProcessSettings> {
+  const gathered = gatherSettings(COMMAND, argv, options);
+  if (gathered.kind === "exit") return gathered;
+  const s = gathered.settings;
+  const networkMode = s.oneOf("network-mode", NETWORK_MODES);
+  const logLevel = s.logLevel();
+  s.check();
+  const get = (flag: string) => s.value(flag);
   const agent: AgentOptions = {
-    nodeName: get("nodeName"),
-    servers: get("server")
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s !== ""),
-    runtimeEndpoint: get("containerRuntimeEndpoint"),
+    nodeName: get("node-name"),
+    servers: s.list("server"),
+    runtimeEndpoint: get("container-runtime-endpoint"),
     address: get("address"),
     port: intFlag("port", get("port")),
-    nodeLabels: parseKeyValues("node-labels", get("nodeLabels")),
-    registerWithTaints: parseTaints(get("registerWithTaints")),
-    maxPods: intFlag("max-pods", get("maxPods"), 1),
+    nodeLabels: parseKeyValues("node-labels", get("node-labels")),
+    registerWithTaints: parseTaints(get("register-with-taints")),
+    maxPods: intFlag("max-pods", get("max-pods"), 1),
     reserved: sumReservations(
-      reservations("kube-reserved", get("kubeReserved")),
-      reservations("system-reserved", get("systemReserved")),
+      reservations("kube-reserved", get("kube-reserved")),
+      reservations("system-reserved", get("system-reserved")),
     ),
     nodeStatusUpdateMs: parseDurationMs(
       "node-status-update-frequency",
-      get("nodeStatusUpdateFrequency"),
+      get("node-status-update-frequency"),
     ),
     nodeLeaseDurationSeconds: intFlag(
       "node-lease-duration-seconds",
-      get("nodeLeaseDurationSeconds"),
+      get("node-lease-duration-seconds"),
       1,
     ),
     maxDeadContainersPerContainer: intFlag(
       "maximum-dead-containers-per-container",
-      get("maximumDeadContainersPerContainer"),
+      get("maximum-dead-containers-per-container"),
       1,
     ),
     containerGcPeriodMs: parseDurationMs(
       "minimum-container-gc-period",
-      get("minimumContainerGcPeriod"),
+      get("minimum-container-gc-period"),
     ),
-    clusterDns: get("clusterDns")
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s !== ""),
-    clusterDomain: get("clusterDomain"),
+    clusterDns: s.list("cluster-dns"),
+    clusterDomain: get("cluster-domain"),
     networking: {
-      mode: get("networkMode") as NetworkMode,
-      clusterCidr: get("clusterCidr"),
+      mode: networkMode as NetworkMode,
+      clusterCidr: get("cluster-cidr"),
       proxy: boolFlag("proxy", get("proxy")),
       dns: boolFlag("dns", get("dns")),
     },
   };
   try {
-    parseIpv4Cidr(get("clusterCidr"), "--cluster-cidr");
+    parseIpv4Cidr(get("cluster-cidr"), "--cluster-cidr");
   } catch (e) {
     throw new FlagError(e instanceof Error ? e.message : String(e));
   }
   if (agent.servers.length === 0)
     throw new FlagError("--server: give at least one tug-apiserver address host:port");
-  if (o.rootDir !== undefined) agent.rootDir = get("rootDir");
-  if (o.nodeIp !== undefined) agent.nodeIp = get("nodeIp");
-  if (o.nodeRole !== undefined) agent.role = get("nodeRole");
+  if (s.raw("root-dir") !== undefined) agent.rootDir = get("root-dir");
+  if (s.raw("node-ip") !== undefined) agent.nodeIp = get("node-ip");
+  if (s.raw("node-role") !== undefined) agent.role = get("node-role");
   return {
-    agent,
-    logLevel: get("logLevel") as LogLevel,
-    podInfraContainerImage: get("podInfraContainerImage"),
-    cleanup: get("cleanup") === "true",
+    kind: "run",
+    settings: {
+      agent,
+      logLevel,
+      podInfraContainerImage: get("pod-infra-container-image"),
+      cleanup: boolFlag("cleanup", get("cleanup")),
+    },
   };
 }
 

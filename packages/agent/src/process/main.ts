@@ -1,13 +1,13 @@
-// tug-agent's process: parse flags, start the Agent, stop it on SIGTERM/SIGINT (containers,
+// tug-agent's process: read its settings (@tug/daemon), start the Agent, stop it on SIGTERM/SIGINT (containers,
 // routes and service rules stay; a restarted agent adopts them). `--cleanup` instead removes
 // the node's networking and exits, as kube-proxy's --cleanup does.
 
-import { CommanderError } from "commander";
+import { packageVersion, settingsOrExit } from "@tug/daemon";
 import { Agent } from "../agent.js";
 import { errorText, jsonLogger } from "../log.js";
 import { podNetworkName } from "../network/node-network.js";
 import { cleanupNodeNetworking } from "../network/node-networking.js";
-import { FlagError, parseAgentFlags } from "./agent-flags.js";
+import { parseAgentFlags } from "./agent-flags.js";
 
 export interface RunOptions {
   argv: readonly string[];
@@ -17,17 +17,20 @@ export interface RunOptions {
 
 /** Runs tug-agent until a signal; resolves with the exit code. */
 export async function runTugAgent(options: RunOptions): Promise<number> {
-  let settings: ReturnType<typeof parseAgentFlags>;
-  try {
-    settings = parseAgentFlags(options.argv, options.env ?? process.env);
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
-    if (e instanceof FlagError) {
-      process.stderr.write(`tug-agent: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+  const started = settingsOrExit(
+    "tug-agent",
+    () =>
+      parseAgentFlags(options.argv, {
+        env: options.env ?? process.env,
+        version: packageVersion(import.meta.url, "@tug/agent"),
+      }),
+    {
+      stdout: (s) => process.stdout.write(s),
+      stderr: (s) => process.stderr.write(s),
+    },
+  );
+  if ("exitCode" in started) return started.exitCode;
+  const settings = started.settings;
   const log = jsonLogger("tug-agent", settings.logLevel);
   if (settings.cleanup) {
     const node = (settings.agent.nodeName ?? "").toLowerCase();
@@ -40,6 +43,15 @@ export async function runTugAgent(options: RunOptions): Promise<number> {
       return 1;
     }
   }
+  // Listen for SIGTERM/SIGINT before starting, so that one sent as soon as the agent logs that
+  // it started (or while it starts) stops it gracefully instead of killing the process.
+  const signalled =
+    options.handleSignals === true
+      ? new Promise<void>((resolve) => {
+          process.once("SIGTERM", () => resolve());
+          process.once("SIGINT", () => resolve());
+        })
+      : undefined;
   const agent = new Agent({ ...settings.agent, log });
   try {
     await agent.start();
@@ -60,11 +72,8 @@ export async function runTugAgent(options: RunOptions): Promise<number> {
       },
     );
   }
-  if (!options.handleSignals) return 0;
-  await new Promise<void>((resolve) => {
-    process.once("SIGTERM", () => resolve());
-    process.once("SIGINT", () => resolve());
-  });
+  if (signalled === undefined) return 0;
+  await signalled;
   log.info("stopping; containers keep running");
   await agent.stop();
   return 0;
