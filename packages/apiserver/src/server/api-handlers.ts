@@ -1035,8 +1035,8 @@ export class ApiHandlers {
     const bound = await pods.store.guaranteedUpdate(
       ref,
       (obj) => {
-        const pod = pods.store.copy(obj) as unknown as Pod;
-        const meta = pod.metadata;
+        const current = obj as unknown as Pod;
+        const meta = current.metadata;
         if (req.uid !== "" && meta?.uid !== req.uid) {
           throw StorageError.conflict(
             binding,
@@ -1051,8 +1051,10 @@ export class ApiHandlers {
             `pod ${req.name} is being deleted, cannot be assigned to a host`,
           );
         }
-        const spec = pod.spec;
-        if (spec === undefined) throw new Error(`pod ${req.name} has no spec`);
+        const spec = current.spec;
+        if (meta === undefined || spec === undefined) {
+          throw new Error(`pod ${req.name} has no metadata or spec`);
+        }
         if (spec.nodeName !== "") {
           throw StorageError.conflict(
             binding,
@@ -1060,28 +1062,35 @@ export class ApiHandlers {
             `pod ${req.name} is already assigned to node "${spec.nodeName}"`,
           );
         }
-        spec.nodeName = req.nodeName;
-        const status = pod.status;
+        // The bound pod shares with `current` (the watch cache's copy, which must not change)
+        // every part the binding leaves alone: only metadata, spec and the status conditions
+        // are new objects, instead of a deep copy of the whole pod.
+        const pod: Pod = {
+          ...current,
+          metadata: { ...meta, resourceVersion: "" },
+          spec: { ...spec, nodeName: req.nodeName },
+        };
+        const status = current.status;
         if (status !== undefined) {
           const now = timestampAtSeconds(this.env.now());
           const existing = status.conditions.find((c) => c.type === "PodScheduled");
-          if (existing === undefined) {
-            status.conditions.push({
-              $typeName: "tug.core.v1.PodCondition",
-              type: "PodScheduled",
-              status: "True",
-              reason: "",
-              message: "",
-              lastTransitionTime: now,
-            });
-          } else {
-            if (existing.status !== "True") existing.lastTransitionTime = now;
-            existing.status = "True";
-            existing.reason = "";
-            existing.message = "";
-          }
+          const scheduled = {
+            $typeName: "tug.core.v1.PodCondition" as const,
+            ...existing,
+            type: "PodScheduled",
+            status: "True",
+            reason: "",
+            message: "",
+            lastTransitionTime: existing?.status === "True" ? existing.lastTransitionTime : now,
+          };
+          pod.status = {
+            ...status,
+            conditions:
+              existing === undefined
+                ? [...status.conditions, scheduled]
+                : status.conditions.map((c) => (c === existing ? scheduled : c)),
+          };
         }
-        (pod.metadata as NonNullable<Pod["metadata"]>).resourceVersion = "";
         return pod as unknown as ApiObject;
       },
       undefined,

@@ -21,6 +21,9 @@ import {
 } from "./etcd-client.js";
 import { LeaseManager } from "./lease-manager.js";
 
+/** The most written objects kept for the store watch to hand out (see ObjectStore.recentWrites). */
+const RECENT_WRITES_LIMIT = 1000;
+
 /** Where Kubernetes keeps objects in etcd (kube-apiserver's --etcd-prefix default). */
 export const DEFAULT_REGISTRY_PREFIX = "/registry";
 
@@ -178,6 +181,14 @@ export class ObjectStore<T> {
    * need not be made again: see storedBytesOf. Weak: an object no one holds takes its bytes.
    */
   private readonly storedBytes = new WeakMap<object, Uint8Array>();
+  /**
+   * Objects this store has just written, by key, until its watch delivers their revision: the
+   * watch hands out the written object itself instead of decoding the bytes it was made from.
+   * Kept only while a watch is open (the watch cache's). A write whose event arrived before its
+   * own response is forgotten at the next event of its key, or pushed out by later writes.
+   */
+  private readonly recentWrites = new Map<string, { revision: number; object: T }>();
+  private openWatches = 0;
 
   constructor(
     private readonly client: EtcdClient,
@@ -261,6 +272,26 @@ export class ObjectStore<T> {
     return obj;
   }
 
+  /** Records a write for the watch (see recentWrites); returns the object. */
+  private written(key: string, revision: number, obj: T): T {
+    if (this.openWatches === 0) return obj;
+    this.recentWrites.delete(key);
+    this.recentWrites.set(key, { revision, object: obj });
+    if (this.recentWrites.size > RECENT_WRITES_LIMIT) {
+      const oldest = this.recentWrites.keys().next();
+      if (oldest.done !== true) this.recentWrites.delete(oldest.value);
+    }
+    return obj;
+  }
+
+  /** The object this store wrote as `key` at `revision`, if it still has it. */
+  private takeWritten(key: string, revision: number): T | undefined {
+    const w = this.recentWrites.get(key);
+    if (w === undefined || w.revision > revision) return undefined;
+    this.recentWrites.delete(key);
+    return w.revision === revision ? w.object : undefined;
+  }
+
   /**
    * The bytes to store: the object without resourceVersion (etcd keeps it as mod revision).
    * The object is left as it was.
@@ -284,23 +315,13 @@ export class ObjectStore<T> {
   }
 
   /**
-   * A deep copy of `obj`, which the caller may change: decoded from its stored bytes when the
-   * store knows them (one decode, not an encode and a decode). `obj` must be unchanged since
-   * the store handed it out (see storedBytesOf).
-   */
-  copy(obj: T): T {
-    const rv = this.codec.resourceVersionOf(obj);
-    const bytes = this.storedBytesOf(obj) ?? this.encode(obj);
-    return this.remember(this.codec.withResourceVersion(this.codec.decode(bytes), rv), bytes);
-  }
-
-  /**
    * Stores a new object; AlreadyExists if the name is taken. With `ttlSeconds`, the object is
    * removed by the store after that long (a lease shared with objects created around the same
    * time, so it may live up to 5% longer, at most 60 s), as Kubernetes does for Events.
    * `encoded`: `encode(obj)`, when the caller has made it already (to check the size).
    * Returns the stored object with its resourceVersion: `obj` itself, handed over (set through
-   * the codec's withResourceVersion), not a copy decoded again.
+   * the codec's withResourceVersion), not a copy decoded again. It is shared with the store
+   * watch, which delivers it as the write's event: the caller must not change it.
    */
   async create(
     ref: ObjectRef,
@@ -328,7 +349,8 @@ export class ObjectStore<T> {
         res = await this.client.create(key, bytes, lease);
       }
       if (!res.succeeded) throw ApiError.alreadyExists(this.resource, ref.name);
-      return this.remember(this.codec.withResourceVersion(obj, String(res.revision)), bytes);
+      const stored = this.codec.withResourceVersion(obj, String(res.revision));
+      return this.written(key, res.revision, this.remember(stored, bytes));
     } catch (e) {
       throw toApiError(e);
     }
@@ -490,7 +512,8 @@ export class ObjectStore<T> {
    * (a caller's stale resourceVersion); NotFound if the object is (or becomes) absent. A
    * result that encodes to the stored bytes is not written. The object keeps its lease (TTL).
    * Returns the stored object: the result of `tryUpdate` itself with its new resourceVersion
-   * (not a copy), or the current state when nothing was written.
+   * (not a copy, and shared with the store watch as create's is), or the current state when
+   * nothing was written.
    *
    * `cachedExisting`: the object as the watch cache holds it, used as the current state
    * instead of a read from the store (kube-apiserver's GuaranteedUpdate with a cached existing
@@ -551,7 +574,7 @@ export class ObjectStore<T> {
         // The written object itself, unless tryUpdate handed back the current state (which
         // may be the cache's and must not change).
         if (next === state.current) {
-          return this.decode({
+          const again = this.decode({
             key,
             value: bytes,
             createRevision: state.kv?.createRevision ?? 0,
@@ -559,8 +582,10 @@ export class ObjectStore<T> {
             version: (state.kv?.version ?? 0) + 1,
             lease: state.kv?.lease ?? "0",
           });
+          return this.written(key, res.revision, again);
         }
-        return this.remember(this.codec.withResourceVersion(next, String(res.revision)), bytes);
+        const stored = this.codec.withResourceVersion(next, String(res.revision));
+        return this.written(key, res.revision, this.remember(stored, bytes));
       }
       if (res.current === undefined) throw ApiError.notFound(this.resource, ref.name);
       state = {
@@ -620,6 +645,7 @@ export class ObjectStore<T> {
         start = fromRevision + 1;
       }
       if (state.closed) return;
+      self.openWatches++;
       const watch = self.client.watch({
         key: prefix,
         rangeEnd: prefixEnd(prefix),
@@ -639,7 +665,8 @@ export class ObjectStore<T> {
             const revision = e.kv.modRevision;
             if (e.type === "PUT") {
               const type = e.kv.createRevision === revision ? "ADDED" : "MODIFIED";
-              yield { type, object: self.decode(e.kv), key: e.kv.key, revision };
+              const object = self.takeWritten(e.kv.key, revision) ?? self.decode(e.kv);
+              yield { type, object, key: e.kv.key, revision };
             } else {
               if (e.prevKv === undefined) {
                 throw ApiError.internal(
@@ -659,6 +686,8 @@ export class ObjectStore<T> {
         throw toApiError(e);
       } finally {
         watch.close();
+        self.openWatches--;
+        if (self.openWatches === 0) self.recentWrites.clear();
       }
     }
     const iterator = events();
