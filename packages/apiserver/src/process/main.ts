@@ -74,12 +74,15 @@ export async function runTugApiserver(options: RunOptions): Promise<number> {
             resource: call.resource,
           });
         }
-        log.debug("request", {
-          verb: call.verb,
-          resource: call.resource,
-          code: call.code,
-          ms: Math.round(call.durationMs * 10) / 10,
-        });
+        // Checked first: the fields are not built for every call when nobody logs them.
+        if (log.level === "debug") {
+          log.debug("request", {
+            verb: call.verb,
+            resource: call.resource,
+            code: call.code,
+            ms: Math.round(call.durationMs * 10) / 10,
+          });
+        }
         if (call.error !== undefined && call.code >= 500) {
           log.warn("request failed", {
             verb: call.verb,
