@@ -1,149 +1,199 @@
-// The tug-cri-docker process: flags (and their TUG_CRI_* environment variables), JSON logs on
-// stderr, the CRI server, optional /healthz, /readyz and Prometheus /metrics, and a clean stop
-// on SIGINT/SIGTERM. See docs/cri-docker.md.
+// The tug-cri-docker process: settings (flags, TUG_CRI_* environment, YAML --config), JSON logs
+// on stderr, the CRI server, optional /healthz, /readyz and Prometheus /metrics (those three
+// and the settings layering are @tug/daemon's), and a clean stop on SIGINT/SIGTERM. See
+// docs/cri-docker.md.
 
-import { createServer, type Server } from "node:http";
-import { Command, Option } from "commander";
+import {
+  type Counter,
+  createLogger,
+  type DaemonRunOptions,
+  envVarName,
+  type FlagSpec,
+  gatherSettings,
+  type HttpEndpoints,
+  MetricsRegistry,
+  type ParsedSettings,
+  packageVersion,
+  type SettingsCommand,
+  type SettingsReader,
+  settingsOrExit,
+  startHealthServer,
+} from "@tug/daemon";
 import type { CallRecord } from "./cri-handlers.js";
 import { CriServer, DEFAULT_CRI_SOCKET, DEFAULT_PAUSE_IMAGE } from "./cri-server.js";
 import { DEFAULT_DOCKER_ENDPOINT } from "./docker-endpoint.js";
 import { DEFAULT_POD_NETWORK } from "./pod-network.js";
 
-/** Writes one structured log line (JSON) to stderr. */
-function log(
-  level: "info" | "warn" | "error",
-  msg: string,
-  fields: Record<string, unknown> = {},
-): void {
-  process.stderr.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level, component: "tug-cri-docker", msg, ...fields })}\n`,
-  );
+export const ENV_PREFIX = "TUG_CRI_";
+
+/** Every setting, in --help order. */
+export const FLAGS: readonly FlagSpec[] = [
+  {
+    name: "listen",
+    arg: "<path>",
+    description: "unix socket to serve CRI on",
+    default: DEFAULT_CRI_SOCKET,
+  },
+  {
+    name: "docker-endpoint",
+    arg: "<url>",
+    description: "Docker engine (unix:///path or tcp://host:port)",
+    default: DEFAULT_DOCKER_ENDPOINT,
+  },
+  {
+    name: "instance",
+    arg: "<name>",
+    description: "this runtime's name among runtimes sharing one engine",
+    default: "default",
+  },
+  {
+    name: "pause-image",
+    arg: "<image>",
+    description: "image of pod sandbox containers",
+    default: DEFAULT_PAUSE_IMAGE,
+  },
+  {
+    name: "pod-network",
+    arg: "<network>",
+    description: "Docker network pod sandboxes join (tug-agent's node network is tug-<node>)",
+    default: DEFAULT_POD_NETWORK,
+  },
+  {
+    name: "streaming-address",
+    arg: "<host:port>",
+    description: "exec streaming server (port 0: any free port)",
+    default: "127.0.0.1:0",
+  },
+  {
+    name: "metrics-address",
+    arg: "<host:port>",
+    description: "serve /healthz, /readyz and /metrics here (off when empty)",
+    default: "",
+  },
+  { name: "log-level", arg: "<level>", description: "debug, info, warn or error", default: "info" },
+];
+
+const COMMAND: SettingsCommand = {
+  name: "tug-cri-docker",
+  description: "A CRI v1 runtime (RuntimeService, ImageService) backed by Docker.",
+  helpAfter: [
+    `Every flag can also be set in the environment as ${ENV_PREFIX}<FLAG>, e.g. ${envVarName(ENV_PREFIX, "listen")}=/run/tug/cri.sock,`,
+    "or as a key of the --config YAML file, e.g. listen: /run/tug/cri.sock. A flag wins over the",
+    "environment, the environment over the file. Docs: docs/cri-docker.md.",
+  ].join("\n"),
+  envPrefix: ENV_PREFIX,
+  flags: FLAGS,
+  configFlag: "config",
+  configFormat: "yaml",
+  configExample: '"instance: node-1"',
+};
+
+interface HostPort {
+  readonly host: string;
+  readonly port: number;
 }
 
-/** "host:port" → parts; the port must be a number 0-65535. */
-function hostPort(value: string, flag: string): { host: string; port: number } {
+export interface CriDockerSettings {
+  readonly listen: string;
+  readonly dockerEndpoint: string;
+  readonly instance: string;
+  readonly pauseImage: string;
+  readonly podNetwork: string;
+  readonly streaming: HostPort;
+  /** Off when undefined. */
+  readonly metrics: HostPort | undefined;
+  readonly logLevel: ReturnType<SettingsReader["logLevel"]>;
+}
+
+/** "host:port" → parts; the port must be a number 0-65535; a problem names the setting. */
+function hostPort(s: SettingsReader, flag: string): HostPort {
+  const value = s.value(flag);
   const m = /^(.*):(\d+)$/.exec(value);
   const port = m === null ? Number.NaN : Number(m[2]);
   if (m === null || port > 65535) {
-    throw new Error(`${flag} "${value}" is invalid; use host:port, e.g. 127.0.0.1:0`);
+    s.problem(`${s.describe(flag)} "${value}" is not host:port; use e.g. 127.0.0.1:0`);
+    return { host: "127.0.0.1", port: 0 };
   }
   return { host: (m[1] ?? "").replace(/^\[|\]$/g, "") || "127.0.0.1", port };
 }
 
+/**
+ * Flags over TUG_CRI_* over the --config file. --help, --version and usage errors give an
+ * "exit" result; a bad value throws ConfigError.
+ */
+export function parseSettings(
+  argv: readonly string[],
+  options: Parameters<typeof gatherSettings>[2] = {},
+): ParsedSettings<CriDockerSettings> {
+  const gathered = gatherSettings(COMMAND, argv, options);
+  if (gathered.kind === "exit") return gathered;
+  const s = gathered.settings;
+  const settings: CriDockerSettings = {
+    listen: s.value("listen"),
+    dockerEndpoint: s.value("docker-endpoint"),
+    instance: s.value("instance"),
+    pauseImage: s.value("pause-image"),
+    podNetwork: s.value("pod-network"),
+    streaming: hostPort(s, "streaming-address"),
+    metrics: s.value("metrics-address") === "" ? undefined : hostPort(s, "metrics-address"),
+    logLevel: s.logLevel(),
+  };
+  s.check();
+  return { kind: "run", settings };
+}
+
 /** Per method and gRPC code: calls and total seconds, for /metrics. */
 class CallMetrics {
-  private readonly calls = new Map<string, { count: number; seconds: number }>();
+  readonly registry = new MetricsRegistry();
+  private readonly calls: Counter;
+  private readonly seconds: Counter;
 
-  observe(r: CallRecord): void {
-    const key = `method="${r.method}",code="${r.code}"`;
-    const entry = this.calls.get(key) ?? { count: 0, seconds: 0 };
-    entry.count += 1;
-    entry.seconds += r.durationMs / 1000;
-    this.calls.set(key, entry);
+  constructor() {
+    this.calls = this.registry.counter(
+      "tug_cri_requests_total",
+      "CRI calls served, by method and gRPC code.",
+      true,
+    );
+    this.seconds = this.registry.counter(
+      "tug_cri_request_duration_seconds_sum",
+      "Time spent serving CRI calls.",
+      true,
+    );
   }
 
-  render(): string {
-    const lines = [
-      "# HELP tug_cri_requests_total CRI calls served, by method and gRPC code.",
-      "# TYPE tug_cri_requests_total counter",
-      ...[...this.calls].map(([k, v]) => `tug_cri_requests_total{${k}} ${v.count}`),
-      "# HELP tug_cri_request_duration_seconds_sum Time spent serving CRI calls.",
-      "# TYPE tug_cri_request_duration_seconds_sum counter",
-      ...[...this.calls].map(([k, v]) => `tug_cri_request_duration_seconds_sum{${k}} ${v.seconds}`),
-    ];
-    return `${lines.join("\n")}\n`;
+  observe(r: CallRecord): void {
+    const labels = { method: r.method, code: String(r.code) };
+    this.calls.inc(1, labels);
+    this.seconds.inc(r.durationMs / 1000, labels);
   }
 }
 
-export interface RunOptions {
-  argv: readonly string[];
-  env?: NodeJS.ProcessEnv;
-  /** Stop on SIGINT/SIGTERM (the binary); tests stop through `signal`. */
-  handleSignals?: boolean;
-  signal?: AbortSignal;
+export interface RunOptions extends DaemonRunOptions<never> {
+  /** Aborting stops it as a signal would (tests). */
+  readonly signal?: AbortSignal;
 }
 
 /** Runs tug-cri-docker until stopped; resolves with the process exit code. */
 export async function runTugCriDocker(options: RunOptions): Promise<number> {
-  const env = options.env ?? process.env;
-  const program = new Command("tug-cri-docker")
-    .description("A CRI v1 runtime (RuntimeService, ImageService) backed by Docker.")
-    .addOption(
-      new Option("--listen <path>", "unix socket to serve CRI on")
-        .env("TUG_CRI_LISTEN")
-        .default(DEFAULT_CRI_SOCKET),
-    )
-    .addOption(
-      new Option("--docker-endpoint <url>", "Docker engine (unix:///path or tcp://host:port)")
-        .env("TUG_CRI_DOCKER_ENDPOINT")
-        .default(DEFAULT_DOCKER_ENDPOINT),
-    )
-    .addOption(
-      new Option("--instance <name>", "this runtime's name among runtimes sharing one engine")
-        .env("TUG_CRI_INSTANCE")
-        .default("default"),
-    )
-    .addOption(
-      new Option("--pause-image <image>", "image of pod sandbox containers")
-        .env("TUG_CRI_PAUSE_IMAGE")
-        .default(DEFAULT_PAUSE_IMAGE),
-    )
-    .addOption(
-      new Option(
-        "--pod-network <network>",
-        "Docker network pod sandboxes join (tug-agent's node network is tug-<node>)",
-      )
-        .env("TUG_CRI_POD_NETWORK")
-        .default(DEFAULT_POD_NETWORK),
-    )
-    .addOption(
-      new Option("--streaming-address <host:port>", "exec streaming server (port 0: any free port)")
-        .env("TUG_CRI_STREAMING_ADDRESS")
-        .default("127.0.0.1:0"),
-    )
-    .addOption(
-      new Option(
-        "--metrics-address <host:port>",
-        "serve /healthz, /readyz and /metrics here (off when empty)",
-      )
-        .env("TUG_CRI_METRICS_ADDRESS")
-        .default(""),
-    )
-    .exitOverride()
-    .configureOutput({
-      writeErr: (s) => process.stderr.write(s),
-      writeOut: (s) => process.stdout.write(s),
-    });
-  // commander reads env vars from process.env; hand it ours.
-  const saved = process.env;
-  process.env = { ...saved, ...env };
-  try {
-    program.parse([...options.argv], { from: "user" });
-  } catch (e) {
-    const code = (e as { exitCode?: number }).exitCode;
-    return typeof code === "number" ? code : 2;
-  } finally {
-    process.env = saved;
-  }
-  const opts = program.opts<{
-    listen: string;
-    dockerEndpoint: string;
-    pauseImage: string;
-    podNetwork: string;
-    instance: string;
-    streamingAddress: string;
-    metricsAddress: string;
-  }>();
-  let streaming: { host: string; port: number };
-  let metricsAddr: { host: string; port: number } | undefined;
-  try {
-    streaming = hostPort(opts.streamingAddress, "--streaming-address");
-    if (opts.metricsAddress !== "")
-      metricsAddr = hostPort(opts.metricsAddress, "--metrics-address");
-  } catch (e) {
-    process.stderr.write(`tug-cri-docker: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 2;
-  }
+  const started = settingsOrExit(
+    "tug-cri-docker",
+    () =>
+      parseSettings(options.argv, {
+        env: options.env ?? process.env,
+        version: packageVersion(import.meta.url, "@tug/cri-docker"),
+      }),
+    {
+      stdout: options.stdout ?? ((s) => process.stdout.write(s)),
+      stderr: options.stderr ?? ((s) => process.stderr.write(s)),
+    },
+  );
+  if ("exitCode" in started) return started.exitCode;
+  const opts = started.settings;
+  const log = createLogger({
+    level: opts.logLevel,
+    component: "tug-cri-docker",
+    ...(options.stderr === undefined ? {} : { write: options.stderr }),
+  });
   const metrics = new CallMetrics();
   let server: CriServer;
   try {
@@ -153,25 +203,20 @@ export async function runTugCriDocker(options: RunOptions): Promise<number> {
       pauseImage: opts.pauseImage,
       podNetwork: opts.podNetwork,
       instance: opts.instance,
-      streamingHost: streaming.host,
-      streamingPort: streaming.port,
+      streamingHost: opts.streaming.host,
+      streamingPort: opts.streaming.port,
       onCall: (r) => {
         metrics.observe(r);
         if (r.error !== undefined)
-          log("warn", "CRI call failed", {
-            method: r.method,
-            code: r.code,
-            error: r.error.message,
-          });
+          log.warn("CRI call failed", { method: r.method, code: r.code, error: r.error });
       },
-      onBackgroundError: (what, e) =>
-        log("error", what, { error: e instanceof Error ? e.message : String(e) }),
+      onBackgroundError: (what, e) => log.error(what, { error: e }),
     });
   } catch (e) {
-    log("error", "cannot start", { error: e instanceof Error ? e.message : String(e) });
+    log.error("cannot start", { error: e });
     return 1;
   }
-  log("info", "serving CRI", {
+  log.info("serving CRI", {
     socket: server.socketPath,
     dockerEndpoint: opts.dockerEndpoint,
     pauseImage: opts.pauseImage,
@@ -179,30 +224,27 @@ export async function runTugCriDocker(options: RunOptions): Promise<number> {
     instance: opts.instance,
     streaming: server.streamingUrl,
   });
-  let http: Server | undefined;
-  if (metricsAddr !== undefined) {
-    const addr = metricsAddr;
-    http = createServer((req, res) => {
-      if (req.url === "/healthz") return void res.end("ok\n");
-      if (req.url === "/readyz") {
-        server.docker.ping().then(
-          () => res.end("ok\n"),
-          (e: unknown) => {
-            res.statusCode = 503;
-            res.end(`docker engine not ready: ${String(e)}\n`);
-          },
-        );
-        return;
-      }
-      if (req.url === "/metrics") {
-        res.setHeader("content-type", "text/plain; version=0.0.4");
-        return void res.end(metrics.render());
-      }
-      res.statusCode = 404;
-      res.end("not found; try /healthz, /readyz or /metrics\n");
-    });
-    await new Promise<void>((resolve) => http?.listen(addr.port, addr.host, resolve));
-    log("info", "serving health and metrics", { address: opts.metricsAddress });
+  let http: HttpEndpoints | undefined;
+  if (opts.metrics !== undefined) {
+    try {
+      http = await startHealthServer({
+        host: opts.metrics.host,
+        port: opts.metrics.port,
+        ready: () =>
+          server.docker.ping().then(
+            () => undefined,
+            (e: unknown) => `docker engine: ${e instanceof Error ? e.message : String(e)}`,
+          ),
+        metrics: () => metrics.registry.render(),
+      });
+    } catch (e) {
+      log.error("cannot serve /healthz, /readyz and /metrics: is --metrics-address free?", {
+        error: e,
+      });
+      await server.stop();
+      return 1;
+    }
+    log.info("serving health and metrics", { address: http.urls[0] });
   }
   await new Promise<void>((resolve) => {
     if (options.signal?.aborted) return resolve();
@@ -212,8 +254,8 @@ export async function runTugCriDocker(options: RunOptions): Promise<number> {
       process.once("SIGTERM", () => resolve());
     }
   });
-  log("info", "stopping");
-  http?.close();
+  log.info("stopping");
+  await http?.close();
   await server.stop();
   return 0;
 }

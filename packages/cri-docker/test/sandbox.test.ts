@@ -70,8 +70,9 @@ describe("runtime", () => {
 });
 
 describe("tug-cri-docker process", () => {
-  it("serves on --listen until stopped, then removes its socket", async () => {
+  it("serves on --listen (and health and metrics) until stopped, then removes its socket", async () => {
     const socket = join(h.dir, "proc", "cri.sock");
+    let logs = "";
     const stop = new AbortController();
     const exited = runTugCriDocker({
       argv: [
@@ -81,8 +82,13 @@ describe("tug-cri-docker process", () => {
         "tug/pause:latest",
         "--instance",
         `proc-${h.runId}`,
+        "--metrics-address",
+        "127.0.0.1:0",
       ],
       env: {},
+      stderr: (line) => {
+        logs += line;
+      },
       signal: stop.signal,
     });
     const client = new CriClient(socket);
@@ -90,6 +96,15 @@ describe("tug-cri-docker process", () => {
       await client.waitForReady(20_000);
       expect((await client.runtime.version({})).runtimeName).toBe("docker");
       expect(statSync(socket).mode & 0o777).toBe(0o660);
+      // The log line of the health server names its address; the engine answers, so ready.
+      const served = logs.split("\n").find((l) => l.includes('"msg":"serving health and metrics"'));
+      const base = (JSON.parse(served ?? "{}") as { address?: string }).address;
+      expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(await (await fetch(`${base}/healthz`)).text()).toBe("ok");
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      expect(await (await fetch(`${base}/metrics`)).text()).toContain(
+        'tug_cri_requests_total{method="Version",code="0"} 1',
+      );
     } finally {
       client.close();
       stop.abort();
@@ -99,7 +114,16 @@ describe("tug-cri-docker process", () => {
   });
 
   it("exits 2 with the flag named for a bad flag value", async () => {
-    expect(await runTugCriDocker({ argv: ["--streaming-address", "nope"], env: {} })).toBe(2);
+    let err = "";
+    const code = await runTugCriDocker({
+      argv: ["--streaming-address", "nope"],
+      env: {},
+      stderr: (s) => {
+        err += s;
+      },
+    });
+    expect(code).toBe(2);
+    expect(err).toContain('--streaming-address "nope" is not host:port');
   });
 });
 
