@@ -11,7 +11,9 @@
 // first header block (a client keeps one :authority per connection; grpc-js and the etcd3
 // client send host:port) and hands the socket itself to HTTP/2, which then reads it natively,
 // unless that block had a scheme to cut; only then does the connection go through the
-// rewriter's JavaScript stream (withAuthoritySchemesCut).
+// rewriter's JavaScript stream (withAuthoritySchemesCut). To get that first block from
+// clients that wait for the server's SETTINGS, it sends the server's SETTINGS itself (see
+// acceptByAuthority).
 //
 // HPACK (RFC 7541): only :authority values are changed, each in place and only ever made
 // shorter, so every dynamic-table entry keeps its position and the server's table holds
@@ -24,6 +26,8 @@ const PREFACE_LENGTH = 24;
 const FRAME_HEADER_LENGTH = 9;
 const TYPE_HEADERS = 0x1;
 const TYPE_CONTINUATION = 0x9;
+const TYPE_SETTINGS = 0x4;
+const FLAG_ACK = 0x1;
 const FLAG_END_HEADERS = 0x4;
 const FLAG_PADDED = 0x8;
 const FLAG_PRIORITY = 0x20;
@@ -228,6 +232,22 @@ export class AuthorityRewriter {
   /** Header blocks read whole so far, and how many of them had an :authority cut. */
   blocksRead = 0;
   blocksRewritten = 0;
+  /** Whether the client's first SETTINGS ACK is still to be taken out (see acceptByAuthority). */
+  private dropSettingsAck: boolean;
+
+  constructor(options: { dropFirstSettingsAck?: boolean } = {}) {
+    this.dropSettingsAck = options.dropFirstSettingsAck ?? false;
+  }
+
+  /** Bytes pushed but not yet returned: a partial frame, or a header block not yet complete. */
+  get held(): Buffer {
+    return Buffer.concat([...this.blockFrames, this.pending]);
+  }
+
+  /** Whether the first SETTINGS ACK was taken out (when asked to). */
+  get settingsAckDropped(): boolean {
+    return !this.dropSettingsAck;
+  }
 
   /** Whether it has stopped looking (it forwards everything unchanged from now on). */
   get passingThrough(): boolean {
@@ -258,6 +278,12 @@ export class AuthorityRewriter {
       }
       const length = data.readUIntBE(0, 3);
       const type = data[3] ?? 0;
+      const ack = type === TYPE_SETTINGS && ((data[4] ?? 0) & FLAG_ACK) !== 0 && length === 0;
+      if (ack && this.dropSettingsAck) {
+        this.dropSettingsAck = false;
+        data = data.subarray(FRAME_HEADER_LENGTH);
+        continue;
+      }
       const isBlock =
         type === TYPE_HEADERS || (type === TYPE_CONTINUATION && this.blockFrames.length > 0);
       if (!isBlock || this.blockBytes + length > MAX_HEADER_BLOCK) {
@@ -487,13 +513,19 @@ export function withAuthoritySchemesCut(
 }
 
 /**
- * How long a new connection may send no complete header block before it is given the
- * rewriter anyway. Go gRPC clients (etcdctl) wait for the server's SETTINGS before their
- * first request, and HTTP/2 sends those only once it has the connection: without this wait
- * they would never send one. Node clients (grpc-js, etcd3) send their first request with the
- * connection preface, well within it.
+ * The server connection preface acceptByAuthority sends at once: an empty SETTINGS frame (all
+ * defaults, which is what Node's HTTP/2 server runs with until its own SETTINGS are acked).
+ * Clients that wait for the server's SETTINGS before their first request (grpc-js 1.14, Go
+ * gRPC as in etcdctl) then send it, and the peek can see its :authority.
  */
-export const FIRST_HEADERS_WAIT_MS = 100;
+const EMPTY_SETTINGS = Buffer.from("000000040000000000", "hex");
+
+/**
+ * How long a new connection may go without a complete first request (and the ack of
+ * EMPTY_SETTINGS) before it is given to HTTP/2 through the rewriter anyway: a client may
+ * connect before its first call, and its keepalive PINGs must be answered.
+ */
+export const FIRST_HEADERS_WAIT_MS = 1000;
 
 /** Which way acceptByAuthority gave a connection to HTTP/2. */
 export type ConnectionPath = "native" | "rewritten";
@@ -501,43 +533,54 @@ export type ConnectionPath = "native" | "rewritten";
 /**
  * Gives a new connection to `accept`: the socket itself if its first header block has no
  * :authority scheme to cut (HTTP/2 then reads it natively, starting with the bytes read here,
- * put back with unshift), else the socket through withAuthoritySchemesCut. A connection
- * whose first block does not come within FIRST_HEADERS_WAIT_MS gets the rewriter.
+ * put back with unshift), else the socket through withAuthoritySchemesCut.
+ *
+ * To see a first request from clients that wait for the server's SETTINGS, it sends
+ * EMPTY_SETTINGS itself before HTTP/2 has the connection, and takes the client's ack of them
+ * out of the bytes HTTP/2 reads (nghttp2 would take it for the ack of its own SETTINGS, and
+ * fail the connection on the second). So it waits for both the first header block and that
+ * ack; past FIRST_HEADERS_WAIT_MS it gives the connection the rewriter, which still takes
+ * the ack out when it comes.
  */
 export function acceptByAuthority(
   socket: Socket,
   accept: (connection: Duplex, path: ConnectionPath) => void,
 ): void {
-  const rewriter = new AuthorityRewriter();
-  const received: Buffer[] = [];
-  const rewritten: Buffer[] = [];
+  const rewriter = new AuthorityRewriter({ dropFirstSettingsAck: true });
+  const read: Buffer[] = [];
   const decide = (native: boolean) => {
     clearTimeout(timer);
     socket.off("data", onData);
     socket.off("error", onError);
     socket.pause();
+    // What the rewriter made of the bytes read: as they came, less the SETTINGS ack.
+    const head = Buffer.concat(read);
     if (native) {
-      socket.unshift(Buffer.concat(received));
+      // HTTP/2 reads the rest itself, from where the rewriter stopped.
+      socket.unshift(Buffer.concat([head, rewriter.held]));
       accept(socket, "native");
     } else {
-      accept(withAuthoritySchemesCut(socket, rewriter, Buffer.concat(rewritten)), "rewritten");
+      accept(withAuthoritySchemesCut(socket, rewriter, head), "rewritten");
     }
   };
   const onData = (chunk: Buffer) => {
-    received.push(chunk);
     try {
-      rewritten.push(rewriter.push(chunk));
+      read.push(rewriter.push(chunk));
     } catch {
-      // Bytes it cannot follow: nghttp2 will judge them as they came.
-      decide(true);
+      // Bytes it cannot follow: the rewriter's stream will fail the connection.
+      read.push(chunk);
+      decide(false);
       return;
     }
-    if (rewriter.blocksRead > 0) decide(rewriter.blocksRewritten === 0);
-    else if (rewriter.passingThrough) decide(true);
+    if (rewriter.passingThrough) decide(false);
+    else if (rewriter.blocksRead > 0 && rewriter.settingsAckDropped) {
+      decide(rewriter.blocksRewritten === 0);
+    }
   };
   const onError = () => socket.destroy();
   const timer = setTimeout(() => decide(false), FIRST_HEADERS_WAIT_MS);
   socket.on("data", onData);
   socket.on("error", onError);
   socket.once("close", () => clearTimeout(timer));
+  socket.write(EMPTY_SETTINGS);
 }
