@@ -182,10 +182,7 @@ export async function runTugCriDocker(options: RunOptions): Promise<number> {
         env: options.env ?? process.env,
         version: packageVersion(import.meta.url, "@tug/cri-docker"),
       }),
-    {
-      stdout: options.stdout ?? ((s) => process.stdout.write(s)),
-      stderr: options.stderr ?? ((s) => process.stderr.write(s)),
-    },
+    options,
   );
   if ("exitCode" in started) return started.exitCode;
   const opts = started.settings;

@@ -57,22 +57,25 @@ export interface DaemonOutput {
 }
 
 /**
- * The settings `parse` returns, or the exit code once what it had to say is printed. `parse`
- * may throw ConfigError; any other error is not about settings and propagates.
+ * The settings `parse` returns, or the exit code once what it had to say is printed (on
+ * process.stdout and process.stderr unless `out` says otherwise). `parse` may throw
+ * ConfigError; any other error is not about settings and propagates.
  */
 export function settingsOrExit<T>(
   name: string,
   parse: () => ParsedSettings<T>,
-  out: DaemonOutput,
+  out: Partial<DaemonOutput> = {},
 ): { readonly settings: T } | { readonly exitCode: number } {
+  const stdout = out.stdout ?? ((s: string) => process.stdout.write(s));
+  const stderr = out.stderr ?? ((s: string) => process.stderr.write(s));
   try {
     const parsed = parse();
     if (parsed.kind === "run") return { settings: parsed.settings };
-    (parsed.stream === "stdout" ? out.stdout : out.stderr)(parsed.output);
+    (parsed.stream === "stdout" ? stdout : stderr)(parsed.output);
     return { exitCode: parsed.code };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    out.stderr(`${name}: ${e.message}\nRun ${name} --help for the flags.\n`);
+    stderr(`${name}: ${e.message}\nRun ${name} --help for the flags.\n`);
     return { exitCode: 2 };
   }
 }

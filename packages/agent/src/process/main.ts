@@ -17,17 +17,11 @@ export interface RunOptions {
 
 /** Runs tug-agent until a signal; resolves with the exit code. */
 export async function runTugAgent(options: RunOptions): Promise<number> {
-  const started = settingsOrExit(
-    "tug-agent",
-    () =>
-      parseAgentFlags(options.argv, {
-        env: options.env ?? process.env,
-        version: packageVersion(import.meta.url, "@tug/agent"),
-      }),
-    {
-      stdout: (s) => process.stdout.write(s),
-      stderr: (s) => process.stderr.write(s),
-    },
+  const started = settingsOrExit("tug-agent", () =>
+    parseAgentFlags(options.argv, {
+      env: options.env ?? process.env,
+      version: packageVersion(import.meta.url, "@tug/agent"),
+    }),
   );
   if ("exitCode" in started) return started.exitCode;
   const settings = started.settings;
