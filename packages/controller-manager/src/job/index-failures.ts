@@ -7,7 +7,7 @@
 // https://kubernetes.io/docs/concepts/workloads/controllers/job/#backoff-limit-per-index
 
 import type { Job, Pod } from "@tug/api";
-import { type JobVerdict, podCompletionIndex } from "./job-state.js";
+import { isPodFailedForJob, type JobVerdict, podCompletionIndex } from "./job-state.js";
 import { matchPodFailurePolicy, type PodFailureVerdict } from "./pod-failure-policy.js";
 
 /** Failures of the pod's index before this pod, counted against backoffLimitPerIndex. */
@@ -48,18 +48,16 @@ export function indexFailureCounts(pod: Pod): IndexFailureCounts {
 }
 
 /**
- * The latest failed pod of `index` among `pods`: the one carrying the most failures (each
- * replacement carries one more than the pod it replaces), the newest on a tie.
+ * The latest failed pod of `index` among the Job's `pods` (failed as isPodFailedForJob has it:
+ * a deleted pod counts unless podReplacementPolicy is Failed): the one carrying the most
+ * failures (each replacement carries one more than the pod it replaces), the newest on a tie.
  */
-export function podBeingReplaced(
-  pods: readonly Pod[],
-  index: number,
-  completions: number,
-): Pod | undefined {
+export function podBeingReplaced(job: Job, pods: readonly Pod[], index: number): Pod | undefined {
+  const completions = job.spec?.completions ?? 0;
   let latest: Pod | undefined;
   let latestTotal = -1;
   for (const pod of pods) {
-    if (pod.status?.phase !== "Failed" || podCompletionIndex(pod, completions) !== index) continue;
+    if (!isPodFailedForJob(pod, job) || podCompletionIndex(pod, completions) !== index) continue;
     const { failures, ignored } = indexFailureCounts(pod);
     const total = failures + ignored;
     if (total > latestTotal || (total === latestTotal && isNewer(pod, latest))) {

@@ -551,7 +551,7 @@ export class JobController implements Controller {
     const created = await this.createPods(key, job, todo.length, () => {
       const index = todo[next++] as number;
       const counts = hasBackoffLimitPerIndex(job)
-        ? newIndexFailureCounts(job, podBeingReplaced(pods, index, completions))
+        ? newIndexFailureCounts(job, podBeingReplaced(job, pods, index))
         : undefined;
       return {
         template: podTemplateFor(job, index, counts),

@@ -145,11 +145,18 @@ describe("backoffLimitPerIndex", () => {
 
   it("gives a replacement the counts of the latest failed pod of its index plus its failure", () => {
     const pods = [indexPod(0, [0, 0], 1000), indexPod(0, [1, 0], 2000), indexPod(1, [0, 0], 3000)];
-    const replaced = podBeingReplaced(pods, 0, 4);
+    const replaced = podBeingReplaced(perIndex, pods, 0);
     expect(replaced?.metadata?.name).toBe("j-0-2000");
     expect(newIndexFailureCounts(perIndex, replaced)).toEqual({ failures: 2, ignored: 0 });
     expect(newIndexFailureCounts(perIndex, undefined)).toEqual({ failures: 0, ignored: 0 });
-    expect(podBeingReplaced(pods, 2, 4)).toBeUndefined();
+    expect(podBeingReplaced(perIndex, pods, 2)).toBeUndefined();
+    // A pod deleted before it finished is a failure too, unless podReplacementPolicy is Failed.
+    const deleted = indexPod(3, [0, 0], 4000);
+    deleted.status = create(PodSchema, { status: { phase: "Running" } }).status;
+    if (deleted.metadata !== undefined) deleted.metadata.deletionTimestamp = timestampFromMs(5000);
+    expect(podBeingReplaced(perIndex, [deleted], 3)).toBe(deleted);
+    const onlyFailed = job({ ...perIndex.spec, podReplacementPolicy: "Failed" });
+    expect(podBeingReplaced(onlyFailed, [deleted], 3)).toBeUndefined();
     const ignoring = job({
       ...perIndex.spec,
       podFailurePolicy: policy([
