@@ -3,7 +3,7 @@
 // Reference: https://kubernetes.io/docs/concepts/workloads/controllers/job/
 
 import type { CronJob } from "../gen/tug/batch/v1/cron_job_pb.js";
-import type { Job, JobSpec } from "../gen/tug/batch/v1/job_pb.js";
+import { type Job, type JobSpec, PodFailurePolicySchema } from "../gen/tug/batch/v1/job_pb.js";
 import { PodTemplateSpecSchema } from "../gen/tug/core/v1/pod_pb.js";
 import { validateLabelSelector } from "../labels/label-validation.js";
 import { CronScheduleError, parseCronSchedule } from "./cron-schedule.js";
@@ -286,8 +286,8 @@ export function validateJobBody(job: Job): FieldError[] {
 }
 
 /**
- * ValidateJobUpdate: selector, completionMode and (unless the Job was suspended) the pod
- * template are immutable; completions too, except for an Indexed job that changes
+ * ValidateJobUpdate: selector, completionMode, podFailurePolicy, backoffLimitPerIndex and
+ * (unless the Job was suspended) the pod template are immutable; completions too, except for an Indexed job that changes
  * parallelism with it.
  */
 export function validateJobSpecUpdate(next: Job, old: Job): FieldError[] {
@@ -301,6 +301,22 @@ export function validateJobSpecUpdate(next: Job, old: Job): FieldError[] {
       nextSpec.completionMode ?? null,
       oldSpec.completionMode ?? null,
       spec.child("completionMode"),
+    ),
+  );
+  errs.push(
+    ...immutableMessage(
+      PodFailurePolicySchema,
+      nextSpec.podFailurePolicy,
+      oldSpec.podFailurePolicy,
+      spec.child("podFailurePolicy"),
+      "podFailurePolicy",
+    ),
+  );
+  errs.push(
+    ...immutable(
+      nextSpec.backoffLimitPerIndex ?? null,
+      oldSpec.backoffLimitPerIndex ?? null,
+      spec.child("backoffLimitPerIndex"),
     ),
   );
   const elastic =

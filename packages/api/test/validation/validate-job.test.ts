@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { applyDefaults } from "../../src/defaults/apply-defaults.js";
 import type { Job } from "../../src/gen/tug/batch/v1/job_pb.js";
 import { objectFromJson } from "../../src/scheme/object-codec.js";
-import { createErrors, type Json, template, workload } from "./validation-helpers.js";
+import { createErrors, type Json, template, updateErrors, workload } from "./validation-helpers.js";
 
 const never = template({ restartPolicy: "Never" });
 
@@ -128,6 +128,31 @@ describe.each<[string, Json, string[]]>([
 ])("%s", (_name, json, expected) => {
   it("gets Kubernetes' errors", () => {
     expect(createErrors(json)).toEqual(expected);
+  });
+});
+
+describe("Job updates", () => {
+  const indexed = { completionMode: "Indexed", completions: 4, parallelism: 2 };
+  const rules = (code: number) => ({
+    rules: [{ action: "FailJob", onExitCodes: { operator: "In", values: [code] } }],
+  });
+
+  it("keeps podFailurePolicy and backoffLimitPerIndex immutable, maxFailedIndexes mutable", () => {
+    expect(
+      updateErrors(
+        job({ ...indexed, backoffLimitPerIndex: 2, podFailurePolicy: rules(43) }),
+        job({ ...indexed, backoffLimitPerIndex: 1, podFailurePolicy: rules(42) }),
+      ),
+    ).toEqual([
+      'spec.podFailurePolicy: Invalid value: "podFailurePolicy": field is immutable',
+      "spec.backoffLimitPerIndex: Invalid value: 2: field is immutable",
+    ]);
+    expect(
+      updateErrors(
+        job({ ...indexed, backoffLimitPerIndex: 1, maxFailedIndexes: 2 }),
+        job({ ...indexed, backoffLimitPerIndex: 1, maxFailedIndexes: 1 }),
+      ),
+    ).toEqual([]);
   });
 });
 
