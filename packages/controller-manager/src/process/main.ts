@@ -11,7 +11,7 @@ import {
   startHealthServer,
 } from "@tug/daemon";
 import { ControllerManager } from "./controller-manager.js";
-import { metricsText } from "./metrics.js";
+import { controllerManagerMetrics } from "./metrics.js";
 import { loadClusterSettings, parseSettings } from "./settings.js";
 
 export interface RunOptions {
@@ -75,6 +75,7 @@ export async function runTugControllerManager(options: RunOptions): Promise<numb
       finish();
     },
   });
+  const metrics = controllerManagerMetrics(manager.stats);
   let health: HttpEndpoints | undefined;
   if (s.healthPort !== 0 || options.onListening !== undefined) {
     health = await startHealthServer({
@@ -86,7 +87,7 @@ export async function runTugControllerManager(options: RunOptions): Promise<numb
         }
         return undefined;
       },
-      metrics: () => metricsText(manager.stats),
+      metrics: () => metrics.render(),
     });
     options.onListening?.(health.port);
   }
