@@ -1,7 +1,7 @@
 // Small filesystem helpers for the durable files: whole writes, directory fsync, and the
 // pidfile lock that keeps two processes out of one data directory.
 
-import { readFileSync, writeSync } from "node:fs";
+import { fdatasyncSync, readFileSync, writeSync } from "node:fs";
 import { type FileHandle, open, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { StoreError } from "../errors.js";
@@ -10,6 +10,16 @@ import { StoreError } from "../errors.js";
 export type SyncFile = (fh: FileHandle) => Promise<void>;
 
 export const fdatasync: SyncFile = (fh) => fh.datasync();
+
+/**
+ * fdatasync on the calling (event loop's) thread. It blocks the loop for the disk's flush,
+ * but spares the hand-off to a thread-pool worker and back, which on a busy 2-core VM costs
+ * about 0.08 ms of CPU per call (the worker's wake-up often preempts the caller). For a
+ * process with nothing else to do while it waits, such as a Raft follower between appends.
+ */
+export const fdatasyncOnLoopThread: SyncFile = async (fh) => {
+  fdatasyncSync(fh.fd);
+};
 
 /** Writes all of `buf` at `position`, looping over short writes. */
 export async function writeFully(fh: FileHandle, buf: Uint8Array, position: number): Promise<void> {
