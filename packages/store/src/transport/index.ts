@@ -14,6 +14,7 @@ export {
 } from "./inbound-peers.js";
 export {
   BATCH_TARGET_BYTES,
+  BUSY_PING_EVERY,
   MAX_MESSAGE_BYTES,
   OUTBOUND_QUEUE_LIMIT,
   type OutboundStats,

@@ -74,10 +74,18 @@ export const RECONNECT_BACKOFF_INITIAL_MS = 50;
 export const RECONNECT_BACKOFF_MAX_MS = 1000;
 
 /**
- * How often an idle or busy stream is pinged; each pong is a round-trip sample. Twice a
- * second is enough for a metric and costs a few bytes.
+ * How often an idle stream is pinged; each pong is a round-trip sample. Twice a second is
+ * enough for a metric and costs a few bytes.
  */
 export const PING_INTERVAL_MS = 500;
+
+/**
+ * A stream that carried Raft messages since the last ping interval is pinged only every this
+ * many intervals (1.5 s): its traffic already keeps the receiver's idle timer fresh, and each
+ * ping is a gRPC message and an answer on both members. A stuck busy stream is still torn
+ * down within BUSY_PING_EVERY × PING_INTERVAL_MS + PONG_TIMEOUT_MS.
+ */
+export const BUSY_PING_EVERY = 3;
 
 /**
  * A stream whose ping (or whose opening hello) goes unanswered this long is torn down and
@@ -191,6 +199,9 @@ export class OutboundPeer {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private pingSeq = 0;
+  /** Batches written since the last ping interval, and intervals since the last ping. */
+  private wroteSinceTick = false;
+  private ticksSincePing = 0;
   private pingOutstanding: { seq: number; at: number } | undefined;
   private rttMs: number | undefined;
   private lastError: string | undefined;
@@ -385,6 +396,7 @@ export class OutboundPeer {
       if (messages.length === 0) break;
       this.counters.sentMessages += messages.length;
       this.counters.sentBatches++;
+      this.wroteSinceTick = true;
       this.counters.sentBytes += payload;
       const more = call.write({ messages, ping: 0 });
       if (!more) {
@@ -461,6 +473,10 @@ export class OutboundPeer {
       return;
     }
     if (this.state !== "connected") return;
+    const busy = this.wroteSinceTick;
+    this.wroteSinceTick = false;
+    if (busy && ++this.ticksSincePing < BUSY_PING_EVERY) return;
+    this.ticksSincePing = 0;
     this.pingOutstanding = { seq: this.nextPingSeq(), at: performance.now() };
     call.write({ messages: [], ping: this.pingOutstanding.seq });
   }

@@ -5,6 +5,8 @@ import { performance } from "node:perf_hooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { StoreError } from "../../src/errors.js";
 import {
+  BUSY_PING_EVERY,
+  PING_INTERVAL_MS,
   RECONNECT_BACKOFF_INITIAL_MS,
   RECONNECT_BACKOFF_MAX_MS,
 } from "../../src/transport/index.js";
@@ -84,6 +86,28 @@ describe("peer transport", () => {
     );
     expect(rtt).toBeGreaterThan(0);
     expect(a.transport.roundTripMs(3)).toBeUndefined();
+  });
+
+  it("pings a busy stream only every BUSY_PING_EVERY intervals, and an idle one every interval", async () => {
+    const a = await startMember(1);
+    const b = await startMember(2);
+    await connect(a, b);
+    const pings = () => a.transport.peerStats(2)?.roundTrips ?? 0;
+    // Busy: a message every 20 ms for 8 ping intervals. A late timer on a loaded machine
+    // only means fewer pings, so the bound below cannot be met by accident of timing.
+    const busyFrom = pings();
+    const intervals = 8;
+    const until = performance.now() + intervals * PING_INTERVAL_MS;
+    for (let i = 1; performance.now() < until; i++) {
+      a.transport.send([app(1, 2, i)]);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const busy = pings() - busyFrom;
+    expect(busy).toBeLessThanOrEqual(Math.ceil(intervals / BUSY_PING_EVERY) + 1);
+    // Idle again: pings come every interval (waits for as many as a busy stream would not send).
+    const idleFrom = pings();
+    await a.until(() => pings() - idleFrom >= BUSY_PING_EVERY + 1);
+    expect(b.brokenReasons).toEqual([]);
   });
 
   it("reconnects after the receiver restarts, and reports unreachable while it is down", async () => {
