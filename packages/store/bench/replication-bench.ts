@@ -3,7 +3,9 @@
 // into their backends, without the etcd client port. Prints one JSON line: puts/s and this
 // process's CPU (user + system, all threads) per put. Set against the member CPU per put of
 // `pnpm bench:store`, it tells what replication, the WAL and applying cost and what the
-// client port adds. Under load, compare runs taken one right after the other.
+// client port adds. Under load, compare runs taken one right after the other. Not measured
+// here: per-process costs, and followers' fsync on their own thread (all three members share
+// this one).
 //
 //   node --conditions=source --import tsx packages/store/bench/replication-bench.ts
 //
@@ -15,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { listenPeer, type PeerListener, StoreServer } from "../src/server/index.js";
+import { fdatasync } from "../src/wal/index.js";
 
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -31,6 +34,18 @@ const VALUE = new Uint8Array(256).fill(0x61);
 const encoder = new TextEncoder();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Raft messages sent to peers and WAL fsyncs, summed over the members. */
+function counters(servers: readonly StoreServer[]): { messages: number; fsyncs: number } {
+  let messages = 0;
+  let fsyncs = 0;
+  for (const s of servers) {
+    const m = s.metrics();
+    fsyncs += m.walFsync.count;
+    for (const p of m.peers) messages += p.sentMessages;
+  }
+  return { messages, fsyncs };
+}
 
 /** Runs `clients` put loops, each on the members in turn, for `ms`; returns the puts done. */
 async function drive(servers: readonly StoreServer[], ms: number): Promise<number> {
@@ -67,6 +82,9 @@ try {
         initialClusterToken: "replication-bench",
         heartbeatMs: 100,
         electionMs: 1000,
+        // Every member syncs on the thread pool, as the leader does: followers in their own
+        // process sync on the event loop's thread, which here would stall all three members.
+        syncFile: fdatasync,
       }),
     );
   }
@@ -74,10 +92,12 @@ try {
     await sleep(50);
   }
   await drive(servers, warmupSeconds * 1000);
+  const counts0 = counters(servers);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const puts = await drive(servers, seconds * 1000);
   const cpu = process.cpuUsage(cpu0);
+  const counts = counters(servers);
   const elapsed = (performance.now() - t0) / 1000;
   const perPut = (us: number) => Number((us / 1000 / puts).toFixed(4));
   process.stdout.write(
@@ -88,6 +108,9 @@ try {
       cpuMsPerPut: perPut(cpu.user + cpu.system),
       userMsPerPut: perPut(cpu.user),
       systemMsPerPut: perPut(cpu.system),
+      // Load-independent: Raft messages between members, and WAL fsyncs, per put.
+      messagesPerPut: Number(((counts.messages - counts0.messages) / puts).toFixed(3)),
+      fsyncsPerPut: Number(((counts.fsyncs - counts0.fsyncs) / puts).toFixed(3)),
     })}\n`,
   );
 } finally {
