@@ -22,9 +22,13 @@ export const DEFAULT_EVENT_WINDOW = 1000;
 /**
  * Events a client watch may have waiting before it is closed as too slow (the client then
  * watches again from the last resourceVersion it saw), so that one slow reader never holds
- * up the others or grows memory without bound.
+ * up the others or grows memory without bound. kube-apiserver sizes a watcher's channel to
+ * about one second of the resource's events, at most 1000 (suggestedWatchChannelSize's
+ * maxChanSize); tug takes that bound for every watch: the events are shared, a waiting one
+ * costs a reference, and a watch closed under a burst of a few hundred events per second
+ * (bench:scheduler) costs its client a re-watch.
  */
-export const DEFAULT_WATCHER_BUFFER = 100;
+export const DEFAULT_WATCHER_BUFFER = 1000;
 
 /**
  * How often watches that asked for bookmarks get one. Kubernetes sends each watcher a
