@@ -51,8 +51,7 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: "secure-port",
     arg: "<port>",
-    description:
-      "the port to serve the API on: plain (unencrypted) gRPC until TLS and authentication land",
+    description: "the port to serve the API on: plain (unencrypted) gRPC until TLS lands",
     default: "6443",
   },
   {
@@ -195,7 +194,7 @@ const COMMAND: SettingsCommand = {
     `Every flag can also be set in the environment as ${ENV_PREFIX}<FLAG>, e.g. ${envName("etcd-servers")}=http://127.0.0.1:2379,`,
     "or as a key of the --config YAML file, e.g. etcd-servers: [http://127.0.0.1:2379]. A flag wins",
     "over the environment, the environment over the file. The API is plain gRPC for now (no TLS,",
-    "no authentication): bind it to a trusted network. Docs: docs/apiserver.md.",
+    "no authorization): bind it to a trusted network. Docs: docs/apiserver.md.",
   ].join("\n"),
   envPrefix: ENV_PREFIX,
   flags: FLAGS,
