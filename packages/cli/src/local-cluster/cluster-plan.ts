@@ -254,8 +254,8 @@ export function planCluster(options: PlanOptions): ClusterPlan {
         `--bind-address=${LOOPBACK}`,
         `--secure-port=${port}`,
         ...election,
-        // Node IPAM's range; the agents route and masquerade the same one.
-        // and the key the tokens controller signs service account tokens with.
+        // Node IPAM's range (the agents route and masquerade the same one), and the key the
+        // tokens controller signs service account tokens with.
         ...(binary === "tug-controller-manager"
           ? [
               `--cluster-cidr=${LOCAL_CLUSTER_CIDR}`,

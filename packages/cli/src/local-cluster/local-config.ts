@@ -1,7 +1,7 @@
 // The CLI config entries `tug up` writes so that `tug get nodes` reaches the local cluster:
-// cluster "tug-local" at the local API server, user "tug-local" (no token: the API server has
-// no authentication yet), context "tug-local" joining them, made current. Other entries of the
-// user's config are kept as they are.
+// cluster "tug-local" at the local API server, user "tug-local" (no token: the local API server
+// serves a request without credentials as system:anonymous, --anonymous-auth's default), context
+// "tug-local" joining them, made current. Other entries of the user's config are kept as they are.
 
 import type { TugConfig } from "../config/tug-config.js";
 
