@@ -287,8 +287,8 @@ export function validateJobBody(job: Job): FieldError[] {
 
 /**
  * ValidateJobUpdate: selector, completionMode, podFailurePolicy, backoffLimitPerIndex and
- * (unless the Job was suspended) the pod template are immutable; completions too, except for an Indexed job that changes
- * parallelism with it.
+ * (unless the Job was suspended) the pod template are immutable; completions too, except for
+ * an Indexed job that changes parallelism with it.
  */
 export function validateJobSpecUpdate(next: Job, old: Job): FieldError[] {
   const nextSpec = next.spec;
