@@ -1,6 +1,6 @@
-// tug-agent's process: read its settings (@tug/daemon), start the Agent, stop it on SIGTERM/SIGINT (containers,
-// routes and service rules stay; a restarted agent adopts them). `--cleanup` instead removes
-// the node's networking and exits, as kube-proxy's --cleanup does.
+// tug-agent's process: read its settings (@tug/daemon), start the Agent, stop it on
+// SIGTERM/SIGINT (containers, routes and service rules stay; a restarted agent adopts them).
+// `--cleanup` instead removes the node's networking and exits, as kube-proxy's --cleanup does.
 
 import { packageVersion, settingsOrExit } from "@tug/daemon";
 import { Agent } from "../agent.js";
