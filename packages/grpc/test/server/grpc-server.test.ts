@@ -336,6 +336,63 @@ describe("GrpcServer with a grpc-js client", () => {
     expect(replies).toEqual([7]);
   });
 
+  it("sends metadata early with sendMetadata, and refuses a response over maxSendMessageBytes", async () => {
+    const { client } = await start(
+      handlers({
+        Echo: (call: ServerUnaryCall<Num>, cb: SendUnaryData<Num>) => {
+          const md = new Metadata();
+          md.set("x-early", "yes");
+          call.sendMetadata(md);
+          cb(null, { n: call.request.n, text: "z".repeat(call.request.n) });
+        },
+      }),
+      { maxSendMessageBytes: 50 },
+    );
+    const headers = await new Promise<GrpcJsMetadata>((resolve) => {
+      const call = (client as unknown as Record<string, UnaryMethod>).Echo?.call(
+        client,
+        { n: 1 },
+        new GrpcJsMetadata(),
+        {},
+        () => undefined,
+      ) as { on(ev: "metadata", l: (m: GrpcJsMetadata) => void): void };
+      call.on("metadata", resolve);
+    });
+    expect(headers.get("x-early")).toEqual(["yes"]);
+    const big = await unary(client, "Echo", { n: 100 });
+    expect(big.error?.code).toBe(Status.RESOURCE_EXHAUSTED);
+    expect(big.error?.details).toMatch(/^Sent message larger than max \(\d+ vs\. 50\)$/);
+  });
+
+  it("tells a unary handler when the client cancels the call", async () => {
+    let arrived!: () => void;
+    const inHandler = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    let cancelled!: () => void;
+    const sawCancel = new Promise<void>((resolve) => {
+      cancelled = resolve;
+    });
+    const { client } = await start(
+      handlers({
+        Echo: (call: ServerUnaryCall<Num>) => {
+          call.on("cancelled", () => cancelled());
+          arrived();
+        },
+      }),
+    );
+    const call = (client as unknown as Record<string, UnaryMethod>).Echo?.call(
+      client,
+      { n: 1 },
+      new GrpcJsMetadata(),
+      {},
+      () => undefined,
+    ) as { cancel(): void };
+    await inHandler;
+    call.cancel();
+    await sawCancel;
+  });
+
   it("refuses a compressed call (grpc-encoding gzip) with UNIMPLEMENTED", async () => {
     const { port } = await start(handlers());
     const gzipClient = new NumbersClient(`127.0.0.1:${port}`, credentials.createInsecure(), {
