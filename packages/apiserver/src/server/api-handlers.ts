@@ -221,7 +221,20 @@ export class ApiHandlers {
    * compare-and-swap, and the create is admitted again with freshLookups.
    */
   private cachedLookups(store: AdmissionLookups): AdmissionLookups {
-    const cachedOr = async <T>(
+    // A synced cache answers at once (no promise turns on every create); one still filling
+    // is waited for.
+    const cachedOr = <T>(
+      group: string,
+      resource: string,
+      ref: { namespace?: string; name: string },
+      live: () => T | undefined | Promise<T | undefined>,
+    ): T | undefined | Promise<T | undefined> => {
+      const cache = this.resourceOf(group, resource).readyWatchCache();
+      if (cache === undefined) return cachedOrWaiting(group, resource, ref, live);
+      const held = cache.peek(ref) as unknown as T | undefined;
+      return held ?? live();
+    };
+    const cachedOrWaiting = async <T>(
       group: string,
       resource: string,
       ref: { namespace?: string; name: string },
@@ -234,9 +247,12 @@ export class ApiHandlers {
         throw e;
       }
     };
-    const listIn = async <T>(resource: string, namespace: string) =>
-      (await this.resourceOf("", resource).watchCache().list({ namespace, resourceVersion: "0" }))
-        .items as unknown as T[];
+    const listIn = <T>(resource: string, namespace: string): T[] | Promise<T[]> => {
+      const cache = this.resourceOf("", resource).watchCache();
+      const held = cache.listNow({ namespace });
+      if (held !== undefined) return held.items as unknown as T[];
+      return cache.list({ namespace, resourceVersion: "0" }).then((r) => r.items as unknown as T[]);
+    };
     return {
       getNamespace: (name) => cachedOr("", "namespaces", { name }, () => store.getNamespace(name)),
       listLimitRanges: (namespace) => listIn<LimitRange>("limitranges", namespace),

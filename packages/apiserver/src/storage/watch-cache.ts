@@ -538,7 +538,22 @@ export class WatchCache<T> {
     const rv = options.resourceVersion ?? "0";
     if (rv === "") await this.waitUntilFresh(await this.storeRevision());
     else if (rv !== "0") await this.waitUntilFresh(parseRv(rv));
-    // Synchronous from here: the page is one state of the cache, at currentRevision.
+    return this.listHeld(options);
+  }
+
+  /**
+   * list() with resourceVersion "0", without waiting: what the cache holds now, or undefined
+   * when it has not synced (then list() waits for it). For callers on a hot path that read
+   * the cache as an informer would (admission).
+   */
+  listNow(
+    options: Omit<CacheListOptions<T>, "resourceVersion"> = {},
+  ): CacheListResult<T> | undefined {
+    return this.synced ? this.listHeld(options) : undefined;
+  }
+
+  /** The list as the cache holds it now: one state of the cache, at currentRevision. */
+  private listHeld(options: CacheListOptions<T>): CacheListResult<T> {
     const revision = this.currentRevision;
     const prefix = this.store.prefixFor(options.namespace);
     const filter = options.filter ?? always;

@@ -98,6 +98,12 @@ describe.each(STORES)("WatchCache on $name", { timeout: 30_000 }, ({ start }) =>
     expect((await cache.get({ namespace: "b", name: "2" })).spec.value).toBe(2);
     const missing = await rejection(cache.get({ namespace: "b", name: "1" }, ""));
     expect(missing.reason).toBe("NotFound");
+    // Without waiting: what it holds now, the same as a list at "0".
+    const now = cache.listNow({ namespace: "b" });
+    expect(now?.items.map((o) => o.metadata.name)).toEqual(["2"]);
+    expect(now?.resourceVersion).toBe((await cache.list({ resourceVersion: "0" })).resourceVersion);
+    cache.stop();
+    expect(cache.listNow()).toBeUndefined();
   });
 
   it("catches up to a revision made by another resource (progress), and times out beyond the store", async () => {
