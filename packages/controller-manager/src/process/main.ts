@@ -1,7 +1,7 @@
 // The tug-controller-manager process: settings, JSON logs, the health/metrics server, and the
 // ControllerManager. Exit codes: 0 after SIGINT/SIGTERM, 1 when leadership is lost (as
-// kube-controller-manager, which restarts rather than run on with caches of another term),
-// 2 on bad settings.
+// kube-controller-manager, which restarts rather than run on with caches of another term) or
+// the health port cannot be served, 2 on bad settings.
 
 import {
   createLogger,
@@ -78,17 +78,26 @@ export async function runTugControllerManager(options: RunOptions): Promise<numb
   const metrics = controllerManagerMetrics(manager.stats);
   let health: HttpEndpoints | undefined;
   if (s.healthPort !== 0 || options.onListening !== undefined) {
-    health = await startHealthServer({
-      host: s.bindAddress,
-      port: s.healthPort,
-      ready: () => {
-        if (!s.leaderElect || manager.isLeading()) {
-          return manager.isSynced() ? undefined : "informer caches not synced";
-        }
-        return undefined;
-      },
-      metrics: () => metrics.render(),
-    });
+    try {
+      health = await startHealthServer({
+        host: s.bindAddress,
+        port: s.healthPort,
+        ready: () => {
+          if (!s.leaderElect || manager.isLeading()) {
+            return manager.isSynced() ? undefined : "informer caches not synced";
+          }
+          return undefined;
+        },
+        metrics: () => metrics.render(),
+      });
+    } catch (e) {
+      logger.error("cannot serve /healthz, /readyz and /metrics: is --secure-port free?", {
+        address: `${s.bindAddress}:${s.healthPort}`,
+        error: e,
+      });
+      await manager.stop();
+      return 1;
+    }
     options.onListening?.(health.port);
   }
   const onSignal = () => finish();
