@@ -7,8 +7,8 @@
 // https://kubernetes.io/docs/setup/best-practices/certificates/#single-root-ca
 
 import { createPrivateKey, createPublicKey, generateKeyPair } from "node:crypto";
-import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { CliError } from "../cli-error.js";
 import { serviceAccountKeyPaths } from "./cluster-plan.js";
@@ -17,13 +17,23 @@ import { serviceAccountKeyPaths } from "./cluster-plan.js";
 const RSA_MODULUS_BITS = 2048;
 const KEY_FILE_MODE = 0o600;
 
-/** Writes `text` to `path` with mode 0600 through a temporary file, so no reader sees half. */
+/**
+ * Writes `text` to `path` with mode 0600 through a temporary file, so no reader sees half.
+ * On failure the temporary file is removed and a CliError names `path`.
+ */
 async function writePrivateFile(path: string, text: string): Promise<void> {
   const temporary = `${path}.tmp-${process.pid}`;
-  await writeFile(temporary, text, { mode: KEY_FILE_MODE });
-  // The mode of writeFile is masked by the umask and ignored for an existing file.
-  await chmod(temporary, KEY_FILE_MODE);
-  await rename(temporary, path);
+  try {
+    await writeFile(temporary, text, { mode: KEY_FILE_MODE });
+    // The mode of writeFile is masked by the umask and ignored for an existing file.
+    await chmod(temporary, KEY_FILE_MODE);
+    await rename(temporary, path);
+  } catch (err) {
+    await rm(temporary, { force: true });
+    throw new CliError(
+      `cannot write ${path}: ${(err as Error).message}; make ${dirname(path)} a writable directory and ${path} a regular file (or absent), then run tug up again`,
+    );
+  }
 }
 
 /**
@@ -40,7 +50,9 @@ export async function ensureServiceAccountKey(dataDir: string): Promise<{ create
     await chmod(paths.privateKey, KEY_FILE_MODE);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new CliError(`cannot read ${paths.privateKey}: ${(err as Error).message}`);
+      throw new CliError(
+        `cannot read ${paths.privateKey}: ${(err as Error).message}; make it readable by this user, then run tug up again`,
+      );
     }
   }
   let created = false;

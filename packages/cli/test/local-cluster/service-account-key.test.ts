@@ -1,8 +1,9 @@
 // The local cluster's service-account key pair: made once, 0600, the public half matching the
-// private one, kept as it is by the next `tug up`, and a damaged key named with the way out.
+// private one, kept as it is by the next `tug up`, and a damaged key or an unwritable file
+// named with the way out.
 
 import { createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
@@ -49,4 +50,14 @@ it("names a damaged private key and how to replace it", async () => {
   expect((error as Error).message).toMatch(
     /sa\.key is not a PEM private key .*; remove it and run tug up again/,
   );
+});
+
+it("names a key file it cannot write and leaves no temporary file behind", async () => {
+  const paths = serviceAccountKeyPaths(dataDir);
+  // A directory where sa.pub should be: the rename onto it fails.
+  await mkdir(paths.publicKey, { recursive: true });
+  const error = await ensureServiceAccountKey(dataDir).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(CliError);
+  expect((error as Error).message).toMatch(/^cannot write .*sa\.pub: .*run tug up again$/);
+  expect((await readdir(join(dataDir, "pki"))).sort()).toEqual(["sa.key", "sa.pub"]);
 });
