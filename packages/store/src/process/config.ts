@@ -20,7 +20,7 @@ export const MIN_ELECTION_HEARTBEATS = 5;
 export interface ListenUrl {
   /** Normalized: scheme://host:port, no trailing slash. */
   readonly url: string;
-  /** As grpc-js and node:http take it (IPv6 without brackets). */
+  /** As node:net and node:http take it (IPv6 without brackets). */
   readonly host: string;
   readonly port: number;
 }

@@ -60,7 +60,7 @@ export function hexId(id: number): string {
   return id.toString(16);
 }
 
-/** host:port as grpc-js takes it. */
+/** host:port as @tug/grpc's GrpcServer.listen takes it (an IPv6 address in brackets). */
 function grpcTarget(u: ListenUrl): string {
   return `${u.host.includes(":") ? `[${u.host}]` : u.host}:${u.port}`;
 }
