@@ -2,46 +2,13 @@
 // errors etcd clients match by text (etcdctl, the etcd3 client), `message` is etcd's exact text
 // (go.etcd.io/etcd/api/v3/v3rpc/rpctypes). Adapters map OS and network errors at the edge.
 
+import { Status, type StatusName } from "@tug/grpc";
+
 /** gRPC status codes, by their canonical names. */
-export type GrpcCode =
-  | "OK"
-  | "CANCELLED"
-  | "UNKNOWN"
-  | "INVALID_ARGUMENT"
-  | "DEADLINE_EXCEEDED"
-  | "NOT_FOUND"
-  | "ALREADY_EXISTS"
-  | "PERMISSION_DENIED"
-  | "RESOURCE_EXHAUSTED"
-  | "FAILED_PRECONDITION"
-  | "ABORTED"
-  | "OUT_OF_RANGE"
-  | "UNIMPLEMENTED"
-  | "INTERNAL"
-  | "UNAVAILABLE"
-  | "DATA_LOSS"
-  | "UNAUTHENTICATED";
+export type GrpcCode = StatusName;
 
 /** Numeric values of the gRPC codes, for the wire. */
-export const GRPC_CODE_NUMBER: Record<GrpcCode, number> = {
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  DATA_LOSS: 15,
-  UNAUTHENTICATED: 16,
-};
+export const GRPC_CODE_NUMBER: Readonly<Record<GrpcCode, number>> = Status;
 
 /** etcd's client-visible errors: code and exact text. */
 export const ETCD_ERRORS = {
