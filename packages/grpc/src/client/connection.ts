@@ -57,6 +57,8 @@ export interface SessionState {
   error: Error | undefined;
   /** Whether the TCP connection and HTTP/2 preface completed. */
   connected: boolean;
+  /** Calls running on this session; it keeps the process alive only while there are some. */
+  calls: number;
 }
 
 /**
@@ -119,7 +121,7 @@ export class Connection {
     const session = http2.connect(`http://${this.authority}`, {
       settings: { enablePush: false, initialWindowSize: WINDOW_SIZE },
     });
-    const state: SessionState = { session, error: undefined, connected: false };
+    const state: SessionState = { session, error: undefined, connected: false, calls: 0 };
     this.current = state;
     const connectTimer = setTimeout(() => {
       if (!state.connected) {
@@ -150,7 +152,9 @@ export class Connection {
       state.error ??= new Error(`connection to ${this.authority} closed`);
       this.detach(state);
     });
-    if (this.activeCalls === 0) session.unref();
+    // Referenced only while calls run on it (callStarted), so an idle channel never keeps
+    // the process alive.
+    session.unref();
     return state;
   }
 
@@ -212,13 +216,19 @@ export class Connection {
     this.keepaliveTimer.unref();
   }
 
-  /** A call started: keep the process alive while it runs. Pair with callEnded(). */
+  /**
+   * A call started on `state`'s session: keep the process alive while it runs. Pair with
+   * callEnded(). Counted per session, since a call may outlive its session's replacement
+   * (after a GOAWAY the old session finishes its calls while new ones go to the next).
+   */
   callStarted(state: SessionState): void {
-    if (this.activeCalls++ === 0 && !state.session.destroyed) state.session.ref();
+    this.activeCalls++;
+    if (state.calls++ === 0 && !state.session.destroyed) state.session.ref();
   }
 
   callEnded(state: SessionState): void {
-    if (--this.activeCalls === 0 && !state.session.destroyed) state.session.unref();
+    this.activeCalls--;
+    if (--state.calls === 0 && !state.session.destroyed) state.session.unref();
   }
 
   /** Closes the session; calls in flight fail with UNAVAILABLE, later ones at once. */
