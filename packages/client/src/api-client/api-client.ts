@@ -543,6 +543,24 @@ export class ApiClient {
     return unpackObject(res.object);
   }
 
+  /**
+   * Binds a pod to a node and resolves with nothing, as client-go's Bind does: the bound pod in
+   * the reply is not decoded. For a scheduler, which sees the bound pod on its watch anyway and
+   * binds hundreds of pods a second, decoding each reply was 3% of its CPU.
+   */
+  async bindWithoutResult(
+    namespace: string,
+    name: string,
+    nodeName: string,
+    options: CallControl & { uid?: string } = {},
+  ): Promise<void> {
+    await this.call<apiv1.BindRequest, apiv1.ObjectResponse>(
+      "Bind",
+      create(apiv1.BindRequestSchema, { namespace, name, nodeName, uid: options.uid ?? "" }),
+      options,
+    );
+  }
+
   /** Evicts a pod (a delete that respects PodDisruptionBudgets); returns the pod. */
   async evict(
     namespace: string,

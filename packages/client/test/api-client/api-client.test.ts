@@ -48,6 +48,8 @@ describe("ApiClient", () => {
   const watchCancelled: boolean[] = [];
   /** The authorization metadata of each Get and Watch, in arrival order. */
   const authorizations: string[][] = [];
+  /** namespace, name, nodeName and uid of each Bind. */
+  const binds: string[][] = [];
 
   beforeAll(async () => {
     server = new Server();
@@ -98,6 +100,24 @@ describe("ApiClient", () => {
         }
         // Otherwise stay open until the client cancels.
       },
+      Bind: (
+        call: ServerUnaryCall<apiv1.BindRequest, apiv1.ObjectResponse>,
+        cb: sendUnaryData<apiv1.ObjectResponse>,
+      ) => {
+        const { namespace, name, nodeName, uid } = call.request;
+        binds.push([namespace, name, nodeName, uid]);
+        if (name === "ghost") {
+          const message = `pods "ghost" not found`;
+          cb({
+            code: grpcStatus.NOT_FOUND,
+            details: message,
+            metadata: statusTrailer("NotFound", 404, message),
+          });
+          return;
+        }
+        const pod = create(PodSchema, { metadata: { name, namespace }, spec: { nodeName } });
+        cb(null, create(apiv1.ObjectResponseSchema, { object: anyPack(PodSchema, pod) }));
+      },
     });
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) =>
@@ -117,6 +137,24 @@ describe("ApiClient", () => {
       expect(pod.$typeName).toBe("tug.core.v1.Pod");
       expect(pod.metadata?.name).toBe("web");
       expect(pod.metadata?.namespace).toBe("default");
+    } finally {
+      client.close();
+    }
+  });
+
+  it("binds with and without decoding the bound pod, and rejects a Status as ApiError", async () => {
+    const client = new ApiClient({ servers: [address] });
+    try {
+      const bound = await client.bind("default", "web", "n1", { uid: "u1" });
+      expect(bound.$typeName).toBe("tug.core.v1.Pod");
+      expect(await client.bindWithoutResult("default", "db", "n2", { uid: "u2" })).toBeUndefined();
+      const err = await client.bindWithoutResult("default", "ghost", "n1").catch((e: unknown) => e);
+      expect(isApiError(err, "NotFound")).toBe(true);
+      expect(binds).toEqual([
+        ["default", "web", "n1", "u1"],
+        ["default", "db", "n2", "u2"],
+        ["default", "ghost", "n1", ""],
+      ]);
     } finally {
       client.close();
     }

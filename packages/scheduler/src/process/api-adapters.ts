@@ -23,7 +23,10 @@ import {
 import { EventSink } from "./event-sink.js";
 
 /** The ApiClient calls the adapters make. */
-export type SchedulerApi = Pick<ApiClient, "bind" | "create" | "update" | "updateStatus">;
+export type SchedulerApi = Pick<
+  ApiClient,
+  "bindWithoutResult" | "create" | "update" | "updateStatus"
+>;
 
 /** The pod condition the scheduler owns. */
 export const POD_SCHEDULED = "PodScheduled";
@@ -90,7 +93,7 @@ export function apiBinder(api: SchedulerApi, options: BinderOptions = {}): Binde
       for (let retries = 0; ; retries++) {
         try {
           // The uid guards against binding a pod recreated under the same name meanwhile.
-          await api.bind(meta?.namespace ?? "", meta?.name ?? "", nodeName, {
+          await api.bindWithoutResult(meta?.namespace ?? "", meta?.name ?? "", nodeName, {
             uid: meta?.uid ?? "",
           });
           return;

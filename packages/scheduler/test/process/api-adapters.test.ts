@@ -1,4 +1,3 @@
-import type { Message } from "@bufbuild/protobuf";
 import type { Event, Pod } from "@tug/api";
 import { ApiError } from "@tug/client";
 import { describe, expect, it } from "vitest";
@@ -16,9 +15,8 @@ function fakeApi() {
   const events: Event[] = [];
   const updates: Event[] = [];
   const api = {
-    bind: async (...args: unknown[]) => {
+    bindWithoutResult: async (...args: unknown[]) => {
       binds.push(args);
-      return {} as Message;
     },
     create: async (_kind: unknown, obj: unknown) => {
       events.push(obj as Event);
@@ -50,10 +48,10 @@ describe("API adapters", () => {
       details: { retryAfterSeconds: 2 },
     });
     const api = {
-      bind: async () => {
+      bindWithoutResult: async () => {
         calls++;
         if (calls <= 2) throw tooMany;
-        if (calls === 3) return {} as Message;
+        if (calls === 3) return;
         throw new ApiError({ reason: "Conflict", code: 409, grpcCode: 10, message: "bound" });
       },
     } as unknown as SchedulerApi;
@@ -68,7 +66,7 @@ describe("API adapters", () => {
   it("gives up on 429 after MAX_BIND_RETRIES retries, waiting at least 1 s each", async () => {
     const sleeps: number[] = [];
     const api = {
-      bind: async () => {
+      bindWithoutResult: async () => {
         throw new ApiError({ reason: "TooManyRequests", code: 429, grpcCode: 8, message: "busy" });
       },
     } as unknown as SchedulerApi;
