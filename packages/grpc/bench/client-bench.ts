@@ -7,55 +7,23 @@
 //   tsx --conditions=source packages/grpc/bench/client-bench.ts [calls-per-round] [rounds]
 
 import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { Client, credentials } from "@grpc/grpc-js";
 import { GrpcChannel, type MethodDefinition } from "../src/index.js";
+import { type Caller, cpuMsOf, echoService, runConcurrently } from "./bench-support.js";
 
 const CALLS = Number(process.argv[2] ?? 20_000);
 const ROUNDS = Number(process.argv[3] ?? 4);
 const CONCURRENCY = 64;
 const MESSAGE_BYTES = 300;
 const WARMUP_CALLS = 3_000;
-/** Linux USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s. */
-const TICKS_PER_SECOND = 100;
-
-type Caller = (request: Buffer, done: (e: unknown) => void) => void;
 
 const identity = (b: Buffer) => b;
-const Echo: MethodDefinition<Buffer, Buffer> = {
-  path: "/bench.Bench/Echo",
-  requestSerialize: identity,
-  responseDeserialize: identity,
-};
-
-async function cpuMsOf(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-}
+const Echo: MethodDefinition<Buffer, Buffer> = echoService.Echo;
+const REQUEST = Buffer.alloc(MESSAGE_BYTES, 7);
 
 /** Makes `calls` calls, CONCURRENCY at a time; resolves when all are answered. */
-function run(call: Caller, calls: number): Promise<void> {
-  const request = Buffer.alloc(MESSAGE_BYTES, 7);
-  return new Promise((resolve, reject) => {
-    let started = 0;
-    let finished = 0;
-    const next = () => {
-      if (started === calls) return;
-      started++;
-      call(request, (e) => {
-        if (e !== null && e !== undefined) {
-          reject(e);
-          return;
-        }
-        if (++finished === calls) resolve();
-        else next();
-      });
-    };
-    for (let i = 0; i < CONCURRENCY; i++) next();
-  });
-}
+const run = (call: Caller, calls: number) => runConcurrently(call, REQUEST, calls, CONCURRENCY);
 
 async function main(): Promise<void> {
   const serverPath = fileURLToPath(new URL("./echo-server.ts", import.meta.url));

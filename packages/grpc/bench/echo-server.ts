@@ -2,27 +2,11 @@
 // the client's: a grpc-js server whose one unary method answers with the request's bytes.
 // Prints its port on stdout.
 
-import { Server, ServerCredentials, type ServiceDefinition } from "@grpc/grpc-js";
-
-const identity = (b: Buffer) => b;
-
-export const benchService = {
-  Echo: {
-    path: "/bench.Bench/Echo",
-    requestStream: false,
-    responseStream: false,
-    originalName: "Echo",
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
-} satisfies ServiceDefinition;
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { echo, echoService } from "./bench-support.js";
 
 const server = new Server();
-server.addService(benchService, {
-  Echo: (call: { request: Buffer }, cb: (e: null, r: Buffer) => void) => cb(null, call.request),
-});
+server.addService(echoService, { Echo: echo });
 server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, port) => {
   if (e !== null) throw e;
   process.stdout.write(`${port}\n`);
