@@ -23,14 +23,19 @@ interface Metric {
 function labelKey(labels: Labels | undefined): string {
   if (labels === undefined) return "";
   let key = "";
-  for (const [k, v] of Object.entries(labels)) {
-    key += `${key === "" ? "" : ","}${k}="${escapeLabelValue(v)}"`;
+  // for-in, not Object.entries: this runs on every inc/observe, and needs no array per call.
+  for (const k in labels) {
+    key += `${key === "" ? "" : ","}${k}="${escapeLabelValue(labels[k] as string)}"`;
   }
   return key;
 }
 
+/** A character the text format escapes in label values. */
+const NEEDS_ESCAPE = /[\\"\n]/;
+
 /** A label value as the text format quotes it: backslash, double quote and newline escaped. */
 export function escapeLabelValue(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v;
   return v.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n");
 }
 
@@ -126,6 +131,7 @@ export class Gauge implements Metric {
 }
 
 interface HistogramSeries {
+  /** Per bucket, the observations in it and in no lower one (not cumulative). */
   readonly counts: number[];
   sum: number;
   count: number;
@@ -157,8 +163,13 @@ export class Histogram implements Metric {
       s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
       this.series.set(k, s);
     }
+    // Only the first bucket that holds the value is counted; render() adds them up into the
+    // cumulative counts the format wants (one increment per observe instead of one per bucket).
     for (let i = 0; i < this.buckets.length; i++) {
-      if (value <= (this.buckets[i] as number)) s.counts[i] = (s.counts[i] as number) + 1;
+      if (value <= (this.buckets[i] as number)) {
+        s.counts[i] = (s.counts[i] as number) + 1;
+        break;
+      }
     }
     s.sum += value;
     s.count++;
@@ -176,8 +187,10 @@ export class Histogram implements Metric {
         : [...this.series];
     for (const [k, s] of all) {
       const prefix = k === "" ? "" : `${k},`;
+      let cumulative = 0;
       this.buckets.forEach((le, i) => {
-        out.push(`${this.name}_bucket{${prefix}le="${formatValue(le)}"} ${s.counts[i]}`);
+        cumulative += s.counts[i] as number;
+        out.push(`${this.name}_bucket{${prefix}le="${formatValue(le)}"} ${cumulative}`);
       });
       out.push(`${this.name}_bucket{${prefix}le="+Inf"} ${s.count}`);
       out.push(sample(`${this.name}_sum`, k, s.sum));
