@@ -17,6 +17,7 @@ import {
 } from "../../src/server/request-codec.js";
 import { StateMachine } from "../../src/server/state-machine.js";
 import { seeded } from "./harness.js";
+import { plain } from "./plain-data.js";
 
 const b = (s: string) => new Uint8Array(Buffer.from(s));
 
@@ -92,16 +93,6 @@ const OPS: StoreOp[] = [
   { type: "leaseCheckpoint", checkpoints: [{ id: 5, remainingTtl: 10 }] },
   { type: "memberAttributes", memberId: 77, name: "m1", clientUrls: ["http://127.0.0.1:2379"] },
 ];
-
-/** Bytes as plain arrays, so that Buffer views and Uint8Arrays compare equal. */
-function plain(v: unknown): unknown {
-  if (v instanceof Uint8Array) return [...v];
-  if (Array.isArray(v)) return v.map(plain);
-  if (v !== null && typeof v === "object") {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-  }
-  return v;
-}
 
 describe("the replicated request format", () => {
   it("every operation survives encode and decode", () => {

@@ -10,6 +10,7 @@ import {
   encodeRequestBatch,
 } from "../../src/server/put-request-wire.js";
 import { decodeBatch, decodeRequest, encodeRequest } from "../../src/server/request-codec.js";
+import { plain } from "./plain-data.js";
 
 const b = (s: string) => new Uint8Array(Buffer.from(s));
 
@@ -27,16 +28,6 @@ const PUTS: PutRequest[] = [
   { key: b("k"), ignoreLease: true },
   { key: b("k"), value: b("v"), lease: 7, prevKv: true, ignoreValue: true, ignoreLease: true },
 ];
-
-/** Plain data, so that Buffers and Uint8Arrays of the same bytes compare equal. */
-function plain(v: unknown): unknown {
-  if (v instanceof Uint8Array) return Array.from(v);
-  if (Array.isArray(v)) return v.map(plain);
-  if (v !== null && typeof v === "object") {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-  }
-  return v;
-}
 
 describe("the hand-written put encoding", () => {
   it("protobufjs reads every put it writes", () => {
