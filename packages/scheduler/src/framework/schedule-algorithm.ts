@@ -73,6 +73,9 @@ export class ScheduleAlgorithm {
   private nextStartNodeIndex = 0;
   private readonly percentage: number;
   private readonly random: () => number;
+  /** pickBest's per-node totals and one plugin's scores; grown as needed, never shrunk. */
+  private totalBuffer = new Float64Array(0);
+  private scoreBuffer = new Float64Array(0);
 
   constructor(
     private readonly profile: Profile,
@@ -156,8 +159,14 @@ export class ScheduleAlgorithm {
 
   private pickBest(pod: PodInfo, snapshot: Snapshot, feasible: NodeInfo[]): NodeInfo {
     const n = feasible.length;
-    const total = new Float64Array(n);
-    const scores = new Float64Array(n);
+    // Reused from cycle to cycle: two typed arrays per pod were a share of the GC's work.
+    if (this.totalBuffer.length < n) {
+      this.totalBuffer = new Float64Array(n);
+      this.scoreBuffer = new Float64Array(n);
+    }
+    const total = this.totalBuffer.subarray(0, n);
+    total.fill(0);
+    const scores = this.scoreBuffer.subarray(0, n);
     for (const { plugin, weight } of this.profile.scores) {
       const scorer: NodeScorer | undefined = plugin.preScore(pod, snapshot, feasible);
       if (scorer === undefined) continue;

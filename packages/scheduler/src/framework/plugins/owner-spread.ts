@@ -18,30 +18,32 @@ export const ownerSpread: ScorePlugin = {
     if (pod.ownerUid === "") return undefined;
     // Looked up once per cycle, not once per node: this runs for every feasible node.
     const perNode = snapshot.ownerPodsByNode(pod.ownerUid);
-    const zoneOf = (node: NodeInfo) => node.zone;
     return {
       score(node) {
         return perNode?.get(node.name) ?? 0;
       },
       // `scores[i]` is the count on `feasible[i]`: sum them per zone over the feasible nodes.
+      // Most nodes hold none of the owner's pods: their zone is noted, not counted.
       normalize(scores) {
         let maxNode = 0;
+        let haveZones = false;
         const zoneCounts = new Map<string, number>();
         for (let i = 0; i < scores.length; i++) {
           const s = scores[i] as number;
+          const zone = (feasible[i] as NodeInfo).zone;
+          if (zone !== undefined) haveZones = true;
+          if (s === 0) continue;
           if (s > maxNode) maxNode = s;
-          const zone = zoneOf(feasible[i] as NodeInfo);
           if (zone !== undefined) zoneCounts.set(zone, (zoneCounts.get(zone) ?? 0) + s);
         }
-        const haveZones = zoneCounts.size > 0;
         let maxZone = 0;
         for (const c of zoneCounts.values()) if (c > maxZone) maxZone = c;
         for (let i = 0; i < scores.length; i++) {
           const s = scores[i] as number;
           let f = maxNode > 0 ? (MAX_NODE_SCORE * (maxNode - s)) / maxNode : MAX_NODE_SCORE;
-          const zone = zoneOf(feasible[i] as NodeInfo);
-          if (haveZones && zone !== undefined) {
-            const z = zoneCounts.get(zone) ?? 0;
+          const zone = haveZones ? (feasible[i] as NodeInfo).zone : undefined;
+          if (zone !== undefined) {
+            const z = maxZone > 0 ? (zoneCounts.get(zone) ?? 0) : 0;
             const zoneScore =
               maxZone > 0 ? (MAX_NODE_SCORE * (maxZone - z)) / maxZone : MAX_NODE_SCORE;
             f = f * (1 - ZONE_WEIGHTING) + ZONE_WEIGHTING * zoneScore;
