@@ -9,13 +9,11 @@ import {
   type ChannelOptions,
   type ClientStream,
   GrpcChannel,
-  type MethodDefinition,
   requestNotSent,
   Status,
 } from "@tug/grpc";
 import { etcdServices } from "@tug/store";
 import { AsyncQueue } from "./async-queue.js";
-import { encodeGuardedPut, type GuardedPut, type PutGuard } from "./guarded-put.js";
 
 /**
  * Deadline of a unary call. etcdctl's --command-timeout default; a healthy member answers in
@@ -59,15 +57,6 @@ type Services = typeof etcdServices;
 const KV: Services["KV"]["service"] = etcdServices.KV.service;
 const LEASE: Services["Lease"]["service"] = etcdServices.Lease.service;
 const WATCH: Services["Watch"]["service"]["Watch"] = etcdServices.Watch.service.Watch;
-/** KV.Txn with the guarded put's request encoded by hand (guarded-put.ts); same responses. */
-const GUARDED_PUT_TXN: MethodDefinition<
-  GuardedPut,
-  ResponseOf<Services["KV"]["service"]["Txn"]>
-> = {
-  path: KV.Txn.path,
-  requestSerialize: encodeGuardedPut,
-  responseDeserialize: KV.Txn.responseDeserialize,
-};
 
 /** What callers branch on. */
 export type EtcdErrorCode =
@@ -412,12 +401,26 @@ export class EtcdClient {
   private async guardedPut(
     key: string,
     value: Uint8Array,
-    guard: PutGuard,
+    cmp:
+      | { target: "CREATE"; createRevision: number }
+      | { target: "MOD"; modRevision: number }
+      | { target: "VERSION"; version: number },
     lease: string,
   ): Promise<TxnOutcome> {
-    const put: GuardedPut = { key: toKey(key), value, guard, lease };
+    const k = toKey(key);
     const res = await this.call(false, (ep) =>
-      this.channel(ep).unary(GUARDED_PUT_TXN, put, this.options()),
+      this.rawTxn(ep, {
+        compare: [{ result: "EQUAL", key: k, ...cmp }],
+        success: [
+          {
+            requestPut:
+              lease === "keep"
+                ? { key: k, value: Buffer.from(value), ignoreLease: true }
+                : { key: k, value: Buffer.from(value), lease },
+          },
+        ],
+        failure: [{ requestRange: { key: k } }],
+      }),
     );
     const revision = Number(res.header?.revision ?? 0);
     if (res.succeeded) return { succeeded: true, revision };
