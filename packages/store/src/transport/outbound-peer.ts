@@ -6,7 +6,7 @@
 
 import { performance } from "node:perf_hooks";
 import { crc32 } from "node:zlib";
-import * as grpc from "@grpc/grpc-js";
+import { type ChannelOptions, type ClientStream, GrpcChannel, Status } from "@tug/grpc";
 import { encodeMessage, type Message, type NodeId } from "@tug/raft";
 import type { StoreError } from "../errors.js";
 import { coalesceMessages, SentAcks } from "./coalesce.js";
@@ -14,16 +14,11 @@ import type { FaultInjector } from "./fault-injector.js";
 import {
   asStoreError,
   type ClusterId,
-  decodeSnapshotAck,
-  decodeStreamResponse,
-  encodeSnapshotChunk,
-  encodeStreamRequest,
   fromCallError,
   type Hello,
-  SEND_SNAPSHOT_PATH,
+  PEER_SERVICE,
   type SnapshotAck,
   type SnapshotChunk,
-  STREAM_PATH,
   type StreamRequest,
   type StreamResponse,
 } from "./peer-wire.js";
@@ -113,15 +108,19 @@ export const CLOSE_GRACE_MS = 1000;
 
 const EMPTY = new Uint8Array(0);
 
-/** gRPC channel options for peer connections. */
-export const PEER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
-  // The channel's own reconnect back-off follows ours (its default starts at 1 s and grows
-  // to 120 s, far too slow to notice a restarted member).
-  "grpc.initial_reconnect_backoff_ms": RECONNECT_BACKOFF_INITIAL_MS,
-  "grpc.max_reconnect_backoff_ms": RECONNECT_BACKOFF_MAX_MS,
-  // Raft retries by itself; gRPC's retry support would keep a copy of everything written.
-  "grpc.enable_retries": 0,
+/**
+ * @tug/grpc channel options for peer connections (GrpcChannel: gRPC straight on node:http2,
+ * docs/grpc.md). The channel's own reconnect back-off follows ours: its default starts
+ * at 1 s and grows to 120 s, far too slow to notice a restarted member. (It has no retries,
+ * which is right here: Raft retries by itself.) No HTTP/2 keepalive: the stream's own pings
+ * (PING_INTERVAL_MS, PONG_TIMEOUT_MS) detect a dead peer.
+ */
+export const PEER_CHANNEL_OPTIONS: ChannelOptions = {
+  initialReconnectBackoffMs: RECONNECT_BACKOFF_INITIAL_MS,
+  maxReconnectBackoffMs: RECONNECT_BACKOFF_MAX_MS,
 };
+
+type PeerStream = ClientStream<StreamRequest, StreamResponse>;
 
 /** What the transport hands an outbound peer. Reports may be called from any callback. */
 export interface OutboundContext {
@@ -178,11 +177,13 @@ interface Counters {
 
 export class OutboundPeer {
   private readonly hello: Hello;
-  private readonly client: grpc.Client;
-  private snapshotClient: grpc.Client | undefined;
+  private readonly channel: GrpcChannel;
+  private snapshotChannel: GrpcChannel | undefined;
   private state: State = "connecting";
-  private call: grpc.ClientDuplexStream<StreamRequest, StreamResponse> | undefined;
-  private snapshotCall: grpc.ClientWritableStream<SnapshotChunk> | undefined;
+  private call: PeerStream | undefined;
+  private snapshotCall: ClientStream<SnapshotChunk, SnapshotAck> | undefined;
+  /** close() waiting for the stream it ended to end (see onStreamEnd). */
+  private closing: { call: PeerStream; resolve: () => void } | undefined;
 
   // Queue: messages [head, queue.length) wait to be written.
   private queue: Message[] = [];
@@ -226,7 +227,7 @@ export class OutboundPeer {
     private readonly ctx: OutboundContext,
   ) {
     this.hello = { clusterId: ctx.clusterId, from: ctx.self, to: id };
-    this.client = new grpc.Client(target, grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
+    this.channel = new GrpcChannel(target, PEER_CHANNEL_OPTIONS);
     this.connect();
   }
 
@@ -275,21 +276,27 @@ export class OutboundPeer {
     const call = this.call;
     this.call = undefined;
     if (call) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          call.cancel();
-          resolve();
-        }, CLOSE_GRACE_MS);
-        call.on("status", () => {
-          clearTimeout(timer);
-          resolve();
+      if (!call.done) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            this.closing = undefined;
+            call.cancel();
+            resolve();
+          }, CLOSE_GRACE_MS);
+          this.closing = {
+            call,
+            resolve: () => {
+              clearTimeout(timer);
+              this.closing = undefined;
+              resolve();
+            },
+          };
+          call.end();
         });
-        call.on("error", () => {}); // the status above is what we wait for
-        call.end();
-      });
+      }
     }
-    this.client.close();
-    this.snapshotClient?.close();
+    this.channel.close();
+    this.snapshotChannel?.close();
   }
 
   // --- delivery ----------------------------------------------------------------------------
@@ -400,12 +407,7 @@ export class OutboundPeer {
       this.counters.sentBytes += payload;
       const more = call.write({ messages, ping: 0 });
       if (!more) {
-        this.waitingDrain = true;
-        call.once("drain", () => {
-          if (this.call !== call) return;
-          this.waitingDrain = false;
-          this.flush();
-        });
+        this.waitingDrain = true; // onStreamDrain resumes
         break;
       }
     }
@@ -423,29 +425,33 @@ export class OutboundPeer {
 
   private connect(): void {
     this.state = "connecting";
-    const call = this.client.makeBidiStreamRequest(
-      STREAM_PATH,
-      encodeStreamRequest,
-      decodeStreamResponse,
-    );
-    this.call = call;
-    call.on("data", (r: StreamResponse) => this.onPong(call, r.pong));
-    call.on("error", (e: unknown) => this.onCallEnded(call, fromCallError(e)));
-    call.on("status", (s: grpc.StatusObject) => {
-      if (s.code === grpc.status.OK) {
-        this.onCallEnded(
-          call,
-          fromCallError({
-            code: grpc.status.UNAVAILABLE,
-            details: "the receiver ended the stream",
-          }),
-        );
-      }
+    const call: PeerStream = this.channel.stream(PEER_SERVICE.stream, undefined, {
+      onMessage: (r) => this.onPong(call, r.pong),
+      onEnd: (e) => this.onStreamEnd(call, e),
+      onDrain: () => this.onStreamDrain(call),
     });
+    this.call = call;
     this.pingOutstanding = { seq: this.nextPingSeq(), at: performance.now() };
     call.write({ hello: this.hello, messages: [], ping: this.pingOutstanding.seq });
     clearInterval(this.pingTimer);
     this.pingTimer = setInterval(() => this.onPingTimer(), PING_INTERVAL_MS);
+  }
+
+  /** The stream ended: with an error, or OK (the receiver ended it: as good as broken). */
+  private onStreamEnd(call: PeerStream, error: unknown): void {
+    if (this.closing?.call === call) this.closing.resolve();
+    this.onCallEnded(
+      call,
+      fromCallError(
+        error ?? { code: Status.UNAVAILABLE, details: "the receiver ended the stream" },
+      ),
+    );
+  }
+
+  private onStreamDrain(call: PeerStream): void {
+    if (this.call !== call || !this.waitingDrain) return;
+    this.waitingDrain = false;
+    this.flush();
   }
 
   private nextPingSeq(): number {
@@ -464,7 +470,7 @@ export class OutboundPeer {
         this.onCallEnded(
           call,
           fromCallError({
-            code: grpc.status.DEADLINE_EXCEEDED,
+            code: Status.DEADLINE_EXCEEDED,
             details: `no answer to a ${what} in ${Math.round(waited)} ms`,
           }),
         );
@@ -481,7 +487,7 @@ export class OutboundPeer {
     call.write({ messages: [], ping: this.pingOutstanding.seq });
   }
 
-  private onPong(call: grpc.ClientDuplexStream<StreamRequest, StreamResponse>, pong: number): void {
+  private onPong(call: PeerStream, pong: number): void {
     if (this.call !== call || this.pingOutstanding?.seq !== pong) return;
     this.rttMs = performance.now() - this.pingOutstanding.at;
     this.counters.roundTrips++;
@@ -496,10 +502,7 @@ export class OutboundPeer {
     }
   }
 
-  private onCallEnded(
-    call: grpc.ClientDuplexStream<StreamRequest, StreamResponse>,
-    error: StoreError,
-  ): void {
+  private onCallEnded(call: PeerStream, error: StoreError): void {
     if (this.call !== call || this.state === "closed") return;
     const wasConnected = this.state === "connected";
     this.call = undefined;
@@ -546,35 +549,42 @@ export class OutboundPeer {
       this.failSnapshotLater();
       return;
     }
-    this.snapshotClient ??= new grpc.Client(this.target, grpc.credentials.createInsecure(), {
-      ...PEER_CHANNEL_OPTIONS,
-      // A connection of its own, so hundreds of MB of snapshot do not hold up heartbeats.
-      "grpc.use_local_subchannel_pool": 1,
-    });
+    // A channel (so an HTTP/2 connection) of its own, so hundreds of MB of snapshot do not
+    // hold up heartbeats.
+    this.snapshotChannel ??= new GrpcChannel(this.target, PEER_CHANNEL_OPTIONS);
     const data = snapshot.data;
     const deadline =
       Date.now() +
       SNAPSHOT_DEADLINE_BASE_MS +
       Math.ceil((data.length / SNAPSHOT_MIN_BYTES_PER_SECOND) * 1000);
     let done = false;
-    const call = this.snapshotClient.makeClientStreamRequest<SnapshotChunk, SnapshotAck>(
-      SEND_SNAPSHOT_PATH,
-      encodeSnapshotChunk,
-      decodeSnapshotAck,
+    let waitingDrain = false;
+    // A client-streaming call: chunks out, one SnapshotAck and OK back once the receiver has
+    // persisted the snapshot (the ack carries nothing; its status is the answer).
+    const call: ClientStream<SnapshotChunk, SnapshotAck> = this.snapshotChannel.stream(
+      PEER_SERVICE.sendSnapshot,
       { deadline },
-      (err) => {
-        done = true;
-        if (this.snapshotCall === call) this.snapshotCall = undefined;
-        if (this.state === "closed") return;
-        if (err) {
-          this.counters.snapshotsFailed++;
-          this.ctx.reportError(this.id, fromCallError(err));
-          this.ctx.reportUnreachable(this.id);
-          this.ctx.reportSnapshot(this.id, "failure");
-        } else {
-          this.counters.snapshotsSent++;
-          this.ctx.reportSnapshot(this.id, "finish");
-        }
+      {
+        onMessage: () => {},
+        onDrain: () => {
+          if (!waitingDrain) return;
+          waitingDrain = false;
+          pump();
+        },
+        onEnd: (err) => {
+          done = true;
+          if (this.snapshotCall === call) this.snapshotCall = undefined;
+          if (this.state === "closed") return;
+          if (err) {
+            this.counters.snapshotsFailed++;
+            this.ctx.reportError(this.id, fromCallError(err));
+            this.ctx.reportUnreachable(this.id);
+            this.ctx.reportSnapshot(this.id, "failure");
+          } else {
+            this.counters.snapshotsSent++;
+            this.ctx.reportSnapshot(this.id, "finish");
+          }
+        },
       },
     );
     this.snapshotCall = call;
@@ -597,7 +607,7 @@ export class OutboundPeer {
         });
         offset = end;
         if (!more) {
-          call.once("drain", pump);
+          waitingDrain = true;
           return;
         }
       }
