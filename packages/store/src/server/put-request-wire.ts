@@ -9,13 +9,12 @@
 // 64-bit value beyond 2^53) makes it answer undefined, and the caller decodes with protobufjs.
 // https://protobuf.dev/programming-guides/encoding/
 
-import type { PutRequest, TxnRequest } from "../mvcc/index.js";
+import type { PutRequest } from "../mvcc/index.js";
 
 /** Tags (field number << 3 | wire type) of the fields read and written here. */
 const REQUEST_PROPOSER = 0x08; // 1, varint
 const REQUEST_ID = 0x10; // 2, varint
 const REQUEST_PUT = 0x22; // 4, length-delimited
-const REQUEST_TXN = 0x32; // 6, length-delimited
 const BATCH_REQUEST = 0x0a; // RequestBatch.requests = 1, length-delimited
 const PUT_KEY = 0x0a; // 1, bytes
 const PUT_VALUE = 0x12; // 2, bytes
@@ -31,17 +30,7 @@ export interface DecodedPut {
   readonly op: { readonly type: "put"; readonly put: PutRequest };
 }
 
-/** A decoded txn request, shaped as request-codec's decoder shapes every request. */
-export interface DecodedTxn {
-  readonly proposer: number;
-  readonly id: number;
-  readonly op: { readonly type: "txn"; readonly txn: TxnRequest };
-}
-
-/** Reads the TxnRequest in `c` up to `end`, or answers undefined for anything unexpected. */
-export type TxnReader = (c: Cursor, end: number) => TxnRequest | undefined;
-
-export function varintLength(n: number): number {
+function varintLength(n: number): number {
   let length = 1;
   while (n >= 128) {
     n = Math.floor(n / 128);
@@ -50,7 +39,7 @@ export function varintLength(n: number): number {
   return length;
 }
 
-export function writeVarint(buf: Uint8Array, pos: number, n: number): number {
+function writeVarint(buf: Uint8Array, pos: number, n: number): number {
   while (n >= 128) {
     buf[pos++] = (n % 128) | 128;
     n = Math.floor(n / 128);
@@ -59,45 +48,59 @@ export function writeVarint(buf: Uint8Array, pos: number, n: number): number {
   return pos;
 }
 
-export function isUint53(n: number): boolean {
+function isUint53(n: number): boolean {
   return Number.isSafeInteger(n) && n >= 0;
 }
 
 /**
- * The length of a PutRequest's fields as writePutBody writes them, or -1 when the lease is not
- * a non-negative integer below 2^53. Zero and empty fields are left out, as proto3 allows.
+ * The encoded Request for a put by `proposer` under `id`, or undefined when a number is not a
+ * non-negative integer below 2^53 (the caller's generic encoder then takes it). Zero and empty
+ * fields are left out, as proto3 allows.
  */
-export function putBodyLength(put: PutRequest): number {
+export function encodePutRequest(
+  proposer: number,
+  id: number,
+  put: PutRequest,
+): Uint8Array | undefined {
   const lease = put.lease ?? 0;
-  if (!isUint53(lease)) return -1;
-  const keyLength = put.key.length;
-  const valueLength = put.value === undefined ? 0 : put.value.length;
-  let length = 0;
-  if (keyLength > 0) length += 1 + varintLength(keyLength) + keyLength;
-  if (valueLength > 0) length += 1 + varintLength(valueLength) + valueLength;
-  if (lease !== 0) length += 1 + varintLength(lease);
-  if (put.prevKv) length += 2;
-  if (put.ignoreValue) length += 2;
-  if (put.ignoreLease) length += 2;
-  return length;
-}
-
-/** Writes a PutRequest's fields (putBodyLength bytes of them) at `pos`; the position after. */
-export function writePutBody(buf: Uint8Array, pos: number, put: PutRequest): number {
+  if (!isUint53(proposer) || !isUint53(id) || !isUint53(lease)) return undefined;
   const key = put.key;
   const value = put.value;
-  const lease = put.lease ?? 0;
+  const valueLength = value === undefined ? 0 : value.length;
+  let putLength = 0;
+  if (key.length > 0) putLength += 1 + varintLength(key.length) + key.length;
+  if (valueLength > 0) putLength += 1 + varintLength(valueLength) + valueLength;
+  if (lease !== 0) putLength += 1 + varintLength(lease);
+  if (put.prevKv) putLength += 2;
+  if (put.ignoreValue) putLength += 2;
+  if (put.ignoreLease) putLength += 2;
+  let length = 1 + varintLength(putLength) + putLength;
+  if (proposer !== 0) length += 1 + varintLength(proposer);
+  if (id !== 0) length += 1 + varintLength(id);
+
+  const buf = Buffer.allocUnsafe(length);
+  let pos = 0;
+  if (proposer !== 0) {
+    buf[pos++] = REQUEST_PROPOSER;
+    pos = writeVarint(buf, pos, proposer);
+  }
+  if (id !== 0) {
+    buf[pos++] = REQUEST_ID;
+    pos = writeVarint(buf, pos, id);
+  }
+  buf[pos++] = REQUEST_PUT;
+  pos = writeVarint(buf, pos, putLength);
   if (key.length > 0) {
     buf[pos++] = PUT_KEY;
     pos = writeVarint(buf, pos, key.length);
     buf.set(key, pos);
     pos += key.length;
   }
-  if (value !== undefined && value.length > 0) {
+  if (value !== undefined && valueLength > 0) {
     buf[pos++] = PUT_VALUE;
-    pos = writeVarint(buf, pos, value.length);
+    pos = writeVarint(buf, pos, valueLength);
     buf.set(value, pos);
-    pos += value.length;
+    pos += valueLength;
   }
   if (lease !== 0) {
     buf[pos++] = PUT_LEASE;
@@ -115,49 +118,6 @@ export function writePutBody(buf: Uint8Array, pos: number, put: PutRequest): num
     buf[pos++] = PUT_IGNORE_LEASE;
     buf[pos++] = 1;
   }
-  return pos;
-}
-
-/** The length of a Request's proposer and id fields (zeros left out). */
-export function requestHeaderLength(proposer: number, id: number): number {
-  let length = 0;
-  if (proposer !== 0) length += 1 + varintLength(proposer);
-  if (id !== 0) length += 1 + varintLength(id);
-  return length;
-}
-
-/** Writes a Request's proposer and id fields at `pos`; the position after. */
-export function writeRequestHeader(buf: Uint8Array, pos: number, proposer: number, id: number) {
-  if (proposer !== 0) {
-    buf[pos++] = REQUEST_PROPOSER;
-    pos = writeVarint(buf, pos, proposer);
-  }
-  if (id !== 0) {
-    buf[pos++] = REQUEST_ID;
-    pos = writeVarint(buf, pos, id);
-  }
-  return pos;
-}
-
-/**
- * The encoded Request for a put by `proposer` under `id`, or undefined when a number is not a
- * non-negative integer below 2^53 (the caller's generic encoder then takes it). Zero and empty
- * fields are left out, as proto3 allows.
- */
-export function encodePutRequest(
-  proposer: number,
-  id: number,
-  put: PutRequest,
-): Uint8Array | undefined {
-  if (!isUint53(proposer) || !isUint53(id)) return undefined;
-  const putLength = putBodyLength(put);
-  if (putLength < 0) return undefined;
-  const length = requestHeaderLength(proposer, id) + 1 + varintLength(putLength) + putLength;
-  const buf = Buffer.allocUnsafe(length);
-  let pos = writeRequestHeader(buf, 0, proposer, id);
-  buf[pos++] = REQUEST_PUT;
-  pos = writeVarint(buf, pos, putLength);
-  writePutBody(buf, pos, put);
   return buf;
 }
 
@@ -180,7 +140,7 @@ export function encodeRequestBatch(requests: readonly Uint8Array[]): Uint8Array 
 }
 
 /** Reads varints of at most 8 bytes whose value is below 2^53; -1 for anything else. */
-export class Cursor {
+class Cursor {
   pos: number;
 
   constructor(
@@ -210,41 +170,25 @@ export class Cursor {
  * malformed bytes. Byte fields are views into `data`, as protobufjs's are.
  */
 export function decodePutBatch(data: Uint8Array): DecodedPut[] | undefined {
-  return decodeWireBatch(data, undefined) as DecodedPut[] | undefined;
-}
-
-/**
- * decodePutBatch, where a request may also be a txn that `readTxn` reads (txn-request-wire.ts):
- * undefined if any request is something else or `readTxn` steps aside.
- */
-export function decodeWireBatch(
-  data: Uint8Array,
-  readTxn: TxnReader | undefined,
-): (DecodedPut | DecodedTxn)[] | undefined {
   const c = new Cursor(data, 0);
-  const out: (DecodedPut | DecodedTxn)[] = [];
+  const out: DecodedPut[] = [];
   while (c.pos < data.length) {
     if (data[c.pos++] !== BATCH_REQUEST) return undefined;
     const length = c.varint(data.length);
     if (length < 0) return undefined;
     const end = c.pos + length;
     if (end > data.length) return undefined;
-    const request = readRequest(c, end, readTxn);
+    const request = readRequest(c, end);
     if (request === undefined) return undefined;
     out.push(request);
   }
   return out;
 }
 
-function readRequest(
-  c: Cursor,
-  end: number,
-  readTxn: TxnReader | undefined,
-): DecodedPut | DecodedTxn | undefined {
+function readRequest(c: Cursor, end: number): DecodedPut | undefined {
   let proposer = 0;
   let id = 0;
   let put: PutRequest | undefined;
-  let txn: TxnRequest | undefined;
   while (c.pos < end) {
     const tag = c.data[c.pos++];
     if (tag === REQUEST_PROPOSER) {
@@ -253,32 +197,20 @@ function readRequest(
     } else if (tag === REQUEST_ID) {
       id = c.varint(end);
       if (id < 0) return undefined;
-    } else if (tag === REQUEST_PUT && put === undefined && txn === undefined) {
+    } else if (tag === REQUEST_PUT && put === undefined) {
       const length = c.varint(end);
       if (length < 0 || c.pos + length > end) return undefined;
       put = readPut(c, c.pos + length);
       if (put === undefined) return undefined;
-    } else if (
-      tag === REQUEST_TXN &&
-      readTxn !== undefined &&
-      put === undefined &&
-      txn === undefined
-    ) {
-      const length = c.varint(end);
-      if (length < 0 || c.pos + length > end) return undefined;
-      const txnEnd = c.pos + length;
-      txn = readTxn(c, txnEnd);
-      if (txn === undefined || c.pos !== txnEnd) return undefined;
     } else {
       return undefined;
     }
   }
-  if (put !== undefined) return { proposer, id, op: { type: "put", put } };
-  if (txn !== undefined) return { proposer, id, op: { type: "txn", txn } };
-  return undefined;
+  if (put === undefined) return undefined;
+  return { proposer, id, op: { type: "put", put } };
 }
 
-export function readPut(c: Cursor, end: number): PutRequest | undefined {
+function readPut(c: Cursor, end: number): PutRequest | undefined {
   let key: Uint8Array | undefined;
   let value: Uint8Array | undefined;
   let lease = 0;

@@ -4,9 +4,8 @@
 // way, so nothing here may depend on the member, the clock or chance.
 //
 // Encoding is on the write path of every proposal and decoding on the apply path of every
-// member: both map field by field, with no intermediate objects beyond protobufjs's own. Puts
-// and txns, nearly every entry of a busy store, are written and read by hand
-// (put-request-wire.ts, txn-request-wire.ts).
+// member: both map field by field, with no intermediate objects beyond protobufjs's own. Puts,
+// nearly every entry of a busy store, are written and read by hand (put-request-wire.ts).
 
 import type { Long } from "protobufjs/minimal.js";
 import { StoreError } from "../errors.js";
@@ -23,8 +22,7 @@ import type {
   SortTarget,
   TxnRequest,
 } from "../mvcc/index.js";
-import { decodeWireBatch, encodePutRequest, encodeRequestBatch } from "./put-request-wire.js";
-import { encodeTxnRequest, readTxn } from "./txn-request-wire.js";
+import { decodePutBatch, encodePutRequest, encodeRequestBatch } from "./put-request-wire.js";
 
 const pb = tug.store;
 
@@ -155,9 +153,6 @@ export function encodeRequest(r: StoreRequest): Uint8Array {
   const op = r.op;
   if (op.type === "put") {
     const encoded = encodePutRequest(r.proposer, r.id, op.put);
-    if (encoded !== undefined) return encoded;
-  } else if (op.type === "txn") {
-    const encoded = encodeTxnRequest(r.proposer, r.id, op.txn);
     if (encoded !== undefined) return encoded;
   }
   const m: tug.store.IRequest = { proposer: r.proposer, id: r.id };
@@ -356,8 +351,8 @@ export function decodeRequest(data: Uint8Array): StoreRequest {
  * as an Error in its place, so that the others still apply.
  */
 export function decodeBatch(data: Uint8Array): (StoreRequest | StoreError)[] {
-  const fast = decodeWireBatch(data, readTxn);
-  if (fast !== undefined) return fast;
+  const puts = decodePutBatch(data);
+  if (puts !== undefined) return puts;
   const batch = parse(() => pb.RequestBatch.decode(data));
   return batch.requests.map((m) => {
     try {
