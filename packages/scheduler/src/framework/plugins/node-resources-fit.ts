@@ -25,6 +25,13 @@ const INSUFFICIENT_CPU = insufficientReason(RESOURCE_CPU);
 const INSUFFICIENT_MEMORY = insufficientReason(RESOURCE_MEMORY);
 const INSUFFICIENT_EPHEMERAL = insufficientReason(RESOURCE_EPHEMERAL_STORAGE);
 
+/** `reasons` with `reason` added, made on the first failure only. */
+function withReason(reasons: string[] | undefined, reason: string): string[] {
+  if (reasons === undefined) return [reason];
+  reasons.push(reason);
+  return reasons;
+}
+
 export const nodeResourcesFitFilter: FilterPlugin = {
   name: "NodeResourcesFit",
   preFilter(pod): NodeFilter {
@@ -39,20 +46,20 @@ export const nodeResourcesFitFilter: FilterPlugin = {
       const alloc = node.allocatable;
       const used = node.requested;
       if (r.milliCpu > 0 && r.milliCpu > alloc.milliCpu - used.milliCpu) {
-        (reasons ??= []).push(INSUFFICIENT_CPU);
+        reasons = withReason(reasons, INSUFFICIENT_CPU);
       }
       if (r.memory > 0 && r.memory > alloc.memory - used.memory) {
-        (reasons ??= []).push(INSUFFICIENT_MEMORY);
+        reasons = withReason(reasons, INSUFFICIENT_MEMORY);
       }
       if (
         r.ephemeralStorage > 0 &&
         r.ephemeralStorage > alloc.ephemeralStorage - used.ephemeralStorage
       ) {
-        (reasons ??= []).push(INSUFFICIENT_EPHEMERAL);
+        reasons = withReason(reasons, INSUFFICIENT_EPHEMERAL);
       }
       for (const [name, amount] of scalar) {
         const free = (alloc.scalar?.get(name) ?? 0) - (used.scalar?.get(name) ?? 0);
-        if (amount > free) (reasons ??= []).push(insufficientReason(name));
+        if (amount > free) reasons = withReason(reasons, insufficientReason(name));
       }
       return reasons;
     };
