@@ -11,8 +11,9 @@
 // progress to stderr and one JSON line to stdout.
 
 import { create } from "@bufbuild/protobuf";
-import { EventSchema, type Pod, PodSchema, ServiceAccountSchema } from "@tug/api";
+import { EventSchema, type Pod, PodSchema, } from "@tug/api";
 import { ApiClient, isApiError } from "@tug/client";
+import { ensureDefaultServiceAccount } from "./default-service-account.js";
 import { BenchEnvironment, stopEverythingOnSignals } from "./processes.js";
 
 const numPods = Number(process.env.BENCH_PODS ?? 3000);
@@ -118,14 +119,7 @@ async function main(): Promise<void> {
       servers: [`127.0.0.1:${apiserver.port}`],
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
     });
-    try {
-      await api.create(
-        ServiceAccountSchema,
-        create(ServiceAccountSchema, { metadata: { name: "default", namespace: NAMESPACE } }),
-      );
-    } catch (e) {
-      if (!isApiError(e, "AlreadyExists")) throw e;
-    }
+    await ensureDefaultServiceAccount(api, NAMESPACE);
     const pods = Array.from({ length: numPods }, (_, i) => benchPod(i));
     const rv = (await api.list(PodSchema, { namespace: NAMESPACE, limit: 1 })).resourceVersion;
     const watchers = ["127.0.0.2", "127.0.0.3"].map((a) => followPods(a, apiserver.port, rv));

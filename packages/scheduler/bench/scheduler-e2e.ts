@@ -45,9 +45,9 @@ import {
   NodeSchema,
   type Pod,
   PodSchema,
-  ServiceAccountSchema,
 } from "@tug/api";
 import { ApiClient, isApiError } from "@tug/client";
+import { ensureDefaultServiceAccount } from "../../apiserver/bench/default-service-account.js";
 import {
   BenchEnvironment,
   BenchProcess,
@@ -429,16 +429,7 @@ async function main(): Promise<void> {
     progress(`registering ${numNodes} nodes ...`);
     await registerNodes(api, scheduler);
 
-    // Admission's ServiceAccount plugin needs the namespace's "default" account; no
-    // controller manager runs here to create it.
-    try {
-      await api.create(
-        ServiceAccountSchema,
-        create(ServiceAccountSchema, { metadata: { name: "default", namespace: NAMESPACE } }),
-      );
-    } catch (e) {
-      if (!isApiError(e, "AlreadyExists")) throw e;
-    }
+    await ensureDefaultServiceAccount(api, NAMESPACE);
 
     const random = seeded(42);
     const pods = Array.from({ length: numPods }, (_, i) =>
