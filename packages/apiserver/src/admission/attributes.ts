@@ -42,6 +42,12 @@ export interface AdmissionLookups {
     namespace: string,
     name: string,
   ): ServiceAccount | undefined | Promise<ServiceAccount | undefined>;
+  /**
+   * The namespace is being deleted through this server: its cached copy may still say Active
+   * for a moment, so getNamespace reads it live for a while (kube-apiserver's NamespaceLifecycle
+   * forceLiveLookup). Absent where every read is live already.
+   */
+  namespaceDeleting?(name: string): void;
 }
 
 /** True when the request is about the object of a kind itself (not a subresource). */

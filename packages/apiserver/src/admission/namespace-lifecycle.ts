@@ -18,6 +18,7 @@ async function admit(a: AdmissionAttributes, lookups: AdmissionLookups): Promise
         "this namespace may not be deleted",
       );
     }
+    if (a.operation === "DELETE" && !a.dryRun) lookups.namespaceDeleting?.(a.name);
     return;
   }
   // Cluster-scoped objects, and deletes anywhere, are always allowed.

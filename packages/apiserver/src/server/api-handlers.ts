@@ -77,6 +77,12 @@ export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
 /** The core/v1 resources admission reads, from their watch caches. */
 const ADMISSION_RESOURCES = ["namespaces", "serviceaccounts", "limitranges", "resourcequotas"];
 
+/**
+ * How long a namespace deleted through this server is read live by admission: kube-apiserver's
+ * NamespaceLifecycle forceLiveLookupTTL (30 s).
+ */
+const FORCE_LIVE_NAMESPACE_MS = 30_000;
+
 /** How many times Create admits again when a quota it charges changed meanwhile. */
 const QUOTA_ATTEMPTS = 5;
 
@@ -253,8 +259,22 @@ export class ApiHandlers {
       if (held !== undefined) return held.items as unknown as T[];
       return cache.list({ namespace, resourceVersion: "0" }).then((r) => r.items as unknown as T[]);
     };
+    // Namespaces deleted through this server in the last FORCE_LIVE_NAMESPACE_MS, by when
+    // their lookups stop going to the store.
+    const forceLive = new Map<string, number>();
+    const getNamespace = (name: string) => {
+      const until = forceLive.get(name);
+      if (until !== undefined) {
+        if (Date.now() < until) return store.getNamespace(name);
+        forceLive.delete(name);
+      }
+      return cachedOr("", "namespaces", { name }, () => store.getNamespace(name));
+    };
     return {
-      getNamespace: (name) => cachedOr("", "namespaces", { name }, () => store.getNamespace(name)),
+      getNamespace,
+      namespaceDeleting: (name) => {
+        forceLive.set(name, Date.now() + FORCE_LIVE_NAMESPACE_MS);
+      },
       listLimitRanges: (namespace) => listIn<LimitRange>("limitranges", namespace),
       listResourceQuotas: (namespace) => listIn<ResourceQuota>("resourcequotas", namespace),
       getServiceAccount: (namespace, name) =>

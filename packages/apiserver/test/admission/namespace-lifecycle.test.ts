@@ -77,6 +77,24 @@ describe("NamespaceLifecycle", () => {
     );
   });
 
+  it("asks for live lookups of a namespace being deleted, unless the delete is a dry run", async () => {
+    const deleting: string[] = [];
+    const watching = { ...world, namespaceDeleting: (name: string) => deleting.push(name) };
+    await namespaceLifecycle.mutate!(
+      attrs("DELETE", "namespaces", undefined, { name: "team" }),
+      watching,
+    );
+    await namespaceLifecycle.mutate!(
+      attrs("DELETE", "namespaces", undefined, { name: "rehearsal", dryRun: true }),
+      watching,
+    );
+    await namespaceLifecycle.mutate!(
+      attrs("DELETE", "configmaps", undefined, { namespace: "team", name: "cfg" }),
+      watching,
+    );
+    expect(deleting).toEqual(["team"]);
+  });
+
   it("lets a namespace itself be created and updated", async () => {
     const ns = obj({ apiVersion: "v1", kind: "Namespace", metadata: { name: "fresh" } });
     expect(
