@@ -4,6 +4,7 @@
 // when the request side is full, and onDrain says when to go on.
 
 import { type ClientHttp2Stream, constants, type IncomingHttpHeaders } from "node:http2";
+import { outsideReads } from "../outside-reads.js";
 import { encodeMessage, GrpcError, MessageDecoder, Metadata, Status } from "../wire/index.js";
 import {
   CANCELLED_ON_CLIENT,
@@ -266,7 +267,11 @@ export class ClientStream<Req, Res> implements AsyncIterable<Res> {
     clearTimeout(this.timer);
     this.signal?.removeEventListener("abort", this.onAbort);
     const stream = this.stream;
-    if (cancel && stream !== undefined && !stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
+    if (cancel && stream !== undefined && !stream.destroyed) {
+      outsideReads(() => {
+        if (!stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
+      });
+    }
     if (this.state !== undefined) this.connection.callEnded(this.state);
     const handlers = this.handlers;
     if (handlers !== undefined) {

@@ -3,6 +3,7 @@
 // back-off (https://github.com/grpc/grpc/blob/master/doc/connection-backoff.md).
 
 import * as http2 from "node:http2";
+import { outsideReads } from "../outside-reads.js";
 
 /**
  * gRPC's connection back-off (connection-backoff.md): INITIAL_BACKOFF 1 s, MULTIPLIER 1.6,
@@ -239,7 +240,7 @@ export class Connection {
     if (cur !== undefined) {
       cur.error ??= new Error(`connection to ${this.authority} closed by the client`);
       this.detach(cur);
-      cur.session.destroy();
+      outsideReads(() => cur.session.destroy());
     }
   }
 }

@@ -4,6 +4,7 @@
 // cancel, or when the stream closes, whichever comes first.
 
 import { type ClientHttp2Stream, constants, type IncomingHttpHeaders } from "node:http2";
+import { outsideReads } from "../outside-reads.js";
 import {
   encodeMessage,
   GrpcError,
@@ -86,7 +87,11 @@ export function startUnaryCall<Req, Res>(
     done = true;
     if (timer !== undefined) clearTimeout(timer);
     if (signal !== undefined) signal.removeEventListener("abort", onAbort);
-    if (cancel && !stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
+    if (cancel && !stream.destroyed) {
+      outsideReads(() => {
+        if (!stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
+      });
+    }
     connection.callEnded(state);
     if (error !== null) callback(error);
     else if (messages === 0) callback(new GrpcError(Status.UNIMPLEMENTED, "No message received"));

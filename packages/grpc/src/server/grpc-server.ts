@@ -15,6 +15,7 @@ import {
 } from "node:http2";
 import { createServer, isIP, type Server as NetServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { outsideReads } from "../outside-reads.js";
 import { type CallStatus, statusOfError } from "../wire/grpc-error.js";
 import { Status } from "../wire/status.js";
 import { encodeStatusMessage } from "../wire/status-message.js";
@@ -216,8 +217,12 @@ export class GrpcServer {
   forceShutdown(): void {
     this.shuttingDown = true;
     for (const listener of this.listeners) listener.close();
-    for (const session of this.sessions) session.destroy();
-    for (const connection of this.connections) connection.destroy();
+    const sessions = [...this.sessions];
+    const connections = [...this.connections];
+    outsideReads(() => {
+      for (const session of sessions) session.destroy();
+      for (const connection of connections) connection.destroy();
+    });
   }
 
   private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
