@@ -11,7 +11,7 @@
 // progress to stderr and one JSON line to stdout.
 
 import { create } from "@bufbuild/protobuf";
-import { EventSchema, type Pod, PodSchema, } from "@tug/api";
+import { EventSchema, type Pod, PodSchema } from "@tug/api";
 import { ApiClient, isApiError } from "@tug/client";
 import { ensureDefaultServiceAccount } from "./default-service-account.js";
 import { BenchEnvironment, stopEverythingOnSignals } from "./processes.js";

@@ -40,12 +40,7 @@ import { join } from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  NodeConditionSchema,
-  NodeSchema,
-  type Pod,
-  PodSchema,
-} from "@tug/api";
+import { NodeConditionSchema, NodeSchema, type Pod, PodSchema } from "@tug/api";
 import { ApiClient, isApiError } from "@tug/client";
 import { ensureDefaultServiceAccount } from "../../apiserver/bench/default-service-account.js";
 import {
