@@ -139,6 +139,9 @@ export class Connection {
       state.connected = true;
       this.failedConnects = 0;
       this.retryAt = 0;
+      // 'connect' is emitted on a later tick: the channel may have been closed (and the
+      // session destroyed) since.
+      if (session.destroyed || this.current !== state) return;
       session.setLocalWindowSize(WINDOW_SIZE);
       this.startKeepalive(state);
     });
