@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tug/batch/v1/job.proto.
  */
 export const file_tug_batch_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0dWcvYmF0Y2gvdjEvam9iLnByb3RvEgx0dWcuYmF0Y2gudjEioQEKA0pvYhITCgthcGlfdmVyc2lvbhgBIAEoCRIMCgRraW5kGAIgASgJEikKCG1ldGFkYXRhGAMgASgLMhcudHVnLm1ldGEudjEuT2JqZWN0TWV0YRIjCgRzcGVjGAQgASgLMhUudHVnLmJhdGNoLnYxLkpvYlNwZWMSJwoGc3RhdHVzGAUgASgLMhcudHVnLmJhdGNoLnYxLkpvYlN0YXR1cyJ3CgdKb2JMaXN0EhMKC2FwaV92ZXJzaW9uGAEgASgJEgwKBGtpbmQYAiABKAkSJwoIbWV0YWRhdGEYAyABKAsyFS50dWcubWV0YS52MS5MaXN0TWV0YRIgCgVpdGVtcxgEIAMoCzIRLnR1Zy5iYXRjaC52MS5Kb2Ii7wUKB0pvYlNwZWMSGAoLcGFyYWxsZWxpc20YASABKAVIAIgBARIYCgtjb21wbGV0aW9ucxgCIAEoBUgBiAEBEiQKF2FjdGl2ZV9kZWFkbGluZV9zZWNvbmRzGAMgASgFSAKIAQESOgoScG9kX2ZhaWx1cmVfcG9saWN5GAQgASgLMh4udHVnLmJhdGNoLnYxLlBvZEZhaWx1cmVQb2xpY3kSGgoNYmFja29mZl9saW1pdBgFIAEoBUgDiAEBEiQKF2JhY2tvZmZfbGltaXRfcGVyX2luZGV4GAYgASgFSASIAQESHwoSbWF4X2ZhaWxlZF9pbmRleGVzGAcgASgFSAWIAQESLAoIc2VsZWN0b3IYCCABKAsyGi50dWcubWV0YS52MS5MYWJlbFNlbGVjdG9yEhwKD21hbnVhbF9zZWxlY3RvchgJIAEoCEgGiAEBEi4KCHRlbXBsYXRlGAogASgLMhwudHVnLmNvcmUudjEuUG9kVGVtcGxhdGVTcGVjEicKGnR0bF9zZWNvbmRzX2FmdGVyX2ZpbmlzaGVkGAsgASgFSAeIAQESHAoPY29tcGxldGlvbl9tb2RlGAwgASgJSAiIAQESFAoHc3VzcGVuZBgNIAEoCEgJiAEBEiMKFnBvZF9yZXBsYWNlbWVudF9wb2xpY3kYDiABKAlICogBAUIOCgxfcGFyYWxsZWxpc21CDgoMX2NvbXBsZXRpb25zQhoKGF9hY3RpdmVfZGVhZGxpbmVfc2Vjb25kc0IQCg5fYmFja29mZl9saW1pdEIaChhfYmFja29mZl9saW1pdF9wZXJfaW5kZXhCFQoTX21heF9mYWlsZWRfaW5kZXhlc0ISChBfbWFudWFsX3NlbGVjdG9yQh0KG190dGxfc2Vjb25kc19hZnRlcl9maW5pc2hlZEISChBfY29tcGxldGlvbl9tb2RlQgoKCF9zdXNwZW5kQhkKF19wb2RfcmVwbGFjZW1lbnRfcG9saWN5IkUKEFBvZEZhaWx1cmVQb2xpY3kSMQoFcnVsZXMYASADKAsyIi50dWcuYmF0Y2gudjEuUG9kRmFpbHVyZVBvbGljeVJ1bGUixAEKFFBvZEZhaWx1cmVQb2xpY3lSdWxlEg4KBmFjdGlvbhgBIAEoCRJLCg1vbl9leGl0X2NvZGVzGAIgASgLMjQudHVnLmJhdGNoLnYxLlBvZEZhaWx1cmVQb2xpY3lPbkV4aXRDb2Rlc1JlcXVpcmVtZW50Ek8KEW9uX3BvZF9jb25kaXRpb25zGAMgAygLMjQudHVnLmJhdGNoLnYxLlBvZEZhaWx1cmVQb2xpY3lPblBvZENvbmRpdGlvbnNQYXR0ZXJuInoKJlBvZEZhaWx1cmVQb2xpY3lPbkV4aXRDb2Rlc1JlcXVpcmVtZW50EhsKDmNvbnRhaW5lcl9uYW1lGAEgASgJSACIAQESEAoIb3BlcmF0b3IYAiABKAkSDgoGdmFsdWVzGAMgAygFQhEKD19jb250YWluZXJfbmFtZSJGCiZQb2RGYWlsdXJlUG9saWN5T25Qb2RDb25kaXRpb25zUGF0dGVybhIMCgR0eXBlGAEgASgJEg4KBnN0YXR1cxgCIAEoCSKwAwoJSm9iU3RhdHVzEi4KCmNvbmRpdGlvbnMYASADKAsyGi50dWcuYmF0Y2gudjEuSm9iQ29uZGl0aW9uEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKD2NvbXBsZXRpb25fdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGYWN0aXZlGAQgASgFEhEKCXN1Y2NlZWRlZBgFIAEoBRIOCgZmYWlsZWQYBiABKAUSGAoLdGVybWluYXRpbmcYByABKAVIAIgBARIZChFjb21wbGV0ZWRfaW5kZXhlcxgIIAEoCRIbCg5mYWlsZWRfaW5kZXhlcxgJIAEoCUgBiAEBEkgKGXVuY291bnRlZF90ZXJtaW5hdGVkX3BvZHMYCiABKAsyJS50dWcuYmF0Y2gudjEuVW5jb3VudGVkVGVybWluYXRlZFBvZHMSEgoFcmVhZHkYCyABKAVIAogBAUIOCgxfdGVybWluYXRpbmdCEQoPX2ZhaWxlZF9pbmRleGVzQggKBl9yZWFkeSK8AQoMSm9iQ29uZGl0aW9uEgwKBHR5cGUYASABKAkSDgoGc3RhdHVzGAIgASgJEjMKD2xhc3RfcHJvYmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOAoUbGFzdF90cmFuc2l0aW9uX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgFIAEoCRIPCgdtZXNzYWdlGAYgASgJIjwKF1VuY291bnRlZFRlcm1pbmF0ZWRQb2RzEhEKCXN1Y2NlZWRlZBgBIAMoCRIOCgZmYWlsZWQYAiADKAliBnByb3RvMw", [file_google_protobuf_timestamp, file_tug_core_v1_pod, file_tug_meta_v1_meta]);
+  fileDesc("ChZ0dWcvYmF0Y2gvdjEvam9iLnByb3RvEgx0dWcuYmF0Y2gudjEioQEKA0pvYhITCgthcGlfdmVyc2lvbhgBIAEoCRIMCgRraW5kGAIgASgJEikKCG1ldGFkYXRhGAMgASgLMhcudHVnLm1ldGEudjEuT2JqZWN0TWV0YRIjCgRzcGVjGAQgASgLMhUudHVnLmJhdGNoLnYxLkpvYlNwZWMSJwoGc3RhdHVzGAUgASgLMhcudHVnLmJhdGNoLnYxLkpvYlN0YXR1cyJ3CgdKb2JMaXN0EhMKC2FwaV92ZXJzaW9uGAEgASgJEgwKBGtpbmQYAiABKAkSJwoIbWV0YWRhdGEYAyABKAsyFS50dWcubWV0YS52MS5MaXN0TWV0YRIgCgVpdGVtcxgEIAMoCzIRLnR1Zy5iYXRjaC52MS5Kb2IizAYKB0pvYlNwZWMSGAoLcGFyYWxsZWxpc20YASABKAVIAIgBARIYCgtjb21wbGV0aW9ucxgCIAEoBUgBiAEBEiQKF2FjdGl2ZV9kZWFkbGluZV9zZWNvbmRzGAMgASgFSAKIAQESOgoScG9kX2ZhaWx1cmVfcG9saWN5GAQgASgLMh4udHVnLmJhdGNoLnYxLlBvZEZhaWx1cmVQb2xpY3kSGgoNYmFja29mZl9saW1pdBgFIAEoBUgDiAEBEiQKF2JhY2tvZmZfbGltaXRfcGVyX2luZGV4GAYgASgFSASIAQESHwoSbWF4X2ZhaWxlZF9pbmRleGVzGAcgASgFSAWIAQESLAoIc2VsZWN0b3IYCCABKAsyGi50dWcubWV0YS52MS5MYWJlbFNlbGVjdG9yEhwKD21hbnVhbF9zZWxlY3RvchgJIAEoCEgGiAEBEi4KCHRlbXBsYXRlGAogASgLMhwudHVnLmNvcmUudjEuUG9kVGVtcGxhdGVTcGVjEicKGnR0bF9zZWNvbmRzX2FmdGVyX2ZpbmlzaGVkGAsgASgFSAeIAQESHAoPY29tcGxldGlvbl9tb2RlGAwgASgJSAiIAQESFAoHc3VzcGVuZBgNIAEoCEgJiAEBEiMKFnBvZF9yZXBsYWNlbWVudF9wb2xpY3kYDiABKAlICogBARIXCgptYW5hZ2VkX2J5GA8gASgJSAuIAQESMwoOc3VjY2Vzc19wb2xpY3kYECABKAsyGy50dWcuYmF0Y2gudjEuU3VjY2Vzc1BvbGljeUIOCgxfcGFyYWxsZWxpc21CDgoMX2NvbXBsZXRpb25zQhoKGF9hY3RpdmVfZGVhZGxpbmVfc2Vjb25kc0IQCg5fYmFja29mZl9saW1pdEIaChhfYmFja29mZl9saW1pdF9wZXJfaW5kZXhCFQoTX21heF9mYWlsZWRfaW5kZXhlc0ISChBfbWFudWFsX3NlbGVjdG9yQh0KG190dGxfc2Vjb25kc19hZnRlcl9maW5pc2hlZEISChBfY29tcGxldGlvbl9tb2RlQgoKCF9zdXNwZW5kQhkKF19wb2RfcmVwbGFjZW1lbnRfcG9saWN5Qg0KC19tYW5hZ2VkX2J5Ij8KDVN1Y2Nlc3NQb2xpY3kSLgoFcnVsZXMYASADKAsyHy50dWcuYmF0Y2gudjEuU3VjY2Vzc1BvbGljeVJ1bGUiewoRU3VjY2Vzc1BvbGljeVJ1bGUSHgoRc3VjY2VlZGVkX2luZGV4ZXMYASABKAlIAIgBARIcCg9zdWNjZWVkZWRfY291bnQYAiABKAVIAYgBAUIUChJfc3VjY2VlZGVkX2luZGV4ZXNCEgoQX3N1Y2NlZWRlZF9jb3VudCJFChBQb2RGYWlsdXJlUG9saWN5EjEKBXJ1bGVzGAEgAygLMiIudHVnLmJhdGNoLnYxLlBvZEZhaWx1cmVQb2xpY3lSdWxlIsQBChRQb2RGYWlsdXJlUG9saWN5UnVsZRIOCgZhY3Rpb24YASABKAkSSwoNb25fZXhpdF9jb2RlcxgCIAEoCzI0LnR1Zy5iYXRjaC52MS5Qb2RGYWlsdXJlUG9saWN5T25FeGl0Q29kZXNSZXF1aXJlbWVudBJPChFvbl9wb2RfY29uZGl0aW9ucxgDIAMoCzI0LnR1Zy5iYXRjaC52MS5Qb2RGYWlsdXJlUG9saWN5T25Qb2RDb25kaXRpb25zUGF0dGVybiJ6CiZQb2RGYWlsdXJlUG9saWN5T25FeGl0Q29kZXNSZXF1aXJlbWVudBIbCg5jb250YWluZXJfbmFtZRgBIAEoCUgAiAEBEhAKCG9wZXJhdG9yGAIgASgJEg4KBnZhbHVlcxgDIAMoBUIRCg9fY29udGFpbmVyX25hbWUiRgomUG9kRmFpbHVyZVBvbGljeU9uUG9kQ29uZGl0aW9uc1BhdHRlcm4SDAoEdHlwZRgBIAEoCRIOCgZzdGF0dXMYAiABKAkisAMKCUpvYlN0YXR1cxIuCgpjb25kaXRpb25zGAEgAygLMhoudHVnLmJhdGNoLnYxLkpvYkNvbmRpdGlvbhIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9jb21wbGV0aW9uX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmFjdGl2ZRgEIAEoBRIRCglzdWNjZWVkZWQYBSABKAUSDgoGZmFpbGVkGAYgASgFEhgKC3Rlcm1pbmF0aW5nGAcgASgFSACIAQESGQoRY29tcGxldGVkX2luZGV4ZXMYCCABKAkSGwoOZmFpbGVkX2luZGV4ZXMYCSABKAlIAYgBARJIChl1bmNvdW50ZWRfdGVybWluYXRlZF9wb2RzGAogASgLMiUudHVnLmJhdGNoLnYxLlVuY291bnRlZFRlcm1pbmF0ZWRQb2RzEhIKBXJlYWR5GAsgASgFSAKIAQFCDgoMX3Rlcm1pbmF0aW5nQhEKD19mYWlsZWRfaW5kZXhlc0IICgZfcmVhZHkivAEKDEpvYkNvbmRpdGlvbhIMCgR0eXBlGAEgASgJEg4KBnN0YXR1cxgCIAEoCRIzCg9sYXN0X3Byb2JlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjgKFGxhc3RfdHJhbnNpdGlvbl90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBSABKAkSDwoHbWVzc2FnZRgGIAEoCSI8ChdVbmNvdW50ZWRUZXJtaW5hdGVkUG9kcxIRCglzdWNjZWVkZWQYASADKAkSDgoGZmFpbGVkGAIgAygJYgZwcm90bzM", [file_google_protobuf_timestamp, file_tug_core_v1_pod, file_tug_meta_v1_meta]);
 
 /**
  * Runs pods until a number of them succeed.
@@ -174,6 +174,22 @@ export type JobSpec = Message<"tug.batch.v1.JobSpec"> & {
    * @generated from field: optional string pod_replacement_policy = 14;
    */
   podReplacementPolicy?: string | undefined;
+
+  /**
+   * The controller that reconciles the Job; unset or "kubernetes.io/job-controller" is tug's
+   * Job controller, anything else (a domain-prefixed path, at most 63 characters) makes it
+   * leave the Job alone. Immutable. (JobManagedBy, beta and on by default in Kubernetes 1.32.)
+   *
+   * @generated from field: optional string managed_by = 15;
+   */
+  managedBy?: string | undefined;
+
+  /**
+   * Indexed Jobs only: when the Job counts as succeeded before every index has. Immutable.
+   *
+   * @generated from field: tug.batch.v1.SuccessPolicy success_policy = 16;
+   */
+  successPolicy?: SuccessPolicy | undefined;
 };
 
 /**
@@ -182,6 +198,55 @@ export type JobSpec = Message<"tug.batch.v1.JobSpec"> & {
  */
 export const JobSpecSchema: GenMessage<JobSpec> = /*@__PURE__*/
   messageDesc(file_tug_batch_v1_job, 2);
+
+/**
+ * When an Indexed Job succeeds early (JobSuccessPolicy, beta and on by default in Kubernetes
+ * 1.31 and 1.32): the first rule met, in order, adds the SuccessCriteriaMet condition, the
+ * remaining pods are terminated and the Job ends Complete. At most 20 rules.
+ *
+ * @generated from message tug.batch.v1.SuccessPolicy
+ */
+export type SuccessPolicy = Message<"tug.batch.v1.SuccessPolicy"> & {
+  /**
+   * @generated from field: repeated tug.batch.v1.SuccessPolicyRule rules = 1;
+   */
+  rules: SuccessPolicyRule[];
+};
+
+/**
+ * Describes the message tug.batch.v1.SuccessPolicy.
+ * Use `create(SuccessPolicySchema)` to create a new message.
+ */
+export const SuccessPolicySchema: GenMessage<SuccessPolicy> = /*@__PURE__*/
+  messageDesc(file_tug_batch_v1_job, 3);
+
+/**
+ * At least one of the two fields. With both, succeededCount of the succeededIndexes suffice.
+ *
+ * @generated from message tug.batch.v1.SuccessPolicyRule
+ */
+export type SuccessPolicyRule = Message<"tug.batch.v1.SuccessPolicyRule"> & {
+  /**
+   * Indexes that must all have succeeded, as "1,3-5,7": ascending, within [0, completions).
+   *
+   * @generated from field: optional string succeeded_indexes = 1;
+   */
+  succeededIndexes?: string | undefined;
+
+  /**
+   * How many succeeded indexes suffice (among succeededIndexes when it is set).
+   *
+   * @generated from field: optional int32 succeeded_count = 2;
+   */
+  succeededCount?: number | undefined;
+};
+
+/**
+ * Describes the message tug.batch.v1.SuccessPolicyRule.
+ * Use `create(SuccessPolicyRuleSchema)` to create a new message.
+ */
+export const SuccessPolicyRuleSchema: GenMessage<SuccessPolicyRule> = /*@__PURE__*/
+  messageDesc(file_tug_batch_v1_job, 4);
 
 /**
  * @generated from message tug.batch.v1.PodFailurePolicy
@@ -198,7 +263,7 @@ export type PodFailurePolicy = Message<"tug.batch.v1.PodFailurePolicy"> & {
  * Use `create(PodFailurePolicySchema)` to create a new message.
  */
 export const PodFailurePolicySchema: GenMessage<PodFailurePolicy> = /*@__PURE__*/
-  messageDesc(file_tug_batch_v1_job, 3);
+  messageDesc(file_tug_batch_v1_job, 5);
 
 /**
  * @generated from message tug.batch.v1.PodFailurePolicyRule
@@ -227,7 +292,7 @@ export type PodFailurePolicyRule = Message<"tug.batch.v1.PodFailurePolicyRule"> 
  * Use `create(PodFailurePolicyRuleSchema)` to create a new message.
  */
 export const PodFailurePolicyRuleSchema: GenMessage<PodFailurePolicyRule> = /*@__PURE__*/
-  messageDesc(file_tug_batch_v1_job, 4);
+  messageDesc(file_tug_batch_v1_job, 6);
 
 /**
  * @generated from message tug.batch.v1.PodFailurePolicyOnExitCodesRequirement
@@ -256,7 +321,7 @@ export type PodFailurePolicyOnExitCodesRequirement = Message<"tug.batch.v1.PodFa
  * Use `create(PodFailurePolicyOnExitCodesRequirementSchema)` to create a new message.
  */
 export const PodFailurePolicyOnExitCodesRequirementSchema: GenMessage<PodFailurePolicyOnExitCodesRequirement> = /*@__PURE__*/
-  messageDesc(file_tug_batch_v1_job, 5);
+  messageDesc(file_tug_batch_v1_job, 7);
 
 /**
  * @generated from message tug.batch.v1.PodFailurePolicyOnPodConditionsPattern
@@ -278,7 +343,7 @@ export type PodFailurePolicyOnPodConditionsPattern = Message<"tug.batch.v1.PodFa
  * Use `create(PodFailurePolicyOnPodConditionsPatternSchema)` to create a new message.
  */
 export const PodFailurePolicyOnPodConditionsPatternSchema: GenMessage<PodFailurePolicyOnPodConditionsPattern> = /*@__PURE__*/
-  messageDesc(file_tug_batch_v1_job, 6);
+  messageDesc(file_tug_batch_v1_job, 8);
 
 /**
  * @generated from message tug.batch.v1.JobStatus
@@ -345,7 +410,7 @@ export type JobStatus = Message<"tug.batch.v1.JobStatus"> & {
  * Use `create(JobStatusSchema)` to create a new message.
  */
 export const JobStatusSchema: GenMessage<JobStatus> = /*@__PURE__*/
-  messageDesc(file_tug_batch_v1_job, 7);
+  messageDesc(file_tug_batch_v1_job, 9);
 
 /**
  * type: Complete, Failed, Suspended, FailureTarget, SuccessCriteriaMet.
@@ -389,7 +454,7 @@ export type JobCondition = Message<"tug.batch.v1.JobCondition"> & {
  * Use `create(JobConditionSchema)` to create a new message.
  */
 export const JobConditionSchema: GenMessage<JobCondition> = /*@__PURE__*/
-  messageDesc(file_tug_batch_v1_job, 8);
+  messageDesc(file_tug_batch_v1_job, 10);
 
 /**
  * UIDs of finished pods not yet counted in succeeded/failed.
@@ -413,5 +478,5 @@ export type UncountedTerminatedPods = Message<"tug.batch.v1.UncountedTerminatedP
  * Use `create(UncountedTerminatedPodsSchema)` to create a new message.
  */
 export const UncountedTerminatedPodsSchema: GenMessage<UncountedTerminatedPods> = /*@__PURE__*/
-  messageDesc(file_tug_batch_v1_job, 9);
+  messageDesc(file_tug_batch_v1_job, 11);
 
