@@ -6,6 +6,7 @@ export {
   DEFAULT_REQUEST_TIMEOUT_MS,
   type DeleteCollectionOptions as ApiDeleteCollectionOptions,
   type DeleteOptions as ApiDeleteOptions,
+  type EncodedCreate,
   type GetOptions as ApiGetOptions,
   type KindArg,
   kindInfoOf,

@@ -2,7 +2,7 @@
 // when the server ends the stream (timeout_seconds) or the caller cancels. A server ERROR event
 // is thrown as ApiError (Expired with code 410 when the requested version was compacted).
 
-import { anyUnpack } from "@bufbuild/protobuf/wkt";
+import { type Any, anyUnpack } from "@bufbuild/protobuf/wkt";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { StatusSchema } from "@tug/api";
 import { ApiError } from "./api-error.js";
@@ -35,12 +35,16 @@ export class WatchStream<T> implements AsyncIterable<WatchEvent<T>> {
 
   /**
    * `onError` sees the error the stream failed with (not a cancel), before the reader does:
-   * the client uses it to move on from an unreachable server.
+   * the client uses it to move on from an unreachable server. `decode` turns each event's
+   * object (not an ERROR's Status) into what the reader gets: by default the unpacked object.
    */
   constructor(
     private readonly call: WatchCall,
     signal?: AbortSignal,
     private readonly onError?: (error: ApiError) => void,
+    private readonly decode: (object: Any | undefined) => T = unpackObject as (
+      object: Any | undefined,
+    ) => T,
   ) {
     if (signal?.aborted) this.cancel();
     else signal?.addEventListener("abort", () => this.cancel(), { once: true });
@@ -111,6 +115,6 @@ export class WatchStream<T> implements AsyncIterable<WatchEvent<T>> {
         message: `the server sent a watch event of unknown type ${JSON.stringify(raw.type)}`,
       });
     }
-    return { type: raw.type as WatchEventType, object: unpackObject(raw.object) as T };
+    return { type: raw.type as WatchEventType, object: this.decode(raw.object) };
   }
 }

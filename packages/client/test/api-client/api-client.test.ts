@@ -3,7 +3,7 @@
 // deadlines, and watch streams (events, ERROR events, cancel).
 
 import { create, toBinary } from "@bufbuild/protobuf";
-import { anyPack } from "@bufbuild/protobuf/wkt";
+import { anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
 import {
   status as grpcStatus,
   Metadata,
@@ -50,6 +50,8 @@ describe("ApiClient", () => {
   const authorizations: string[][] = [];
   /** namespace, name, nodeName and uid of each Bind. */
   const binds: string[][] = [];
+  /** namespace (of the ref), name and dryRun of each Create. */
+  const creates: string[][] = [];
 
   beforeAll(async () => {
     server = new Server();
@@ -99,6 +101,24 @@ describe("ApiClient", () => {
           call.end();
         }
         // Otherwise stay open until the client cancels.
+      },
+      Create: (
+        call: ServerUnaryCall<apiv1.CreateRequest, apiv1.ObjectResponse>,
+        cb: sendUnaryData<apiv1.ObjectResponse>,
+      ) => {
+        const pod = call.request.object && anyUnpack(call.request.object, PodSchema);
+        const name = pod?.metadata?.name ?? "";
+        creates.push([call.request.ref?.namespace ?? "", name, String(call.request.dryRun)]);
+        if (name === "taken") {
+          const message = 'pods "taken" already exists';
+          cb({
+            code: grpcStatus.ALREADY_EXISTS,
+            details: message,
+            metadata: statusTrailer("AlreadyExists", 409, message),
+          });
+          return;
+        }
+        cb(null, create(apiv1.ObjectResponseSchema, { object: call.request.object }));
       },
       Bind: (
         call: ServerUnaryCall<apiv1.BindRequest, apiv1.ObjectResponse>,
@@ -155,6 +175,54 @@ describe("ApiClient", () => {
         ["default", "db", "n2", "u2"],
         ["default", "ghost", "n1", ""],
       ]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("creates from a request encoded once, sent again unchanged, without decoding the reply", async () => {
+    const client = new ApiClient({ servers: [address] });
+    try {
+      const pod = create(PodSchema, { metadata: { name: "web" } });
+      const encoded = client.encodeCreate(PodSchema, pod, { namespace: "team" });
+      pod.metadata = { name: "changed-after-encoding" } as typeof pod.metadata;
+      expect(await client.createEncoded(encoded)).toBeUndefined();
+      expect(await client.createEncoded(encoded)).toBeUndefined();
+      const db = create(PodSchema, { metadata: { name: "db", namespace: "prod" } });
+      expect(await client.createWithoutResult(PodSchema, db, { dryRun: true })).toBeUndefined();
+      const taken = create(PodSchema, { metadata: { name: "taken", namespace: "prod" } });
+      const err = await client.createWithoutResult(PodSchema, taken).catch((e: unknown) => e);
+      expect(isApiError(err, "AlreadyExists")).toBe(true);
+      expect((err as ApiError).message).toBe('pods "taken" already exists');
+      expect(creates).toEqual([
+        ["team", "web", "false"],
+        ["team", "web", "false"],
+        ["prod", "db", "true"],
+        ["prod", "taken", "false"],
+      ]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("watches with objects left undecoded, and still throws an ERROR event", async () => {
+    const client = new ApiClient({ servers: [address] });
+    try {
+      const stream = client.watchUndecoded(ConfigMapSchema, { resourceVersion: "1" });
+      const seen: string[] = [];
+      const err = await (async () => {
+        try {
+          for await (const ev of stream) {
+            const cm = anyUnpack(ev.object, ConfigMapSchema);
+            seen.push(`${ev.type} ${ev.object.typeUrl} ${cm?.metadata?.name}`);
+          }
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(seen).toEqual(["ADDED type.googleapis.com/tug.core.v1.ConfigMap a"]);
+      expect(err).toMatchObject({ reason: "Expired", code: 410 });
     } finally {
       client.close();
     }
