@@ -2,13 +2,23 @@
 // ValidateJob, ValidateJobSpec, ValidateJobUpdate, ValidateCronJobCreate, ValidateCronJobSpec).
 // Reference: https://kubernetes.io/docs/concepts/workloads/controllers/job/
 
+import { toJson } from "@bufbuild/protobuf";
 import type { CronJob } from "../gen/tug/batch/v1/cron_job_pb.js";
-import { type Job, type JobSpec, PodFailurePolicySchema } from "../gen/tug/batch/v1/job_pb.js";
+import {
+  type Job,
+  type JobSpec,
+  PodFailurePolicySchema,
+  type SuccessPolicy,
+  type SuccessPolicyRule,
+  SuccessPolicySchema,
+} from "../gen/tug/batch/v1/job_pb.js";
 import { PodTemplateSpecSchema } from "../gen/tug/core/v1/pod_pb.js";
 import { validateLabelSelector } from "../labels/label-validation.js";
 import { CronScheduleError, parseCronSchedule } from "./cron-schedule.js";
+import { domainPrefixedPath } from "./domain-prefixed-path.js";
 import { FieldError, type FieldPath, root } from "./field-error.js";
 import { immutable, immutableMessage, nonNegative, oneOf, qualifiedName } from "./field-rules.js";
+import { checkIndexIntervals } from "./index-intervals.js";
 import { validatePodTemplateSpec } from "./pod-validation.js";
 import { templateMatches, validateSelectorUpdate } from "./workload-validation.js";
 
@@ -20,8 +30,9 @@ export const MAX_CRON_JOB_NAME_LENGTH = 52;
  * ValidateJobSpec: parallelism, completions, activeDeadlineSeconds, backoffLimit,
  * backoffLimitPerIndex, maxFailedIndexes, ttlSecondsAfterFinished >= 0; completionMode
  * NonIndexed or Indexed (which needs completions, and alone allows backoffLimitPerIndex and
- * maxFailedIndexes, the latter only with the former and at most completions); the
- * podFailurePolicy; podReplacementPolicy Failed or TerminatingOrFailed (only Failed with a
+ * maxFailedIndexes, the latter only with the former and at most completions); managedBy a
+ * domain-prefixed path of at most 63 characters; the podFailurePolicy; the successPolicy (Indexed
+ * Jobs only); podReplacementPolicy Failed or TerminatingOrFailed (only Failed with a
  * podFailurePolicy); the selector, when set (the API server generates it unless
  * manualSelector), valid and matching the template; the template valid with restartPolicy
  * OnFailure or Never (only Never with a podFailurePolicy).
@@ -40,6 +51,14 @@ export function validateJobSpec(spec: JobSpec | undefined, path: FieldPath): Fie
     errs.push(
       FieldError.required(path.child("backoffLimitPerIndex"), "when maxFailedIndexes is specified"),
     );
+  }
+  if (spec.managedBy !== undefined) {
+    const managedByPath = path.child("managedBy");
+    errs.push(...domainPrefixedPath(spec.managedBy, managedByPath));
+    // Go's len(): bytes, not UTF-16 units.
+    if (new TextEncoder().encode(spec.managedBy).length > MAX_MANAGED_BY_LENGTH) {
+      errs.push(FieldError.tooLong(managedByPath, spec.managedBy, MAX_MANAGED_BY_LENGTH));
+    }
   }
   if (spec.completionMode !== undefined) {
     errs.push(
@@ -73,6 +92,9 @@ export function validateJobSpec(spec: JobSpec | undefined, path: FieldPath): Fie
   errs.push(...validateLabelSelector(spec.selector, path.child("selector")));
   if (spec.podFailurePolicy !== undefined) {
     errs.push(...validatePodFailurePolicy(spec, path.child("podFailurePolicy")));
+  }
+  if (spec.successPolicy !== undefined) {
+    errs.push(...validateSuccessPolicy(spec, spec.successPolicy, path.child("successPolicy")));
   }
   const templatePath = path.child("template");
   if (spec.template === undefined) {
@@ -280,14 +302,119 @@ function validatePodFailurePolicy(spec: JobSpec, path: FieldPath): FieldError[] 
   return errs;
 }
 
+/** Kubernetes' bound on spec.managedBy (maxManagedByLength), in bytes. */
+export const MAX_MANAGED_BY_LENGTH = 63;
+/** Kubernetes' bounds on a successPolicy: rules, and the length of one succeededIndexes. */
+const MAX_SUCCESS_POLICY_RULES = 20;
+const MAX_SUCCEEDED_INDEXES_LENGTH = 64 * 1024;
+
+/**
+ * validateSuccessPolicy: Indexed Jobs only; 1 to 20 rules, each with succeededIndexes (well-formed
+ * intervals below completions, at most 64 KiB) or succeededCount (>= 0, at most completions and
+ * at most the number of succeededIndexes) or both.
+ */
+function validateSuccessPolicy(
+  spec: JobSpec,
+  policy: SuccessPolicy,
+  path: FieldPath,
+): FieldError[] {
+  if (spec.completionMode !== "Indexed") {
+    return [
+      FieldError.invalid(
+        path,
+        toJson(SuccessPolicySchema, policy),
+        "requires indexed completion mode (set completionMode: Indexed)",
+      ),
+    ];
+  }
+  const errs: FieldError[] = [];
+  const rulesPath = path.child("rules");
+  if (policy.rules.length === 0) {
+    errs.push(
+      FieldError.required(
+        rulesPath,
+        "at least one rules must be specified when the successPolicy is specified",
+      ),
+    );
+  }
+  if (policy.rules.length > MAX_SUCCESS_POLICY_RULES) {
+    errs.push(FieldError.tooMany(rulesPath, policy.rules.length, MAX_SUCCESS_POLICY_RULES));
+  }
+  // Without completions (already reported as required) the rules cannot be checked against it.
+  const completions = spec.completions;
+  if (completions === undefined) return errs;
+  policy.rules.forEach((rule, i) => {
+    errs.push(...validateSuccessPolicyRule(rule, completions, rulesPath.index(i)));
+  });
+  return errs;
+}
+
+function validateSuccessPolicyRule(
+  rule: SuccessPolicyRule,
+  completions: number,
+  path: FieldPath,
+): FieldError[] {
+  const errs: FieldError[] = [];
+  const { succeededIndexes, succeededCount } = rule;
+  if (succeededIndexes === undefined && succeededCount === undefined) {
+    errs.push(
+      FieldError.required(
+        path,
+        "at least one of succeededCount or succeededIndexes must be specified",
+      ),
+    );
+  }
+  let totalIndexes = 0;
+  if (succeededIndexes !== undefined) {
+    const indexesPath = path.child("succeededIndexes");
+    if (succeededIndexes.length > MAX_SUCCEEDED_INDEXES_LENGTH) {
+      errs.push(FieldError.tooLong(indexesPath, succeededIndexes, MAX_SUCCEEDED_INDEXES_LENGTH));
+    }
+    const parsed = checkIndexIntervals(succeededIndexes, completions);
+    if (parsed.ok) totalIndexes = parsed.total;
+    else {
+      errs.push(
+        FieldError.invalid(
+          indexesPath,
+          succeededIndexes,
+          `error parsing succeededIndexes: ${parsed.error}`,
+        ),
+      );
+    }
+  }
+  if (succeededCount !== undefined) {
+    const countPath = path.child("succeededCount");
+    errs.push(...nonNegative(succeededCount, countPath));
+    if (succeededCount > completions) {
+      errs.push(
+        FieldError.invalid(
+          countPath,
+          succeededCount,
+          `must be less than or equal to ${completions} (the number of specified completions)`,
+        ),
+      );
+    }
+    if (succeededIndexes !== undefined && succeededCount > totalIndexes) {
+      errs.push(
+        FieldError.invalid(
+          countPath,
+          succeededCount,
+          `must be less than or equal to ${totalIndexes} (the number of indexes in the specified succeededIndexes field)`,
+        ),
+      );
+    }
+  }
+  return errs;
+}
+
 /** A Job's spec on create. */
 export function validateJobBody(job: Job): FieldError[] {
   return validateJobSpec(job.spec, root("spec"));
 }
 
 /**
- * ValidateJobUpdate: selector, completionMode, podFailurePolicy, backoffLimitPerIndex and
- * (unless the Job was suspended) the pod template are immutable; completions too, except for
+ * ValidateJobUpdate: selector, completionMode, podFailurePolicy, backoffLimitPerIndex,
+ * managedBy, successPolicy and (unless the Job was suspended) the pod template are immutable; completions too, except for
  * an Indexed job that changes parallelism with it.
  */
 export function validateJobSpecUpdate(next: Job, old: Job): FieldError[] {
@@ -317,6 +444,20 @@ export function validateJobSpecUpdate(next: Job, old: Job): FieldError[] {
       nextSpec.backoffLimitPerIndex ?? null,
       oldSpec.backoffLimitPerIndex ?? null,
       spec.child("backoffLimitPerIndex"),
+    ),
+  );
+  errs.push(
+    ...immutable(nextSpec.managedBy ?? null, oldSpec.managedBy ?? null, spec.child("managedBy")),
+  );
+  errs.push(
+    ...immutableMessage(
+      SuccessPolicySchema,
+      nextSpec.successPolicy,
+      oldSpec.successPolicy,
+      spec.child("successPolicy"),
+      nextSpec.successPolicy === undefined
+        ? null
+        : toJson(SuccessPolicySchema, nextSpec.successPolicy),
     ),
   );
   const elastic =
