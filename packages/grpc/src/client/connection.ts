@@ -4,6 +4,7 @@
 
 import * as http2 from "node:http2";
 import { outsideReads } from "../outside-reads.js";
+import { installAsyncResourceBind } from "./async-resource-bind.js";
 
 /**
  * gRPC's connection back-off (connection-backoff.md): INITIAL_BACKOFF 1 s, MULTIPLIER 1.6,
@@ -98,6 +99,8 @@ export class Connection {
     }
     this.authority = hostPort;
     this.options = options;
+    // Every session.request() binds an AsyncResource; see async-resource-bind.ts.
+    installAsyncResourceBind();
   }
 
   /**
