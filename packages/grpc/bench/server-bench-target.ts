@@ -3,7 +3,10 @@
 // ("grpc-js"), or by a bare node:http2 handler that frames the reply by hand ("http2", the
 // floor: what Node's HTTP/2 itself costs). Prints its port on stdout.
 //
-//   tsx --conditions=source packages/grpc/bench/server-bench-target.ts tug|grpc-js|http2
+//   tsx --conditions=source packages/grpc/bench/server-bench-target.ts tug|grpc-js|http2 [exit-on-stdin-end]
+//
+// With exit-on-stdin-end it exits (normally, so that --cpu-prof writes its profile) when its
+// stdin closes.
 
 import { createServer } from "node:http2";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
@@ -11,6 +14,10 @@ import { GrpcServer } from "../src/index.js";
 import { echo, echoService } from "./bench-support.js";
 
 const kind = process.argv[2];
+if (process.argv[3] === "exit-on-stdin-end") {
+  process.stdin.on("end", () => process.exit(0));
+  process.stdin.resume();
+}
 if (kind === "tug") {
   const server = new GrpcServer();
   server.addService(echoService, { Echo: echo });
