@@ -8,6 +8,7 @@
 // error the leader raises (lease not found, not leader) reaches the client unchanged.
 
 import * as grpc from "@grpc/grpc-js";
+import type { GrpcServer, ServerMethodDefinition, UnaryHandler } from "@tug/grpc";
 import type { LeaseTimeToLiveResult, Member } from "../api/backend.js";
 import { StoreError } from "../errors.js";
 import { tug } from "../gen/storepb.js";
@@ -74,20 +75,21 @@ const LIST = method("List", pb.ListRequest, pb.ListReply);
 const REMOVED = method("Removed", pb.RemovedNotice, pb.RemovedReply);
 
 type Handlers = {
-  LeaseKeepAlive: grpc.handleUnaryCall<tug.store.LeaseCall, tug.store.ILeaseKeepAliveReply>;
-  LeaseTimeToLive: grpc.handleUnaryCall<tug.store.LeaseCall, tug.store.ILeaseTimeToLiveReply>;
-  LearnerReady: grpc.handleUnaryCall<tug.store.LearnerReadyRequest, tug.store.ILearnerReadyReply>;
-  List: grpc.handleUnaryCall<tug.store.ListRequest, tug.store.IListReply>;
-  Removed: grpc.handleUnaryCall<tug.store.RemovedNotice, tug.store.IRemovedReply>;
+  LeaseKeepAlive: UnaryHandler<tug.store.LeaseCall, tug.store.ILeaseKeepAliveReply>;
+  LeaseTimeToLive: UnaryHandler<tug.store.LeaseCall, tug.store.ILeaseTimeToLiveReply>;
+  LearnerReady: UnaryHandler<tug.store.LearnerReadyRequest, tug.store.ILearnerReadyReply>;
+  List: UnaryHandler<tug.store.ListRequest, tug.store.IListReply>;
+  Removed: UnaryHandler<tug.store.RemovedNotice, tug.store.IRemovedReply>;
 };
 
-export const MEMBERS_SERVICE: grpc.ServiceDefinition<Handlers> = {
+/** tug.store.Members, for GrpcServer.addService (and, method by method, for MembersClient). */
+export const MEMBERS_SERVICE: { readonly [K in keyof Handlers]: ServerMethodDefinition } = {
   LeaseKeepAlive: LEASE_KEEP_ALIVE,
   LeaseTimeToLive: LEASE_TIME_TO_LIVE,
   LearnerReady: LEARNER_READY,
   List: LIST,
   Removed: REMOVED,
-} as grpc.ServiceDefinition<Handlers>;
+};
 
 function sameCluster(backend: MembersServiceBackend, clusterId: number): void {
   if (clusterId !== backend.clusterId) {
@@ -98,7 +100,7 @@ function sameCluster(backend: MembersServiceBackend, clusterId: number): void {
   }
 }
 
-function unary<Req, Res>(fn: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(fn: (req: Req) => Promise<Res>): UnaryHandler<Req, Res> {
   return (call, callback) => {
     fn(call.request).then(
       (res) => callback(null, res),
@@ -108,7 +110,7 @@ function unary<Req, Res>(fn: (req: Req) => Promise<Res>): grpc.handleUnaryCall<R
 }
 
 /** Serves tug.store.Members on `server` (the member's peer gRPC server). */
-export function addMembersService(server: grpc.Server, backend: MembersServiceBackend): void {
+export function addMembersService(server: GrpcServer, backend: MembersServiceBackend): void {
   const handlers: Handlers = {
     LeaseKeepAlive: unary(async (req) => {
       sameCluster(backend, longToNumber(req.clusterId));

@@ -11,7 +11,7 @@
 
 import { constants as bufferConstants } from "node:buffer";
 import { crc32 } from "node:zlib";
-import type * as grpc from "@grpc/grpc-js";
+import type { SendUnaryData, ServerDuplexCall, ServerReadableCall } from "@tug/grpc";
 import {
   decodeMessage,
   isLocalMessage,
@@ -66,7 +66,7 @@ export interface InboundContext {
 }
 
 interface InboundStream {
-  readonly call: grpc.ServerDuplexStream<StreamRequest, StreamResponse>;
+  readonly call: ServerDuplexCall<StreamRequest, StreamResponse>;
   from: NodeId | undefined;
   done: boolean;
   idleTimer: NodeJS.Timeout | undefined;
@@ -76,7 +76,8 @@ export class InboundPeers {
   /** The current stream from each peer; an older one from the same peer is ended. */
   private readonly streams = new Map<NodeId, InboundStream>();
   private readonly received = new Map<NodeId, number>();
-  private readonly snapshotCalls = new Set<grpc.ServerReadableStream<SnapshotChunk, SnapshotAck>>();
+  /** Each SendSnapshot call in progress, with what ends it when this member shuts down. */
+  private readonly snapshotCalls = new Map<ServerReadableCall<SnapshotChunk>, () => void>();
   private closed = false;
 
   constructor(private readonly ctx: InboundContext) {}
@@ -104,13 +105,14 @@ export class InboundPeers {
       this.finish(s);
       s.call.end();
     }
-    for (const c of this.snapshotCalls) c.destroy();
+    const snapshots = [...this.snapshotCalls.values()];
     this.snapshotCalls.clear();
+    for (const abort of snapshots) abort();
   }
 
   // --- Stream ------------------------------------------------------------------------------
 
-  private onStream(call: grpc.ServerDuplexStream<StreamRequest, StreamResponse>): void {
+  private onStream(call: ServerDuplexCall<StreamRequest, StreamResponse>): void {
     const s: InboundStream = { call, from: undefined, done: false, idleTimer: undefined };
     if (this.closed) {
       call.emit("error", toStatus(new StoreError("UNAVAILABLE", "member is shutting down")));
@@ -245,8 +247,8 @@ export class InboundPeers {
   // --- SendSnapshot ------------------------------------------------------------------------
 
   private onSnapshot(
-    call: grpc.ServerReadableStream<SnapshotChunk, SnapshotAck>,
-    callback: grpc.sendUnaryData<SnapshotAck>,
+    call: ServerReadableCall<SnapshotChunk>,
+    callback: SendUnaryData<SnapshotAck>,
   ): void {
     let head:
       | {
@@ -260,7 +262,6 @@ export class InboundPeers {
       | undefined;
     let received = 0;
     let done = false;
-    this.snapshotCalls.add(call);
     const fail = (error: StoreError): void => {
       if (done) return;
       done = true;
@@ -268,6 +269,13 @@ export class InboundPeers {
       this.ctx.reportError(head?.from, error);
       callback(toStatus(error));
     };
+    // Shutting down: the sender is told so (and reports failure to its Raft node); nothing is
+    // reported here, and a snapshot already being persisted is no longer handed to Raft.
+    this.snapshotCalls.set(call, () => {
+      if (done) return;
+      done = true;
+      callback(toStatus(new StoreError("UNAVAILABLE", "member is shutting down")));
+    });
     if (this.closed) {
       fail(new StoreError("UNAVAILABLE", "member is shutting down"));
       return;

@@ -2,7 +2,12 @@
 // protobuf (de)serializers, the hello check both sides share, peer URL parsing, and the
 // mapping between StoreError and gRPC status.
 
-import type * as grpc from "@grpc/grpc-js";
+import type {
+  BidiStreamingHandler,
+  ClientStreamingHandler,
+  MethodDefinition,
+  ServerMethodDefinition,
+} from "@tug/grpc";
 import type { NodeId } from "@tug/raft";
 import protobuf from "protobufjs/minimal.js";
 import { GRPC_CODE_NUMBER, type GrpcCode, StoreError } from "../errors.js";
@@ -163,15 +168,25 @@ export const decodeSnapshotAck = (): Record<string, never> => ({});
 export type SnapshotAck = Record<string, never>;
 
 export type PeerServiceHandlers = {
-  stream: grpc.handleBidiStreamingCall<StreamRequest, StreamResponse>;
-  sendSnapshot: grpc.handleClientStreamingCall<SnapshotChunk, SnapshotAck>;
+  stream: BidiStreamingHandler<StreamRequest, StreamResponse>;
+  sendSnapshot: ClientStreamingHandler<SnapshotChunk, SnapshotAck>;
 };
+
+/** One method of tug.peer.Peer: what a GrpcServer serves and a GrpcChannel calls. */
+interface PeerMethod<Req, Res>
+  extends ServerMethodDefinition<Req, Res>,
+    MethodDefinition<Req, Res> {
+  readonly originalName: string;
+}
 
 export const STREAM_PATH = "/tug.peer.Peer/Stream";
 export const SEND_SNAPSHOT_PATH = "/tug.peer.Peer/SendSnapshot";
 
-/** tug.peer.Peer, for grpc.Server.addService. */
-export const PEER_SERVICE: grpc.ServiceDefinition<PeerServiceHandlers> = {
+/** tug.peer.Peer, for GrpcServer.addService and GrpcChannel's calls. */
+export const PEER_SERVICE: {
+  readonly stream: PeerMethod<StreamRequest, StreamResponse>;
+  readonly sendSnapshot: PeerMethod<SnapshotChunk, SnapshotAck>;
+} = {
   stream: {
     path: STREAM_PATH,
     requestStream: true,
@@ -230,15 +245,21 @@ const CODE_NAME = new Map<number, GrpcCode>(
   Object.entries(GRPC_CODE_NUMBER).map(([name, n]) => [n, name as GrpcCode]),
 );
 
+/** A gRPC status: what a handler answers with, and what a failed call carries. */
+export interface CallStatusLike {
+  readonly code: number;
+  readonly details: string;
+}
+
 /** A StoreError as a gRPC status for a handler to answer with. */
-export function toStatus(e: StoreError): Partial<grpc.StatusObject> {
+export function toStatus(e: StoreError): CallStatusLike {
   return { code: GRPC_CODE_NUMBER[e.code], details: e.message };
 }
 
-/** An error from a gRPC call as a StoreError, keeping the server's text. */
+/** An error from a gRPC call (grpc-js's or @tug/grpc's) as a StoreError, keeping the server's text. */
 export function fromCallError(e: unknown): StoreError {
   if (e instanceof StoreError) return e;
-  const err = e as Partial<grpc.ServiceError> | undefined;
+  const err = e as Partial<CallStatusLike> | undefined;
   const code = (err?.code !== undefined && CODE_NAME.get(err.code)) || "UNKNOWN";
   const details = err?.details ?? (e instanceof Error ? e.message : String(e));
   return new StoreError(code, details, { cause: e });

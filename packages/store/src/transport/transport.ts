@@ -8,7 +8,7 @@
 //
 // Every callback is called from the event loop, never from within send().
 
-import * as grpc from "@grpc/grpc-js";
+import { GrpcServer, type GrpcServerOptions } from "@tug/grpc";
 import { isLocalMessage, type Message, type NodeId } from "@tug/raft";
 import { StoreError } from "../errors.js";
 import type { FaultInjector } from "./fault-injector.js";
@@ -19,7 +19,7 @@ import {
   OutboundPeer,
   type OutboundStats,
 } from "./outbound-peer.js";
-import { type ClusterId, formatId, PEER_SERVICE, peerTarget } from "./peer-wire.js";
+import { asStoreError, type ClusterId, formatId, PEER_SERVICE, peerTarget } from "./peer-wire.js";
 
 export type SnapshotStatus = "finish" | "failure";
 
@@ -73,9 +73,9 @@ export interface PeerStats extends OutboundStats {
   readonly inboundConnected: boolean;
 }
 
-/** Options for a grpc.Server that serves the peer service (see attach). */
-export const PEER_SERVER_OPTIONS: grpc.ServerOptions = {
-  "grpc.max_receive_message_length": MAX_STREAM_REQUEST_BYTES,
+/** Options for the GrpcServer that serves the peer service (see attach). */
+export const PEER_SERVER_OPTIONS: GrpcServerOptions = {
+  maxReceiveMessageBytes: MAX_STREAM_REQUEST_BYTES,
 };
 
 export class Transport {
@@ -86,7 +86,7 @@ export class Transport {
   private readonly inbound: InboundPeers;
   private readonly unreachable = new Set<NodeId>();
   private unreachableScheduled = false;
-  private server: grpc.Server | undefined;
+  private server: GrpcServer | undefined;
   private closed = false;
 
   constructor(options: TransportOptions) {
@@ -189,7 +189,7 @@ export class Transport {
   }
 
   /** Serves the peer service on `server` (which should be built with PEER_SERVER_OPTIONS). */
-  attach(server: grpc.Server): void {
+  attach(server: GrpcServer): void {
     server.addService(PEER_SERVICE, this.inbound.handlers);
   }
 
@@ -203,19 +203,17 @@ export class Transport {
       throw new StoreError("FAILED_PRECONDITION", "transport: already listening");
     }
     const target = peerTarget(url, "peer listen URL");
-    const server = new grpc.Server(PEER_SERVER_OPTIONS);
+    const server = new GrpcServer(PEER_SERVER_OPTIONS);
     this.attach(server);
-    const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => {
-        if (err) {
-          reject(
-            new StoreError("UNAVAILABLE", `peer listener on ${url}: ${err.message}`, {
-              cause: err,
-            }),
-          );
-        } else resolve(bound);
+    let port: number;
+    try {
+      port = await server.listen(target);
+    } catch (e) {
+      server.forceShutdown();
+      throw new StoreError("UNAVAILABLE", `peer listener on ${url}: ${asStoreError(e).message}`, {
+        cause: e,
       });
-    });
+    }
     this.server = server;
     return `http://${new URL(url).hostname}:${port}`;
   }
