@@ -8,6 +8,8 @@
 // a pod's uid goes to status.uncountedTerminatedPods, then its finalizer is removed, then it is
 // moved into status.succeeded / status.failed. As Kubernetes 1.31 does, the terminal condition
 // (Complete / Failed) follows SuccessCriteriaMet / FailureTarget once no pod is left running.
+// An Indexed Job with a spec.successPolicy succeeds once one of its rules is met; a Job whose
+// spec.managedBy names another controller is left alone (Kubernetes 1.32).
 // https://kubernetes.io/docs/concepts/workloads/controllers/job/
 
 import { clone, create, equals } from "@bufbuild/protobuf";
@@ -93,7 +95,9 @@ import {
   remainingBackoffMs,
   wantedActivePods,
 } from "./job-state.js";
+import { externalJobManager } from "./managed-by.js";
 import { matchPodFailurePolicy, POD_FAILURE_POLICY_REASON } from "./pod-failure-policy.js";
+import { matchSuccessPolicy } from "./success-policy.js";
 
 export const JOB_API_VERSION = "batch/v1";
 export const JOB_KIND = "Job";
@@ -214,6 +218,11 @@ export class JobController implements Controller {
       return;
     }
     await this.releaseOrphanedPods(key, cached.metadata?.uid ?? "");
+    if (externalJobManager(cached) !== undefined) {
+      // Another controller owns this Job (and its pods and status).
+      this.forget(key);
+      return;
+    }
     let job = cached;
     const meta = job.metadata;
     const ns = meta?.namespace ?? "";
@@ -268,9 +277,15 @@ export class JobController implements Controller {
     let requeueMs: number | undefined;
 
     const deleteActive = async () => {
-      const deleted = await this.deletePods(key, job, active);
+      const victims = active;
+      const deleted = await this.deletePods(key, job, victims);
       terminating += deleted;
       active = active.slice(deleted);
+      if (hasCondition(status, "SuccessCriteriaMet")) {
+        // As Kubernetes does once the Job met its success criteria: the pods cut short are let
+        // go at once, before they can end Failed, and are not counted (canRemoveFinalizer).
+        await this.removeFinalizers(key, victims.slice(0, deleted).filter(hasTrackingFinalizer));
+      }
     };
     const suspended = job.spec?.suspend === true;
     if (hasJobCondition(job, "FailureTarget") || hasJobCondition(job, "SuccessCriteriaMet")) {
@@ -291,24 +306,23 @@ export class JobController implements Controller {
       status.startTime ??= timestampAt(nowMs);
       const withStart = clone(JobSchema, job);
       withStart.status = status;
+      const completedIndexes = parseIndexes(status.completedIndexes);
       const failure =
         jobFailure(withStart, failed, nowMs) ??
-        failedIndexesVerdict(
-          job,
-          parseIndexes(status.failedIndexes ?? ""),
-          parseIndexes(status.completedIndexes),
-        );
+        failedIndexesVerdict(job, parseIndexes(status.failedIndexes ?? ""), completedIndexes);
+      const completionsReached = isIndexedJob(job)
+        ? completedIndexes.size >= (job.spec?.completions ?? 0)
+        : jobSucceeded(job, succeeded, active.length);
+      // A success policy rule met takes precedence over completions reached (syncJob's order).
+      const success =
+        matchSuccessPolicy(job, completedIndexes) ??
+        (completionsReached ? COMPLETIONS_REACHED : undefined);
       if (failure !== undefined) {
         setCondition(status, "FailureTarget", "True", failure.reason, failure.message, nowMs);
         events.push(["Warning", failure.reason, failure.message]);
         await deleteActive();
-      } else if (
-        isIndexedJob(job)
-          ? parseIndexes(status.completedIndexes).size >= (job.spec?.completions ?? 0)
-          : jobSucceeded(job, succeeded, active.length)
-      ) {
-        const { reason, message } = COMPLETIONS_REACHED;
-        setCondition(status, "SuccessCriteriaMet", "True", reason, message, nowMs);
+      } else if (success !== undefined) {
+        setCondition(status, "SuccessCriteriaMet", "True", success.reason, success.message, nowMs);
         await deleteActive();
       } else {
         try {
@@ -355,7 +369,8 @@ export class JobController implements Controller {
    * are removed, then they move into status.succeeded / status.failed. The first write also
    * carries what the failed pods decide under spec.podFailurePolicy (a FailJob rule's
    * FailureTarget condition) and backoffLimitPerIndex (status.failedIndexes). Pods an Ignore rule
-   * matched only lose their finalizer: they are not counted. Returns the Job as written.
+   * matched, and pods not Failed once the Job has SuccessCriteriaMet, only lose their finalizer:
+   * they are not counted. Returns the Job as written.
    */
   private async trackFinishedPods(
     key: string,
@@ -370,6 +385,7 @@ export class JobController implements Controller {
     const completions = job.spec?.completions ?? 0;
     const perIndex = isIndexedJob(job) && hasBackoffLimitPerIndex(job);
     const failedIndexes = parseIndexes(status.failedIndexes ?? "");
+    const successMet = hasCondition(status, "SuccessCriteriaMet");
     const newly: Outcome[] = [];
     const newlyFailedIndexes: number[] = [];
     const ignored: Pod[] = [];
@@ -387,6 +403,9 @@ export class JobController implements Controller {
           completed.add(index);
           status.completedIndexes = formatIndexes(completed);
         }
+      } else if (successMet && pod.status?.phase !== "Failed") {
+        // Cut short after the Job met its success criteria: let go, not a failure.
+        ignored.push(pod);
       } else if (isPodFailedForJob(pod, job)) {
         const verdict = matchPodFailurePolicy(job.spec?.podFailurePolicy, pod);
         failJobMessage ??= verdict.failJobMessage;

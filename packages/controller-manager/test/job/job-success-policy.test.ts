@@ -1,0 +1,207 @@
+// spec.successPolicy and spec.managedBy (Kubernetes 1.32) against a real tug-apiserver and store
+// with simulated nodes: an Indexed Job whose success policy is met ends Complete early with
+// Kubernetes' reason and message, its remaining pods terminated and not counted as failed; a
+// Job managed by another controller is left alone.
+
+import { clone, create } from "@bufbuild/protobuf";
+import { EventSchema, type Job, JobSchema, type Pod, PodSchema } from "@tug/api";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { getControllerOf } from "../../src/index.js";
+import type { RunningControllers } from "../nodelifecycle/run-controllers.js";
+import {
+  type Cluster,
+  eventually,
+  type FakeKubelet,
+  SUCCEED_IMAGE,
+  startCluster,
+  startFakeKubelet,
+} from "../support/cluster.js";
+import { runBatchControllers } from "./batch-controllers.js";
+
+/** Pods of this image run until the test ends them (the fake kubelet only starts them). */
+const RUN_IMAGE = "run:1";
+const INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
+
+let cluster: Cluster;
+let kubelet: FakeKubelet;
+let controllers: RunningControllers;
+
+beforeEach(async () => {
+  cluster = await startCluster();
+  kubelet = await startFakeKubelet(cluster.address, ["node-a"]);
+  controllers = await runBatchControllers(cluster.address, {
+    backoffBaseMs: 20,
+    backoffMaxMs: 100,
+  });
+});
+
+afterEach(async () => {
+  await controllers?.stop();
+  await kubelet?.stop();
+  await cluster?.stop();
+});
+
+function indexedJob(name: string, completions: number, extra: Partial<Job["spec"]> = {}): Job {
+  return create(JobSchema, {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name, namespace: "default" },
+    spec: {
+      completionMode: "Indexed",
+      completions,
+      parallelism: completions,
+      ...extra,
+      template: {
+        spec: { restartPolicy: "Never", containers: [{ name: "main", image: RUN_IMAGE }] },
+      },
+    },
+  });
+}
+
+async function getJob(name: string): Promise<Job> {
+  return cluster.client.get(JobSchema, name, { namespace: "default" });
+}
+
+async function podsOf(j: Job): Promise<Pod[]> {
+  const pods = await cluster.client.list(PodSchema, { namespace: "default" });
+  return pods.items.filter((p) => getControllerOf(p.metadata)?.uid === j.metadata?.uid);
+}
+
+function condition(j: Job, type: string) {
+  return j.status?.conditions.find((c) => c.type === type && c.status === "True");
+}
+
+async function eventReasons(name: string): Promise<string[]> {
+  const events = await cluster.client.list(EventSchema, { namespace: "default" });
+  return events.items.filter((e) => e.involvedObject?.name === name).map((e) => e.reason);
+}
+
+/** Waits for one Running pod per index of `j`, then returns them by index. */
+async function runningByIndex(j: Job, completions: number): Promise<Map<string, Pod>> {
+  let byIndex = new Map<string, Pod>();
+  await eventually(`${completions} running pods of ${j.metadata?.name}`, async () => {
+    const running = (await podsOf(j)).filter((p) => p.status?.phase === "Running");
+    byIndex = new Map(running.map((p) => [p.metadata?.annotations[INDEX_ANNOTATION] ?? "", p]));
+    return byIndex.size === completions;
+  });
+  return byIndex;
+}
+
+/** Ends a running pod with phase Succeeded, as a kubelet would when its containers exit 0. */
+async function succeed(pod: Pod | undefined): Promise<void> {
+  if (pod === undefined) throw new Error("no pod for that index");
+  const fresh = await cluster.client.get(PodSchema, pod.metadata?.name ?? "", {
+    namespace: "default",
+  });
+  const done = clone(PodSchema, fresh);
+  if (done.status !== undefined) done.status.phase = "Succeeded";
+  await cluster.client.updateStatus(PodSchema, done);
+}
+
+describe("Job successPolicy", () => {
+  it("completes once a succeededIndexes rule is met, naming the rule, and lets the rest go uncounted", async () => {
+    const created = await cluster.client.create(
+      JobSchema,
+      indexedJob("leader", 4, {
+        successPolicy: {
+          rules: [{ succeededIndexes: "1-3", succeededCount: 3 }, { succeededIndexes: "0,2" }],
+        },
+      }),
+    );
+    const pods = await runningByIndex(created, 4);
+    await succeed(pods.get("0"));
+    // The end of the sync that counted index 0 (active is written last): no rule is met yet.
+    await eventually("index 0 counted", async () => {
+      const j = await getJob("leader");
+      return j.status?.succeeded === 1 && j.status.active === 3;
+    });
+    const partway = await getJob("leader");
+    expect(condition(partway, "SuccessCriteriaMet")).toBeUndefined();
+    expect(partway.status?.completedIndexes).toBe("0");
+    expect((await podsOf(created)).filter((p) => p.metadata?.deletionTimestamp)).toEqual([]);
+
+    await succeed(pods.get("2"));
+    await eventually("Job leader Complete", async () => {
+      return condition(await getJob("leader"), "Complete") !== undefined;
+    });
+    const done = await getJob("leader");
+    for (const type of ["SuccessCriteriaMet", "Complete"]) {
+      expect(condition(done, type)?.reason).toBe("SuccessPolicy");
+      expect(condition(done, type)?.message).toBe("Matched rules at index 1");
+    }
+    expect(done.status?.completedIndexes).toBe("0,2");
+    expect(done.status?.succeeded).toBe(2);
+    expect(done.status?.failed).toBe(0);
+    expect(done.status?.active).toBe(0);
+    expect(done.status?.terminating ?? 0).toBe(0);
+    expect(done.status?.completionTime).toBeDefined();
+    const left = await podsOf(created);
+    expect(left.map((p) => p.metadata?.annotations[INDEX_ANNOTATION]).sort()).toEqual(["0", "2"]);
+    await eventually("Completed event", async () =>
+      (await eventReasons("leader")).includes("Completed"),
+    );
+  });
+
+  it("completes once a succeededCount rule is met, before every index succeeded", async () => {
+    const created = await cluster.client.create(
+      JobSchema,
+      indexedJob("any-two", 3, { successPolicy: { rules: [{ succeededCount: 2 }] } }),
+    );
+    const pods = await runningByIndex(created, 3);
+    await succeed(pods.get("2"));
+    await succeed(pods.get("0"));
+    await eventually("Job any-two Complete", async () => {
+      return condition(await getJob("any-two"), "Complete") !== undefined;
+    });
+    const done = await getJob("any-two");
+    expect(condition(done, "Complete")?.reason).toBe("SuccessPolicy");
+    expect(condition(done, "Complete")?.message).toBe("Matched rules at index 0");
+    expect(done.status?.completedIndexes).toBe("0,2");
+    expect(done.status?.succeeded).toBe(2);
+    expect(done.status?.failed).toBe(0);
+    await eventually("index 1's pod gone", async () => (await podsOf(created)).length === 2);
+  });
+});
+
+describe("Job managedBy", () => {
+  it("leaves a Job managed by another controller alone, and runs one managed by kubernetes.io/job-controller", async () => {
+    const external = await cluster.client.create(
+      JobSchema,
+      create(JobSchema, {
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: { name: "external", namespace: "default" },
+        spec: {
+          managedBy: "example.com/other-controller",
+          template: {
+            spec: { restartPolicy: "Never", containers: [{ name: "main", image: SUCCEED_IMAGE }] },
+          },
+        },
+      }),
+    );
+    await cluster.client.create(
+      JobSchema,
+      create(JobSchema, {
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: { name: "builtin", namespace: "default" },
+        spec: {
+          managedBy: "kubernetes.io/job-controller",
+          template: {
+            spec: { restartPolicy: "Never", containers: [{ name: "main", image: SUCCEED_IMAGE }] },
+          },
+        },
+      }),
+    );
+    await eventually("Job builtin Complete", async () => {
+      return condition(await getJob("builtin"), "Complete") !== undefined;
+    });
+    // The controller synced both Jobs (the external one first); it wrote nothing for it.
+    const untouched = await getJob("external");
+    expect(untouched.metadata?.resourceVersion).toBe(external.metadata?.resourceVersion);
+    expect(untouched.status?.startTime).toBeUndefined();
+    expect(untouched.status?.conditions ?? []).toEqual([]);
+    expect(await podsOf(external)).toEqual([]);
+    expect(await eventReasons("external")).toEqual([]);
+  });
+});
