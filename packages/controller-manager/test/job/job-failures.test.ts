@@ -5,24 +5,21 @@
 // names.
 
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
-  EventSchema,
   type Job,
   JobSchema,
   JobSpecSchema,
   type Pod,
   PodSchema,
-  PodStatusSchema,
   PodTemplateSpecSchema,
 } from "@tug/api";
 import { isApiError } from "@tug/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getControllerOf } from "../../src/index.js";
 import { JOB_TRACKING_FINALIZER } from "../../src/job/job-state.js";
 import type { RunningControllers } from "../nodelifecycle/run-controllers.js";
 import { type Cluster, eventually, startCluster } from "../support/cluster.js";
 import { runBatchControllers } from "./batch-controllers.js";
+import { jobReader, trueCondition } from "./job-fixtures.js";
 
 let cluster: Cluster;
 let controllers: RunningControllers;
@@ -60,14 +57,8 @@ async function createJob(name: string, spec: SpecInit): Promise<Job> {
   );
 }
 
-async function getJob(name: string): Promise<Job> {
-  return cluster.client.get(JobSchema, name, { namespace: "default" });
-}
-
-async function podsOf(job: Job): Promise<Pod[]> {
-  const pods = await cluster.client.list(PodSchema, { namespace: "default" });
-  return pods.items.filter((p) => getControllerOf(p.metadata)?.uid === job.metadata?.uid);
-}
+const { getJob, podsOf, eventReasons, finish } = jobReader(() => cluster);
+const condition = trueCondition;
 
 /** Waits until `select` picks `count` of the Job's pods; returns them, oldest first. */
 async function waitForPods(
@@ -96,37 +87,6 @@ function isRunning(pod: Pod): boolean {
 
 const indexOf = (pod: Pod) => pod.metadata?.annotations[INDEX];
 
-function condition(job: Job, type: string) {
-  return job.status?.conditions.find((c) => c.type === type && c.status === "True");
-}
-
-/**
- * What a kubelet reports when the pod's container ends with `exitCode`, written on the latest
- * copy of the pod (the Job controller may be updating it meanwhile: a Conflict is retried).
- */
-async function finish(
-  pod: Pod,
-  exitCode: number,
-  conditions: readonly string[] = [],
-): Promise<void> {
-  const name = pod.metadata?.name ?? "";
-  for (;;) {
-    const next = await cluster.client.get(PodSchema, name, { namespace: "default" });
-    const now = timestampFromDate(new Date());
-    next.status = create(PodStatusSchema, {
-      phase: exitCode === 0 ? "Succeeded" : "Failed",
-      containerStatuses: [{ name: "main", state: { terminated: { exitCode, finishedAt: now } } }],
-      conditions: conditions.map((type) => ({ type, status: "True", lastTransitionTime: now })),
-    });
-    try {
-      await cluster.client.updateStatus(PodSchema, next);
-      return;
-    } catch (error) {
-      if (!isApiError(error, "Conflict")) throw error;
-    }
-  }
-}
-
 /**
  * What the agent does with a pod being deleted: it fails (killed, 137), then it goes. A pod
  * already gone (counted and let go by the Job controller) is left alone.
@@ -141,11 +101,6 @@ async function terminate(pod: Pod): Promise<void> {
   } catch (error) {
     if (!isApiError(error, "NotFound")) throw error;
   }
-}
-
-async function eventReasons(name: string): Promise<string[]> {
-  const events = await cluster.client.list(EventSchema, { namespace: "default" });
-  return events.items.filter((e) => e.involvedObject?.name === name).map((e) => e.reason);
 }
 
 describe("podFailurePolicy", () => {

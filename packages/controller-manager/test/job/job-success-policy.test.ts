@@ -3,10 +3,9 @@
 // Kubernetes' reason and message, its remaining pods terminated and not counted as failed; a
 // Job managed by another controller is left alone.
 
-import { clone, create } from "@bufbuild/protobuf";
-import { EventSchema, type Job, JobSchema, type Pod, PodSchema } from "@tug/api";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { type Job, JobSchema, type Pod, type SuccessPolicySchema } from "@tug/api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getControllerOf } from "../../src/index.js";
 import type { RunningControllers } from "../nodelifecycle/run-controllers.js";
 import {
   type Cluster,
@@ -17,6 +16,7 @@ import {
   startFakeKubelet,
 } from "../support/cluster.js";
 import { runBatchControllers } from "./batch-controllers.js";
+import { jobReader, trueCondition } from "./job-fixtures.js";
 
 /** Pods of this image run until the test ends them (the fake kubelet only starts them). */
 const RUN_IMAGE = "run:1";
@@ -41,7 +41,11 @@ afterEach(async () => {
   await cluster?.stop();
 });
 
-function indexedJob(name: string, completions: number, extra: Partial<Job["spec"]> = {}): Job {
+function indexedJob(
+  name: string,
+  completions: number,
+  successPolicy: MessageInitShape<typeof SuccessPolicySchema>,
+): Job {
   return create(JobSchema, {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -50,7 +54,7 @@ function indexedJob(name: string, completions: number, extra: Partial<Job["spec"
       completionMode: "Indexed",
       completions,
       parallelism: completions,
-      ...extra,
+      successPolicy,
       template: {
         spec: { restartPolicy: "Never", containers: [{ name: "main", image: RUN_IMAGE }] },
       },
@@ -58,23 +62,8 @@ function indexedJob(name: string, completions: number, extra: Partial<Job["spec"
   });
 }
 
-async function getJob(name: string): Promise<Job> {
-  return cluster.client.get(JobSchema, name, { namespace: "default" });
-}
-
-async function podsOf(j: Job): Promise<Pod[]> {
-  const pods = await cluster.client.list(PodSchema, { namespace: "default" });
-  return pods.items.filter((p) => getControllerOf(p.metadata)?.uid === j.metadata?.uid);
-}
-
-function condition(j: Job, type: string) {
-  return j.status?.conditions.find((c) => c.type === type && c.status === "True");
-}
-
-async function eventReasons(name: string): Promise<string[]> {
-  const events = await cluster.client.list(EventSchema, { namespace: "default" });
-  return events.items.filter((e) => e.involvedObject?.name === name).map((e) => e.reason);
-}
+const { getJob, podsOf, eventReasons, finish } = jobReader(() => cluster);
+const condition = trueCondition;
 
 /** Waits for one Running pod per index of `j`, then returns them by index. */
 async function runningByIndex(j: Job, completions: number): Promise<Map<string, Pod>> {
@@ -87,15 +76,10 @@ async function runningByIndex(j: Job, completions: number): Promise<Map<string, 
   return byIndex;
 }
 
-/** Ends a running pod with phase Succeeded, as a kubelet would when its containers exit 0. */
+/** Ends the running pod of an index with exit code 0. */
 async function succeed(pod: Pod | undefined): Promise<void> {
   if (pod === undefined) throw new Error("no pod for that index");
-  const fresh = await cluster.client.get(PodSchema, pod.metadata?.name ?? "", {
-    namespace: "default",
-  });
-  const done = clone(PodSchema, fresh);
-  if (done.status !== undefined) done.status.phase = "Succeeded";
-  await cluster.client.updateStatus(PodSchema, done);
+  await finish(pod, 0);
 }
 
 describe("Job successPolicy", () => {
@@ -103,9 +87,7 @@ describe("Job successPolicy", () => {
     const created = await cluster.client.create(
       JobSchema,
       indexedJob("leader", 4, {
-        successPolicy: {
-          rules: [{ succeededIndexes: "1-3", succeededCount: 3 }, { succeededIndexes: "0,2" }],
-        },
+        rules: [{ succeededIndexes: "1-3", succeededCount: 3 }, { succeededIndexes: "0,2" }],
       }),
     );
     const pods = await runningByIndex(created, 4);
@@ -145,7 +127,7 @@ describe("Job successPolicy", () => {
   it("completes once a succeededCount rule is met, before every index succeeded", async () => {
     const created = await cluster.client.create(
       JobSchema,
-      indexedJob("any-two", 3, { successPolicy: { rules: [{ succeededCount: 2 }] } }),
+      indexedJob("any-two", 3, { rules: [{ succeededCount: 2 }] }),
     );
     const pods = await runningByIndex(created, 3);
     await succeed(pods.get("2"));
@@ -163,36 +145,28 @@ describe("Job successPolicy", () => {
   });
 });
 
+/** A Job of one pod that succeeds, with spec.managedBy `managedBy`. */
+function managedJob(name: string, managedBy: string): Job {
+  return create(JobSchema, {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name, namespace: "default" },
+    spec: {
+      managedBy,
+      template: {
+        spec: { restartPolicy: "Never", containers: [{ name: "main", image: SUCCEED_IMAGE }] },
+      },
+    },
+  });
+}
+
 describe("Job managedBy", () => {
   it("leaves a Job managed by another controller alone, and runs one managed by kubernetes.io/job-controller", async () => {
     const external = await cluster.client.create(
       JobSchema,
-      create(JobSchema, {
-        apiVersion: "batch/v1",
-        kind: "Job",
-        metadata: { name: "external", namespace: "default" },
-        spec: {
-          managedBy: "example.com/other-controller",
-          template: {
-            spec: { restartPolicy: "Never", containers: [{ name: "main", image: SUCCEED_IMAGE }] },
-          },
-        },
-      }),
+      managedJob("external", "example.com/other-controller"),
     );
-    await cluster.client.create(
-      JobSchema,
-      create(JobSchema, {
-        apiVersion: "batch/v1",
-        kind: "Job",
-        metadata: { name: "builtin", namespace: "default" },
-        spec: {
-          managedBy: "kubernetes.io/job-controller",
-          template: {
-            spec: { restartPolicy: "Never", containers: [{ name: "main", image: SUCCEED_IMAGE }] },
-          },
-        },
-      }),
-    );
+    await cluster.client.create(JobSchema, managedJob("builtin", "kubernetes.io/job-controller"));
     await eventually("Job builtin Complete", async () => {
       return condition(await getJob("builtin"), "Complete") !== undefined;
     });

@@ -4,9 +4,9 @@
 
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import { EventSchema, type Job, JobSchema, type Pod, PodSchema } from "@tug/api";
+import { type Job, JobSchema, PodSchema } from "@tug/api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { GarbageCollector, getControllerOf } from "../../src/index.js";
+import { GarbageCollector } from "../../src/index.js";
 import { JOB_TRACKING_FINALIZER } from "../../src/job/job-state.js";
 import type { RunningControllers } from "../nodelifecycle/run-controllers.js";
 import {
@@ -19,6 +19,7 @@ import {
   startFakeKubelet,
 } from "../support/cluster.js";
 import { runBatchControllers } from "./batch-controllers.js";
+import { jobReader, trueCondition } from "./job-fixtures.js";
 
 let cluster: Cluster;
 let kubelet: FakeKubelet;
@@ -65,23 +66,8 @@ function job(
   });
 }
 
-async function getJob(name: string): Promise<Job> {
-  return cluster.client.get(JobSchema, name, { namespace: "default" });
-}
-
-async function podsOf(j: Job): Promise<Pod[]> {
-  const pods = await cluster.client.list(PodSchema, { namespace: "default" });
-  return pods.items.filter((p) => getControllerOf(p.metadata)?.uid === j.metadata?.uid);
-}
-
-function condition(j: Job, type: string) {
-  return j.status?.conditions.find((c) => c.type === type && c.status === "True");
-}
-
-async function eventReasons(name: string): Promise<string[]> {
-  const events = await cluster.client.list(EventSchema, { namespace: "default" });
-  return events.items.filter((e) => e.involvedObject?.name === name).map((e) => e.reason);
-}
+const { getJob, podsOf, eventReasons } = jobReader(() => cluster);
+const condition = trueCondition;
 
 describe("Job controller", () => {
   it("runs completions 3 with parallelism 2 to Complete, counting each pod once", async () => {
