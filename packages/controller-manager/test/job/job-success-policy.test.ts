@@ -1,10 +1,12 @@
 // spec.successPolicy and spec.managedBy (Kubernetes 1.32) against a real tug-apiserver and store
 // with simulated nodes: an Indexed Job whose success policy is met ends Complete early with
 // Kubernetes' reason and message, its remaining pods terminated and not counted as failed; a
-// Job managed by another controller is left alone.
+// Job managed by another controller is left alone; the API server stores both fields from a
+// 1.32 manifest and refuses what 1.32 refuses.
 
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { type Job, JobSchema, type Pod, type SuccessPolicySchema } from "@tug/api";
+import { clone, create, type MessageInitShape } from "@bufbuild/protobuf";
+import { type Job, JobSchema, type Pod, parseManifests, SuccessPolicySchema } from "@tug/api";
+import { isApiError } from "@tug/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunningControllers } from "../nodelifecycle/run-controllers.js";
 import {
@@ -177,5 +179,66 @@ describe("Job managedBy", () => {
     expect(untouched.status?.conditions ?? []).toEqual([]);
     expect(await podsOf(external)).toEqual([]);
     expect(await eventReasons("external")).toEqual([]);
+  });
+});
+
+describe("the API server with Kubernetes 1.32 Job fields", () => {
+  it("stores a manifest's successPolicy and managedBy, and refuses to change them", async () => {
+    const [doc] = parseManifests(`
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: from-manifest
+  namespace: default
+spec:
+  managedBy: example.com/other-controller
+  completionMode: Indexed
+  completions: 3
+  parallelism: 3
+  successPolicy:
+    rules:
+    - succeededIndexes: "0"
+    - succeededCount: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: ${RUN_IMAGE}
+`);
+    await cluster.client.create(JobSchema, doc?.object as Job);
+    const stored = await getJob("from-manifest");
+    expect(stored.spec?.managedBy).toBe("example.com/other-controller");
+    expect(
+      stored.spec?.successPolicy?.rules.map((r) => [r.succeededIndexes, r.succeededCount]),
+    ).toEqual([
+      ["0", undefined],
+      [undefined, 2],
+    ]);
+
+    const changed = clone(JobSchema, stored);
+    if (changed.spec !== undefined) changed.spec.managedBy = "kubernetes.io/job-controller";
+    const refused = await cluster.client.update(JobSchema, changed).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isApiError(refused, "Invalid")).toBe(true);
+    expect(String((refused as Error).message)).toContain(
+      'spec.managedBy: Invalid value: "kubernetes.io/job-controller": field is immutable',
+    );
+  });
+
+  it("refuses a successPolicy on a NonIndexed Job with Kubernetes' message", async () => {
+    const bad = managedJob("not-indexed", "kubernetes.io/job-controller");
+    if (bad.spec !== undefined)
+      bad.spec.successPolicy = create(SuccessPolicySchema, { rules: [{ succeededCount: 1 }] });
+    const refused = await cluster.client.create(JobSchema, bad).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isApiError(refused, "Invalid")).toBe(true);
+    expect(String((refused as Error).message)).toContain(
+      'spec.successPolicy: Invalid value: {"rules":[{"succeededCount":1}]}: requires indexed completion mode',
+    );
   });
 });
