@@ -282,8 +282,9 @@ export class JobController implements Controller {
       terminating += deleted;
       active = active.slice(deleted);
       if (hasCondition(status, "SuccessCriteriaMet")) {
-        // As Kubernetes does once the Job met its success criteria: the pods cut short are let
-        // go at once, before they can end Failed, and are not counted (canRemoveFinalizer).
+        // As Kubernetes does once the Job met its success criteria (canRemoveFinalizer): the pods
+        // cut short are let go in the same sync, before they show as terminating or Failed, so
+        // they are never counted as failed.
         await this.removeFinalizers(key, victims.slice(0, deleted).filter(hasTrackingFinalizer));
       }
     };
@@ -369,8 +370,8 @@ export class JobController implements Controller {
    * are removed, then they move into status.succeeded / status.failed. The first write also
    * carries what the failed pods decide under spec.podFailurePolicy (a FailJob rule's
    * FailureTarget condition) and backoffLimitPerIndex (status.failedIndexes). Pods an Ignore rule
-   * matched, and pods not Failed once the Job has SuccessCriteriaMet, only lose their finalizer:
-   * they are not counted. Returns the Job as written.
+   * matched, and pods still running once the Job has SuccessCriteriaMet, only lose their
+   * finalizer: they are not counted. Returns the Job as written.
    */
   private async trackFinishedPods(
     key: string,
@@ -403,9 +404,6 @@ export class JobController implements Controller {
           completed.add(index);
           status.completedIndexes = formatIndexes(completed);
         }
-      } else if (successMet && pod.status?.phase !== "Failed") {
-        // Cut short after the Job met its success criteria: let go, not a failure.
-        ignored.push(pod);
       } else if (isPodFailedForJob(pod, job)) {
         const verdict = matchPodFailurePolicy(job.spec?.podFailurePolicy, pod);
         failJobMessage ??= verdict.failJobMessage;
@@ -419,6 +417,10 @@ export class JobController implements Controller {
         } else {
           ignored.push(pod);
         }
+      } else if (successMet) {
+        // Still running after the Job met its success criteria: let go, not counted (Kubernetes'
+        // canRemoveFinalizer); it is deleted below.
+        ignored.push(pod);
       }
     }
     let changed = newly.length > 0;
