@@ -12,12 +12,31 @@
 
 import type { labels, Namespace, Node, Pod } from "@tug/api";
 import { NodeInfo } from "./node-info.js";
-import { newPodInfo, type PodInfo, podKey } from "./pod-info.js";
+import { type AffinityTerm, newPodInfo, type PodInfo, podKey } from "./pod-info.js";
 
 interface PodState {
   info: PodInfo;
   nodeName: string;
   assumed: boolean;
+  /** Its required anti-affinity terms as indexed (antiTermsByPin / unpinnedAntiTerms). */
+  antiTerms: PlacedAntiTerm[] | undefined;
+}
+
+/** A required anti-affinity term of a placed pod, with the node the pod is on. */
+interface PlacedAntiTerm {
+  readonly nodeName: string;
+  readonly term: AffinityTerm;
+  /** The "key=value" bucket it is indexed under; undefined: among the unpinned terms. */
+  readonly pin: string | undefined;
+}
+
+/** "key=value" of a label value `selector` requires (the first such), or undefined. */
+function pinOf(selector: AffinityTerm["selector"]): string | undefined {
+  for (const r of selector.requirements) {
+    const value = selector.requiresExactMatch(r.key);
+    if (value !== undefined) return `${r.key}=${value}`;
+  }
+  return undefined;
 }
 
 /** Whether a pod has finished (its resources are free again). */
@@ -38,9 +57,15 @@ export class Snapshot {
   private readonly namespaces = new Map<string, labels.LabelSet>();
   /** "key=value" -> pods carrying that label (by pod key), for selectors that pin a label. */
   private readonly byLabel = new Map<string, Map<string, PodState>>();
+  /**
+   * Placed pods' required anti-affinity terms by a label value their selector requires: a pod
+   * without that label cannot be selected by them, so an incoming pod looks only at the
+   * buckets of its own labels (and at the unpinned terms) instead of at every such term.
+   */
+  private readonly antiTermsByPin = new Map<string, Set<PlacedAntiTerm>>();
+  private readonly unpinnedAntiTerms = new Set<PlacedAntiTerm>();
   private nodeList: NodeInfo[] | undefined;
   private affinityList: NodeInfo[] | undefined;
-  private antiAffinityList: NodeInfo[] | undefined;
 
   /** Nodes that have a Node object: the candidates, in a stable order. */
   nodeInfos(): readonly NodeInfo[] {
@@ -67,14 +92,28 @@ export class Snapshot {
     return this.affinityList;
   }
 
-  /** Nodes (with a Node object) holding a pod with a required anti-affinity term. */
-  nodesWithRequiredAntiAffinityPods(): readonly NodeInfo[] {
-    if (this.antiAffinityList === undefined) {
-      this.antiAffinityList = this.nodeInfos().filter(
-        (n) => n.podsWithRequiredAntiAffinity.size > 0,
-      );
+  /**
+   * Calls `fn` for every required anti-affinity term of a placed pod (on a node with a Node
+   * object) that may select `pod`, with that pod's node: the terms whose selector requires a
+   * label value `pod` carries, and those that pin none. A superset: the caller still checks
+   * the term (termMatches). The callback must not change the snapshot.
+   */
+  forEachAntiAffinityTermSelecting(
+    pod: PodInfo,
+    fn: (node: NodeInfo, term: AffinityTerm) => void,
+  ): void {
+    if (this.antiTermsByPin.size > 0) {
+      for (const label of Object.keys(pod.labels)) {
+        const bucket = this.antiTermsByPin.get(`${label}=${pod.labels[label]}`);
+        if (bucket !== undefined) for (const t of bucket) this.callWithNode(t, fn);
+      }
     }
-    return this.antiAffinityList;
+    for (const t of this.unpinnedAntiTerms) this.callWithNode(t, fn);
+  }
+
+  private callWithNode(t: PlacedAntiTerm, fn: (node: NodeInfo, term: AffinityTerm) => void): void {
+    const node = this.nodes.get(t.nodeName);
+    if (node?.node !== undefined) fn(node, t.term);
   }
 
   /**
@@ -181,15 +220,24 @@ export class Snapshot {
     const node = this.nodes.get(state.nodeName);
     if (node !== undefined) {
       const had = node.podsWithAffinity.size > 0;
-      const hadAnti = node.podsWithRequiredAntiAffinity.size > 0;
       node.removePod(key);
       if (node.node === undefined && node.pods.size === 0) {
         this.nodes.delete(state.nodeName);
         this.invalidateLists();
-      } else {
-        if (had !== node.podsWithAffinity.size > 0) this.affinityList = undefined;
-        if (hadAnti !== node.podsWithRequiredAntiAffinity.size > 0) {
-          this.antiAffinityList = undefined;
+      } else if (had !== node.podsWithAffinity.size > 0) {
+        this.affinityList = undefined;
+      }
+    }
+    if (state.antiTerms !== undefined) {
+      for (const t of state.antiTerms) {
+        if (t.pin === undefined) {
+          this.unpinnedAntiTerms.delete(t);
+          continue;
+        }
+        const bucket = this.antiTermsByPin.get(t.pin);
+        if (bucket !== undefined) {
+          bucket.delete(t);
+          if (bucket.size === 0) this.antiTermsByPin.delete(t.pin);
         }
       }
     }
@@ -256,12 +304,27 @@ export class Snapshot {
       this.nodes.set(nodeName, node);
     }
     const had = node.podsWithAffinity.size > 0;
-    const hadAnti = node.podsWithRequiredAntiAffinity.size > 0;
     node.addPod(info);
     if (had !== node.podsWithAffinity.size > 0) this.affinityList = undefined;
-    if (hadAnti !== node.podsWithRequiredAntiAffinity.size > 0) this.antiAffinityList = undefined;
-    const state: PodState = { info, nodeName, assumed };
+    const state: PodState = { info, nodeName, assumed, antiTerms: undefined };
     this.pods.set(info.key, state);
+    if (info.requiredAntiAffinity.length > 0) {
+      state.antiTerms = [];
+      for (const term of info.requiredAntiAffinity) {
+        const t: PlacedAntiTerm = { nodeName, term, pin: pinOf(term.selector) };
+        state.antiTerms.push(t);
+        if (t.pin === undefined) {
+          this.unpinnedAntiTerms.add(t);
+          continue;
+        }
+        let bucket = this.antiTermsByPin.get(t.pin);
+        if (bucket === undefined) {
+          bucket = new Set();
+          this.antiTermsByPin.set(t.pin, bucket);
+        }
+        bucket.add(t);
+      }
+    }
     for (const label of Object.keys(info.labels)) {
       const bucketKey = `${label}=${info.labels[label]}`;
       let bucket = this.byLabel.get(bucketKey);
@@ -284,6 +347,5 @@ export class Snapshot {
   private invalidateLists(): void {
     this.nodeList = undefined;
     this.affinityList = undefined;
-    this.antiAffinityList = undefined;
   }
 }

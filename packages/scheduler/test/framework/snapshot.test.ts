@@ -86,4 +86,58 @@ describe("Snapshot", () => {
     s.removePod("default/a");
     expect(s.ownerPodsOn("rs1", "n1")).toBe(1);
   });
+  it("finds the placed anti-affinity terms that may select a pod: pinned by its labels, and the unpinned", () => {
+    const s = new Snapshot();
+    s.setNode(makeNode("n1", { labels: { zone: "a" } }));
+    s.setNode(makeNode("n2", { labels: { zone: "b" } }));
+    const antiTo = (matchExpressions: object[]) => ({
+      affinity: {
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [
+            { labelSelector: { matchExpressions }, topologyKey: "zone" },
+          ],
+        },
+      },
+    });
+    // Pinned: app=web (In with one value); unpinned: tier Exists.
+    s.setPod(
+      makePod("w", {
+        nodeName: "n1",
+        spec: antiTo([{ key: "app", operator: "In", values: ["web"] }]),
+      }),
+    );
+    s.setPod(makePod("x", { nodeName: "n2", spec: antiTo([{ key: "tier", operator: "Exists" }]) }));
+    // Assumed, not yet bound: counted as well.
+    s.assumePod(
+      newPodInfo(
+        makePod("d", { spec: antiTo([{ key: "app", operator: "In", values: ["db", "cache"] }]) }),
+      ),
+      "n2",
+    );
+    const found = (labels: Record<string, string>) => {
+      const seen: string[] = [];
+      s.forEachAntiAffinityTermSelecting(newPodInfo(makePod("new", { labels })), (node, term) =>
+        seen.push(`${node.name} ${term.selector.requirements.map((r) => r.key).join(",")}`),
+      );
+      return seen.sort();
+    };
+    expect(found({ app: "web" })).toEqual(["n1 app", "n2 app", "n2 tier"]);
+    expect(found({ app: "api" })).toEqual(["n2 app", "n2 tier"]);
+    s.removePod("default/d");
+    expect(found({ app: "api" })).toEqual(["n2 tier"]);
+    // Moved by a later bound version: found on its new node only.
+    s.setPod(
+      makePod("w", {
+        nodeName: "n2",
+        spec: antiTo([{ key: "app", operator: "In", values: ["web"] }]),
+      }),
+    );
+    expect(found({ app: "web" })).toEqual(["n2 app", "n2 tier"]);
+    // A pod on a node whose Node object is gone has no topology: left out.
+    s.removeNode("n2");
+    expect(found({ app: "web" })).toEqual([]);
+    s.removePod("default/w");
+    s.removePod("default/x");
+    expect(found({ app: "web" })).toEqual([]);
+  });
 });

@@ -67,18 +67,16 @@ export const interPodAffinityFilter: FilterPlugin = {
   name: "InterPodAffinity",
   preFilter(pod, snapshot): NodeFilter | undefined {
     const ns = snapshot.namespaceLabels;
-    // Domains where a placed pod's required anti-affinity term selects the incoming pod.
+    // Domains where a placed pod's required anti-affinity term selects the incoming pod
+    // (kube-scheduler's getExistingAntiAffinityCounts), looking only at the terms that can:
+    // the snapshot indexes them by a label value their selector requires.
     const existingAnti = new TopologyCounts();
-    for (const node of snapshot.nodesWithRequiredAntiAffinityPods()) {
-      for (const existing of node.podsWithRequiredAntiAffinity.values()) {
-        for (const term of existing.requiredAntiAffinity) {
-          const value = node.labels[term.topologyKey];
-          if (value !== undefined && termMatches(term, pod, ns)) {
-            existingAnti.add(term.topologyKey, value, 1);
-          }
-        }
+    snapshot.forEachAntiAffinityTermSelecting(pod, (node, term) => {
+      const value = node.labels[term.topologyKey];
+      if (value !== undefined && termMatches(term, pod, ns)) {
+        existingAnti.add(term.topologyKey, value, 1);
       }
-    }
+    });
     const affinity = pod.requiredAffinity;
     const anti = pod.requiredAntiAffinity;
     if (affinity.length === 0 && anti.length === 0 && existingAnti.empty) return undefined;
