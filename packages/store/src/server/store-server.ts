@@ -47,6 +47,7 @@
 // by a member that merely lost its connection to it.
 
 import { EventEmitter } from "node:events";
+import { fdatasyncSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import {
   type ConfChange,
@@ -102,7 +103,7 @@ import {
   type TxnResponse,
 } from "../mvcc/index.js";
 import { Transport } from "../transport/index.js";
-import { DiskStorage, fdatasync, fdatasyncOnLoopThread, type SyncFile } from "../wal/index.js";
+import { DiskStorage, fdatasync, type SyncFile, syncAfterTurn } from "../wal/index.js";
 import {
   type ResolvedConfig,
   resolveConfig,
@@ -254,18 +255,24 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     let server: StoreServer | undefined;
     // A follower (or candidate) syncs on the event loop's thread: it has nothing to overlap
     // with its fsync (it answers the leader only after it), and the thread-pool round trip
-    // is CPU on every member. The leader syncs on the pool, so that its appends leave, and
-    // followers' acknowledgements are taken, while its own fsync runs (thesis §10.2.1).
-    const sync: SyncFile =
-      config.syncFile ??
-      ((fh) =>
-        server !== undefined && server.role !== "leader"
-          ? fdatasyncOnLoopThread(fh)
-          : fdatasync(fh));
-    const timedSync: SyncFile = async (fh) => {
+    // is CPU on every member; it blocks only after the turn's replies and forwarded
+    // proposals have reached their sockets (syncAfterTurn). The leader syncs on the pool, so
+    // that its appends leave, and followers' acknowledgements are taken, while its own fsync
+    // runs (thesis §10.2.1). The histogram times the flush alone.
+    const observe = (t0: number): void => fsyncHistogram.observe((performance.now() - t0) / 1000);
+    const onLoopThread = syncAfterTurn((fd) => {
       const t0 = performance.now();
-      await sync(fh);
-      fsyncHistogram.observe((performance.now() - t0) / 1000);
+      fdatasyncSync(fd);
+      observe(t0);
+    });
+    const onPool = config.syncFile ?? fdatasync;
+    const timedSync: SyncFile = async (fh) => {
+      if (config.syncFile === undefined && server !== undefined && server.role !== "leader") {
+        return onLoopThread(fh);
+      }
+      const t0 = performance.now();
+      await onPool(fh);
+      observe(t0);
     };
     const storage = await DiskStorage.open(c.dataDir, {
       metadata: { clusterId: plan.clusterId, memberId: plan.memberId },
@@ -1027,8 +1034,9 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     const sendFirst =
       this.role === "leader" &&
       (hs === undefined || (hs.term === this.persistedTerm && hs.vote === this.persistedVote));
-    const messages = this.withCurrentSnapshots(rd.messages);
+    let messages = this.withCurrentSnapshots(rd.messages);
     if (sendFirst && messages.length > 0) this.transport.send(messages);
+    else if (messages.length > 0) messages = this.sendStateless(messages);
     // Committed entries already on this member's disk (written by earlier Readies) are applied
     // while this Ready's writes go to disk, as etcd applies in parallel with its WAL write: a
     // write is acknowledged one fsync sooner. Entries of this very Ready (a lone member commits
@@ -1072,6 +1080,30 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     this.rawNode.advance(rd);
     for (const rs of rd.readStates) this.reads.onReadState(rs);
     this.afterApply();
+  }
+
+  /**
+   * Sends at once the messages that carry none of this member's state — proposals and read
+   * requests it forwards to the leader (MsgProp, MsgReadIndex: the leader takes them as its own,
+   * without a term) — and returns the rest, which wait for this Ready's fsync (Raft §5, Figure
+   * 2: stable storage before responding to RPCs). A put made on a follower is thus not held back
+   * by that follower's disk; the leader's pipeline sends everything first anyway.
+   */
+  private sendStateless(messages: readonly Message[]): readonly Message[] {
+    let stateless = 0;
+    for (const m of messages) if (m.type === "MsgProp" || m.type === "MsgReadIndex") stateless++;
+    if (stateless === 0) return messages;
+    if (stateless === messages.length) {
+      this.transport.send(messages);
+      return [];
+    }
+    const now: Message[] = [];
+    const later: Message[] = [];
+    for (const m of messages) {
+      (m.type === "MsgProp" || m.type === "MsgReadIndex" ? now : later).push(m);
+    }
+    this.transport.send(now);
+    return later;
   }
 
   /**

@@ -1,7 +1,7 @@
 // Small filesystem helpers for the durable files: whole writes, directory fsync, and the
 // pidfile lock that keeps two processes out of one data directory.
 
-import { fdatasyncSync, readFileSync, writeSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 import { type FileHandle, open, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { StoreError } from "../errors.js";
@@ -12,14 +12,23 @@ export type SyncFile = (fh: FileHandle) => Promise<void>;
 export const fdatasync: SyncFile = (fh) => fh.datasync();
 
 /**
- * fdatasync on the calling (event loop's) thread. It blocks the loop for the disk's flush,
- * but spares the hand-off to a thread-pool worker and back, which on a busy 2-core VM costs
- * about 0.08 ms of CPU per call (the worker's wake-up often preempts the caller). For a
- * process with nothing else to do while it waits, such as a Raft follower between appends.
+ * A SyncFile that runs `block` (a synchronous sync of the file descriptor, e.g. fdatasyncSync)
+ * on the event loop's thread, but first lets the loop finish its turn. A sync on the calling
+ * thread blocks the loop for the disk's flush, but spares the hand-off to a thread-pool worker
+ * and back, which on a busy 2-core VM costs about 0.08 ms of CPU per call (the worker's
+ * wake-up often preempts the caller): for a process with nothing else to do while it waits,
+ * such as a Raft follower between appends. Node's HTTP/2 hands the frames of a
+ * response or message written in this turn to the socket only from a native immediate
+ * (Http2Session::MaybeScheduleWrite), at the end of the turn: a thread blocked in fdatasync
+ * before then holds back every reply and peer message of that turn by a whole disk flush. A
+ * JavaScript immediate runs after the native ones, so those writes leave first.
  */
-export const fdatasyncOnLoopThread: SyncFile = async (fh) => {
-  fdatasyncSync(fh.fd);
-};
+export function syncAfterTurn(block: (fd: number) => void): SyncFile {
+  return async (fh) => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    block(fh.fd);
+  };
+}
 
 /** Writes all of `buf` at `position`, looping over short writes. */
 export async function writeFully(fh: FileHandle, buf: Uint8Array, position: number): Promise<void> {

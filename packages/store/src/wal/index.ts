@@ -7,7 +7,7 @@ export {
   type DiskStorageOptions,
   type PersistUpdate,
 } from "./disk-storage.js";
-export { fdatasync, fdatasyncOnLoopThread, type SyncFile } from "./fs-util.js";
+export { fdatasync, type SyncFile, syncAfterTurn } from "./fs-util.js";
 export {
   type SnapshotFile,
   Snapshotter,
