@@ -58,6 +58,21 @@ export class NodeInfo {
   unschedulable = false;
   /** Bumped on every change; lets callers cache per-node results. */
   generation = 0;
+  /**
+   * allocatable − requested for cpu, memory and ephemeral storage, and allowedPods − pods: what
+   * NodeResourcesFit's filter compares a pod against on every node it examines, and the cpu and
+   * memory the scores read, kept as numbers on this object so that filters and scores read no
+   * other object per node (the `allocatable`, `requested` and `pods` objects were three more
+   * cache lines per node, ~420 nodes a pod). Updated with every change to the node or its pods.
+   */
+  allocatableMilliCpu = 0;
+  allocatableMemory = 0;
+  requestedMilliCpu = 0;
+  requestedMemory = 0;
+  freeMilliCpu = 0;
+  freeMemory = 0;
+  freeEphemeralStorage = 0;
+  podRoom = 0;
 
   constructor(readonly name: string) {}
 
@@ -85,6 +100,7 @@ export class NodeInfo {
     );
     this.unschedulable = node.spec?.unschedulable === true;
     this.generation++;
+    this.refreshNumbers();
   }
 
   clearNode(): void {
@@ -97,6 +113,7 @@ export class NodeInfo {
     this.preferNoScheduleTaints = [];
     this.unschedulable = false;
     this.generation++;
+    this.refreshNumbers();
   }
 
   /** Accounts `pod` on this node. The caller ensures its key is not already here. */
@@ -109,6 +126,7 @@ export class NodeInfo {
     this.nonZeroMemory += pod.resources.nonZeroMemory;
     for (const p of pod.hostPorts) this.updatePort(p, 1);
     this.generation++;
+    this.refreshNumbers();
   }
 
   /** Removes the pod with `key`; returns it, or undefined when it was not here. */
@@ -123,7 +141,19 @@ export class NodeInfo {
     this.nonZeroMemory -= pod.resources.nonZeroMemory;
     for (const p of pod.hostPorts) this.updatePort(p, -1);
     this.generation++;
+    this.refreshNumbers();
     return pod;
+  }
+
+  private refreshNumbers(): void {
+    this.allocatableMilliCpu = this.allocatable.milliCpu;
+    this.allocatableMemory = this.allocatable.memory;
+    this.requestedMilliCpu = this.requested.milliCpu;
+    this.requestedMemory = this.requested.memory;
+    this.freeMilliCpu = this.allocatable.milliCpu - this.requested.milliCpu;
+    this.freeMemory = this.allocatable.memory - this.requested.memory;
+    this.freeEphemeralStorage = this.allocatable.ephemeralStorage - this.requested.ephemeralStorage;
+    this.podRoom = this.allowedPods - this.pods.size;
   }
 
   /**

@@ -16,9 +16,20 @@ describe("Snapshot", () => {
     expect(n1?.requested.memory).toBe(2 ** 30);
     expect(n1?.pods.size).toBe(2);
     expect(n1?.usedPorts.has("TCP/8080")).toBe(true);
+    // The numbers the filters and scores read without touching the objects above.
+    expect([n1?.allocatableMilliCpu, n1?.requestedMilliCpu, n1?.freeMilliCpu]).toEqual([
+      4000, 750, 3250,
+    ]);
+    expect([n1?.allocatableMemory, n1?.requestedMemory]).toEqual([8 * 2 ** 30, 2 ** 30]);
+    expect([n1?.freeMemory, n1?.podRoom]).toEqual([7 * 2 ** 30, 108]);
     s.removePod("default/b");
     expect(n1?.requested.milliCpu).toBe(500);
     expect(n1?.usedPorts.size).toBe(0);
+    expect([n1?.requestedMilliCpu, n1?.freeMilliCpu, n1?.podRoom]).toEqual([500, 3500, 109]);
+    s.setNode(makeNode("n1", { cpu: "2", pods: "1" }));
+    expect([n1?.allocatableMilliCpu, n1?.freeMilliCpu, n1?.podRoom]).toEqual([2000, 1500, 0]);
+    s.removeNode("n1");
+    expect([n1?.allocatableMilliCpu, n1?.freeMilliCpu, n1?.podRoom]).toEqual([0, -500, -1]);
   });
 
   it("moves a pod whose update binds it elsewhere, and drops terminal pods", () => {

@@ -12,12 +12,12 @@ export const balancedAllocation: ScorePlugin = {
     const memory = pod.resources.requests.memory;
     return {
       score(node) {
-        const allocCpu = node.allocatable.milliCpu;
-        const allocMemory = node.allocatable.memory;
+        const allocCpu = node.allocatableMilliCpu;
+        const allocMemory = node.allocatableMemory;
         // A resource the node has none of is left out of the deviation.
         if (allocCpu === 0 || allocMemory === 0) return MAX_NODE_SCORE;
-        const fc = Math.min(1, (node.requested.milliCpu + cpu) / allocCpu);
-        const fm = Math.min(1, (node.requested.memory + memory) / allocMemory);
+        const fc = Math.min(1, (node.requestedMilliCpu + cpu) / allocCpu);
+        const fm = Math.min(1, (node.requestedMemory + memory) / allocMemory);
         // The standard deviation of two values is half their distance.
         const std = Math.abs(fc - fm) / 2;
         return Math.trunc((1 - std) * MAX_NODE_SCORE);

@@ -38,25 +38,24 @@ export const nodeResourcesFitFilter: FilterPlugin = {
     const r = pod.resources.requests;
     const scalar = r.scalar === undefined ? [] : [...r.scalar].filter(([, v]) => v > 0);
     const requestsAny = r.milliCpu > 0 || r.memory > 0 || r.ephemeralStorage > 0 || scalar.length;
-    // Runs for every node examined: the reasons array is made only for a node that fails.
+    // Runs for every node examined: the reasons array is made only for a node that fails, and
+    // only the node's own number fields are read (NodeInfo.freeMilliCpu ...).
     return (node: NodeInfo) => {
       let reasons: string[] | undefined;
-      if (node.pods.size + 1 > node.allowedPods) reasons = [ERR_REASON_TOO_MANY_PODS];
+      if (node.podRoom < 1) reasons = [ERR_REASON_TOO_MANY_PODS];
       if (!requestsAny) return reasons;
-      const alloc = node.allocatable;
-      const used = node.requested;
-      if (r.milliCpu > 0 && r.milliCpu > alloc.milliCpu - used.milliCpu) {
+      if (r.milliCpu > 0 && r.milliCpu > node.freeMilliCpu) {
         reasons = withReason(reasons, INSUFFICIENT_CPU);
       }
-      if (r.memory > 0 && r.memory > alloc.memory - used.memory) {
+      if (r.memory > 0 && r.memory > node.freeMemory) {
         reasons = withReason(reasons, INSUFFICIENT_MEMORY);
       }
-      if (
-        r.ephemeralStorage > 0 &&
-        r.ephemeralStorage > alloc.ephemeralStorage - used.ephemeralStorage
-      ) {
+      if (r.ephemeralStorage > 0 && r.ephemeralStorage > node.freeEphemeralStorage) {
         reasons = withReason(reasons, INSUFFICIENT_EPHEMERAL);
       }
+      if (scalar.length === 0) return reasons;
+      const alloc = node.allocatable;
+      const used = node.requested;
       for (const [name, amount] of scalar) {
         const free = (alloc.scalar?.get(name) ?? 0) - (used.scalar?.get(name) ?? 0);
         if (amount > free) reasons = withReason(reasons, insufficientReason(name));
@@ -80,8 +79,8 @@ export const nodeResourcesFitScore: ScorePlugin = {
     const memory = pod.resources.nonZeroMemory;
     return {
       score(node) {
-        const c = leastRequested(node.nonZeroMilliCpu + cpu, node.allocatable.milliCpu);
-        const m = leastRequested(node.nonZeroMemory + memory, node.allocatable.memory);
+        const c = leastRequested(node.nonZeroMilliCpu + cpu, node.allocatableMilliCpu);
+        const m = leastRequested(node.nonZeroMemory + memory, node.allocatableMemory);
         return Math.trunc((c + m) / 2);
       },
     };
