@@ -43,6 +43,11 @@ export interface QueuedPod {
 
 interface Entry {
   pod: Pod;
+  /**
+   * spec.priority of `pod`, kept on the entry (setPod): activeQ's comparisons read it about
+   * 2·log2(n) times per push and pop, and reading it through the pod is two more objects each.
+   */
+  priority: number;
   readonly key: string;
   attempts: number;
   readonly initialAttemptTimestamp: number;
@@ -82,6 +87,12 @@ function priorityOf(pod: Pod): number {
   return pod.spec?.priority ?? 0;
 }
 
+/** Points `entry` at a newer version of its pod. */
+function setPod(entry: Entry, pod: Pod): void {
+  entry.pod = pod;
+  entry.priority = priorityOf(pod);
+}
+
 function toQueued(e: Entry): QueuedPod {
   return {
     pod: e.pod,
@@ -100,9 +111,7 @@ export class SchedulingQueue {
   private readonly activeQ = new KeyedHeap<Entry>(
     (e) => e.key,
     (a, b) => {
-      const pa = priorityOf(a.pod);
-      const pb = priorityOf(b.pod);
-      if (pa !== pb) return pa > pb;
+      if (a.priority !== b.priority) return a.priority > b.priority;
       if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp;
       return a.seq < b.seq;
     },
@@ -143,6 +152,7 @@ export class SchedulingQueue {
     const now = this.clock.now();
     this.pushActive({
       pod,
+      priority: priorityOf(pod),
       key,
       attempts: 0,
       initialAttemptTimestamp: now,
@@ -163,25 +173,25 @@ export class SchedulingQueue {
     const key = podKey(pod);
     const flying = this.inFlight.get(key);
     if (flying !== undefined) {
-      flying.entry.pod = pod;
+      setPod(flying.entry, pod);
       // Deleted and created again under the same name: the new pod is pending.
       if (flying.deleted && pod.metadata?.uid !== flying.uid) flying.deleted = false;
       return;
     }
     const active = this.activeQ.get(key);
     if (active !== undefined) {
-      active.pod = pod;
+      setPod(active, pod);
       this.activeQ.push(active);
       return;
     }
     const backingOff = this.backoffQ.get(key);
     if (backingOff !== undefined) {
-      backingOff.pod = pod;
+      setPod(backingOff, pod);
       return;
     }
     const parked = this.unschedulable.get(key);
     if (parked !== undefined) {
-      parked.pod = pod;
+      setPod(parked, pod);
       if (!changed) return;
       this.unschedulable.delete(key);
       this.moveOut(parked);
