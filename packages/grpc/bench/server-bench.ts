@@ -4,7 +4,11 @@
 // alternate between the servers so that the machine's load drifts over all alike. CPU is the
 // server process's user + system time from /proc/<pid>/stat, divided by the calls made.
 //
-//   tsx --conditions=source packages/grpc/bench/server-bench.ts [calls-per-round] [rounds]
+//   tsx --conditions=source packages/grpc/bench/server-bench.ts [calls-per-round] [rounds] [kinds]
+//
+// `kinds`: a comma-separated subset of tug, grpc-js and http2 (default all three). A kind may
+// name another checkout of the repository, `tug:/tmp/wt-base`, whose target then runs from
+// there: an A/B of two versions of GrpcServer with rounds alternating in one run.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -17,7 +21,7 @@ const ROUNDS = Number(process.argv[3] ?? 4);
 const CONCURRENCY = 64;
 const MESSAGE_BYTES = 300;
 const WARMUP_CALLS = 3_000;
-const KINDS = ["tug", "grpc-js", "http2"] as const;
+const KINDS = (process.argv[4] ?? "tug,grpc-js,http2").split(",");
 
 const identity = (b: Buffer) => b;
 const request = Buffer.alloc(MESSAGE_BYTES, 7);
@@ -35,8 +39,12 @@ interface Target {
 }
 
 async function startTarget(kind: string): Promise<Target> {
-  const script = fileURLToPath(new URL("./server-bench-target.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", script, kind], {
+  const [name, checkout] = kind.split(":") as [string, string | undefined];
+  const script =
+    checkout === undefined
+      ? fileURLToPath(new URL("./server-bench-target.ts", import.meta.url))
+      : `${checkout}/packages/grpc/bench/server-bench-target.ts`;
+  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", script, name], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const [line] = (await once(child.stdout as NodeJS.ReadableStream, "data")) as [Buffer];

@@ -56,6 +56,13 @@ describe("installAsyncResourceBind", { timeout: 30_000 }, () => {
       self: "given",
       sum: 3,
     });
+    const zero = resource.bind(() => 0);
+    expect(zero.length).toBe(0);
+    expect(Object.getOwnPropertyDescriptor(zero, "length")).toMatchObject({
+      configurable: true,
+      enumerable: false,
+      writable: false,
+    });
     const lengthDescriptor = Object.getOwnPropertyDescriptor(bound, "length");
     expect(lengthDescriptor).toMatchObject({
       configurable: true,

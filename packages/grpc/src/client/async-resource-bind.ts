@@ -55,12 +55,17 @@ function bind<F extends AnyFunction>(this: AsyncResource, fn: F, thisArg?: unkno
           return resource.runInAsyncScope(fn, this, ...args);
         }
       : (...args: unknown[]) => resource.runInAsyncScope(fn, thisArg, ...args);
-  Object.defineProperty(bound, "length", {
-    configurable: true,
-    enumerable: false,
-    value: fn.length,
-    writable: false,
-  });
+  // Both functions above have length 0 already, with the attributes Node gives it; defining a
+  // function's property is costly, so only a different length is defined (http2 binds a
+  // function of length 0).
+  if (fn.length !== 0) {
+    Object.defineProperty(bound, "length", {
+      configurable: true,
+      enumerable: false,
+      value: fn.length,
+      writable: false,
+    });
+  }
   Object.defineProperty(bound, "asyncResource", asyncResourceAccessor);
   (bound as unknown as BoundFunction)[RESOURCE] = resource;
   return bound as F;

@@ -35,12 +35,26 @@ export function deadlineExceededText(timeoutMs: number): string {
   return `Deadline exceeded after ${timeoutMs} ms`;
 }
 
-/** The HEADERS of a call; `timeoutMs` undefined when the call has no deadline. */
+/**
+ * The HEADERS of calls without deadline or metadata, one object per path: Node's request()
+ * copies the object it is given, so it can be shared, and a call spares building it.
+ */
+const plainHeaders = new Map<string, Readonly<OutgoingHttpHeaders>>();
+
+/**
+ * The HEADERS of a call; `timeoutMs` undefined when the call has no deadline. The object may
+ * be shared between calls: read it, do not change it.
+ */
 export function requestHeaders(
   path: string,
   timeoutMs: number | undefined,
   metadata: Metadata | undefined,
-): OutgoingHttpHeaders {
+): Readonly<OutgoingHttpHeaders> {
+  const plain = timeoutMs === undefined && (metadata === undefined || metadata.empty);
+  if (plain) {
+    const cached = plainHeaders.get(path);
+    if (cached !== undefined) return cached;
+  }
   const headers: OutgoingHttpHeaders =
     metadata === undefined || metadata.empty ? {} : metadata.toHttp2Headers();
   headers[":method"] = "POST";
@@ -48,5 +62,6 @@ export function requestHeaders(
   headers["content-type"] = "application/grpc";
   headers.te = "trailers";
   if (timeoutMs !== undefined) headers["grpc-timeout"] = formatTimeout(timeoutMs);
+  if (plain) plainHeaders.set(path, Object.freeze(headers));
   return headers;
 }

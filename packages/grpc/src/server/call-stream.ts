@@ -11,7 +11,13 @@ import type {
   ServerStreamResponseOptions,
 } from "node:http2";
 import { type CallStatus, GrpcError, statusOfError } from "../wire/grpc-error.js";
-import { encodeMessage, MessageDecoder } from "../wire/message-framing.js";
+import {
+  encodeMessage,
+  isSingleMessage,
+  MESSAGE_HEADER_BYTES,
+  MessageDecoder,
+  messageTooLargeText,
+} from "../wire/message-framing.js";
 import { Metadata } from "../wire/metadata.js";
 import { Status, type StatusCode } from "../wire/status.js";
 import { encodeStatusMessage } from "../wire/status-message.js";
@@ -32,6 +38,16 @@ export interface CallLimits {
 const WITHOUT_DATE = { sendDate: false };
 /** Headers sent with a response's first message (or with sendMetadata). */
 const RESPONSE_OPTIONS: ServerStreamResponseOptions = { ...WITHOUT_DATE, waitForTrailers: true };
+/**
+ * The Response-Headers without metadata, and the trailers of an OK call without trailing
+ * metadata: node:http2 copies what respond() and sendTrailers() are given, so one object
+ * serves every call.
+ */
+const RESPONSE_HEADERS: Readonly<OutgoingHttpHeaders> = Object.freeze({
+  ":status": 200,
+  "content-type": "application/grpc",
+});
+const OK_TRAILERS: Readonly<OutgoingHttpHeaders> = Object.freeze({ "grpc-status": "0" });
 /** Trailers-Only: the status in the one HEADERS frame. */
 export const TRAILERS_ONLY_OPTIONS: ServerStreamResponseOptions = {
   ...WITHOUT_DATE,
@@ -59,8 +75,10 @@ export class CallStream {
   /** Trailing metadata a streaming handler gave to end(). */
   trailer: Metadata | undefined;
   private headersSent = false;
-  private trailers: OutgoingHttpHeaders | undefined;
-  private readonly decoder: MessageDecoder;
+  /** @internal The trailers to send when HTTP/2 asks for them ('wantTrailers'). */
+  trailers: Readonly<OutgoingHttpHeaders> | undefined;
+  /** Made only when a chunk is not one whole message (see onStreamData). */
+  private decoder: MessageDecoder | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private metadataCache: Metadata | undefined;
   private events: CallEvents | undefined;
@@ -73,26 +91,11 @@ export class CallStream {
     /** Epoch milliseconds, or Infinity for none. */
     readonly deadline: number,
   ) {
-    this.decoder = new MessageDecoder(limits.maxReceiveMessageBytes, (bytes, compressed) =>
-      this.onFrame(bytes, compressed),
-    );
-    stream.on("data", (chunk: Buffer) => {
-      if (this.finished) return;
-      try {
-        this.decoder.push(chunk);
-      } catch (e) {
-        this.sendStatus(statusOfError(e));
-      }
-    });
-    stream.on("end", () => {
-      if (this.finished) return;
-      if (!this.decoder.idle) {
-        this.sendStatus({ code: Status.INTERNAL, details: "Request stream ended mid-message" });
-        return;
-      }
-      this.events?.onHalfClose();
-    });
-    stream.on("close", () => this.onClose());
+    // Shared listeners that find this call on the stream: no closures per call.
+    (stream as CallHttp2Stream)[CALL] = this;
+    stream.on("data", onStreamData);
+    stream.on("end", onStreamEnd);
+    stream.on("close", onStreamClose);
     if (deadline !== Number.POSITIVE_INFINITY) {
       this.deadlineTimer = setTimeout(
         () => this.cancel(Status.DEADLINE_EXCEEDED, "Deadline exceeded"),
@@ -122,6 +125,38 @@ export class CallStream {
     this.stream.resume();
   }
 
+  /** @internal A DATA chunk of the request stream. */
+  onData(chunk: Buffer): void {
+    if (this.finished) return;
+    try {
+      if (this.decoder === undefined && isSingleMessage(chunk)) {
+        const length = chunk.length - MESSAGE_HEADER_BYTES;
+        const max = this.limits.maxReceiveMessageBytes;
+        if (max >= 0 && length > max) {
+          throw new GrpcError(Status.RESOURCE_EXHAUSTED, messageTooLargeText(length, max));
+        }
+        this.onFrame(chunk.subarray(MESSAGE_HEADER_BYTES), chunk[0] === 1);
+        return;
+      }
+      this.decoder ??= new MessageDecoder(this.limits.maxReceiveMessageBytes, (bytes, compressed) =>
+        this.onFrame(bytes, compressed),
+      );
+      this.decoder.push(chunk);
+    } catch (e) {
+      this.sendStatus(statusOfError(e));
+    }
+  }
+
+  /** @internal The client half-closed the request stream. */
+  onEnd(): void {
+    if (this.finished) return;
+    if (this.decoder !== undefined && !this.decoder.idle) {
+      this.sendStatus({ code: Status.INTERNAL, details: "Request stream ended mid-message" });
+      return;
+    }
+    this.events?.onHalfClose();
+  }
+
   private onFrame(bytes: Buffer, compressed: boolean): void {
     if (compressed) {
       throw new GrpcError(
@@ -146,12 +181,12 @@ export class CallStream {
 
   private respond(extra?: OutgoingHttpHeaders): void {
     this.headersSent = true;
-    const headers: OutgoingHttpHeaders = { ":status": 200, "content-type": "application/grpc" };
-    if (extra !== undefined) Object.assign(headers, extra);
-    this.stream.respond(headers, RESPONSE_OPTIONS);
-    this.stream.once("wantTrailers", () => {
-      if (!this.stream.destroyed) this.stream.sendTrailers(this.trailers ?? { "grpc-status": "0" });
-    });
+    this.stream.respond(
+      extra === undefined ? RESPONSE_HEADERS : { ...RESPONSE_HEADERS, ...extra },
+      RESPONSE_OPTIONS,
+    );
+    // HTTP/2 asks once, after the last DATA.
+    this.stream.on("wantTrailers", onWantTrailers);
   }
 
   /** The message framed; throws a GrpcError if it cannot be serialized or is too large. */
@@ -204,8 +239,8 @@ export class CallStream {
     if (this.stream.destroyed) return;
     this.trailers =
       trailer === undefined || trailer.empty
-        ? { "grpc-status": "0" }
-        : { ...trailer.toHttp2Headers(), "grpc-status": "0" };
+        ? OK_TRAILERS
+        : { ...trailer.toHttp2Headers(), ...OK_TRAILERS };
     if (!this.headersSent) this.respond();
     this.stream.end(frame);
   }
@@ -249,11 +284,35 @@ export class CallStream {
     this.events?.onCancel();
   }
 
-  private onClose(): void {
+  /** @internal The stream closed. */
+  onClose(): void {
     if (this.finished) return;
     // The stream closed before the handler's status: the client reset it or the connection
     // is gone. Nothing can be sent any more.
     this.finish();
     this.markCancelled();
   }
+}
+
+/** Where a call's HTTP/2 stream holds its CallStream, for the shared listeners below. */
+const CALL: unique symbol = Symbol("callStream");
+
+interface CallHttp2Stream extends ServerHttp2Stream {
+  [CALL]: CallStream;
+}
+
+function onStreamData(this: CallHttp2Stream, chunk: Buffer): void {
+  this[CALL].onData(chunk);
+}
+
+function onStreamEnd(this: CallHttp2Stream): void {
+  this[CALL].onEnd();
+}
+
+function onStreamClose(this: CallHttp2Stream): void {
+  this[CALL].onClose();
+}
+
+function onWantTrailers(this: CallHttp2Stream): void {
+  if (!this.destroyed) this.sendTrailers(this[CALL].trailers ?? OK_TRAILERS);
 }

@@ -20,7 +20,12 @@ import { type CallStatus, statusOfError } from "../wire/grpc-error.js";
 import { Status } from "../wire/status.js";
 import { encodeStatusMessage } from "../wire/status-message.js";
 import { parseTimeout } from "../wire/timeout.js";
-import { type CallLimits, CallStream, TRAILERS_ONLY_OPTIONS } from "./call-stream.js";
+import {
+  type CallEvents,
+  type CallLimits,
+  CallStream,
+  TRAILERS_ONLY_OPTIONS,
+} from "./call-stream.js";
 import {
   ServerDuplexCall,
   ServerReadableCall,
@@ -285,27 +290,10 @@ export class GrpcServer {
           (handler as ClientStreamingHandler<unknown, unknown>)(call, replyOnce(core)),
         );
       }
-    } else if (definition.responseStream) {
-      onSingleRequest(core, (request) => {
-        const call = new ServerWritableCall(core, request);
-        (handler as ServerStreamingHandler<unknown, unknown>)(call);
-      });
     } else {
-      onSingleRequest(core, (request) => {
-        const call = new ServerUnaryCall(core, request);
-        core.listen({
-          onMessage: ignore,
-          onHalfClose: ignore,
-          onCancel: () => emitCancelled(call),
-        });
-        (handler as UnaryHandler<unknown, unknown>)(call, replyOnce(core));
-      });
+      core.listen(new SingleRequestCall(core, handler));
     }
   }
-}
-
-function emitCancelled(call: ServerUnaryCall<unknown>): void {
-  call.emit("cancelled", "cancelled");
 }
 
 /** A handler that throws ends its call with the error's status rather than the process. */
@@ -318,30 +306,53 @@ function runStreaming(core: CallStream, run: () => void): void {
 }
 
 /**
- * Waits for the one request of a unary or server-streaming call (and the client's
- * half-close), then runs the handler with it. Zero or several requests end the call with
- * INTERNAL, as grpc-go does.
+ * A unary or server-streaming call: waits for its one request (and the client's
+ * half-close), then runs the handler with it; zero or several requests end the call with
+ * INTERNAL, as grpc-go does. A class rather than closures, since unary calls are the hot path.
  */
-function onSingleRequest(core: CallStream, run: (request: unknown) => void): void {
-  let request: unknown;
-  let count = 0;
-  core.listen({
-    onMessage(message) {
-      request = message;
-      count++;
-    },
-    onHalfClose() {
-      if (count !== 1) {
-        core.sendStatus({
-          code: Status.INTERNAL,
-          details: `A ${core.method.responseStream ? "server-streaming" : "unary"} call takes exactly one request message, got ${count}`,
-        });
-        return;
+class SingleRequestCall implements CallEvents {
+  private request: unknown;
+  private count = 0;
+  /** The unary call given to the handler, which hears of a cancel from then on. */
+  private call: ServerUnaryCall<unknown> | undefined;
+
+  constructor(
+    private readonly core: CallStream,
+    private readonly handler: Handler,
+  ) {}
+
+  onMessage(message: unknown): void {
+    this.request = message;
+    this.count++;
+  }
+
+  onHalfClose(): void {
+    const core = this.core;
+    if (this.count !== 1) {
+      core.sendStatus({
+        code: Status.INTERNAL,
+        details: `A ${core.method.responseStream ? "server-streaming" : "unary"} call takes exactly one request message, got ${this.count}`,
+      });
+      return;
+    }
+    try {
+      if (core.method.responseStream) {
+        // The Writable call listens to the stream from here on.
+        const call = new ServerWritableCall(core, this.request);
+        (this.handler as ServerStreamingHandler<unknown, unknown>)(call);
+      } else {
+        const call = new ServerUnaryCall(core, this.request);
+        this.call = call;
+        (this.handler as UnaryHandler<unknown, unknown>)(call, replyOnce(core));
       }
-      runStreaming(core, () => run(request));
-    },
-    onCancel: ignore,
-  });
+    } catch (e) {
+      core.sendStatus(statusOfError(e));
+    }
+  }
+
+  onCancel(): void {
+    this.call?.emit("cancelled", "cancelled");
+  }
 }
 
 /** The callback of a unary or client-streaming handler: the first answer wins. */

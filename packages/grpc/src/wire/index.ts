@@ -3,6 +3,7 @@
 export { type CallStatus, GrpcError, statusOfError } from "./grpc-error.js";
 export {
   encodeMessage,
+  isSingleMessage,
   MESSAGE_HEADER_BYTES,
   MessageDecoder,
   messageTooLargeText,

@@ -17,6 +17,18 @@ export function encodeMessage(message: Uint8Array): Buffer {
   return out;
 }
 
+/**
+ * Whether `chunk` holds exactly one whole Length-Prefixed-Message, as a unary call's DATA
+ * usually does: its message is then `chunk.subarray(MESSAGE_HEADER_BYTES)` and its flag
+ * `chunk[0]`, and a reader that has buffered nothing yet can take it without a decoder.
+ */
+export function isSingleMessage(chunk: Buffer): boolean {
+  return (
+    chunk.length >= MESSAGE_HEADER_BYTES &&
+    chunk.readUInt32BE(1) === chunk.length - MESSAGE_HEADER_BYTES
+  );
+}
+
 /** grpc-js's text for a message over the limit, which clients and tests match. */
 export function messageTooLargeText(length: number, max: number): string {
   return `Received message larger than max (${length} vs. ${max})`;

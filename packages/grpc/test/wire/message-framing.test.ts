@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { encodeMessage, GrpcError, MessageDecoder, Status } from "../../src/index.js";
+import {
+  encodeMessage,
+  GrpcError,
+  isSingleMessage,
+  MessageDecoder,
+  Status,
+} from "../../src/index.js";
 
 function decodeAll(chunks: Buffer[], max = -1): { message: string; compressed: boolean }[] {
   const out: { message: string; compressed: boolean }[] = [];
@@ -14,6 +20,15 @@ describe("message framing", () => {
   it("prefixes a message with flag 0 and its big-endian length", () => {
     expect([...encodeMessage(Buffer.from("abc"))]).toEqual([0, 0, 0, 0, 3, 97, 98, 99]);
     expect([...encodeMessage(new Uint8Array(0))]).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it("tells a chunk that holds exactly one whole message", () => {
+    const one = encodeMessage(Buffer.from("abc"));
+    expect(isSingleMessage(one)).toBe(true);
+    expect(isSingleMessage(encodeMessage(new Uint8Array(0)))).toBe(true);
+    expect(isSingleMessage(one.subarray(0, 7))).toBe(false); // a message cut short
+    expect(isSingleMessage(one.subarray(0, 4))).toBe(false); // not even the prefix
+    expect(isSingleMessage(Buffer.concat([one, one]))).toBe(false); // two messages
   });
 
   it("decodes several messages packed into one chunk, empty ones included", () => {
