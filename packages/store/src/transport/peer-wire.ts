@@ -68,13 +68,22 @@ function longOf(v: bigint): Long {
   ).toLong(true);
 }
 
+/** The largest high word of a uint64 that fits in 53 bits. */
+const SAFE_HIGH_WORD = 2 ** 21 - 1;
+
 /** A uint64 that must fit in a JavaScript number (member ids, ping values, sizes). */
 function safeOf(v: number | Long | null | undefined, field: string): number {
-  const n = bigintOf(v);
-  if (n > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new StoreError("INVALID_ARGUMENT", `peer wire: ${field} ${n} does not fit in 53 bits`);
+  // Read without BigInt: every Stream request carries a ping field.
+  if (v === null || v === undefined) return 0;
+  if (typeof v === "number") {
+    if (Number.isSafeInteger(v)) return v;
+  } else if (v.high >>> 0 <= SAFE_HIGH_WORD) {
+    return (v.high >>> 0) * 2 ** 32 + (v.low >>> 0);
   }
-  return Number(n);
+  throw new StoreError(
+    "INVALID_ARGUMENT",
+    `peer wire: ${field} ${bigintOf(v)} does not fit in 53 bits`,
+  );
 }
 
 function helloIn(h: tug.peer.IHello | null | undefined, at: string): Hello | undefined {
