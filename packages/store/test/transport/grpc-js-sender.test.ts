@@ -52,7 +52,10 @@ function snap(from: number, to: number, data: Uint8Array): Message {
     from,
     to,
     term: 3,
-    snapshot: { data, metadata: { index: 40, term: 2, confState: { voters: [1, 2], learners: [] } } },
+    snapshot: {
+      data,
+      metadata: { index: 40, term: 2, confState: { voters: [1, 2], learners: [] } },
+    },
   });
 }
 
