@@ -192,6 +192,7 @@ export class RawNode {
     const r = this.raft;
     const ss = r.softState();
     if (ss.lead !== this.prevSoftState.lead || ss.role !== this.prevSoftState.role) return true;
+    if (r.appendsPending) return true;
     const hs = r.hardState();
     if (!hardStateEqual(hs, this.prevHardState)) return true;
     if (r.raftLog.hasPendingSnapshot()) return true;
@@ -207,6 +208,7 @@ export class RawNode {
    */
   ready(): Ready {
     const r = this.raft;
+    r.sendPendingAppends();
     const ss = r.softState();
     const hs = r.hardState();
     const entries = [...r.raftLog.unstableEntries()];

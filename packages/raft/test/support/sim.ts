@@ -218,6 +218,8 @@ export interface SimParams {
   addVoterRate: number;
   /** Config.skipHeartbeatAfterAppend: streaming followers get appends instead of heartbeats. */
   skipHeartbeatAfterAppend: boolean;
+  /** Config.batchAppends: a leader's appends for proposals leave when its Ready is taken. */
+  batchAppends: boolean;
 }
 
 function drawParams(rng: Rng, nodes: number): SimParams {
@@ -261,12 +263,14 @@ function drawParams(rng: Rng, nodes: number): SimParams {
     snapshotUnavailableRate: 0,
     addVoterRate: 0,
     skipHeartbeatAfterAppend: false,
+    batchAppends: false,
   };
   // The byte window must hold at least one full message.
   p.maxInflightBytes = rng.pick([0, 0, 1, 4]) * p.maxSizePerMsg;
   p.snapshotUnavailableRate = rng.pick([0, 0, 0.3]);
   p.addVoterRate = rng.pick([0, 0, 0.5]);
   p.skipHeartbeatAfterAppend = rng.chance(0.5);
+  p.batchAppends = rng.chance(0.5);
   return p;
 }
 
@@ -937,6 +941,7 @@ class Simulation {
       stepDownOnRemoval: this.p.stepDownOnRemoval,
       maxInflightBytes: this.p.maxInflightBytes,
       skipHeartbeatAfterAppend: this.p.skipHeartbeatAfterAppend,
+      batchAppends: this.p.batchAppends,
     });
     if (bootstrap !== undefined) n.raw.bootstrap(bootstrap.map((id) => ({ id })));
     this.processReady(n);
