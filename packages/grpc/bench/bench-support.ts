@@ -61,3 +61,46 @@ export function runConcurrently(
     for (let i = 0; i < concurrency; i++) next();
   });
 }
+
+/**
+ * One server-streaming method: the request is a 4-byte big-endian count and a 4-byte message
+ * size, and the server answers with that many messages of that size, honouring backpressure.
+ */
+export const streamService = {
+  Stream: {
+    path: "/bench.Bench/Stream",
+    requestStream: false,
+    responseStream: true,
+    originalName: "Stream",
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
+};
+
+/** A writable call as both grpc-js and @tug/grpc give it. */
+interface StreamCall {
+  readonly request: Buffer;
+  write(message: Buffer): boolean;
+  once(event: "drain", listener: () => void): unknown;
+  end(): void;
+}
+
+/** The stream handler, in grpc-js's server-streaming shape. */
+export function streamMessages(call: StreamCall): void {
+  const count = call.request.readUInt32BE(0);
+  const message = Buffer.alloc(call.request.readUInt32BE(4), 7);
+  let sent = 0;
+  const more = () => {
+    while (sent < count) {
+      sent++;
+      if (!call.write(message)) {
+        call.once("drain", more);
+        return;
+      }
+    }
+    call.end();
+  };
+  more();
+}

@@ -11,7 +11,7 @@
 import { createServer } from "node:http2";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { GrpcServer } from "../src/index.js";
-import { echo, echoService } from "./bench-support.js";
+import { echo, echoService, streamMessages, streamService } from "./bench-support.js";
 
 const kind = process.argv[2];
 if (process.argv[3] === "exit-on-stdin-end") {
@@ -21,6 +21,7 @@ if (process.argv[3] === "exit-on-stdin-end") {
 if (kind === "tug") {
   const server = new GrpcServer();
   server.addService(echoService, { Echo: echo });
+  server.addService(streamService, { Stream: streamMessages });
   console.log(await server.listen("127.0.0.1:0"));
 } else if (kind === "grpc-js") {
   const server = new Server();
