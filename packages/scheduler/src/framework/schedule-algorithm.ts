@@ -170,7 +170,8 @@ export class ScheduleAlgorithm {
     for (const { plugin, weight } of this.profile.scores) {
       const scorer: NodeScorer | undefined = plugin.preScore(pod, snapshot, feasible);
       if (scorer === undefined) continue;
-      for (let i = 0; i < n; i++) scores[i] = scorer.score(feasible[i] as NodeInfo);
+      if (scorer.scoreAll !== undefined) scorer.scoreAll(feasible, scores);
+      else for (let i = 0; i < n; i++) scores[i] = scorer.score(feasible[i] as NodeInfo);
       scorer.normalize?.(scores);
       for (let i = 0; i < n; i++) total[i] = (total[i] as number) + (scores[i] as number) * weight;
     }

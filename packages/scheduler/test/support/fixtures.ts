@@ -118,7 +118,10 @@ export function filterOn(
   return filter(node);
 }
 
-/** Runs `plugin`'s score and normalize for `pod` over every node: name -> final score. */
+/**
+ * Runs `plugin`'s score and normalize for `pod` over every node: name -> final score. Throws
+ * when the plugin's scoreAll disagrees with its score.
+ */
 export function scoresOf(
   plugin: ScorePlugin,
   pod: Pod,
@@ -132,6 +135,14 @@ export function scoresOf(
     return out;
   }
   const scores = new Float64Array(nodes.map((n) => scorer.score(n)));
+  // A plugin's own loop must give what score() gives, node by node.
+  if (scorer.scoreAll !== undefined) {
+    const all = new Float64Array(nodes.length);
+    scorer.scoreAll(nodes, all);
+    if (all.some((s, i) => s !== scores[i])) {
+      throw new Error(`${plugin.name}: scoreAll gave [${all}], score gave [${scores}]`);
+    }
+  }
   scorer.normalize?.(scores);
   nodes.forEach((n, i) => {
     out[n.name] = scores[i] as number;

@@ -77,11 +77,15 @@ export const nodeResourcesFitScore: ScorePlugin = {
   preScore(pod): NodeScorer {
     const cpu = pod.resources.nonZeroMilliCpu;
     const memory = pod.resources.nonZeroMemory;
+    const score = (node: NodeInfo): number => {
+      const c = leastRequested(node.nonZeroMilliCpu + cpu, node.allocatableMilliCpu);
+      const m = leastRequested(node.nonZeroMemory + memory, node.allocatableMemory);
+      return Math.trunc((c + m) / 2);
+    };
     return {
-      score(node) {
-        const c = leastRequested(node.nonZeroMilliCpu + cpu, node.allocatableMilliCpu);
-        const m = leastRequested(node.nonZeroMemory + memory, node.allocatableMemory);
-        return Math.trunc((c + m) / 2);
+      score,
+      scoreAll(nodes, out) {
+        for (let i = 0; i < nodes.length; i++) out[i] = score(nodes[i] as NodeInfo);
       },
     };
   },

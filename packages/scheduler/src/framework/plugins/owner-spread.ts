@@ -22,6 +22,12 @@ export const ownerSpread: ScorePlugin = {
       score(node) {
         return perNode?.get(node.name) ?? 0;
       },
+      scoreAll(nodes, out) {
+        if (perNode === undefined) out.fill(0);
+        else
+          for (let i = 0; i < nodes.length; i++)
+            out[i] = perNode.get((nodes[i] as NodeInfo).name) ?? 0;
+      },
       // `scores[i]` is the count on `feasible[i]`: sum them per zone over the feasible nodes.
       // Most nodes hold none of the owner's pods: their zone is noted, not counted.
       normalize(scores) {

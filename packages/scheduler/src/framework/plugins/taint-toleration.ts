@@ -3,7 +3,7 @@
 // Reference: https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/
 
 import type { Toleration } from "@tug/api";
-import { TAINT_EFFECT_PREFER_NO_SCHEDULE } from "../node-info.js";
+import { type NodeInfo, TAINT_EFFECT_PREFER_NO_SCHEDULE } from "../node-info.js";
 import {
   defaultNormalizeScore,
   type FilterPlugin,
@@ -37,11 +37,15 @@ export const taintTolerationScore: ScorePlugin = {
     const tolerations: Toleration[] = (pod.pod.spec?.tolerations ?? []).filter(
       (t) => t.effect === "" || t.effect === TAINT_EFFECT_PREFER_NO_SCHEDULE,
     );
+    const score = (node: NodeInfo): number => {
+      let n = 0;
+      for (const taint of node.preferNoScheduleTaints) if (!tolerated(tolerations, taint)) n++;
+      return n;
+    };
     return {
-      score(node) {
-        let n = 0;
-        for (const taint of node.preferNoScheduleTaints) if (!tolerated(tolerations, taint)) n++;
-        return n;
+      score,
+      scoreAll(nodes, out) {
+        for (let i = 0; i < nodes.length; i++) out[i] = score(nodes[i] as NodeInfo);
       },
       normalize(scores) {
         defaultNormalizeScore(scores, true);
