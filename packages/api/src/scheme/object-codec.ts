@@ -3,18 +3,12 @@
 // (what the API server stores and sends). The JSON is the message's proto3 JSON, which tug's
 // protos make identical to Kubernetes' JSON; apiVersion and kind are always written.
 
-import {
-  fromBinary,
-  fromJson,
-  type JsonObject,
-  type Message,
-  toBinary,
-  toJson,
-} from "@bufbuild/protobuf";
+import { fromBinary, fromJson, type JsonObject, type Message, toJson } from "@bufbuild/protobuf";
 import { addAlwaysWritten } from "./always-written.js";
 import { checkMessageJson, describeJson } from "./json-shape.js";
 import { allKinds, type KindInfo } from "./kinds.js";
 import { kindForMessage, requireKind } from "./lookup.js";
+import { encodeMessage } from "./message-encoder.js";
 import { apiRegistry } from "./registry.js";
 import { SchemeError } from "./scheme-error.js";
 
@@ -145,12 +139,13 @@ export function objectToBinary(message: Message): Uint8Array {
   const isList = info.schema.typeName !== message.$typeName;
   const schema = isList && info.listSchema !== undefined ? info.listSchema : info.schema;
   const typed = message as Message & { apiVersion?: string; kind?: string };
+  if (typed.apiVersion && typed.kind) return encodeMessage(schema, message);
   const filled = {
     ...typed,
     apiVersion: typed.apiVersion || info.apiVersion,
     kind: typed.kind || (isList ? (info.listKind ?? info.kind) : info.kind),
   };
-  return toBinary(schema, filled);
+  return encodeMessage(schema, filled);
 }
 
 /**
