@@ -110,11 +110,23 @@ function readInto(readable: Readable, core: CallStream): Omit<CallEvents, "onCan
   };
 }
 
-/** A Writable side's write and final: messages to HTTP/2, end() as status OK. */
+/**
+ * A Writable side's write, writev and final: messages to HTTP/2 (those the handler wrote
+ * while HTTP/2 was busy go together, see CallStream.writeMany), end() as status OK.
+ */
 function writeTo(core: CallStream) {
   return {
     write(message: unknown, _encoding: BufferEncoding, callback: (e?: Error | null) => void) {
       core.write(message, callback);
+    },
+    writev(
+      chunks: { chunk: unknown; encoding: BufferEncoding }[],
+      callback: (e?: Error | null) => void,
+    ) {
+      core.writeMany(
+        chunks.map((c) => c.chunk),
+        callback,
+      );
     },
     final(callback: (e?: Error | null) => void) {
       core.sendStatus({ code: Status.OK, details: "", trailers: core.trailer?.toHttp2Headers() });
@@ -162,8 +174,8 @@ export class ServerWritableCall<Req, Res> extends Writable {
     core: CallStream,
     readonly request: Req,
   ) {
-    const { write, final } = writeTo(core);
-    super({ objectMode: true, write, final });
+    const { write, writev, final } = writeTo(core);
+    super({ objectMode: true, write, writev, final });
     this[CORE] = core;
     statusOnError(this, core);
     core.listen({ onMessage() {}, onHalfClose() {}, onCancel: cancelStream(this) });
@@ -184,9 +196,10 @@ export class ServerDuplexCall<Req, Res> extends Duplex {
   declare [CORE]: CallStream;
 
   constructor(core: CallStream) {
-    const { write, final } = writeTo(core);
+    const { write, writev, final } = writeTo(core);
     super({
       objectMode: true,
+      writev,
       readableHighWaterMark: READ_HIGH_WATER_MARK,
       // The call ends when the handler ends it, not when the client half-closes.
       allowHalfOpen: true,

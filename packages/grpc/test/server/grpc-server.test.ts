@@ -10,7 +10,7 @@ import {
   Metadata as GrpcJsMetadata,
   type ServiceError,
 } from "@grpc/grpc-js";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   GrpcError,
   GrpcServer,
@@ -24,6 +24,7 @@ import {
   type ServiceHandlers,
   Status,
 } from "../../src/index.js";
+import { CallStream } from "../../src/server/call-stream.js";
 import { type Num, NumbersClient, numbersService } from "./test-service.js";
 
 type Handlers = ServiceHandlers<typeof numbersService>;
@@ -269,6 +270,52 @@ describe("GrpcServer with a grpc-js client", () => {
     await once(stream, "end");
     expect(got).toEqual(Array.from({ length: total }, (_, i) => i));
     expect(drains).toBeGreaterThan(0);
+  });
+
+  it("sends a burst of writes together (small ones copied, large ones not), in order", async () => {
+    // Written while HTTP/2 is busy with the first, the rest reach the call's writev in
+    // batches: 50 messages of 1 KB are sent copied into one buffer, 40 of 40 KB corked.
+    const sizes = [
+      ...Array.from({ length: 50 }, () => 1000),
+      ...Array.from({ length: 40 }, () => 40_000),
+    ];
+    let callbacks = 0;
+    const batches: number[] = [];
+    const writeMany = CallStream.prototype.writeMany;
+    const spy = vi.spyOn(CallStream.prototype, "writeMany").mockImplementation(function (
+      this: CallStream,
+      values,
+      callback,
+    ) {
+      batches.push(values.length);
+      writeMany.call(this, values, callback);
+    });
+    cleanups.push(() => spy.mockRestore());
+    const { client } = await start(
+      handlers({
+        Count: (call: ServerWritableCall<Num, Num>) => {
+          // The small ones, then (once HTTP/2 took them) the large ones.
+          const burst = (from: number, to: number, then: () => void) => {
+            for (let n = from; n < to; n++) {
+              call.write({ n, text: "z".repeat(sizes[n] ?? 0) }, () => {
+                callbacks++;
+                if (n === to - 1) then();
+              });
+            }
+          };
+          burst(0, 50, () => burst(50, sizes.length, () => call.end()));
+        },
+      }),
+    );
+    const got: Num[] = [];
+    const stream = streaming(client).Count({ n: sizes.length });
+    stream.on("data", (m: Num) => got.push(m));
+    await once(stream, "end");
+    expect(got.map((m) => m.n)).toEqual(sizes.map((_, i) => i));
+    expect(got.map((m) => m.text?.length)).toEqual(sizes);
+    expect(callbacks).toBe(sizes.length);
+    // Both bursts went (mostly) through writev.
+    expect(batches.filter((n) => n > 1).length).toBeGreaterThanOrEqual(2);
   });
 
   it("sums a client stream, and echoes a bidi stream until the client half-closes", async () => {
