@@ -1,5 +1,6 @@
 // The ordered index against a sorted array, through many inserts and removals that split and
-// merge leaves; and byte-order conversions of keys.
+// merge leaves, with reads at random moments so that buffered inserts are placed one by one,
+// merged in runs, and merged at the buffer's bound; and byte-order conversions of keys.
 
 import { describe, expect, it } from "vitest";
 import { compareBytes, keyBytes, keyString } from "../../src/mvcc/key-bytes.js";
@@ -49,6 +50,86 @@ describe("OrderedIndex", () => {
         expect(index.get(lo)?.key).toBe(model.has(lo) ? lo : undefined);
       }
     }
+  });
+
+  /** A seeded generator of integers in [0, n): failures print the seed to replay. */
+  const generator = (seed: number) => {
+    let s = seed >>> 0;
+    return (n: number) => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return (s >>> 8) % n;
+    };
+  };
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])("agrees with a model under seed %i", (seed) => {
+    const rand = generator(seed);
+    const index = new OrderedIndex<{ key: string }>();
+    const model = new Set<string>();
+    const inserted: string[] = [];
+    // Few keys or many, with a shared prefix as real keys have.
+    const keySpace = 1 + rand(30_000);
+    const key = () => `/registry/pods/ns-${rand(7)}/p${rand(keySpace).toString(36)}`;
+    const check = (why: string) => {
+      const sorted = [...model].sort();
+      expect(index.size, `seed ${seed} ${why}: size`).toBe(model.size);
+      const lo = key();
+      const hi = rand(4) === 0 ? null : key();
+      const range: string[] = [];
+      index.scan(lo, hi, (e) => {
+        range.push(e.key);
+        return true;
+      });
+      expect(range, `seed ${seed} ${why}: scan`).toEqual(
+        sorted.filter((x) => x >= lo && (hi === null || x < hi)),
+      );
+      if (rand(4) === 0)
+        expect(
+          [...index].map((e) => e.key),
+          `seed ${seed} ${why}`,
+        ).toEqual(sorted);
+    };
+    for (let step = 0; step < 600 && model.size < 20_000; step++) {
+      // Bursts of inserts of every length up past the buffer's bound, with no read between.
+      const burst = rand(10) === 0 ? rand(6000) : rand(40);
+      for (let i = 0; i < burst; i++) {
+        const k = key();
+        if (!model.has(k)) {
+          model.add(k);
+          inserted.push(k);
+          index.insert({ key: k });
+        }
+      }
+      switch (rand(4)) {
+        case 0: {
+          const k =
+            rand(2) === 0 && inserted.length > 0
+              ? (inserted[rand(inserted.length)] as string)
+              : key();
+          expect(index.get(k)?.key, `seed ${seed} step ${step}: get`).toBe(
+            model.has(k) ? k : undefined,
+          );
+          break;
+        }
+        case 1:
+          for (let n = rand(60); n > 0; n--) {
+            const k =
+              rand(2) === 0 && inserted.length > 0
+                ? (inserted[rand(inserted.length)] as string)
+                : key();
+            expect(index.remove(k), `seed ${seed} step ${step}: remove`).toBe(model.has(k));
+            model.delete(k);
+          }
+          break;
+        case 2:
+          check(`step ${step}`);
+          break;
+      }
+    }
+    check("end");
+    expect(
+      [...index].map((e) => e.key),
+      `seed ${seed} end`,
+    ).toEqual([...model].sort());
   });
 });
 
