@@ -340,6 +340,8 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
       maxUncommittedEntriesSize: MAX_UNCOMMITTED_BYTES,
       // Under load the leader's appends do its heartbeats' work: fewer messages per put.
       skipHeartbeatAfterAppend: true,
+      // The proposals stepped while a Ready is handled go to each follower as one append.
+      batchAppends: true,
     });
 
     this.reads = new ReadIndexLoop({
