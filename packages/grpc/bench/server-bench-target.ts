@@ -1,7 +1,8 @@
 // The server side of server-bench.ts, in its own process so that its CPU can be read from
 // /proc: one unary echo method served by @tug/grpc's GrpcServer ("tug"), by grpc-js's Server
 // ("grpc-js"), or by a bare node:http2 handler that frames the reply by hand ("http2", the
-// floor: what Node's HTTP/2 itself costs). Prints its port on stdout.
+// floor: what Node's HTTP/2 itself costs); "tug" also serves bench-support's server-streaming
+// method (stream-bench.ts). Prints its port on stdout.
 //
 //   tsx --conditions=source packages/grpc/bench/server-bench-target.ts tug|grpc-js|http2 [exit-on-stdin-end]
 //
