@@ -45,15 +45,6 @@ export async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
-/**
- * Node flags tug-apiserver runs with here, as `tug up` starts it: a 32 MiB young-generation
- * semi-space (V8's default is 16 MiB on 64-bit) halves the scavenges per pod, and with them the
- * short-lived request objects copied and promoted too early (docs/apiserver.md, "Young
- * generation"). BENCH_APISERVER_NODE_ARGS comes after, so `--max-semi-space-size=16` there
- * measures the default.
- */
-export const APISERVER_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=32"];
-
 /** Node flags from a space-separated env var (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`). */
 function nodeArgsFrom(envVar: string): string[] {
   return (process.env[envVar] ?? "").split(" ").filter((a) => a !== "");
@@ -221,13 +212,12 @@ export class BenchEnvironment {
    * Starts tug-apiserver on the store; resolves once /readyz answers 200. It listens on all
    * addresses (0.0.0.0) so that watch clients can dial it at distinct loopback addresses
    * (127.0.0.1, 127.0.0.2, ...) and so get distinct TCP connections: gRPC shares one
-   * connection among channels to the same address. Node flags: APISERVER_NODE_FLAGS, then
+   * connection among channels to the same address. Node flags come from
    * BENCH_APISERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
    */
   async startApiserver(): Promise<{ port: number; healthUrl: string; proc: BenchProcess }> {
     const [port, healthPort] = (await freePorts(2)) as [number, number];
     const proc = new BenchProcess("apiserver", join(this.baseDir, "apiserver.log"), [
-      ...APISERVER_NODE_FLAGS,
       ...nodeArgsFrom("BENCH_APISERVER_NODE_ARGS"),
       "--conditions=source",
       "--import",
