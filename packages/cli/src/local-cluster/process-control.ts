@@ -36,20 +36,11 @@ export interface Launch {
   readonly fromSource: boolean;
 }
 
-/**
- * Node flags of a daemon: tug-apiserver gets a 32 MiB young generation (V8's default is 16 MiB),
- * measured to save it ~8% of its CPU per pod (docs/apiserver.md, "Young generation").
- */
-const NODE_FLAGS: Partial<Record<Binary, readonly string[]>> = {
-  "tug-apiserver": ["--max-semi-space-size=32"],
-};
-
 export function launchFor(root: string, binary: Binary, preferSource: boolean): Launch {
   const pkg = join(root, "packages", BINARY_PACKAGE[binary]);
   const built = join(pkg, "dist", "bin", `${binary}.js`);
-  const flags = NODE_FLAGS[binary] ?? [];
   if (!preferSource && existsSync(built)) {
-    return { command: process.execPath, args: [...flags, built], fromSource: false };
+    return { command: process.execPath, args: [built], fromSource: false };
   }
   const source = join(pkg, "bin", `${binary}.ts`);
   if (!existsSync(source)) {
@@ -59,7 +50,7 @@ export function launchFor(root: string, binary: Binary, preferSource: boolean): 
   }
   return {
     command: process.execPath,
-    args: [...flags, "--conditions=source", "--import", "tsx", source],
+    args: ["--conditions=source", "--import", "tsx", source],
     fromSource: true,
   };
 }
