@@ -25,7 +25,7 @@ function appendsOf(msgs: readonly Message[]): [NodeId, number][] {
 }
 
 /** Steps three proposals into the leader as a follower forwards them, then takes its Ready. */
-function threeForwarded(net: Network): Message[] {
+function threeForwarded(net: Network): readonly Message[] {
   for (const data of ["a", "b", "c"]) {
     net.raw(1).step(
       message({
