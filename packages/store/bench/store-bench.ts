@@ -14,6 +14,10 @@
 //   BENCH_SYSTEMS        "etcd,tug" (default), or one of them
 //   BENCH_SECONDS        seconds per throughput run (default 5)
 //   BENCH_ROUNDS         runs of each workload per system, alternating systems (default 2)
+//   BENCH_WARMUP_SECONDS seconds of 64-client puts on each system before the measured runs, not
+//                        counted (default 3; 0 for none): V8 compiles tug-store's hot paths
+//                        in the first seconds under load, and a first 5 s run cost ~1.5x the
+//                        member CPU per put of the second (docs/store.md, 2026-12-06 08:40)
 //   BENCH_HEARTBEAT_MS   --heartbeat-interval for both (default 100, etcd's)
 //   BENCH_ELECTION_MS    --election-timeout for both (default 1000, etcd's)
 //   BENCH_REQUEST_TIMEOUT_MS  each put's deadline during the failover run (default 1000)
@@ -37,12 +41,12 @@ const HIGH_CONCURRENCY = 64;
 const HIGH_CONCURRENCY_CONNS = 8;
 const FAILOVER_WRITERS = 4;
 
-function envNumber(name: string, fallback: number): number {
+function envNumber(name: string, fallback: number, zeroAllowed = false): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) {
-    throw new Error(`${name}=${raw} is not a positive number`);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !zeroAllowed)) {
+    throw new Error(`${name}=${raw} is not a ${zeroAllowed ? "number >= 0" : "positive number"}`);
   }
   return n;
 }
@@ -52,6 +56,7 @@ const heartbeatMs = envNumber("BENCH_HEARTBEAT_MS", 100);
 const electionMs = envNumber("BENCH_ELECTION_MS", 1000);
 const requestTimeoutMs = envNumber("BENCH_REQUEST_TIMEOUT_MS", 1000);
 const rounds = envNumber("BENCH_ROUNDS", 2);
+const warmupSeconds = envNumber("BENCH_WARMUP_SECONDS", 3, true);
 const systems = (process.env.BENCH_SYSTEMS ?? "etcd,tug")
   .split(",")
   .map((s) => s.trim())
@@ -160,6 +165,21 @@ async function benchAll(
     },
   ];
   const kinds = [...clusters.keys()];
+  if (warmupSeconds > 0 && [...workloads].some((w) => w !== "failover")) {
+    // Not counted: the first seconds under load pay for V8's compilation of tug-store's hot
+    // paths (and of this client's), which a steady-state comparison must leave out. etcd gets
+    // the same warm-up.
+    for (const kind of kinds) {
+      const cluster = clusters.get(kind) as LocalCluster;
+      const memberBefore = await cluster.cpuMs();
+      const stats = await runPuts(cluster.endpoints, { ...many, durationMs: warmupSeconds * 1000 });
+      const member = (await cluster.cpuMs()) - memberBefore;
+      log(
+        `  ${kind}: warm-up, ${HIGH_CONCURRENCY} clients, ${warmupSeconds} s (not counted): ` +
+          `${describe(stats)}; CPU/op: members ${(member / stats.ops).toFixed(3)} ms`,
+      );
+    }
+  }
   const runs = new Map<string, RunStats[]>();
   /** Per system and phase: member CPU ms, client CPU ms, requests. */
   const cpuSums = new Map<string, { member: number; client: number; ops: number }>();
