@@ -6,8 +6,11 @@
 // - Input is untrusted. Malformed protobuf, an enum value tug does not know, or an id, term or
 //   index above 2^53-1 (tug keeps them as JavaScript numbers) throws a WireCodecError whose
 //   message names the field, e.g. "Message.entries[2].type: unknown EntryType 7".
-// - Byte fields of the result are fresh copies, never views into the input, so the caller may
-//   reuse its read buffer and a retained entry does not pin a whole network frame.
+// - Byte fields of the result are never views into the input, so the caller may reuse its read
+//   buffer and a retained entry does not pin a whole network frame. decodeMessage and
+//   decodeEntry copy their input once, on the first non-empty byte field, and hand out views of
+//   that copy: the entries of one message share it (a retained entry pins at most the message it
+//   came in, whose bytes are mostly entries anyway). Do not write into them.
 // - Fields absent on the wire take their zero values (proto3), so an empty buffer decodes to
 //   the zero value of the type. Unknown fields are skipped, for forward compatibility.
 // Every encodeX checks that numbers are non-negative safe integers and enum names are known,
