@@ -15,9 +15,13 @@
 //   BENCH_SECONDS        seconds per throughput run (default 5)
 //   BENCH_ROUNDS         runs of each workload per system, alternating systems (default 2)
 //   BENCH_WARMUP_SECONDS seconds of 64-client puts on each system before the measured runs, not
-//                        counted (default 3; 0 for none): V8 compiles tug-store's hot paths
-//                        in the first seconds under load, and a first 5 s run cost ~1.5x the
-//                        member CPU per put of the second (docs/store.md, 2026-12-06 08:40)
+//                        counted (default 10; 0 for none). tug-store's first seconds under
+//                        load cost more per put (V8 still compiling its hot paths; also the
+//                        first puts create the keys that later ones overwrite, as every run's
+//                        clients start at key 0): without a warm-up its first 64-client round
+//                        cost 1.3-1.9x the member CPU per put of its second, after 3 s still
+//                        1.5-1.7x, after 10 s 1.2x (docs/store.md, "Measured 2026-12-06
+//                        08:17-08:45")
 //   BENCH_HEARTBEAT_MS   --heartbeat-interval for both (default 100, etcd's)
 //   BENCH_ELECTION_MS    --election-timeout for both (default 1000, etcd's)
 //   BENCH_REQUEST_TIMEOUT_MS  each put's deadline during the failover run (default 1000)
@@ -56,7 +60,7 @@ const heartbeatMs = envNumber("BENCH_HEARTBEAT_MS", 100);
 const electionMs = envNumber("BENCH_ELECTION_MS", 1000);
 const requestTimeoutMs = envNumber("BENCH_REQUEST_TIMEOUT_MS", 1000);
 const rounds = envNumber("BENCH_ROUNDS", 2);
-const warmupSeconds = envNumber("BENCH_WARMUP_SECONDS", 3, true);
+const warmupSeconds = envNumber("BENCH_WARMUP_SECONDS", 10, true);
 const systems = (process.env.BENCH_SYSTEMS ?? "etcd,tug")
   .split(",")
   .map((s) => s.trim())
@@ -167,8 +171,8 @@ async function benchAll(
   const kinds = [...clusters.keys()];
   if (warmupSeconds > 0 && [...workloads].some((w) => w !== "failover")) {
     // Not counted: the first seconds under load pay for V8's compilation of tug-store's hot
-    // paths (and of this client's), which a steady-state comparison must leave out. etcd gets
-    // the same warm-up.
+    // paths (and of this client's) and create the keys the measured runs overwrite, which a
+    // steady-state comparison leaves out. etcd gets the same warm-up.
     for (const kind of kinds) {
       const cluster = clusters.get(kind) as LocalCluster;
       const memberBefore = await cluster.cpuMs();
