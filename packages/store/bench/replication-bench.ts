@@ -4,7 +4,7 @@
 // process's CPU (user + system, all threads) per put. Set against the member CPU per put of
 // `pnpm bench:store`, it tells what replication, the WAL and applying cost and what the
 // client port adds. Under load, compare runs taken one right after the other. Not measured
-// here: per-process costs, and followers' fsync on their own thread (all three members share
+// here: per-process costs, and members' fsync on their own thread (all three members share
 // this one).
 //
 //   node --conditions=source --import tsx packages/store/bench/replication-bench.ts
@@ -82,8 +82,8 @@ try {
         initialClusterToken: "replication-bench",
         heartbeatMs: 100,
         electionMs: 1000,
-        // Every member syncs on the thread pool, as the leader does: followers in their own
-        // process sync on the event loop's thread, which here would stall all three members.
+        // Every member syncs on the thread pool: in their own processes members sync on the
+        // event loop's thread, which here would stall all three.
         syncFile: fdatasync,
       }),
     );

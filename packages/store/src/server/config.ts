@@ -77,7 +77,10 @@ export interface StoreServerConfig {
   readonly wallClock?: () => number;
   /** Faults injected into outgoing peer messages (local chaos). */
   readonly faults?: FaultInjector;
-  /** How the WAL makes a file durable (tests gate or count syncs). Default fdatasync. */
+  /**
+   * How the WAL makes a file durable (tests gate or count syncs). Default: fdatasync on the
+   * event loop's thread once the turn's writes have left (syncAfterTurn), on every member.
+   */
   readonly syncFile?: SyncFile;
   readonly logger?: StoreLogger;
 }

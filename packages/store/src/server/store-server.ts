@@ -16,9 +16,10 @@
 //      flight, as etcd applies in parallel with its WAL write; never an entry before it is
 //      durable here (a leader counts its own unwritten entries toward the commit quorum);
 //   4. advance.
-// While step 1 waits for the disk, the event loop keeps taking requests: they are proposed to
-// the core and all go to disk together in the next Ready (group commit: the batch grows with
-// the load, which is where throughput comes from).
+// While step 1 waits for the disk (the fsync blocks the loop, after the turn's writes have left),
+// requests and acknowledgements queue up; they are proposed to the core and all go to disk
+// together in the next Ready (group commit: the batch grows with the load, which is where
+// throughput comes from).
 //
 // Requests and results: a write is proposed as a log entry tagged (proposer, request id) and
 // resolves when this member applies that entry, so only after it is durable on a quorum.
@@ -103,7 +104,7 @@ import {
   type TxnResponse,
 } from "../mvcc/index.js";
 import { Transport } from "../transport/index.js";
-import { DiskStorage, fdatasync, type SyncFile, syncAfterTurn } from "../wal/index.js";
+import { DiskStorage, type SyncFile, syncAfterTurn } from "../wal/index.js";
 import {
   type ResolvedConfig,
   resolveConfig,
@@ -253,25 +254,24 @@ export class StoreServer implements EtcdBackend, MembersServiceBackend {
     if (plan.ignored !== undefined) logger.log("warn", plan.ignored);
     const fsyncHistogram = Histogram.diskLatency();
     let server: StoreServer | undefined;
-    // A follower (or candidate) syncs on the event loop's thread: it has nothing to overlap
-    // with its fsync (it answers the leader only after it), and the thread-pool round trip
-    // is CPU on every member; it blocks only after the turn's replies and forwarded
-    // proposals have reached their sockets (syncAfterTurn). The leader syncs on the pool, so
-    // that its appends leave, and followers' acknowledgements are taken, while its own fsync
-    // runs (thesis §10.2.1). The histogram times the flush alone.
+    // Every member syncs on the event loop's thread, blocking only after the turn's replies,
+    // appends and forwarded proposals have reached their sockets (syncAfterTurn): the
+    // thread-pool round trip is CPU on every member (the worker's wake-up preempts the loop on
+    // a busy machine; 10% of the leader's samples under put64). The leader's appends still
+    // leave before its own fsync (thesis §10.2.1); what it gives up is reading acknowledgements
+    // and requests during the flush, which it then takes in one batch. A/B of the leader's
+    // sync, bench:store put64: member CPU per put -10 to -15% in 4 of 5 pairs, p99 no worse
+    // (docs/store.md, "Measured 2026-12-06 08:44–08:52"). The histogram times the flush alone.
     const observe = (t0: number): void => fsyncHistogram.observe((performance.now() - t0) / 1000);
     const onLoopThread = syncAfterTurn((fd) => {
       const t0 = performance.now();
       fdatasyncSync(fd);
       observe(t0);
     });
-    const onPool = config.syncFile ?? fdatasync;
     const timedSync: SyncFile = async (fh) => {
-      if (config.syncFile === undefined && server !== undefined && server.role !== "leader") {
-        return onLoopThread(fh);
-      }
+      if (config.syncFile === undefined) return onLoopThread(fh);
       const t0 = performance.now();
-      await onPool(fh);
+      await config.syncFile(fh);
       observe(t0);
     };
     const storage = await DiskStorage.open(c.dataDir, {

@@ -16,12 +16,13 @@ export const fdatasync: SyncFile = (fh) => fh.datasync();
  * on the event loop's thread, but first lets the loop finish its turn. A sync on the calling
  * thread blocks the loop for the disk's flush, but spares the hand-off to a thread-pool worker
  * and back, which on a busy 2-core VM costs about 0.08 ms of CPU per call (the worker's
- * wake-up often preempts the caller): for a process with nothing else to do while it waits,
- * such as a Raft follower between appends. Node's HTTP/2 hands the frames of a
- * response or message written in this turn to the socket only from a native immediate
- * (Http2Session::MaybeScheduleWrite), at the end of the turn: a thread blocked in fdatasync
- * before then holds back every reply and peer message of that turn by a whole disk flush. A
- * JavaScript immediate runs after the native ones, so those writes leave first.
+ * wake-up often preempts the caller): for a process with nothing it must do while it waits,
+ * such as a tug-store member whose appends and replies have left in the turn. Node's HTTP/2
+ * hands the frames of a response or message written in this turn to the socket only from a
+ * native immediate (Http2Session::MaybeScheduleWrite), at the end of the turn: a thread
+ * blocked in fdatasync before then holds back every reply and peer message of that turn by a
+ * whole disk flush. A JavaScript immediate runs after the native ones, so those writes leave
+ * first.
  */
 export function syncAfterTurn(block: (fd: number) => void): SyncFile {
   return async (fh) => {
