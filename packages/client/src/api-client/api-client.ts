@@ -238,6 +238,23 @@ export interface EncodedCreate {
   readonly bytes: Uint8Array;
 }
 
+/**
+ * The CreateRequest for `obj`: in its metadata.namespace, or in options.namespace when it names
+ * none (as kubectl puts a manifest without a namespace into the context's namespace).
+ */
+function createRequestOf<K extends KindArg>(
+  kind: K,
+  obj: ObjectOf<K>,
+  options: Pick<WriteOptions, "dryRun"> & Scope,
+): apiv1.CreateRequest {
+  const info = kindInfoOf(kind);
+  return create(apiv1.CreateRequestSchema, {
+    ref: refOf(info, metaOf(obj).namespace || options.namespace),
+    object: packObject(info, obj),
+    dryRun: options.dryRun ?? false,
+  });
+}
+
 /** Calls that only read, so sending one again is harmless. */
 const IDEMPOTENT_READS: ReadonlySet<ApiMethodName> = new Set(["Get", "List", "Discover"]);
 
@@ -404,14 +421,9 @@ export class ApiClient {
     obj: ObjectOf<K>,
     options: WriteOptions & Scope = {},
   ): Promise<ObjectOf<K>> {
-    const info = kindInfoOf(kind);
     const res = await this.call<apiv1.CreateRequest, apiv1.ObjectResponse>(
       "Create",
-      create(apiv1.CreateRequestSchema, {
-        ref: refOf(info, metaOf(obj).namespace || options.namespace),
-        object: packObject(info, obj),
-        dryRun: options.dryRun ?? false,
-      }),
+      createRequestOf(kind, obj, options),
       options,
     );
     return unpackObject(res.object) as ObjectOf<K>;
@@ -426,13 +438,7 @@ export class ApiClient {
     obj: ObjectOf<K>,
     options: Pick<WriteOptions, "dryRun"> & Scope = {},
   ): EncodedCreate {
-    const info = kindInfoOf(kind);
-    const request = create(apiv1.CreateRequestSchema, {
-      ref: refOf(info, metaOf(obj).namespace || options.namespace),
-      object: packObject(info, obj),
-      dryRun: options.dryRun ?? false,
-    });
-    return { bytes: toBinary(apiv1.CreateRequestSchema, request) };
+    return { bytes: toBinary(apiv1.CreateRequestSchema, createRequestOf(kind, obj, options)) };
   }
 
   /**
