@@ -7,8 +7,8 @@
 // and removes the temp dir; so does process exit, so that a crashed bench leaves nothing.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, rmSync, type WriteStream } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createWriteStream, existsSync, rmSync, type WriteStream } from "node:fs";
+import { copyFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -391,6 +391,15 @@ export class LocalCluster {
       }),
     );
     liveClusters.delete(this);
+    const keep = process.env.BENCH_KEEP_LOGS;
+    if (keep !== undefined && keep !== "") {
+      await mkdir(keep, { recursive: true });
+      for (const m of this.members) {
+        const to = join(keep, `${this.options.token}-${m.name}.log`);
+        // A member that never started has no log.
+        if (existsSync(m.logFile)) await copyFile(m.logFile, to);
+      }
+    }
     await rm(this.baseDir, { recursive: true, force: true });
   }
 

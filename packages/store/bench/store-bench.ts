@@ -26,6 +26,9 @@
 //   BENCH_ELECTION_MS    --election-timeout for both (default 1000, etcd's)
 //   BENCH_REQUEST_TIMEOUT_MS  each put's deadline during the failover run (default 1000)
 //   BENCH_TUG_STORE      "dist": run tug-store as `pnpm build` left it, not through tsx
+//   BENCH_KEEP_LOGS      a directory: each member's log (stdout and stderr, e.g. with --trace-gc in
+//                        BENCH_TUG_NODE_ARGS) is copied there as <token>-<member>.log before the
+//                        temp dirs are removed
 //   BENCH_WORKLOADS      which workloads to run, of put1,put64,getLinearizable,getSerializable,
 //                        failover (default all); the others print as "—"
 
