@@ -6,37 +6,28 @@ import { create } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { type CronJob, CronJobSchema, EventSchema, type Job, JobSchema } from "@tug/api";
 import { apiListerWatcher } from "@tug/client";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import {
   CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION,
   CronJobController,
 } from "../../src/cronjob/cronjob-controller.js";
 import { TOO_MANY_MISSED_MESSAGE } from "../../src/cronjob/schedule-times.js";
 import { ApiEventRecorder, getControllerOf } from "../../src/index.js";
-import { runBatchControllers } from "../job/batch-controllers.js";
-import type { RunningControllers } from "../nodelifecycle/run-controllers.js";
-import {
-  type Cluster,
-  eventually,
-  type FakeKubelet,
-  SUCCEED_IMAGE,
-  startCluster,
-  startFakeKubelet,
-} from "../support/cluster.js";
+import { useBatchCluster } from "../job/batch-cluster.js";
+import { eventually, SUCCEED_IMAGE } from "../support/cluster.js";
 
 const MIN = 60_000;
-let cluster: Cluster;
-let kubelet: FakeKubelet;
-let controllers: RunningControllers;
 let cronJobController: CronJobController;
 /** The fake wall clock: a second past a whole minute, at least 5 s after the real time. */
 let nowMs: number;
 
-beforeEach(async () => {
+// Registered before the cluster's hook, so the clock is set before the controllers start.
+beforeEach(() => {
   nowMs = Math.ceil((Date.now() + 5_000) / MIN) * MIN + 1_000;
-  cluster = await startCluster();
-  kubelet = await startFakeKubelet(cluster.address, ["node-a"]);
-  controllers = await runBatchControllers(cluster.address, {}, ({ factory, api, jobs }) => {
+});
+
+const cluster = useBatchCluster({
+  more: ({ factory, api, jobs }) => {
     const cronJobs = factory.informerFor<CronJob>({
       key: "batch/v1/cronjobs",
       newListerWatcher: () => apiListerWatcher(api, CronJobSchema),
@@ -49,13 +40,7 @@ beforeEach(async () => {
       now: () => nowMs,
     });
     return [cronJobController];
-  });
-});
-
-afterEach(async () => {
-  await controllers?.stop();
-  await kubelet?.stop();
-  await cluster?.stop();
+  },
 });
 
 function cronJob(

@@ -14,28 +14,17 @@ import {
   PodTemplateSpecSchema,
 } from "@tug/api";
 import { isApiError } from "@tug/client";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { JOB_TRACKING_FINALIZER } from "../../src/job/job-state.js";
-import type { RunningControllers } from "../nodelifecycle/run-controllers.js";
-import { type Cluster, eventually, startCluster } from "../support/cluster.js";
-import { runBatchControllers } from "./batch-controllers.js";
+import { eventually } from "../support/cluster.js";
+import { useBatchCluster } from "./batch-cluster.js";
 import { jobReader, trueCondition } from "./job-fixtures.js";
 
-let cluster: Cluster;
-let controllers: RunningControllers;
-
-beforeEach(async () => {
-  cluster = await startCluster();
+const cluster = useBatchCluster({
+  // No kubelet: the test sets each pod's outcome.
+  kubelet: false,
   // Short back-off: a replacement follows a failure within a fraction of a second.
-  controllers = await runBatchControllers(cluster.address, {
-    backoffBaseMs: 20,
-    backoffMaxMs: 100,
-  });
-});
-
-afterEach(async () => {
-  await controllers?.stop();
-  await cluster?.stop();
+  job: { backoffBaseMs: 20, backoffMaxMs: 100 },
 });
 
 const INDEX = "batch.kubernetes.io/job-completion-index";
@@ -57,7 +46,7 @@ async function createJob(name: string, spec: SpecInit): Promise<Job> {
   );
 }
 
-const { getJob, podsOf, eventReasons, finish } = jobReader(() => cluster);
+const { getJob, podsOf, eventReasons, finish } = jobReader(cluster);
 const condition = trueCondition;
 
 /** Waits until `select` picks `count` of the Job's pods; returns them, oldest first. */

@@ -4,9 +4,8 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { EventSchema, type Job, JobSchema, type Pod, PodSchema, PodStatusSchema } from "@tug/api";
-import { isApiError } from "@tug/client";
+import { type ApiClient, isApiError } from "@tug/client";
 import { getControllerOf } from "../../src/index.js";
-import type { Cluster } from "../support/cluster.js";
 
 /** The Job condition `type` when its status is True. */
 export function trueCondition(job: Job, type: string) {
@@ -27,22 +26,25 @@ export interface JobReader {
   finish(pod: Pod, exitCode: number, conditions?: readonly string[]): Promise<void>;
 }
 
-/** A JobReader over the cluster's client; `cluster()` is read at each call (beforeEach sets it). */
-export function jobReader(cluster: () => Cluster): JobReader {
+/**
+ * A JobReader over the cluster's client; `cluster.client` is read at each call (useBatchCluster's
+ * handle gives the current test's).
+ */
+export function jobReader(cluster: { readonly client: ApiClient }): JobReader {
   return {
-    getJob: (name) => cluster().client.get(JobSchema, name, { namespace: "default" }),
+    getJob: (name) => cluster.client.get(JobSchema, name, { namespace: "default" }),
     async podsOf(job) {
-      const pods = await cluster().client.list(PodSchema, { namespace: "default" });
+      const pods = await cluster.client.list(PodSchema, { namespace: "default" });
       return pods.items.filter((p) => getControllerOf(p.metadata)?.uid === job.metadata?.uid);
     },
     async eventReasons(name) {
-      const events = await cluster().client.list(EventSchema, { namespace: "default" });
+      const events = await cluster.client.list(EventSchema, { namespace: "default" });
       return events.items.filter((e) => e.involvedObject?.name === name).map((e) => e.reason);
     },
     async finish(pod, exitCode, conditions = []) {
       const name = pod.metadata?.name ?? "";
       for (;;) {
-        const next = await cluster().client.get(PodSchema, name, { namespace: "default" });
+        const next = await cluster.client.get(PodSchema, name, { namespace: "default" });
         const now = timestampFromDate(new Date());
         next.status = create(PodStatusSchema, {
           phase: exitCode === 0 ? "Succeeded" : "Failed",
@@ -52,7 +54,7 @@ export function jobReader(cluster: () => Cluster): JobReader {
           conditions: conditions.map((type) => ({ type, status: "True", lastTransitionTime: now })),
         });
         try {
-          await cluster().client.updateStatus(PodSchema, next);
+          await cluster.client.updateStatus(PodSchema, next);
           return;
         } catch (error) {
           if (!isApiError(error, "Conflict")) throw error;

@@ -4,37 +4,12 @@
 import { clone, create } from "@bufbuild/protobuf";
 import { type Job, JobSchema, PodSchema } from "@tug/api";
 import { isApiError } from "@tug/client";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ControllerManager, KNOWN_CONTROLLERS } from "../../src/index.js";
-import {
-  type Cluster,
-  eventually,
-  type FakeKubelet,
-  SUCCEED_IMAGE,
-  startCluster,
-  startFakeKubelet,
-} from "../support/cluster.js";
+import { describe, expect, it } from "vitest";
+import { KNOWN_CONTROLLERS } from "../../src/index.js";
+import { eventually, SUCCEED_IMAGE } from "../support/cluster.js";
+import { useBatchCluster } from "./batch-cluster.js";
 
-let cluster: Cluster;
-let kubelet: FakeKubelet;
-let manager: ControllerManager;
-
-beforeEach(async () => {
-  cluster = await startCluster();
-  kubelet = await startFakeKubelet(cluster.address, ["node-a"]);
-  manager = new ControllerManager({
-    servers: [cluster.address],
-    leaderElect: false,
-    controllers: ["job"],
-  });
-  manager.start();
-});
-
-afterEach(async () => {
-  await manager?.stop();
-  await kubelet?.stop();
-  await cluster?.stop();
-});
+const cluster = useBatchCluster({ manager: ["job"] });
 
 async function getJob(name: string): Promise<Job> {
   return cluster.client.get(JobSchema, name, { namespace: "default" });

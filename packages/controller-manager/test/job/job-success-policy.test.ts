@@ -7,41 +7,16 @@
 import { clone, create, type MessageInitShape } from "@bufbuild/protobuf";
 import { type Job, JobSchema, type Pod, parseManifests, SuccessPolicySchema } from "@tug/api";
 import { isApiError } from "@tug/client";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { RunningControllers } from "../nodelifecycle/run-controllers.js";
-import {
-  type Cluster,
-  eventually,
-  type FakeKubelet,
-  SUCCEED_IMAGE,
-  startCluster,
-  startFakeKubelet,
-} from "../support/cluster.js";
-import { runBatchControllers } from "./batch-controllers.js";
+import { describe, expect, it } from "vitest";
+import { eventually, SUCCEED_IMAGE } from "../support/cluster.js";
+import { useBatchCluster } from "./batch-cluster.js";
 import { jobReader, trueCondition } from "./job-fixtures.js";
 
 /** Pods of this image run until the test ends them (the fake kubelet only starts them). */
 const RUN_IMAGE = "run:1";
 const INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
 
-let cluster: Cluster;
-let kubelet: FakeKubelet;
-let controllers: RunningControllers;
-
-beforeEach(async () => {
-  cluster = await startCluster();
-  kubelet = await startFakeKubelet(cluster.address, ["node-a"]);
-  controllers = await runBatchControllers(cluster.address, {
-    backoffBaseMs: 20,
-    backoffMaxMs: 100,
-  });
-});
-
-afterEach(async () => {
-  await controllers?.stop();
-  await kubelet?.stop();
-  await cluster?.stop();
-});
+const cluster = useBatchCluster({ job: { backoffBaseMs: 20, backoffMaxMs: 100 } });
 
 function indexedJob(
   name: string,
@@ -64,7 +39,7 @@ function indexedJob(
   });
 }
 
-const { getJob, podsOf, eventReasons, finish } = jobReader(() => cluster);
+const { getJob, podsOf, eventReasons, finish } = jobReader(cluster);
 const condition = trueCondition;
 
 /** Waits for one Running pod per index of `j`, then returns them by index. */

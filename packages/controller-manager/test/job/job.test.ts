@@ -5,41 +5,17 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { type Job, JobSchema, PodSchema } from "@tug/api";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GarbageCollector } from "../../src/index.js";
 import { JOB_TRACKING_FINALIZER } from "../../src/job/job-state.js";
-import type { RunningControllers } from "../nodelifecycle/run-controllers.js";
-import {
-  type Cluster,
-  eventually,
-  FAIL_IMAGE,
-  type FakeKubelet,
-  SUCCEED_IMAGE,
-  startCluster,
-  startFakeKubelet,
-} from "../support/cluster.js";
-import { runBatchControllers } from "./batch-controllers.js";
+import { eventually, FAIL_IMAGE, SUCCEED_IMAGE } from "../support/cluster.js";
+import { useBatchCluster } from "./batch-cluster.js";
 import { jobReader, trueCondition } from "./job-fixtures.js";
 
-let cluster: Cluster;
-let kubelet: FakeKubelet;
-let controllers: RunningControllers;
-
-beforeEach(async () => {
-  cluster = await startCluster();
-  kubelet = await startFakeKubelet(cluster.address, ["node-a"]);
+const cluster = useBatchCluster({
   // Short back-off so that a failing Job reaches its limit in well under a second.
-  controllers = await runBatchControllers(
-    cluster.address,
-    { backoffBaseMs: 20, backoffMaxMs: 100 },
-    ({ factory, api }) => [new GarbageCollector({ api, factory, client: api })],
-  );
-});
-
-afterEach(async () => {
-  await controllers?.stop();
-  await kubelet?.stop();
-  await cluster?.stop();
+  job: { backoffBaseMs: 20, backoffMaxMs: 100 },
+  more: ({ factory, api }) => [new GarbageCollector({ api, factory, client: api })],
 });
 
 function job(
@@ -66,7 +42,7 @@ function job(
   });
 }
 
-const { getJob, podsOf, eventReasons } = jobReader(() => cluster);
+const { getJob, podsOf, eventReasons } = jobReader(cluster);
 const condition = trueCondition;
 
 describe("Job controller", () => {

@@ -5,22 +5,14 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { JobSchema, PodSchema } from "@tug/api";
 import { isApiError } from "@tug/client";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GarbageCollector } from "../../src/index.js";
 import {
   jobExpiryMs,
   TtlAfterFinishedController,
 } from "../../src/ttlafterfinished/ttl-after-finished-controller.js";
-import { runBatchControllers } from "../job/batch-controllers.js";
-import type { RunningControllers } from "../nodelifecycle/run-controllers.js";
-import {
-  type Cluster,
-  eventually,
-  type FakeKubelet,
-  SUCCEED_IMAGE,
-  startCluster,
-  startFakeKubelet,
-} from "../support/cluster.js";
+import { useBatchCluster } from "../job/batch-cluster.js";
+import { eventually, SUCCEED_IMAGE } from "../support/cluster.js";
 
 describe("jobExpiryMs", () => {
   const finishedAt = 1_000_000;
@@ -42,23 +34,11 @@ describe("jobExpiryMs", () => {
 });
 
 describe("ttl-after-finished controller", () => {
-  let cluster: Cluster;
-  let kubelet: FakeKubelet;
-  let controllers: RunningControllers;
-
-  beforeEach(async () => {
-    cluster = await startCluster();
-    kubelet = await startFakeKubelet(cluster.address, ["node-a"]);
-    controllers = await runBatchControllers(cluster.address, {}, ({ factory, api, jobs }) => [
+  const cluster = useBatchCluster({
+    more: ({ factory, api, jobs }) => [
       new TtlAfterFinishedController({ api, jobs }),
       new GarbageCollector({ api, factory, client: api }),
-    ]);
-  });
-
-  afterEach(async () => {
-    await controllers?.stop();
-    await kubelet?.stop();
-    await cluster?.stop();
+    ],
   });
 
   it("deletes a finished Job and its pods ttlSecondsAfterFinished after it finished", async () => {
