@@ -13,7 +13,7 @@
 import { create } from "@bufbuild/protobuf";
 import { EventSchema, type Pod, PodSchema } from "@tug/api";
 import { ApiClient, isApiError } from "@tug/client";
-import { ensureDefaultServiceAccount } from "./default-service-account.js";
+import { ensureDefaultServiceAccount } from "../test/support/default-service-account.js";
 import { BenchEnvironment, stopEverythingOnSignals } from "./processes.js";
 
 const numPods = Number(process.env.BENCH_PODS ?? 3000);

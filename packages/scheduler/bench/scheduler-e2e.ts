@@ -48,7 +48,6 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { NodeConditionSchema, NodeSchema, PodSchema } from "@tug/api";
 import { ApiClient, type EncodedCreate, isApiError } from "@tug/client";
-import { ensureDefaultServiceAccount } from "../../apiserver/bench/default-service-account.js";
 import {
   BenchEnvironment,
   BenchProcess,
@@ -56,6 +55,7 @@ import {
   REPO_ROOT,
   stopEverythingOnSignals,
 } from "../../apiserver/bench/processes.js";
+import { ensureDefaultServiceAccount } from "../../apiserver/test/support/default-service-account.js";
 import { type PodBinding, readPodBinding } from "./pod-binding.js";
 import { benchNode, benchPod, SCHEDULER_PERF_NODE, SMALL_REQUESTS, seeded } from "./workload.js";
 

@@ -13,8 +13,8 @@ import {
 } from "@tug/api";
 import { apiListerWatcher, isApiError } from "@tug/client";
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { ensureDefaultServiceAccount } from "../../../apiserver/test/support/default-service-account.js";
 import { EndpointsController } from "../../src/endpoints/endpoints-controller.js";
-import { ensureDefaultServiceAccount } from "../nodelifecycle/default-service-account.js";
 import { type FakeNodeAgent, startFakeNodeAgent } from "../nodelifecycle/fake-node-agent.js";
 import { type RunningControllers, runControllers } from "../nodelifecycle/run-controllers.js";
 import { type Cluster, eventually, startCluster } from "../support/cluster.js";

@@ -16,6 +16,7 @@ import {
 } from "@tug/api";
 import { type ApiClient, apiListerWatcher, isApiError, SharedIndexInformer } from "@tug/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ensureDefaultServiceAccount } from "../../../apiserver/test/support/default-service-account.js";
 import { GarbageCollector } from "../../src/garbagecollector/garbage-collector.js";
 import {
   ApiPodControl,
@@ -23,7 +24,6 @@ import {
   NO_EVENTS,
   ReplicaSetController,
 } from "../../src/index.js";
-import { ensureDefaultServiceAccount } from "../nodelifecycle/default-service-account.js";
 import { type RunningControllers, runControllers } from "../nodelifecycle/run-controllers.js";
 import { type Cluster, eventually, startCluster } from "../support/cluster.js";
 import { deployment } from "../support/workloads.js";

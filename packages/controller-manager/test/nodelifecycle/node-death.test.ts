@@ -16,11 +16,11 @@ import {
 } from "@tug/api";
 import { apiListerWatcher } from "@tug/client";
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { ensureDefaultServiceAccount } from "../../../apiserver/test/support/default-service-account.js";
 import { ApiPodControl, NO_EVENTS, ReplicaSetController } from "../../src/index.js";
 import { NodeLifecycleController } from "../../src/nodelifecycle/node-lifecycle-controller.js";
 import { TaintEvictionController } from "../../src/nodelifecycle/taint-eviction-controller.js";
 import { type Cluster, eventually, startCluster } from "../support/cluster.js";
-import { ensureDefaultServiceAccount } from "./default-service-account.js";
 import { type FakeNodeAgent, startBinder, startFakeNodeAgent } from "./fake-node-agent.js";
 import { type RunningControllers, runControllers } from "./run-controllers.js";
 

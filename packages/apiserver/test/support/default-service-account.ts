@@ -1,10 +1,14 @@
-// Pods are admitted only when their service account exists (the ServiceAccount admission
-// plugin); tests that run without the serviceaccount controller create "default" themselves.
+// The ServiceAccount admission plugin (src/admission/service-account.ts) refuses a pod until its
+// namespace has the account it runs as, "default" unless it names one. In a cluster the service
+// accounts controller makes that account; tests and benchmarks that run without it (the
+// controller manager's tests, the apiserver and scheduler benches) make it with this helper.
+// https://kubernetes.io/docs/concepts/security/service-accounts/#default-service-accounts
 
 import { create } from "@bufbuild/protobuf";
 import { ServiceAccountSchema } from "@tug/api";
 import { type ApiClient, isApiError } from "@tug/client";
 
+/** Creates ServiceAccount "default" in `namespace`; one that exists already is fine. */
 export async function ensureDefaultServiceAccount(
   api: ApiClient,
   namespace: string,
