@@ -2,6 +2,7 @@
 // the machine's load does not move (bytes and objects), plus GC time per 1000 puts.
 //
 //   node --expose-gc --conditions=source --import tsx packages/store/bench/keyspace-memory-bench.ts
+//   (env KMB_ENTRY=leader: entries as the leader applies them, see ENTRY_KIND)
 //
 // Puts go through the path a member applies them by: encodePutRequest + encodeRequestBatch (the
 // proposer's entry bytes, ENTRY_PUTS puts per entry), decodeBatch (every member's decode: keys
@@ -38,6 +39,13 @@ const STEADY_PUTS = 60_000;
 const STEADY_RATE = 6000;
 const STEADY_TICK_MS = 10;
 
+/**
+ * The entry bytes a member applies: "follower" (default) a plain Uint8Array, as @tug/raft's
+ * decodeMessage copies a received message; "leader" the Buffer encodeRequestBatch gave the
+ * proposer. Decoded keys and values are views of it either way.
+ */
+const ENTRY_KIND = process.env.KMB_ENTRY === "leader" ? "leader" : "follower";
+
 const enc = new TextEncoder();
 const value = new Uint8Array(VALUE_BYTES).fill(120);
 
@@ -56,7 +64,9 @@ function applyPuts(ks: Keyspace, from: number, to: number): void {
       const put: PutRequest = { key: keyOf(j), value };
       requests.push(encodePutRequest(1, j + 1, put) as Uint8Array);
     }
-    for (const r of decodeBatch(encodeRequestBatch(requests))) {
+    const batch = encodeRequestBatch(requests);
+    const entry = ENTRY_KIND === "leader" ? batch : new Uint8Array(batch);
+    for (const r of decodeBatch(entry)) {
       if (r instanceof Error || r.op.type !== "put") throw new Error("not a decoded put");
       ks.put(r.op.put);
     }
@@ -227,7 +237,9 @@ async function main(): Promise<void> {
   }
   const live = await measureLive();
   const f = (n: number, d = 1) => n.toFixed(d).padStart(10);
-  console.log(`${PUTS} puts of ${VALUE_BYTES} B over ${WORKERS * KEYS_PER_WORKER} keys`);
+  console.log(
+    `${PUTS} puts of ${VALUE_BYTES} B over ${WORKERS * KEYS_PER_WORKER} keys, ${ENTRY_KIND} entries`,
+  );
   console.log(`live heap bytes per revision           ${f(live.bytesPerRevision)}`);
   console.log(`  of which external (ArrayBuffers)     ${f(live.externalBytesPerRevision)}`);
   console.log(`heap objects per revision              ${f(live.objectsPerRevision, 2)}`);
@@ -242,7 +254,7 @@ async function main(): Promise<void> {
   console.log(`  Mark-Compact pause ms                ${f(st.markCompactMsPer1000, 2)}`);
   console.log(`bytes allocated per put                ${f(st.allocatedBytesPerPut)}`);
   console.log(`bytes promoted per put                 ${f(st.promotedBytesPerPut)}`);
-  console.log(JSON.stringify({ ...live, ...st }));
+  console.log(JSON.stringify({ entry: ENTRY_KIND, ...live, ...st }));
 }
 
 await main();

@@ -12,6 +12,7 @@
 // same responses, events, hash() and serialize().
 
 import { StoreError } from "../errors.js";
+import { ByteSlabs, EMPTY_BYTES } from "./byte-slabs.js";
 import { CompactedError } from "./compacted-error.js";
 import { crc32c } from "./crc32c.js";
 import { compareBytes, inBounds, keyBounds, keyString } from "./key-bytes.js";
@@ -49,7 +50,7 @@ export const FIRST_REVISION = 1;
 /** What sizeBytes() counts per revision beyond its key and value: roughly bbolt's framing. */
 const REVISION_OVERHEAD_BYTES = 64;
 
-const EMPTY = new Uint8Array(0);
+const EMPTY = EMPTY_BYTES;
 
 /** The kv an absent key compares as (etcd compares against a zero mvccpb.KeyValue). */
 const ABSENT: KeyValue = {
@@ -64,6 +65,12 @@ const ABSENT: KeyValue = {
 const SNAPSHOT_MAGIC = [0x54, 0x4d, 0x56, 0x43]; // "TMVC"
 const SNAPSHOT_VERSION = 1;
 
+/** A KeyValue as the keyspace itself may rewrite it: repack() moves its bytes. */
+type StoredKv = { -readonly [F in keyof KeyValue]: KeyValue[F] };
+
+/** The history of a key that has none yet; replaced, never pushed to. */
+const NO_REVS: KeyValue[] = [];
+
 /** One key and its history since the compact revision (etcd's keyIndex). */
 class KeyHistory {
   /** Marks the keys one compaction has visited. */
@@ -71,13 +78,21 @@ class KeyHistory {
   /**
    * In commit order, so ascending by modRevision; the last is the key's current state. One kv
    * per revision, except that a txn may put a key and then delete it (two kvs, one revision).
+   * A key's first kv gets an array of exactly one element (most keys never get a second
+   * before compaction; an empty array that is pushed to gets room for 17).
    */
-  readonly revs: KeyValue[] = [];
+  revs: KeyValue[] = NO_REVS;
 
   constructor(
     readonly key: string,
-    readonly keyBytes: Uint8Array,
+    /** The key's bytes, in the keyspace's slabs; every kv of the key shares them. */
+    public keyBytes: Uint8Array,
   ) {}
+
+  append(kv: KeyValue): void {
+    if (this.revs.length === 0) this.revs = [kv];
+    else this.revs.push(kv);
+  }
 }
 
 /** A write in progress: the revision it commits as, and its changes so far in order. */
@@ -106,6 +121,8 @@ export class Keyspace {
   /** The keys currently attached to each lease. */
   private readonly byLease = new Map<number, Set<KeyHistory>>();
   private readonly listeners = new Set<EventListener>();
+  /** Where the keyspace's copies of keys and values live (see byte-slabs.ts). */
+  private slabs = new ByteSlabs();
   private bytes = 0;
   private compactions = 0;
   private readonly leaseExists: ((id: number) => boolean) | undefined;
@@ -273,6 +290,7 @@ export class Keyspace {
     this.logKvs = kvs.slice(cut);
     this.logKeys = keys.slice(cut);
     this.compactRev = rev;
+    if (this.slabs.fragmented()) this.repack();
     return { revision: this.rev };
   }
 
@@ -383,7 +401,7 @@ export class Keyspace {
     const histories: KeyHistory[] = [];
     let prevKey: string | undefined;
     for (let k = 0; k < keyCount; k++) {
-      const kb = r.bytes();
+      const kb = this.slabs.copy(r.bytesView());
       const key = keyString(kb);
       if (kb.length === 0) fail(`key #${k} is empty`);
       if (prevKey !== undefined && key <= prevKey) fail(`key #${k} is out of order`);
@@ -400,13 +418,12 @@ export class Keyspace {
         } else {
           const createRevision = r.uvarint();
           const lease = r.uvarint();
-          const v = r.bytes();
-          const value = v.length === 0 ? EMPTY : v;
+          const value = this.slabs.copy(r.bytesView());
           kv = { key: kb, createRevision, modRevision, version, value, lease };
         }
         const why = checkSuccessor(h.revs[h.revs.length - 1], kv, compactRev, rev);
         if (why !== undefined) fail(`key #${k} revision ${modRevision}: ${why}`);
-        h.revs.push(kv);
+        h.append(kv);
         this.bytes += kvBytes(kv);
       }
       histories.push(h);
@@ -543,10 +560,11 @@ export class Keyspace {
     let h = this.byKey.get(k);
     const prev = h === undefined ? undefined : current(h);
     // checkPut guarantees prev for ignoreValue/ignoreLease.
-    const value = r.ignoreValue ? (prev as KeyValue).value : copy(r.value);
+    // Each kv holds its own copy (released one by one at compaction), ignoreValue's too.
+    const value = this.slabs.copy(r.ignoreValue ? (prev as KeyValue).value : (r.value ?? EMPTY));
     const lease = r.ignoreLease ? (prev as KeyValue).lease : (r.lease ?? 0);
     if (h === undefined) {
-      h = new KeyHistory(k, r.key.slice());
+      h = new KeyHistory(k, this.slabs.copy(r.key));
       this.byKey.set(k, h);
       this.ordered.insert(h);
     }
@@ -603,7 +621,7 @@ export class Keyspace {
   }
 
   private record(w: Write, h: KeyHistory, kv: KeyValue, prev: KeyValue | undefined): void {
-    h.revs.push(kv);
+    h.append(kv);
     this.logKvs.push(kv);
     this.logKeys.push(h);
     this.bytes += kvBytes(kv);
@@ -721,12 +739,37 @@ export class Keyspace {
       drop = f === 0 ? 0 : (revs[f - 1] as KeyValue).version === 0 ? f : f - 1;
     }
     if (drop === 0) return;
-    for (let i = 0; i < drop; i++) this.bytes -= kvBytes(revs[i] as KeyValue);
+    for (let i = 0; i < drop; i++) {
+      const kv = revs[i] as KeyValue;
+      this.bytes -= kvBytes(kv);
+      this.slabs.release(kv.value);
+    }
     revs.splice(0, drop);
     if (revs.length === 0) {
+      this.slabs.release(h.keyBytes);
       this.byKey.delete(h.key);
       this.ordered.remove(h.key);
     }
+  }
+
+  /**
+   * Copies every key and value the keyspace holds into fresh slabs, in key order, so that the
+   * old ones, mostly dropped history after a compaction, can be collected. The kvs are
+   * rewritten in place with views of the same bytes: a caller still holding one reads the
+   * same bytes before and after (a view it took earlier keeps its old slab alive).
+   */
+  private repack(): void {
+    const slabs = new ByteSlabs();
+    for (const h of this.ordered) {
+      const kb = slabs.move(h.keyBytes);
+      h.keyBytes = kb;
+      for (const kv of h.revs) {
+        const stored = kv as StoredKv;
+        stored.key = kb;
+        stored.value = slabs.move(kv.value);
+      }
+    }
+    this.slabs = slabs;
   }
 }
 
@@ -864,10 +907,6 @@ function checkSuccessor(
 
 function kvBytes(kv: KeyValue): number {
   return kv.key.length + kv.value.length + REVISION_OVERHEAD_BYTES;
-}
-
-function copy(v: Uint8Array | undefined): Uint8Array {
-  return v === undefined || v.length === 0 ? EMPTY : v.slice();
 }
 
 function byKey(a: KeyHistory, b: KeyHistory): number {

@@ -94,6 +94,15 @@ export class ByteReader {
     return out;
   }
 
+  /** A length-prefixed byte string as a view into the input (valid while the input is). */
+  bytesView(): Uint8Array {
+    const n = this.uvarint();
+    if (n > this.remaining()) throw new Error(`byte string of ${n} overruns the input`);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
   remaining(): number {
     return this.buf.length - this.pos;
   }
