@@ -1,24 +1,10 @@
-// The Job controller's failure handling against a real tug-apiserver and store, with the test
-// in the kubelet's place: it sets each pod's outcome (phase, exit code, conditions) itself, so
-// every step is decided by the test, not by timing. Covers podFailurePolicy (FailJob, Ignore,
-// FailIndex), backoffLimitPerIndex with maxFailedIndexes, podReplacementPolicy, and Indexed pod
-// names.
-
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import {
-  type Job,
-  JobSchema,
-  JobSpecSchema,
-  type Pod,
-  PodSchema,
-  PodTemplateSpecSchema,
-} from "@tug/api";
+import { type Job, JobSchema, type Pod, PodSchema } from "@tug/api";
 import { isApiError } from "@tug/client";
 import { describe, expect, it } from "vitest";
 import { JOB_TRACKING_FINALIZER } from "../../src/job/job-state.js";
 import { eventually } from "../support/cluster.js";
 import { useBatchCluster } from "./batch-cluster.js";
-import { jobReader, trueCondition } from "./job-fixtures.js";
+import { type JobSpecInit, jobReader, newJob, trueCondition } from "./job-fixtures.js";
 
 const cluster = useBatchCluster({
   // No kubelet: the test sets each pod's outcome.
@@ -28,22 +14,9 @@ const cluster = useBatchCluster({
 });
 
 const INDEX = "batch.kubernetes.io/job-completion-index";
-type SpecInit = MessageInitShape<typeof JobSpecSchema>;
 
-async function createJob(name: string, spec: SpecInit): Promise<Job> {
-  const full = create(JobSpecSchema, spec);
-  full.template = create(PodTemplateSpecSchema, {
-    spec: { restartPolicy: "Never", containers: [{ name: "main", image: "work:1" }] },
-  });
-  return cluster.client.create(
-    JobSchema,
-    create(JobSchema, {
-      apiVersion: "batch/v1",
-      kind: "Job",
-      metadata: { name, namespace: "default" },
-      spec: full,
-    }),
-  );
+async function createJob(name: string, spec: JobSpecInit): Promise<Job> {
+  return cluster.client.create(JobSchema, newJob(name, "work:1", spec));
 }
 
 const { getJob, podsOf, eventReasons, finish } = jobReader(cluster);

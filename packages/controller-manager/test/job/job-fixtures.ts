@@ -1,11 +1,40 @@
 // What the Job controller tests read and write on a test cluster: a Job, its pods, its events
 // and conditions, and a pod's end as a kubelet reports it. Everything is in namespace default.
 
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { EventSchema, type Job, JobSchema, type Pod, PodSchema, PodStatusSchema } from "@tug/api";
+import {
+  EventSchema,
+  type Job,
+  JobSchema,
+  type JobSpecSchema,
+  type Pod,
+  PodSchema,
+  PodStatusSchema,
+} from "@tug/api";
 import { type ApiClient, isApiError } from "@tug/client";
 import { getControllerOf } from "../../src/index.js";
+
+/** A Job's spec without its pod template, which newJob fills in (and without $typeName, to spread). */
+export type JobSpecInit = Omit<MessageInitShape<typeof JobSpecSchema>, "template" | "$typeName">;
+
+/**
+ * A batch/v1 Job `name` in namespace default with `spec`, whose pods run one container "main" of
+ * `image` and are never restarted (a Job's pods must have restartPolicy Never or OnFailure).
+ */
+export function newJob(name: string, image: string, spec: JobSpecInit = {}): Job {
+  return create(JobSchema, {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name, namespace: "default" },
+    spec: {
+      ...spec,
+      template: {
+        spec: { restartPolicy: "Never", containers: [{ name: "main", image }] },
+      },
+    },
+  });
+}
 
 /** The Job condition `type` when its status is True. */
 export function trueCondition(job: Job, type: string) {

@@ -1,13 +1,14 @@
 // The Job controller as tug-controller-manager runs it (registered under "job", shared
 // informers): a suspended Job starts no pod until it is resumed, then completes.
 
-import { clone, create } from "@bufbuild/protobuf";
+import { clone } from "@bufbuild/protobuf";
 import { type Job, JobSchema, PodSchema } from "@tug/api";
 import { isApiError } from "@tug/client";
 import { describe, expect, it } from "vitest";
 import { KNOWN_CONTROLLERS } from "../../src/index.js";
 import { eventually, SUCCEED_IMAGE } from "../support/cluster.js";
 import { useBatchCluster } from "./batch-cluster.js";
+import { newJob } from "./job-fixtures.js";
 
 const cluster = useBatchCluster({ manager: ["job"] });
 
@@ -29,19 +30,7 @@ describe("job controller in the controller manager", () => {
   it("starts no pod for a suspended Job, and runs it to Complete once resumed", async () => {
     await cluster.client.create(
       JobSchema,
-      create(JobSchema, {
-        apiVersion: "batch/v1",
-        kind: "Job",
-        metadata: { name: "later", namespace: "default" },
-        spec: {
-          suspend: true,
-          completions: 2,
-          parallelism: 2,
-          template: {
-            spec: { restartPolicy: "Never", containers: [{ name: "main", image: SUCCEED_IMAGE }] },
-          },
-        },
-      }),
+      newJob("later", SUCCEED_IMAGE, { suspend: true, completions: 2, parallelism: 2 }),
     );
     await eventually(
       "Suspended condition",

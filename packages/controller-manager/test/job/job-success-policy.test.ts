@@ -10,7 +10,7 @@ import { isApiError } from "@tug/client";
 import { describe, expect, it } from "vitest";
 import { eventually, SUCCEED_IMAGE } from "../support/cluster.js";
 import { useBatchCluster } from "./batch-cluster.js";
-import { jobReader, trueCondition } from "./job-fixtures.js";
+import { jobReader, newJob, trueCondition } from "./job-fixtures.js";
 
 /** Pods of this image run until the test ends them (the fake kubelet only starts them). */
 const RUN_IMAGE = "run:1";
@@ -23,19 +23,11 @@ function indexedJob(
   completions: number,
   successPolicy: MessageInitShape<typeof SuccessPolicySchema>,
 ): Job {
-  return create(JobSchema, {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: { name, namespace: "default" },
-    spec: {
-      completionMode: "Indexed",
-      completions,
-      parallelism: completions,
-      successPolicy,
-      template: {
-        spec: { restartPolicy: "Never", containers: [{ name: "main", image: RUN_IMAGE }] },
-      },
-    },
+  return newJob(name, RUN_IMAGE, {
+    completionMode: "Indexed",
+    completions,
+    parallelism: completions,
+    successPolicy,
   });
 }
 
@@ -124,17 +116,7 @@ describe("Job successPolicy", () => {
 
 /** A Job of one pod that succeeds, with spec.managedBy `managedBy`. */
 function managedJob(name: string, managedBy: string): Job {
-  return create(JobSchema, {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: { name, namespace: "default" },
-    spec: {
-      managedBy,
-      template: {
-        spec: { restartPolicy: "Never", containers: [{ name: "main", image: SUCCEED_IMAGE }] },
-      },
-    },
-  });
+  return newJob(name, SUCCEED_IMAGE, { managedBy });
 }
 
 describe("Job managedBy", () => {

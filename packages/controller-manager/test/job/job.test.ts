@@ -2,45 +2,20 @@
 // succeed or fail by image: completions with parallelism, the backoff limit, the deadline, and
 // counting through the tracking finalizer.
 
-import { create } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import { type Job, JobSchema, PodSchema } from "@tug/api";
+import { JobSchema, PodSchema } from "@tug/api";
 import { describe, expect, it } from "vitest";
 import { GarbageCollector } from "../../src/index.js";
 import { JOB_TRACKING_FINALIZER } from "../../src/job/job-state.js";
 import { eventually, FAIL_IMAGE, SUCCEED_IMAGE } from "../support/cluster.js";
 import { useBatchCluster } from "./batch-cluster.js";
-import { jobReader, trueCondition } from "./job-fixtures.js";
+import { jobReader, newJob, trueCondition } from "./job-fixtures.js";
 
 const cluster = useBatchCluster({
   // Short back-off so that a failing Job reaches its limit in well under a second.
   job: { backoffBaseMs: 20, backoffMaxMs: 100 },
   more: ({ factory, api }) => [new GarbageCollector({ api, factory, client: api })],
 });
-
-function job(
-  name: string,
-  image: string,
-  spec: {
-    completions?: number;
-    parallelism?: number;
-    backoffLimit?: number;
-    activeDeadlineSeconds?: number;
-    completionMode?: string;
-  },
-): Job {
-  return create(JobSchema, {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: { name, namespace: "default" },
-    spec: {
-      ...spec,
-      template: {
-        spec: { restartPolicy: "Never", containers: [{ name: "main", image }] },
-      },
-    },
-  });
-}
 
 const { getJob, podsOf, eventReasons } = jobReader(cluster);
 const condition = trueCondition;
@@ -49,7 +24,7 @@ describe("Job controller", () => {
   it("runs completions 3 with parallelism 2 to Complete, counting each pod once", async () => {
     const created = await cluster.client.create(
       JobSchema,
-      job("three", SUCCEED_IMAGE, { completions: 3, parallelism: 2 }),
+      newJob("three", SUCCEED_IMAGE, { completions: 3, parallelism: 2 }),
     );
     let maxRunning = 0;
     await eventually(
@@ -96,7 +71,7 @@ describe("Job controller", () => {
   it("fails a Job whose pods keep failing once backoffLimit is exceeded", async () => {
     const created = await cluster.client.create(
       JobSchema,
-      job("doomed", FAIL_IMAGE, { backoffLimit: 2 }),
+      newJob("doomed", FAIL_IMAGE, { backoffLimit: 2 }),
     );
     await eventually(
       "Job doomed Failed",
@@ -120,7 +95,7 @@ describe("Job controller", () => {
   it("fails a Job past activeDeadlineSeconds and deletes its running pods", async () => {
     const created = await cluster.client.create(
       JobSchema,
-      job("slow", "sleep:1", { parallelism: 2, completions: 4, activeDeadlineSeconds: 1 }),
+      newJob("slow", "sleep:1", { parallelism: 2, completions: 4, activeDeadlineSeconds: 1 }),
     );
     await eventually(
       "Job slow Failed",
@@ -138,7 +113,11 @@ describe("Job controller", () => {
   it("runs an Indexed Job: one successful pod per index, with its index", async () => {
     const created = await cluster.client.create(
       JobSchema,
-      job("indexed", SUCCEED_IMAGE, { completions: 3, parallelism: 2, completionMode: "Indexed" }),
+      newJob("indexed", SUCCEED_IMAGE, {
+        completions: 3,
+        parallelism: 2,
+        completionMode: "Indexed",
+      }),
     );
     await eventually(
       "Job indexed Complete",
@@ -164,7 +143,7 @@ describe("Job controller", () => {
   it("lets the pods of a deleted Job go: their tracking finalizer is removed and they are deleted", async () => {
     const created = await cluster.client.create(
       JobSchema,
-      job("dropped", "sleep:1", { parallelism: 2, completions: 2 }),
+      newJob("dropped", "sleep:1", { parallelism: 2, completions: 2 }),
     );
     await eventually("two running pods", async () => {
       const pods = await podsOf(created);

@@ -12,6 +12,7 @@ import {
   TtlAfterFinishedController,
 } from "../../src/ttlafterfinished/ttl-after-finished-controller.js";
 import { useBatchCluster } from "../job/batch-cluster.js";
+import { newJob } from "../job/job-fixtures.js";
 import { eventually, SUCCEED_IMAGE } from "../support/cluster.js";
 
 describe("jobExpiryMs", () => {
@@ -44,17 +45,7 @@ describe("ttl-after-finished controller", () => {
   it("deletes a finished Job and its pods ttlSecondsAfterFinished after it finished", async () => {
     await cluster.client.create(
       JobSchema,
-      create(JobSchema, {
-        apiVersion: "batch/v1",
-        kind: "Job",
-        metadata: { name: "short-lived", namespace: "default" },
-        spec: {
-          ttlSecondsAfterFinished: 1,
-          template: {
-            spec: { restartPolicy: "Never", containers: [{ name: "main", image: SUCCEED_IMAGE }] },
-          },
-        },
-      }),
+      newJob("short-lived", SUCCEED_IMAGE, { ttlSecondsAfterFinished: 1 }),
     );
     let sawComplete = false;
     await eventually("Job deleted", async () => {
