@@ -3,10 +3,11 @@
 //
 // A global revision starts at 1 for an empty keyspace; every write that changes something
 // commits as the next revision, all its changes sharing it and ordered by the write (etcd's
-// sub-revisions). Each key keeps its history since the compact revision as an array of
-// KeyValue, oldest first, a tombstone (version 0) marking a deletion. Keys live in a Map for
-// point lookups and an OrderedIndex for range scans; a log of every change since the compact
-// revision, in commit order, serves watches that start in the past.
+// sub-revisions). Each key keeps its history since the compact revision as KeyValues, oldest
+// first (key-history.ts), a tombstone (version 0) marking a deletion; their key and value bytes
+// are copies packed into shared slabs (byte-slabs.ts). Keys live in a Map for point lookups and
+// an OrderedIndex for range scans; a log of every change since the compact revision, in commit
+// order, serves watches that start in the past.
 //
 // Pure: no IO, no timers, no randomness. Applying the same requests to two keyspaces gives the
 // same responses, events, hash() and serialize().
@@ -16,6 +17,7 @@ import { ByteSlabs, EMPTY_BYTES } from "./byte-slabs.js";
 import { CompactedError } from "./compacted-error.js";
 import { crc32c } from "./crc32c.js";
 import { compareBytes, inBounds, keyBounds, keyString } from "./key-bytes.js";
+import { KeyHistory } from "./key-history.js";
 import { OrderedIndex } from "./ordered-index.js";
 import { ByteReader, ByteWriter } from "./snapshot-codec.js";
 import type {
@@ -67,33 +69,6 @@ const SNAPSHOT_VERSION = 1;
 
 /** A KeyValue as the keyspace itself may rewrite it: repack() moves its bytes. */
 type StoredKv = { -readonly [F in keyof KeyValue]: KeyValue[F] };
-
-/** The history of a key that has none yet; replaced, never pushed to. */
-const NO_REVS: KeyValue[] = [];
-
-/** One key and its history since the compact revision (etcd's keyIndex). */
-class KeyHistory {
-  /** Marks the keys one compaction has visited. */
-  mark = 0;
-  /**
-   * In commit order, so ascending by modRevision; the last is the key's current state. One kv
-   * per revision, except that a txn may put a key and then delete it (two kvs, one revision).
-   * A key's first kv gets an array of exactly one element (most keys never get a second
-   * before compaction; an empty array that is pushed to gets room for 17).
-   */
-  revs: KeyValue[] = NO_REVS;
-
-  constructor(
-    readonly key: string,
-    /** The key's bytes, in the keyspace's slabs; every kv of the key shares them. */
-    public keyBytes: Uint8Array,
-  ) {}
-
-  append(kv: KeyValue): void {
-    if (this.revs.length === 0) this.revs = [kv];
-    else this.revs.push(kv);
-  }
-}
 
 /** A write in progress: the revision it commits as, and its changes so far in order. */
 interface Write {
@@ -312,14 +287,14 @@ export class Keyspace {
     view.setFloat64(8, this.compactRev, true);
     let crc = crc32c(scratch, 0, 16);
     for (const h of this.ordered) {
-      const n = rev === this.rev ? h.revs.length : firstAtOrAfter(h.revs, rev + 1);
+      const n = rev === this.rev ? h.count : h.firstAtOrAfter(rev + 1);
       if (n === 0) continue;
       view.setUint32(0, h.keyBytes.length, true);
       view.setUint32(4, n, true);
       crc = crc32c(scratch, crc, 8);
       crc = crc32c(h.keyBytes, crc);
       for (let i = 0; i < n; i++) {
-        const kv = h.revs[i] as KeyValue;
+        const kv = h.at(i) as KeyValue;
         view.setFloat64(0, kv.modRevision, true);
         view.setFloat64(8, kv.createRevision, true);
         view.setFloat64(16, kv.version, true);
@@ -348,8 +323,10 @@ export class Keyspace {
     for (const h of this.ordered) {
       ordinal.set(h, ordinal.size);
       out.bytes(h.keyBytes);
-      out.uvarint(h.revs.length);
-      for (const kv of h.revs) {
+      const n = h.count;
+      out.uvarint(n);
+      for (let i = 0; i < n; i++) {
+        const kv = h.at(i) as KeyValue;
         out.uvarint(kv.modRevision);
         out.uvarint(kv.version);
         if (kv.version === 0) continue;
@@ -421,7 +398,7 @@ export class Keyspace {
           const value = this.slabs.copy(r.bytesView());
           kv = { key: kb, createRevision, modRevision, version, value, lease };
         }
-        const why = checkSuccessor(h.revs[h.revs.length - 1], kv, compactRev, rev);
+        const why = checkSuccessor(h.last(), kv, compactRev, rev);
         if (why !== undefined) fail(`key #${k} revision ${modRevision}: ${why}`);
         h.append(kv);
         this.bytes += kvBytes(kv);
@@ -434,14 +411,14 @@ export class Keyspace {
     }
     // Rebuild the log: the n-th mention of a key is its n-th kv at or after the compact revision.
     const logLen = r.uvarint();
-    const next = histories.map((h) => firstAtOrAfter(h.revs, compactRev));
+    const next = histories.map((h) => h.firstAtOrAfter(compactRev));
     let last = 0;
     for (let i = 0; i < logLen; i++) {
       const o = r.uvarint();
       const h = histories[o];
       if (h === undefined) fail(`log entry ${i} names key #${o} of ${keyCount}`);
       const j = next[o] as number;
-      const kv = (h as KeyHistory).revs[j];
+      const kv = (h as KeyHistory).at(j);
       if (kv === undefined) fail(`log entry ${i} names key #${o} once too often`);
       if ((kv as KeyValue).modRevision < last) fail(`log entry ${i} goes back in revision`);
       last = (kv as KeyValue).modRevision;
@@ -450,7 +427,7 @@ export class Keyspace {
       this.logKeys.push(h as KeyHistory);
     }
     for (let o = 0; o < histories.length; o++) {
-      if (next[o] !== (histories[o] as KeyHistory).revs.length) {
+      if (next[o] !== (histories[o] as KeyHistory).count) {
         fail(`the log misses changes of key #${o}`);
       }
     }
@@ -728,24 +705,23 @@ export class Keyspace {
   }
 
   private compactKey(h: KeyHistory, rev: number): void {
-    const revs = h.revs;
-    const f = firstAtOrAfter(revs, rev);
+    const f = h.firstAtOrAfter(rev);
     let drop: number;
-    if (f < revs.length && (revs[f] as KeyValue).modRevision === rev) {
+    if ((h.at(f)?.modRevision ?? -1) === rev) {
       // Changes at exactly rev stay (a deletion too), so that a watch from rev sees them.
       drop = f;
     } else {
       // The latest kv before rev is the state at rev: kept, unless it is a deletion.
-      drop = f === 0 ? 0 : (revs[f - 1] as KeyValue).version === 0 ? f : f - 1;
+      drop = f === 0 ? 0 : (h.at(f - 1) as KeyValue).version === 0 ? f : f - 1;
     }
     if (drop === 0) return;
     for (let i = 0; i < drop; i++) {
-      const kv = revs[i] as KeyValue;
+      const kv = h.at(i) as KeyValue;
       this.bytes -= kvBytes(kv);
       this.slabs.release(kv.value);
     }
-    revs.splice(0, drop);
-    if (revs.length === 0) {
+    h.dropOldest(drop);
+    if (h.count === 0) {
       this.slabs.release(h.keyBytes);
       this.byKey.delete(h.key);
       this.ordered.remove(h.key);
@@ -763,7 +739,8 @@ export class Keyspace {
     for (const h of this.ordered) {
       const kb = slabs.move(h.keyBytes);
       h.keyBytes = kb;
-      for (const kv of h.revs) {
+      for (let i = 0; i < h.count; i++) {
+        const kv = h.at(i) as KeyValue;
         const stored = kv as StoredKv;
         stored.key = kb;
         stored.value = slabs.move(kv.value);
@@ -775,17 +752,16 @@ export class Keyspace {
 
 /** The key's current kv, or undefined when it is deleted. */
 function current(h: KeyHistory): KeyValue | undefined {
-  const kv = h.revs[h.revs.length - 1];
+  const kv = h.last();
   return kv === undefined || kv.version === 0 ? undefined : kv;
 }
 
 /** The key's kv as of revision rev, or undefined when it did not exist then. */
 function stateAt(h: KeyHistory, rev: number): KeyValue | undefined {
-  const revs = h.revs;
-  const last = revs[revs.length - 1];
+  const last = h.last();
   if (last === undefined) return undefined;
   if (last.modRevision <= rev) return last.version === 0 ? undefined : last;
-  const kv = revs[firstAtOrAfter(revs, rev + 1) - 1];
+  const kv = h.at(h.firstAtOrAfter(rev + 1) - 1);
   return kv === undefined || kv.version === 0 ? undefined : kv;
 }
 
@@ -793,9 +769,9 @@ function stateAt(h: KeyHistory, rev: number): KeyValue | undefined {
 function eventOf(h: KeyHistory, kv: KeyValue): KvEvent {
   const type = kv.version === 0 ? "DELETE" : "PUT";
   // A key can change twice in one revision (a put, then a deletion by a later nested txn).
-  let i = firstAtOrAfter(h.revs, kv.modRevision);
-  while (h.revs[i] !== kv) i++;
-  const prev = h.revs[i - 1];
+  let i = h.firstAtOrAfter(kv.modRevision);
+  while (h.at(i) !== kv) i++;
+  const prev = i === 0 ? undefined : h.at(i - 1);
   return prev === undefined || prev.version === 0 ? { type, kv } : { type, kv, prevKv: prev };
 }
 

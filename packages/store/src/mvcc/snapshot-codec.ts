@@ -87,11 +87,8 @@ export class ByteReader {
 
   /** A length-prefixed byte string, copied out of the input. */
   bytes(): Uint8Array {
-    const n = this.uvarint();
-    if (n > this.remaining()) throw new Error(`byte string of ${n} overruns the input`);
-    const out = this.buf.slice(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
+    // Uint8Array's slice copies; a Buffer's own slice() would return a view.
+    return Uint8Array.prototype.slice.call(this.bytesView());
   }
 
   /** A length-prefixed byte string as a view into the input (valid while the input is). */
