@@ -57,14 +57,7 @@ export class KeyHistory {
   firstAtOrAfter(rev: number): number {
     const kvs = this.kvs;
     if (!Array.isArray(kvs)) return kvs === undefined || kvs.modRevision >= rev ? 0 : 1;
-    let lo = 0;
-    let hi = kvs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((kvs[mid] as KeyValue).modRevision < rev) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstAtOrAfter(kvs, rev);
   }
 
   /** Drops the n oldest kvs (0 < n <= count), keeping the rest in as little room as they need. */
@@ -76,4 +69,16 @@ export class KeyHistory {
     }
     this.kvs = n === kvs.length - 1 ? kvs[n] : kvs.slice(n);
   }
+}
+
+/** The first position in kvs (ascending by modRevision) whose modRevision is >= rev. */
+export function firstAtOrAfter(kvs: readonly KeyValue[], rev: number): number {
+  let lo = 0;
+  let hi = kvs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((kvs[mid] as KeyValue).modRevision < rev) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -17,7 +17,7 @@ import { ByteSlabs, EMPTY_BYTES } from "./byte-slabs.js";
 import { CompactedError } from "./compacted-error.js";
 import { crc32c } from "./crc32c.js";
 import { compareBytes, inBounds, keyBounds, keyString } from "./key-bytes.js";
-import { KeyHistory } from "./key-history.js";
+import { firstAtOrAfter, KeyHistory } from "./key-history.js";
 import { OrderedIndex } from "./ordered-index.js";
 import { ByteReader, ByteWriter } from "./snapshot-codec.js";
 import type {
@@ -773,18 +773,6 @@ function eventOf(h: KeyHistory, kv: KeyValue): KvEvent {
   while (h.at(i) !== kv) i++;
   const prev = i === 0 ? undefined : h.at(i - 1);
   return prev === undefined || prev.version === 0 ? { type, kv } : { type, kv, prevKv: prev };
-}
-
-/** The first position in kvs (ascending by modRevision) whose modRevision is >= rev. */
-function firstAtOrAfter(kvs: readonly KeyValue[], rev: number): number {
-  let lo = 0;
-  let hi = kvs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((kvs[mid] as KeyValue).modRevision < rev) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function compareKv(c: Compare, kv: KeyValue): boolean {
