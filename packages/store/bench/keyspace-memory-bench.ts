@@ -15,8 +15,9 @@
 //    of a forced full GC with that heap (median of GC_REPEATS). Then compact at the current
 //    revision and measure again per remaining key (what a compaction leaves pinned).
 // 2. Steady puts (a child process run with --trace-gc-nvp): STEADY_PUTS puts at STEADY_RATE
-//    per second on a fresh keyspace; per 1000 puts: scavenges, their pause time, bytes
-//    allocated and promoted, and Mark-Compact pause time, all of the main isolate.
+//    per second on a fresh keyspace; per 1000 puts: scavenges, their pause time, and
+//    Mark-Compact pause time; per put: bytes allocated, promoted to old space, and surviving
+//    a scavenge (copied within new space or promoted); all of the main isolate.
 //
 // Prints figures, then one JSON line with them all.
 
@@ -34,9 +35,12 @@ const VALUE_BYTES = 256;
 /** Puts per Raft entry: what the leader batches at 64 clients is of this order. */
 const ENTRY_PUTS = 16;
 const GC_REPEATS = 5;
-const STEADY_PUTS = 60_000;
-/** Puts per second in the steady run: about what a member applies in bench:store's put64. */
-const STEADY_RATE = 6000;
+const STEADY_PUTS = 100_000;
+/**
+ * Puts per second in the steady run: ~3x what a member applies in bench:store's put64, to keep
+ * the run at 10 s; GC work per put barely depends on the rate.
+ */
+const STEADY_RATE = 10_000;
 const STEADY_TICK_MS = 10;
 
 /**
@@ -179,6 +183,7 @@ interface SteadyFigures {
   scavengeMsPer1000: number;
   allocatedBytesPerPut: number;
   promotedBytesPerPut: number;
+  survivedBytesPerPut: number;
   markCompactsPer1000: number;
   markCompactMsPer1000: number;
 }
@@ -197,6 +202,7 @@ function measureSteady(): SteadyFigures {
   let scavengeMs = 0;
   let allocated = 0;
   let promoted = 0;
+  let survived = 0;
   let markCompacts = 0;
   let markCompactMs = 0;
   let done = false;
@@ -212,6 +218,7 @@ function measureSteady(): SteadyFigures {
       scavengeMs += pause;
       allocated += field("allocated");
       promoted += field("promoted");
+      survived += field("new_space_survived");
     } else if (kind === "mc" || kind === "mmc") {
       markCompacts++;
       markCompactMs += pause;
@@ -225,6 +232,7 @@ function measureSteady(): SteadyFigures {
     scavengeMsPer1000: scavengeMs / k,
     allocatedBytesPerPut: allocated / STEADY_PUTS,
     promotedBytesPerPut: promoted / STEADY_PUTS,
+    survivedBytesPerPut: survived / STEADY_PUTS,
     markCompactsPer1000: markCompacts / k,
     markCompactMsPer1000: markCompactMs / k,
   };
@@ -254,6 +262,7 @@ async function main(): Promise<void> {
   console.log(`  Mark-Compact pause ms                ${f(st.markCompactMsPer1000, 2)}`);
   console.log(`bytes allocated per put                ${f(st.allocatedBytesPerPut)}`);
   console.log(`bytes promoted per put                 ${f(st.promotedBytesPerPut)}`);
+  console.log(`bytes surviving a scavenge per put     ${f(st.survivedBytesPerPut)}`);
   console.log(JSON.stringify({ entry: ENTRY_KIND, ...live, ...st }));
 }
 
