@@ -3,8 +3,13 @@
 // the protos onto them one to one. Revisions, versions and lease ids are numbers: they stay
 // below 2^53 (the lease layer must refuse larger client-chosen ids).
 //
-// Ownership: the keyspace copies the keys and values it is given. The KeyValue objects it hands
-// out are shared with its history (no copy per read) and must not be mutated, nor their bytes.
+// Ownership: the keyspace copies the keys and values it is given (a Buffer's slice() would not:
+// it copies them into shared slabs, byte-slabs.ts), so a caller may reuse what it passed. The
+// KeyValue objects it hands out are shared with its history (no copy per read) and must not be
+// mutated, nor their bytes: read them and encode them. A key or value is a view into a 64 KiB
+// slab that holds other keys' bytes: use its byteOffset and length, never its whole `buffer`;
+// while a caller holds it, it keeps that slab alive. It reads the same bytes for as long as it
+// is held, compaction and the repack that may follow included.
 
 /** mvccpb.KeyValue. A deleted key's tombstone has version 0, createRevision 0 and no value. */
 export interface KeyValue {
