@@ -80,8 +80,6 @@ export class CallStream {
   /** Trailing metadata a streaming handler gave to end(). */
   trailer: Metadata | undefined;
   private headersSent = false;
-  /** @internal The trailers to send when HTTP/2 asks for them ('wantTrailers'). */
-  trailers: Readonly<OutgoingHttpHeaders> | undefined;
   /** Made only when a chunk is not one whole message (see onStreamData). */
   private decoder: MessageDecoder | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -96,8 +94,11 @@ export class CallStream {
     /** Epoch milliseconds, or Infinity for none. */
     readonly deadline: number,
   ) {
-    // Shared listeners that find this call on the stream: no closures per call.
-    (stream as CallHttp2Stream)[CALL] = this;
+    // Shared listeners that find this call on the stream: no closures per call. finish()
+    // unhooks the call again (see detachFromStream).
+    const hooked = stream as CallHttp2Stream;
+    hooked[CALL] = this;
+    hooked[TRAILERS] = OK_TRAILERS;
     stream.on("data", onStreamData);
     stream.on("end", onStreamEnd);
     stream.on("close", onStreamClose);
@@ -277,10 +278,9 @@ export class CallStream {
     }
     this.finish();
     if (this.stream.destroyed) return;
-    this.trailers =
-      trailer === undefined || trailer.empty
-        ? OK_TRAILERS
-        : { ...trailer.toHttp2Headers(), ...OK_TRAILERS };
+    if (trailer !== undefined && !trailer.empty) {
+      (this.stream as CallHttp2Stream)[TRAILERS] = { ...trailer.toHttp2Headers(), ...OK_TRAILERS };
+    }
     if (!this.headersSent) this.respond();
     this.stream.end(frame);
   }
@@ -296,7 +296,7 @@ export class CallStream {
     };
     if (status.details !== "") trailers["grpc-message"] = encodeStatusMessage(status.details);
     if (this.headersSent) {
-      this.trailers = trailers;
+      (this.stream as CallHttp2Stream)[TRAILERS] = trailers;
       this.stream.end();
     } else {
       this.stream.respond(
@@ -316,6 +316,22 @@ export class CallStream {
   private finish(): void {
     this.finished = true;
     if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+    this.detachFromStream();
+  }
+
+  /**
+   * Once a status is sent or the stream is gone, the stream's listeners need nothing of the
+   * call: they ignore what still arrives, and 'wantTrailers' reads the trailers from the stream
+   * itself. So the stream lets go of the call here. A finished Node HTTP/2 stream outlives its
+   * call: V8's scavenger keeps API objects that have had properties added (Node's stream handle
+   * and its write requests) alive until the next Mark-Compact, so they are promoted to old
+   * space together with whatever they still reach. Unhooked, that is Node's own state only,
+   * not this call, its request and response, the handler's call object and what it closed over.
+   * (A Map from stream to call instead of the property promoted more in
+   * bench/server-promotion-bench.ts: its hash table is reallocated as calls come and go.)
+   */
+  private detachFromStream(): void {
+    (this.stream as CallHttp2Stream)[CALL] = undefined;
   }
 
   private markCancelled(): void {
@@ -335,24 +351,34 @@ export class CallStream {
 }
 
 /** Where a call's HTTP/2 stream holds its CallStream, for the shared listeners below. */
+/**
+ * Where a call's HTTP/2 stream holds its CallStream, for the shared listeners below; undefined
+ * once the call is finished (a finished call ignores the stream's events).
+ */
 const CALL: unique symbol = Symbol("callStream");
+/**
+ * Where it holds the trailers to send when HTTP/2 asks for them ('wantTrailers'): OK_TRAILERS
+ * unless the call ends otherwise or with trailing metadata.
+ */
+const TRAILERS: unique symbol = Symbol("trailers");
 
 interface CallHttp2Stream extends ServerHttp2Stream {
-  [CALL]: CallStream;
+  [CALL]: CallStream | undefined;
+  [TRAILERS]: Readonly<OutgoingHttpHeaders>;
 }
 
 function onStreamData(this: CallHttp2Stream, chunk: Buffer): void {
-  this[CALL].onData(chunk);
+  this[CALL]?.onData(chunk);
 }
 
 function onStreamEnd(this: CallHttp2Stream): void {
-  this[CALL].onEnd();
+  this[CALL]?.onEnd();
 }
 
 function onStreamClose(this: CallHttp2Stream): void {
-  this[CALL].onClose();
+  this[CALL]?.onClose();
 }
 
 function onWantTrailers(this: CallHttp2Stream): void {
-  if (!this.destroyed) this.sendTrailers(this[CALL].trailers ?? OK_TRAILERS);
+  if (!this.destroyed) this.sendTrailers(this[TRAILERS]);
 }
