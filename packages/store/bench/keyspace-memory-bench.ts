@@ -16,8 +16,9 @@
 //    revision and measure again per remaining key (what a compaction leaves pinned).
 // 2. Steady puts (a child process run with --trace-gc-nvp): STEADY_PUTS puts at STEADY_RATE
 //    per second on a fresh keyspace; per 1000 puts: scavenges, their pause time, and
-//    Mark-Compact pause time; per put: bytes allocated, promoted to old space, and surviving
-//    a scavenge (copied within new space or promoted); all of the main isolate.
+//    Mark-Compact pause time; per put: bytes allocated (as the scavenges count it), promoted
+//    to old space, and surviving a scavenge (copied within new space or promoted); all of the
+//    main isolate.
 //
 // Prints figures, then one JSON line with them all.
 
@@ -216,13 +217,14 @@ function measureSteady(): SteadyFigures {
     if (kind === "s") {
       scavenges++;
       scavengeMs += pause;
-      allocated += field("allocated");
+      // V8 prints a negative allocation as an unsigned 64-bit number: leave such a line out.
+      const bytes = field("allocated");
+      if (bytes < 2 ** 40) allocated += bytes;
       promoted += field("promoted");
       survived += field("new_space_survived");
     } else if (kind === "mc" || kind === "mmc") {
       markCompacts++;
       markCompactMs += pause;
-      allocated += field("allocated");
     }
   }
   if (!done) throw new Error("the steady run did not finish");
