@@ -13,7 +13,9 @@
 //    plus external memory (ArrayBuffer backing stores), and of the heap snapshot's node count
 //    (every heap object: strings, arrays, typed arrays, ...), each per revision. Then the time
 //    of a forced full GC with that heap (median of GC_REPEATS). Then compact at the current
-//    revision and measure again per remaining key (what a compaction leaves pinned).
+//    revision and measure again per remaining key (what a compaction leaves pinned). Then
+//    overwrite every key twice and time the compaction that drops those 2/3 of the history
+//    (where the keyspace may repack its slabs).
 // 2. Steady puts (a child process run with --trace-gc-nvp): STEADY_PUTS puts at STEADY_RATE
 //    per second on a fresh keyspace; per 1000 puts: scavenges, their pause time, and
 //    Mark-Compact pause time; per put: bytes allocated (as the scavenges count it), promoted
@@ -119,6 +121,8 @@ interface LiveFigures {
   fullGcMs: number;
   bytesPerKeyAfterCompaction: number;
   objectsPerKeyAfterCompaction: number;
+  /** A compaction after every key was overwritten twice more: it drops 2/3 of the bytes. */
+  compactMs: number;
 }
 
 async function measureLive(): Promise<LiveFigures> {
@@ -145,6 +149,10 @@ async function measureLive(): Promise<LiveFigures> {
   const all = { key: enc.encode("\0"), rangeEnd: enc.encode("\0"), countOnly: true };
   const keys = ks.range(all).count;
   const bytes2 = liveBytes();
+  applyPuts(ks, 0, 2 * WORKERS * KEYS_PER_WORKER);
+  const t0 = performance.now();
+  ks.compact(ks.revision);
+  const compactMs = performance.now() - t0;
   // Then objects, on a second keyspace built the same way.
   ks = new Keyspace();
   gc();
@@ -161,6 +169,7 @@ async function measureLive(): Promise<LiveFigures> {
     externalBytesPerRevision: (external1 - external0) / revisions,
     fullGcMs: median(times),
     bytesPerKeyAfterCompaction: (bytes2 - bytes0) / keys,
+    compactMs,
     objectsPerKeyAfterCompaction: (objects2 - objects0) / keys,
   };
 }
@@ -255,6 +264,7 @@ async function main(): Promise<void> {
   console.log(`heap objects per revision              ${f(live.objectsPerRevision, 2)}`);
   console.log(`forced full GC, ms (median of ${GC_REPEATS})       ${f(live.fullGcMs, 2)}`);
   console.log(`after compact: live bytes per key      ${f(live.bytesPerKeyAfterCompaction)}`);
+  console.log(`compact of 2/3 of 192k revisions, ms   ${f(live.compactMs, 2)}`);
   console.log(`after compact: heap objects per key    ${f(live.objectsPerKeyAfterCompaction, 2)}`);
   const st = measureSteady();
   console.log(`${STEADY_PUTS} steady puts at ${STEADY_RATE}/s (--trace-gc-nvp), per 1000 puts:`);

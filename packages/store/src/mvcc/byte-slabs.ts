@@ -11,9 +11,11 @@
 // What a view pins: its whole slab. After a compaction drops most of a slab's bytes, the slab
 // stays alive while any byte string in it is still held. The slabs track their live bytes, so
 // that the keyspace can tell when the slabs it still references hold more than twice its live
-// bytes (plus REPACK_SLACK_SLABS slabs) and repack them; then the memory the keyspace pins
-// stays below 2 x its live key and value bytes + (REPACK_SLACK_SLABS + 1) x SLAB_BYTES, plus
-// whatever views callers still hold (each keeps its slab, at most SLAB_BYTES).
+// bytes (plus REPACK_SLACK_SLABS slabs) and repack: move the byte strings of every slab less
+// than half live into the current one, after which each slab it holds is at least half live.
+// So the memory the keyspace pins stays below 2 x its live key and value bytes +
+// (REPACK_SLACK_SLABS + 1) x SLAB_BYTES, plus whatever views callers still hold (each keeps
+// its slab, at most SLAB_BYTES).
 
 /** Bytes per slab: 64 KiB, eight times Node's Buffer pool. */
 export const SLAB_BYTES = 64 * 1024;
@@ -56,11 +58,21 @@ export class ByteSlabs {
   }
 
   /**
-   * For a repack into these slabs: a copy() of a copy() result from other slabs; one that has
-   * an ArrayBuffer of its own (beyond MAX_SLABBED_BYTES) is kept as it is.
+   * Whether `copy` lies in a slab whose live bytes fill less than half of it (never the slab
+   * being filled): what a repack moves.
    */
+  sparse(copy: Uint8Array): boolean {
+    const n = copy.length;
+    if (n === 0 || n > MAX_SLABBED_BYTES) return false;
+    const buf = copy.buffer;
+    return buf !== this.slab.buffer && (this.live.get(buf) ?? 0) < SLAB_BYTES / 2;
+  }
+
+  /** For a repack: a new copy() of `copy`, which is released. */
   move(copy: Uint8Array): Uint8Array {
-    return copy.length > MAX_SLABBED_BYTES ? copy : this.copy(copy);
+    const moved = this.copy(copy);
+    this.release(copy);
+    return moved;
   }
 
   /** Records that a copy() result is no longer held by the keyspace. */

@@ -97,7 +97,7 @@ export class Keyspace {
   private readonly byLease = new Map<number, Set<KeyHistory>>();
   private readonly listeners = new Set<EventListener>();
   /** Where the keyspace's copies of keys and values live (see byte-slabs.ts). */
-  private slabs = new ByteSlabs();
+  private readonly slabs = new ByteSlabs();
   private bytes = 0;
   private compactions = 0;
   private readonly leaseExists: ((id: number) => boolean) | undefined;
@@ -729,24 +729,26 @@ export class Keyspace {
   }
 
   /**
-   * Copies every key and value the keyspace holds into fresh slabs, in key order, so that the
-   * old ones, mostly dropped history after a compaction, can be collected. The kvs are
-   * rewritten in place with views of the same bytes: a caller still holding one reads the
-   * same bytes before and after (a view it took earlier keeps its old slab alive).
+   * Moves the keys and values that lie in slabs less than half live into the current slab,
+   * in key order, so that those slabs, mostly dropped history after a compaction, can be
+   * collected (byte-slabs.ts). The kvs are rewritten in place with views of the same bytes: a
+   * caller still holding one reads the same bytes before and after (a view it took earlier
+   * keeps its old slab alive). Costs a look-up per kv, and a copy of the bytes moved.
    */
   private repack(): void {
-    const slabs = new ByteSlabs();
+    const slabs = this.slabs;
     for (const h of this.ordered) {
-      const kb = slabs.move(h.keyBytes);
-      h.keyBytes = kb;
-      for (let i = 0; i < h.count; i++) {
-        const kv = h.at(i) as KeyValue;
-        const stored = kv as StoredKv;
-        stored.key = kb;
-        stored.value = slabs.move(kv.value);
+      const n = h.count;
+      if (slabs.sparse(h.keyBytes)) {
+        const kb = slabs.move(h.keyBytes);
+        h.keyBytes = kb;
+        for (let i = 0; i < n; i++) (h.at(i) as StoredKv).key = kb;
+      }
+      for (let i = 0; i < n; i++) {
+        const kv = h.at(i) as StoredKv;
+        if (slabs.sparse(kv.value)) kv.value = slabs.move(kv.value);
       }
     }
-    this.slabs = slabs;
   }
 }
 

@@ -17,7 +17,7 @@ const b = (s: string): Uint8Array => enc.encode(s);
 const ALL = { key: b("\0"), rangeEnd: b("\0") };
 
 /** A value of n bytes that says which key and round it belongs to. */
-function valueOf(key: number, round: number, n = 200): Uint8Array {
+function valueBytes(key: number, round: number, n = 200): Uint8Array {
   const head = enc.encode(`k${key}r${round}:`);
   const out = new Uint8Array(n).fill(97 + (key % 26));
   out.set(head);
@@ -64,10 +64,23 @@ describe("ByteSlabs", () => {
     expect(slabs.liveBytes()).toBe(40 * 1024);
     expect(slabs.heldBytes()).toBe(40 * SLAB_BYTES);
     expect(slabs.fragmented()).toBe(true);
-    // Releasing the rest frees every slab but the current one's count.
-    copies.forEach((c, i) => {
-      if (i % 64 === 0) slabs.release(c);
+    // The kept strings of the 39 full slabs are in sparse slabs; the last one's slab is the one
+    // being filled, until the first move opens a new one. Moving them packs all 40 into one
+    // new slab, bytes unchanged.
+    const kept = copies.filter((_, i) => i % 64 === 0);
+    expect(kept.map((c) => slabs.sparse(c))).toEqual([...new Array(39).fill(true), false]);
+    const moved = kept.map((c) => (slabs.sparse(c) ? slabs.move(c) : c));
+    moved.forEach((m, j) => {
+      expect(m).toEqual(new Uint8Array(1024).fill((j * 64) & 0xff));
     });
+    expect(new Set(moved.map((m) => m.buffer)).size).toBe(1);
+    expect(slabs.sparse(moved[0] as Uint8Array)).toBe(false);
+    expect(slabs.liveBytes()).toBe(40 * 1024);
+    expect(slabs.heldBytes()).toBe(SLAB_BYTES);
+    expect(slabs.fragmented()).toBe(false);
+    copies.splice(0, copies.length, ...moved);
+    // Releasing the rest frees every slab but the current one's count.
+    for (const c of copies) slabs.release(c);
     expect(slabs.liveBytes()).toBe(0);
     expect(slabs.heldBytes()).toBe(0);
   });
@@ -92,11 +105,11 @@ describe("keyspace byte ownership", () => {
     // Round 0 fills ~46 slabs with 3000-byte values; rounds 1-9 overwrite every key but the
     // first 10 with 100-byte ones. After a compaction the round-0 slabs hold only 10 live
     // values and the key bytes: far more than twice the live bytes, so the keyspace repacks.
-    for (let k = 0; k < KEYS; k++) ks.put({ key: key(k), value: valueOf(k, 0, 3000) });
+    for (let k = 0; k < KEYS; k++) ks.put({ key: key(k), value: valueBytes(k, 0, 3000) });
     const held = ks.range({ key: key(7) }).kvs[0] as KeyValue;
     const heldBuffer = held.value.buffer;
     for (let round = 1; round < 10; round++) {
-      for (let k = 10; k < KEYS; k++) ks.put({ key: key(k), value: valueOf(k, round, 100) });
+      for (let k = 10; k < KEYS; k++) ks.put({ key: key(k), value: valueBytes(k, round, 100) });
     }
     const before = ks.range({ key: b("key/"), rangeEnd: b("key0") }).kvs.map((kv) => ({
       key: dec.decode(kv.key),
@@ -118,7 +131,7 @@ describe("keyspace byte ownership", () => {
     ).toEqual(eventsBefore);
     // The repack moved the kept bytes into fresh slabs; the view handed out earlier still reads
     // its bytes (it keeps its old slab alive), and the same kv now reads them from the new one.
-    expect(dec.decode(held.value)).toBe(dec.decode(valueOf(7, 0, 3000)));
+    expect(dec.decode(held.value)).toBe(dec.decode(valueBytes(7, 0, 3000)));
     expect(held.value.buffer).not.toBe(heldBuffer);
     // Live: ~140 KB in ~3 slabs, not the ~60 the puts filled; the bound is 2 x live + 5 slabs.
     const all = ks.range(ALL).kvs;
@@ -137,7 +150,7 @@ describe("keyspace byte ownership", () => {
     const writes = (ks: Keyspace, compactEvery: number): void => {
       for (let round = 0; round < 8; round++) {
         for (let k = 0; k < 1500; k++) {
-          ks.put({ key: b(`k/${k}`), value: valueOf(k, round, 100 + (k % 50)) });
+          ks.put({ key: b(`k/${k}`), value: valueBytes(k, round, 100 + (k % 50)) });
           if (k % 97 === 0) ks.deleteRange({ key: b(`k/${k - 1}`) });
           if (compactEvery > 0 && ks.revision % compactEvery === 0) ks.compact(ks.revision - 1);
         }
