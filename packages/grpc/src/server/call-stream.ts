@@ -350,7 +350,6 @@ export class CallStream {
   }
 }
 
-/** Where a call's HTTP/2 stream holds its CallStream, for the shared listeners below. */
 /**
  * Where a call's HTTP/2 stream holds its CallStream, for the shared listeners below; undefined
  * once the call is finished (a finished call ignores the stream's events).
