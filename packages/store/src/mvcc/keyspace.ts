@@ -13,7 +13,7 @@
 // same responses, events, hash() and serialize().
 
 import { StoreError } from "../errors.js";
-import { ByteSlabs, EMPTY_BYTES } from "./byte-slabs.js";
+import { ByteSlabs, EMPTY_BYTES as EMPTY } from "./byte-slabs.js";
 import { CompactedError } from "./compacted-error.js";
 import { crc32c } from "./crc32c.js";
 import { compareBytes, inBounds, keyBounds, keyString } from "./key-bytes.js";
@@ -51,8 +51,6 @@ export const FIRST_REVISION = 1;
 
 /** What sizeBytes() counts per revision beyond its key and value: roughly bbolt's framing. */
 const REVISION_OVERHEAD_BYTES = 64;
-
-const EMPTY = EMPTY_BYTES;
 
 /** The kv an absent key compares as (etcd compares against a zero mvccpb.KeyValue). */
 const ABSENT: KeyValue = {
