@@ -30,6 +30,7 @@ import { listenPeer, type PeerListener } from "../server/peer-listener.js";
 import { StoreServer } from "../server/store-server.js";
 import { type ListenUrl, type StoreConfig, validateSettings } from "./config.js";
 import { parseCommandLine } from "./flags.js";
+import { gcTuning } from "./gc-tuning.js";
 import { type HttpEndpoints, ListenError, startHttpEndpoints } from "./http-endpoints.js";
 import { registerStoreMetrics } from "./store-metrics.js";
 
@@ -174,6 +175,7 @@ export async function runTugStore(options: RunOptions): Promise<number> {
     electionTimeoutMs: config.electionTimeoutMs,
     snapshotCount: config.snapshotCount,
     pid: process.pid,
+    v8HeapGrowingPercent: gcTuning()?.heapGrowingPercent ?? "node default",
   });
   return await serve(config, logger, version, options);
 }

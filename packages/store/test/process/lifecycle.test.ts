@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePorts, LocalCluster } from "../../bench/cluster.js";
+import { HEAP_GROWING_PERCENT } from "../../src/process/gc-tuning.js";
 import { logRecords, runToExit } from "./support.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -135,6 +136,10 @@ describe("tug-store start and stop", () => {
     }
     const msgs = records.map((r) => `${r.component}: ${r.msg}`);
     expect(msgs[0]).toBe("tug-store: starting");
+    // The process set V8's heap growing factor (process/gc-tuning.ts) before it started.
+    expect((records[0]?.fields as Record<string, unknown> | undefined)?.v8HeapGrowingPercent).toBe(
+      HEAP_GROWING_PERCENT,
+    );
     expect(msgs).toContain("server: became leader");
     expect(msgs).toContain("raft: term changed");
     expect(msgs).toContain("tug-store: serving");
