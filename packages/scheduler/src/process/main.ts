@@ -38,7 +38,7 @@ import { defaultProfile } from "../framework/profile.js";
 import { Scheduler } from "../scheduler.js";
 import { apiBinder, apiEventRecorder, apiPodConditionWriter } from "./api-adapters.js";
 import { EventSink } from "./event-sink.js";
-import { renderMetrics } from "./metrics.js";
+import { schedulerMetrics } from "./metrics.js";
 import { parseSettings, type SchedulerSettings } from "./settings.js";
 
 export type RunOptions = DaemonRunOptions<RunningScheduler>;
@@ -199,6 +199,7 @@ export async function runTugScheduler(options: RunOptions): Promise<number> {
 
   let health: HttpEndpoints | undefined;
   if (settings.securePort !== 0) {
+    const metrics = schedulerMetrics(term, settings.leaseName);
     try {
       health = await startHealthServer({
         host: settings.bindAddress,
@@ -207,16 +208,7 @@ export async function runTugScheduler(options: RunOptions): Promise<number> {
           if (settings.leaderElect && !term.leading) return undefined;
           return term.synced ? undefined : "informer caches not synced yet";
         },
-        metrics: () =>
-          term.scheduler === undefined
-            ? `leader_election_master_status{name="${settings.leaseName}"} 0\n`
-            : renderMetrics(
-                term.scheduler,
-                term.leading,
-                settings.leaseName,
-                term.events,
-                term.informers,
-              ),
+        metrics: () => metrics.render(),
       });
     } catch (e) {
       log.error("cannot serve /healthz, /readyz and /metrics: is --secure-port free?", {
