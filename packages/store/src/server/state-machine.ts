@@ -206,6 +206,10 @@ export class StateMachine {
   /**
    * Keeps the lessor's key sets in step with the keyspace (etcd's attach on put, detach on a
    * put that drops or changes the lease and on delete), from the events of every write.
+   * A write's own events carry prevKv exactly when the key existed before it (the keyspace
+   * takes it from the key's current kv, which compaction never drops), so a put without
+   * prevKv created the key, which no lease can hold yet: it costs no detach. attach moves a
+   * key that was on another lease.
    */
   private trackLeases(events: readonly KvEvent[]): void {
     const lessor = this.lessor;
@@ -213,8 +217,7 @@ export class StateMachine {
       const lease = ev.kv.lease;
       if (ev.type === "PUT" && lease !== 0) {
         if (lessor.has(lease)) lessor.attach(lease, ev.kv.key);
-      } else if (ev.prevKv === undefined || ev.prevKv.lease !== 0) {
-        // Without prevKv (history compacted) the key may still have been attached.
+      } else if (ev.prevKv !== undefined && ev.prevKv.lease !== 0) {
         lessor.detach(ev.kv.key);
       }
     }
