@@ -168,7 +168,21 @@ class CallMetrics {
   }
 }
 
-export interface RunOptions extends DaemonRunOptions<never> {
+/** What onStarted is handed once tug-cri-docker serves CRI (and /metrics, when asked for). */
+export interface RunningCriDocker {
+  readonly settings: CriDockerSettings;
+  readonly server: CriServer;
+  /** The unix socket CRI is served on. */
+  readonly socketPath: string;
+  /** The exec streaming server's base URL (its port bound, when --streaming-address asked 0). */
+  readonly streamingUrl: string;
+  /** The base URL of /healthz, /readyz and /metrics; undefined when --metrics-address is empty. */
+  readonly metricsUrl: string | undefined;
+  /** Stops it as SIGTERM would; runTugCriDocker then resolves with 0. */
+  stop(reason: string): void;
+}
+
+export interface RunOptions extends DaemonRunOptions<RunningCriDocker> {
   /** Aborting stops it as a signal would (tests). */
   readonly signal?: AbortSignal;
 }
@@ -243,15 +257,37 @@ export async function runTugCriDocker(options: RunOptions): Promise<number> {
     }
     log.info("serving health and metrics", { address: http.urls[0] });
   }
-  await new Promise<void>((resolve) => {
-    if (options.signal?.aborted) return resolve();
-    options.signal?.addEventListener("abort", () => resolve(), { once: true });
-    if (options.handleSignals) {
-      process.once("SIGINT", () => resolve());
-      process.once("SIGTERM", () => resolve());
-    }
+  let stopReason = "";
+  let resolveStopped = (): void => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    resolveStopped = resolve;
   });
-  log.info("stopping");
+  const requestStop = (reason: string): void => {
+    stopReason ||= reason;
+    resolveStopped();
+  };
+  const onAbort = () => requestStop("aborted");
+  const onSigint = () => requestStop("SIGINT");
+  const onSigterm = () => requestStop("SIGTERM");
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.handleSignals) {
+    process.once("SIGINT", onSigint);
+    process.once("SIGTERM", onSigterm);
+  }
+  options.onStarted?.({
+    settings: opts,
+    server,
+    socketPath: server.socketPath,
+    streamingUrl: server.streamingUrl,
+    metricsUrl: http?.urls[0],
+    stop: (reason) => requestStop(reason),
+  });
+  await stopped;
+  options.signal?.removeEventListener("abort", onAbort);
+  process.off("SIGINT", onSigint);
+  process.off("SIGTERM", onSigterm);
+  log.info("stopping", { reason: stopReason });
   await http?.close();
   await server.stop();
   return 0;

@@ -25,7 +25,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+/**
+ * The Docker engine on /var/run/docker.sock, once it answers and holds the test images; throws
+ * naming the script to run when it does not.
+ */
+export async function requireDocker(): Promise<Docker> {
   const docker = new Docker({ socketPath: "/var/run/docker.sock" });
   try {
     await docker.ping();
@@ -42,6 +46,11 @@ export async function startHarness(): Promise<Harness> {
         throw new Error(`image ${image} is missing; run scripts/build-images.sh`);
       });
   }
+  return docker;
+}
+
+export async function startHarness(): Promise<Harness> {
+  const docker = await requireDocker();
   const dir = mkdtempSync(join(tmpdir(), "tug-cri-test-"));
   const runId = `${process.pid}-${Date.now().toString(36)}`;
   const server = await CriServer.start({
