@@ -72,15 +72,27 @@ export class LogCopier {
         if (raw.length > 0) message("stdout", raw);
       });
     };
-    const sinceOf = (time: string | undefined) =>
-      time === undefined ? 0 : Math.floor(Date.parse(time) / 1000);
+    try {
+      await this.copyUntilExit(container, consume, () => after);
+    } finally {
+      // Whatever was read is written, also when the engine failed the catch-up read below: a
+      // held partial line is output the container made, and its end is the end of the output.
+      this.flushHeld();
+      this.file.close();
+    }
+  }
 
+  private async copyUntilExit(
+    container: Docker.Container,
+    consume: (chunkSource: (onChunk: (chunk: Buffer) => void) => Promise<void>) => Promise<void>,
+    after: () => string | undefined,
+  ): Promise<void> {
     const stream = await container.logs({
       follow: true,
       stdout: true,
       stderr: true,
       timestamps: true,
-      since: sinceOf(after),
+      since: sinceOf(after()),
       abortSignal: this.abort.signal,
     });
     this.stream = stream;
@@ -123,7 +135,7 @@ export class LogCopier {
           stdout: true,
           stderr: true,
           timestamps: true,
-          since: sinceOf(after),
+          since: sinceOf(after()),
         });
       } catch (e) {
         // Removed meanwhile: there is nothing more to read.
@@ -134,8 +146,6 @@ export class LogCopier {
         await consume(async (onChunk) => onChunk(output));
       }
     }
-    this.flushHeld();
-    this.file.close();
   }
 
   private entry(stream: LogStream, time: string, content: Buffer, complete: boolean): void {
@@ -171,6 +181,11 @@ export class LogCopier {
     await this.done;
     this.file.close();
   }
+}
+
+/** Docker's logs `since`: whole seconds (entries already copied are skipped by timestamp). */
+function sinceOf(time: string | undefined): number {
+  return time === undefined ? 0 : Math.floor(Date.parse(time) / 1000);
 }
 
 function destroy(stream: NodeJS.ReadableStream): void {

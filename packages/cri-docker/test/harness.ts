@@ -59,6 +59,13 @@ export async function startHarness(): Promise<Harness> {
     pauseImage: PAUSE,
     // Its own instance: test files run in parallel, each with its own server on one engine.
     instance: `test-${runId}`,
+    // Shown with the test that was running (vitest prints a test's stderr), so that a test
+    // waiting in vain for a log copy or a resumed log says what the engine answered.
+    onBackgroundError: (what, e) => {
+      process.stderr.write(
+        `cri-docker background error: ${what}: ${e instanceof Error ? e.message : String(e)}\n`,
+      );
+    },
   });
   const client = new CriClient(server.socketPath);
   const labels = { [RUN_LABEL]: runId };
