@@ -154,7 +154,7 @@ function checkOptions(options: PlanOptions): void {
   const highest = 32379 + 2 + offset;
   if (!Number.isInteger(options.basePort) || lowest < 1024 || highest > 65535) {
     throw new CliError(
-      `--base-port ${options.basePort}: must be a whole number that keeps every port between 1024 and 65535 (the highest is base+30002); try ${DEFAULT_BASE_PORT} or 3379`,
+      `--base-port ${options.basePort}: must be a whole number that keeps every port between 1024 and 65535 (the highest is base+30002); try ${DEFAULT_BASE_PORT} or 2479`,
     );
   }
 }

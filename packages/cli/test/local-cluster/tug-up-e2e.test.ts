@@ -6,7 +6,9 @@
 // client-node-port answers on 127.0.0.1 and on the node's InternalIP from the host; a token
 // Secret of the default ServiceAccount gets a token from the controller manager (signed with
 // the key pair tug up made) that the API server accepts, and a forged one it refuses.
-// Runs on its own ports (--base-port 3379) and data dir, queues behind another local cluster
+// Runs on its own ports (--base-port 2479: all below 32768, where Linux starts handing out
+// ephemeral ports to outgoing connections, which once took store-3's peer port 33380 under
+// --base-port 3379) and data dir, queues behind another local cluster
 // of this host (the host claim), and cleans up in afterAll even when a step fails.
 // busybox's wget crashes in tug/busybox, so HTTP is spoken with nc.
 
@@ -28,7 +30,7 @@ import { stopCluster } from "../../src/local-cluster/supervisor.js";
 
 const ROOT = join(import.meta.dirname, "../../../..");
 const TUG = join(ROOT, "packages/cli/bin/tug.ts");
-const BASE_PORT = "3379";
+const BASE_PORT = "2479";
 const NODES = ["tug-node-1", "tug-node-2"];
 const NETWORKS = NODES.map((n) => `tug-${n}`);
 const NODE_PORT = 31515;
