@@ -73,78 +73,70 @@ export class LogCopier {
       });
     };
     try {
-      await this.copyUntilExit(container, consume, () => after);
+      const stream = await container.logs({
+        follow: true,
+        stdout: true,
+        stderr: true,
+        timestamps: true,
+        since: sinceOf(after),
+        abortSignal: this.abort.signal,
+      });
+      this.stream = stream;
+      if (this.stopped) {
+        destroy(stream);
+        return;
+      }
+      const followed = consume(
+        (onChunk) =>
+          new Promise<void>((resolve, reject) => {
+            stream.on("data", onChunk);
+            stream.on("end", resolve);
+            stream.on("close", resolve);
+            stream.on("error", reject);
+          }),
+      );
+      // Docker's follow can end before the engine has written the container's last messages to
+      // its log, or miss the exit and never end (engine races): once the container has stopped,
+      // the follow gets FOLLOW_END_GRACE_MS to end by itself, then it is cut, and the log is read
+      // once more without follow for whatever the follow missed (entries already copied are
+      // recognised by their timestamps).
+      const stoppedContainer = container.wait({ abortSignal: this.abort.signal }).then(
+        () => true,
+        () => false,
+      );
+      const stopRequested = new Promise<void>((resolve) =>
+        this.abort.signal.addEventListener("abort", () => resolve(), { once: true }),
+      );
+      await Promise.race([followed, stoppedContainer, stopRequested]);
+      await Promise.race([stoppedContainer, stopRequested]);
+      if (!this.stopped) {
+        await Promise.race([followed, new Promise((r) => setTimeout(r, FOLLOW_END_GRACE_MS))]);
+      }
+      destroy(stream);
+      if (!this.stopped) {
+        let rest: Buffer | undefined;
+        try {
+          rest = await container.logs({
+            follow: false,
+            stdout: true,
+            stderr: true,
+            timestamps: true,
+            since: sinceOf(after),
+          });
+        } catch (e) {
+          // Removed meanwhile: there is nothing more to read.
+          if (!isDockerNotFound(e)) throw e;
+        }
+        if (rest !== undefined) {
+          const output = rest;
+          await consume(async (onChunk) => onChunk(output));
+        }
+      }
     } finally {
-      // Whatever was read is written, also when the engine failed the catch-up read below: a
+      // Whatever was read is written, also when the engine failed the catch-up read: a
       // held partial line is output the container made, and its end is the end of the output.
       this.flushHeld();
       this.file.close();
-    }
-  }
-
-  private async copyUntilExit(
-    container: Docker.Container,
-    consume: (chunkSource: (onChunk: (chunk: Buffer) => void) => Promise<void>) => Promise<void>,
-    after: () => string | undefined,
-  ): Promise<void> {
-    const stream = await container.logs({
-      follow: true,
-      stdout: true,
-      stderr: true,
-      timestamps: true,
-      since: sinceOf(after()),
-      abortSignal: this.abort.signal,
-    });
-    this.stream = stream;
-    if (this.stopped) {
-      destroy(stream);
-      return;
-    }
-    const followed = consume(
-      (onChunk) =>
-        new Promise<void>((resolve, reject) => {
-          stream.on("data", onChunk);
-          stream.on("end", resolve);
-          stream.on("close", resolve);
-          stream.on("error", reject);
-        }),
-    );
-    // Docker's follow can end before the engine has written the container's last messages to
-    // its log, or miss the exit and never end (engine races): once the container has stopped,
-    // the follow gets FOLLOW_END_GRACE_MS to end by itself, then it is cut, and the log is read
-    // once more without follow for whatever the follow missed (entries already copied are
-    // recognised by their timestamps).
-    const stoppedContainer = container.wait({ abortSignal: this.abort.signal }).then(
-      () => true,
-      () => false,
-    );
-    const stopRequested = new Promise<void>((resolve) =>
-      this.abort.signal.addEventListener("abort", () => resolve(), { once: true }),
-    );
-    await Promise.race([followed, stoppedContainer, stopRequested]);
-    await Promise.race([stoppedContainer, stopRequested]);
-    if (!this.stopped) {
-      await Promise.race([followed, new Promise((r) => setTimeout(r, FOLLOW_END_GRACE_MS))]);
-    }
-    destroy(stream);
-    if (!this.stopped) {
-      let rest: Buffer | undefined;
-      try {
-        rest = await container.logs({
-          follow: false,
-          stdout: true,
-          stderr: true,
-          timestamps: true,
-          since: sinceOf(after()),
-        });
-      } catch (e) {
-        // Removed meanwhile: there is nothing more to read.
-        if (!isDockerNotFound(e)) throw e;
-      }
-      if (rest !== undefined) {
-        const output = rest;
-        await consume(async (onChunk) => onChunk(output));
-      }
     }
   }
 

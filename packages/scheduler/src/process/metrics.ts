@@ -30,14 +30,14 @@ function perScheduler(
   return () => (source.scheduler === undefined ? [] : read(source.scheduler));
 }
 
+/** One sample per informer of the current term, labelled by its resource. */
 function perInformer(
   source: SchedulerMetricsSource,
   pick: (c: ReflectorCounts) => number,
 ): GaugeCollect {
-  return () =>
-    source.scheduler === undefined
-      ? []
-      : [...source.informers].map(([resource, i]) => [{ resource }, pick(i.reflectorCounts())]);
+  return perScheduler(source, () =>
+    [...source.informers].map(([resource, i]) => [{ resource }, pick(i.reflectorCounts())]),
+  );
 }
 
 /** A registry whose metrics read `source` whenever it is rendered. */
